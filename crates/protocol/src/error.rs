@@ -1,0 +1,52 @@
+use serde::{Deserialize, Serialize};
+
+/// What went wrong, as a stable code that clients branch on. The message is for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request body or parameters are malformed or fail validation.
+    InvalidInput,
+    /// No valid credentials were given, or they have expired.
+    Unauthorized,
+    /// The credentials are valid but do not allow this.
+    Forbidden,
+    NotFound,
+    /// The support key does not exist.
+    KeyUnknown,
+    /// The support key's 60 minutes are over.
+    KeyExpired,
+    /// The support key was already used by another end user.
+    KeyUsed,
+    /// The session has ended; nothing more can happen in it.
+    SessionEnded,
+    /// The request conflicts with the current state (e.g. an upload offset).
+    Conflict,
+    RateLimited,
+    PayloadTooLarge,
+    /// An uploaded file's SHA-256 differs from the one announced.
+    ChecksumMismatch,
+    /// The SMS or email provider refused or failed the delivery.
+    DeliveryFailed,
+    Internal,
+}
+
+/// The body of every error response and error frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[error("{message} ({code:?})")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,79 @@
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{ConsentKind, FileInfo, UnixMillis};
+
+/// Who did something in a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "snake_case")]
+pub enum Party {
+    Technician,
+    EndUser,
+}
+
+impl Party {
+    pub fn other(self) -> Self {
+        match self {
+            Party::Technician => Party::EndUser,
+            Party::EndUser => Party::Technician,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Party::Technician => "technician",
+            Party::EndUser => "end_user",
+        }
+    }
+}
+
+/// One stored event of a session. `seq` increases by one per event within a session,
+/// so a client that saw `seq` n asks for everything after n and misses nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct SessionEvent {
+    pub session_id: Uuid,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub seq: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub at: UnixMillis,
+    pub data: EventData,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventData {
+    /// The key was consumed and the end user is in.
+    EndUserJoined { name: Option<String> },
+    Message {
+        from: Party,
+        client_id: Uuid,
+        text: String,
+    },
+    /// A file finished uploading and passed its checksum.
+    FileShared { file: FileInfo },
+    /// `by` has received every event up to `up_to_seq`.
+    Delivered {
+        by: Party,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        up_to_seq: u64,
+    },
+    /// `by` has seen every event up to `up_to_seq`.
+    Read {
+        by: Party,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        up_to_seq: u64,
+    },
+    ConsentRequested { request_id: Uuid, kind: ConsentKind },
+    ConsentAnswered {
+        request_id: Uuid,
+        kind: ConsentKind,
+        accepted: bool,
+    },
+    SessionEnded { by: Party },
+}

@@ -1,0 +1,36 @@
+//! Wire types of Lifeline: every REST body, WebSocket frame and session event that
+//! crosses between the service, the technician client and the end-user page.
+//!
+//! This crate owns the shapes and their validation rules that both ends must agree on.
+//! It must not do I/O, know about storage, or depend on any transport; the service,
+//! the client and the generated TypeScript all read the same definitions from here.
+
+mod auth;
+mod error;
+mod event;
+mod file;
+mod invite;
+mod realtime;
+mod session;
+mod support_key;
+
+pub use auth::*;
+pub use error::*;
+pub use event::*;
+pub use file::*;
+pub use invite::*;
+pub use realtime::*;
+pub use session::*;
+pub use support_key::*;
+
+/// Milliseconds since the Unix epoch, UTC: the one time format on the wire.
+pub type UnixMillis = i64;
+
+/// Longest chat message, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+/// Longest display name a person may give, in characters.
+pub const MAX_NAME_CHARS: usize = 80;
+/// Longest file name kept, in characters.
+pub const MAX_FILE_NAME_CHARS: usize = 200;
+/// The WebSocket sub-path every party connects to.
+pub const REALTIME_PATH: &str = "/api/v1/realtime";

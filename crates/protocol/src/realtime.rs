@@ -1,0 +1,65 @@
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{ApiError, Party, SessionEvent};
+
+/// Where a client stands in one session: it has seen every event up to `seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct Cursor {
+    pub session_id: Uuid,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub seq: u64,
+}
+
+/// Frames a client sends on its one WebSocket. The first must be `hello`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientFrame {
+    /// Authenticates the connection and resumes: the service sends every stored event
+    /// after each cursor (after 0 for a session not named), then live events.
+    Hello {
+        token: String,
+        #[serde(default)]
+        cursors: Vec<Cursor>,
+    },
+    Typing { session_id: Uuid, typing: bool },
+    /// Everything up to `up_to_seq` has arrived at this client.
+    Delivered {
+        session_id: Uuid,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        up_to_seq: u64,
+    },
+    /// Everything up to `up_to_seq` has been shown to the person.
+    Read {
+        session_id: Uuid,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        up_to_seq: u64,
+    },
+}
+
+/// Frames the service sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// The hello was accepted; replayed events follow.
+    Welcome { party: Party },
+    /// A stored session event, in `seq` order per session.
+    Event { event: SessionEvent },
+    /// Not stored: the other party is typing or stopped.
+    Typing {
+        session_id: Uuid,
+        from: Party,
+        typing: bool,
+    },
+    /// Not stored: the other party's connection came or went.
+    Presence {
+        session_id: Uuid,
+        party: Party,
+        online: bool,
+    },
+    /// A frame was refused. After a refused hello the service closes the socket.
+    Error { error: ApiError },
+}

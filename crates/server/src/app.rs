@@ -1,0 +1,185 @@
+//! Assembles the service: routers merged in one place, middleware, OpenAPI, startup.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use lifeline_protocol::ServerInfo;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::AppResult;
+use crate::invites::Delivery;
+use crate::realtime::Hub;
+use crate::state::{AppState, Inner};
+use crate::store::Store;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Lifeline API", description = "Remote support: sessions, chat, files, invites."),
+    modifiers(&BearerAuth),
+    components(schemas(
+        lifeline_protocol::ApiError,
+        lifeline_protocol::ErrorCode,
+        lifeline_protocol::SessionEvent,
+        lifeline_protocol::EventData,
+    ))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Public facts clients adapt to.
+#[utoipa::path(get, path = "/info", tag = "service", responses((status = 200, body = ServerInfo)))]
+async fn info(State(state): State<AppState>) -> axum::Json<ServerInfo> {
+    axum::Json(ServerInfo {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        public_url: state.config.public_url.to_string(),
+        email_enabled: state.delivery.email.enabled(),
+        max_upload_bytes: state.config.limits.max_upload_bytes,
+    })
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.store.count_technicians().await {
+        Ok(_) => (StatusCode::OK, "ok"),
+        Err(err) => {
+            tracing::error!(error = %err, "health check: database unavailable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+/// The API under `/api/v1`, and its OpenAPI document built from the same routes.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let v1 = OpenApiRouter::new()
+        .routes(routes!(info))
+        .merge(crate::auth::router())
+        .merge(crate::sessions::router())
+        .merge(crate::join::api_router())
+        .merge(crate::files::router())
+        .merge(crate::invites::router())
+        .merge(crate::admin::router());
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", v1)
+        .split_for_parts()
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api();
+    let openapi = Arc::new(openapi);
+    let max_json = state.config.limits.max_json_bytes;
+    Router::new()
+        .merge(api)
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let openapi = Arc::clone(&openapi);
+                async move { axum::Json((*openapi).clone()) }
+            }),
+        )
+        .route("/healthz", get(healthz))
+        .merge(crate::realtime::router())
+        .merge(crate::join::page_router())
+        .fallback(|| async { crate::error::AppError::NotFound("page") })
+        .layer(DefaultBodyLimit::max(max_json))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Everything the service needs, opened: database migrated, drivers configured.
+pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    use anyhow::Context;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    let store = Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("opening the database {}", config.database_url))?;
+    let delivery = Delivery::from_config(&config)?;
+    let mut secret = [0u8; 32];
+    crate::auth::tokens::fill_random(&mut secret);
+    let link_secret = store.setting_or_init("link_secret", hex::encode(secret)).await?;
+    let link_secret = hex::decode(link_secret).context("the stored link secret is not hex")?;
+    Ok(AppState {
+        inner: Arc::new(Inner {
+            config,
+            store,
+            clock,
+            hub: Hub::default(),
+            delivery,
+            link_secret,
+            uploads: Default::default(),
+            shutdown: tokio_util::sync::CancellationToken::new(),
+        }),
+    })
+}
+
+/// A service listening on a real socket, for `serve` and for tests.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, closes live sockets, and waits for requests in flight.
+    pub async fn shutdown(self) -> AppResult<()> {
+        self.state.shutdown.cancel();
+        self.task
+            .await
+            .map_err(|e| crate::error::AppError::Internal(e.into()))?
+            .map_err(|e| crate::error::AppError::Internal(e.into()))?;
+        self.state.store.close().await;
+        Ok(())
+    }
+}
+
+/// Binds and serves until `state.shutdown` is cancelled.
+pub async fn start(state: AppState) -> anyhow::Result<RunningServer> {
+    let listener = tokio::net::TcpListener::bind(state.config.listen).await?;
+    let addr = listener.local_addr()?;
+    let app = router(state.clone());
+    let shutdown = state.shutdown.clone();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await
+    });
+    Ok(RunningServer { addr, state, task })
+}

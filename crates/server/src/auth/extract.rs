@@ -1,0 +1,187 @@
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use lifeline_protocol::Party;
+use uuid::Uuid;
+
+use super::tokens;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::{SessionRecord, TechnicianRecord, TokenKind};
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+}
+
+/// A signed-in, enabled technician.
+pub struct AuthTechnician(pub TechnicianRecord);
+
+/// A signed-in technician who is an admin.
+pub struct AuthAdmin(pub TechnicianRecord);
+
+/// The end user of one session.
+pub struct AuthEndUser(pub SessionRecord);
+
+/// Either party; for routes both may call, such as chat and files.
+pub enum AuthParty {
+    Technician(TechnicianRecord),
+    EndUser(SessionRecord),
+}
+
+impl AuthParty {
+    pub fn party(&self) -> Party {
+        match self {
+            AuthParty::Technician(_) => Party::Technician,
+            AuthParty::EndUser(_) => Party::EndUser,
+        }
+    }
+}
+
+/// Resolves a technician access token.
+pub async fn technician_for_token(state: &AppState, token: &str) -> Result<TechnicianRecord, AppError> {
+    if !token.starts_with(tokens::ACCESS_PREFIX) {
+        return Err(AppError::Unauthorized);
+    }
+    let record = state
+        .store
+        .token(&tokens::hash(token), TokenKind::Access)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if record.revoked || record.expires_at <= state.now() {
+        return Err(AppError::Unauthorized);
+    }
+    let technician = state
+        .store
+        .technician(record.technician_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if technician.disabled {
+        return Err(AppError::Forbidden("this technician account is disabled".into()));
+    }
+    Ok(technician)
+}
+
+/// Resolves an end-user token to its session.
+pub async fn session_for_end_user_token(state: &AppState, token: &str) -> Result<SessionRecord, AppError> {
+    if !token.starts_with(tokens::END_USER_PREFIX) {
+        return Err(AppError::Unauthorized);
+    }
+    state
+        .store
+        .session_by_end_user_token(&tokens::hash(token))
+        .await?
+        .ok_or(AppError::Unauthorized)
+}
+
+impl<S> FromRequestParts<S> for AuthTechnician
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let token = bearer(parts).ok_or(AppError::Unauthorized)?;
+        technician_for_token(&state, token).await.map(AuthTechnician)
+    }
+}
+
+impl<S> FromRequestParts<S> for AuthAdmin
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let AuthTechnician(technician) = AuthTechnician::from_request_parts(parts, state).await?;
+        if !technician.is_admin {
+            return Err(AppError::Forbidden("only an admin may do this".into()));
+        }
+        Ok(AuthAdmin(technician))
+    }
+}
+
+impl<S> FromRequestParts<S> for AuthEndUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let token = bearer(parts).ok_or(AppError::Unauthorized)?;
+        session_for_end_user_token(&state, token).await.map(AuthEndUser)
+    }
+}
+
+impl<S> FromRequestParts<S> for AuthParty
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let token = bearer(parts).ok_or(AppError::Unauthorized)?;
+        if token.starts_with(tokens::END_USER_PREFIX) {
+            session_for_end_user_token(&state, token).await.map(AuthParty::EndUser)
+        } else {
+            technician_for_token(&state, token).await.map(AuthParty::Technician)
+        }
+    }
+}
+
+impl AuthParty {
+    /// Loads the session and checks this party belongs to it.
+    pub async fn session(&self, state: &AppState, session_id: Uuid) -> Result<SessionRecord, AppError> {
+        match self {
+            AuthParty::Technician(technician) => {
+                crate::sessions::owned_session(state, technician, session_id).await
+            }
+            AuthParty::EndUser(session) if session.id == session_id => {
+                // Re-read: the extractor's copy may predate a change by the other side.
+                state.store.session(session_id).await?.ok_or(AppError::NotFound("session"))
+            }
+            AuthParty::EndUser(_) => Err(AppError::NotFound("session")),
+        }
+    }
+}
+
+/// The peer's address, for per-IP rate limits.
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip())
+            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        Ok(ClientIp(ip))
+    }
+}
+
+impl<S> axum::extract::OptionalFromRequestParts<S> for AuthParty
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    /// No Authorization header is "no party"; a bad one is still an error.
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        if bearer(parts).is_none() {
+            return Ok(None);
+        }
+        <AuthParty as FromRequestParts<S>>::from_request_parts(parts, state).await.map(Some)
+    }
+}

@@ -1,0 +1,14 @@
+//! Technician sign-in, tokens, and the extractors that make handlers authenticated.
+
+mod extract;
+mod password;
+mod routes;
+pub mod tokens;
+
+pub use extract::{
+    session_for_end_user_token as extract_session_for_end_user,
+    technician_for_token as extract_technician, AuthAdmin, AuthEndUser, AuthParty, AuthTechnician,
+    ClientIp,
+};
+pub use password::{hash_password, validate_new_password, verify_password};
+pub use routes::{profile as routes_profile, router};

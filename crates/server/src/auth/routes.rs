@@ -1,0 +1,167 @@
+use axum::http::StatusCode;
+use lifeline_protocol::{LoginRequest, RefreshRequest, TechnicianProfile, TokenPair};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::extract::{AuthTechnician, ClientIp};
+use super::password::{burn_verification_time, verify_password};
+use super::tokens::{self, ACCESS_PREFIX, REFRESH_PREFIX};
+use crate::error::{AppError, AppResult, Json};
+use crate::rate_limit::{self, Limit};
+use crate::state::AppState;
+use crate::store::{TechnicianRecord, TokenKind};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+}
+
+pub fn profile(technician: &TechnicianRecord) -> TechnicianProfile {
+    TechnicianProfile {
+        id: technician.id,
+        email: technician.email.clone(),
+        display_name: technician.display_name.clone(),
+        company_name: technician.company_name.clone(),
+        is_admin: technician.is_admin,
+        disabled: technician.disabled,
+    }
+}
+
+async fn issue_tokens(
+    state: &AppState,
+    technician: &TechnicianRecord,
+    family_id: Uuid,
+) -> AppResult<TokenPair> {
+    let now = state.now();
+    let limits = &state.config.limits;
+    let access_token = tokens::generate(ACCESS_PREFIX);
+    let refresh_token = tokens::generate(REFRESH_PREFIX);
+    let access_expires_at = now + i64::from(limits.access_token_minutes) * 60_000;
+    let refresh_expires_at = now + i64::from(limits.refresh_token_days) * 86_400_000;
+    let store = &state.store;
+    store
+        .insert_token(&tokens::hash(&access_token), TokenKind::Access, technician.id, family_id, access_expires_at, now)
+        .await?;
+    store
+        .insert_token(&tokens::hash(&refresh_token), TokenKind::Refresh, technician.id, family_id, refresh_expires_at, now)
+        .await?;
+    Ok(TokenPair {
+        access_token,
+        access_expires_at,
+        refresh_token,
+        refresh_expires_at,
+        technician: profile(technician),
+    })
+}
+
+/// Signs a technician in.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenPair), (status = 401, body = lifeline_protocol::ApiError),
+              (status = 429, body = lifeline_protocol::ApiError)))]
+async fn login(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(request): Json<LoginRequest>,
+) -> AppResult<Json<TokenPair>> {
+    let limits = &state.config.limits;
+    let ip_bucket = rate_limit::ip_bucket("login", ip);
+    rate_limit::check(
+        &state,
+        &[
+            Limit::per_minute(&ip_bucket, limits.login_per_ip_per_minute),
+            Limit::per_minute("login:all", limits.login_per_minute),
+        ],
+    )
+    .await?;
+    let email = request.email.trim();
+    let Some(technician) = state.store.technician_by_email(email).await? else {
+        burn_verification_time(&request.password);
+        return Err(wrong_credentials());
+    };
+    let password = request.password.clone();
+    let hash = technician.password_hash.clone();
+    // argon2 is deliberately slow: keep it off the async workers.
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    if !matches {
+        tracing::info!(technician = %technician.id, "failed sign-in");
+        return Err(wrong_credentials());
+    }
+    if technician.disabled {
+        return Err(AppError::Forbidden("this technician account is disabled".into()));
+    }
+    tracing::info!(technician = %technician.id, "signed in");
+    issue_tokens(&state, &technician, Uuid::new_v4()).await.map(Json)
+}
+
+fn wrong_credentials() -> AppError {
+    AppError::InvalidCredentials
+}
+
+/// Trades a refresh token for a new pair; the old refresh token stops working.
+/// Presenting an already-rotated refresh token revokes the whole sign-in.
+#[utoipa::path(post, path = "/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = TokenPair), (status = 401, body = lifeline_protocol::ApiError)))]
+async fn refresh(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Json(request): Json<RefreshRequest>,
+) -> AppResult<Json<TokenPair>> {
+    let token_hash = tokens::hash(&request.refresh_token);
+    let record = state
+        .store
+        .token(&token_hash, TokenKind::Refresh)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if record.revoked {
+        tracing::warn!(technician = %record.technician_id, "refresh token reused; revoking its sign-in");
+        state.store.revoke_family(record.family_id).await?;
+        return Err(AppError::Unauthorized);
+    }
+    if record.expires_at <= state.now() {
+        return Err(AppError::Unauthorized);
+    }
+    if !state.store.revoke_token(&token_hash).await? {
+        // Another request rotated it first: treat as reuse.
+        state.store.revoke_family(record.family_id).await?;
+        return Err(AppError::Unauthorized);
+    }
+    let technician = state
+        .store
+        .technician(record.technician_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if technician.disabled {
+        return Err(AppError::Forbidden("this technician account is disabled".into()));
+    }
+    issue_tokens(&state, &technician, record.family_id).await.map(Json)
+}
+
+/// Signs out: the refresh token and every access token of this sign-in stop working.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", request_body = RefreshRequest,
+    responses((status = 204, description = "signed out")))]
+async fn logout(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Json(request): Json<RefreshRequest>,
+) -> AppResult<StatusCode> {
+    if let Some(record) = state
+        .store
+        .token(&tokens::hash(&request.refresh_token), TokenKind::Refresh)
+        .await?
+    {
+        state.store.revoke_family(record.family_id).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in technician.
+#[utoipa::path(get, path = "/me", tag = "auth",
+    responses((status = 200, body = TechnicianProfile), (status = 401, body = lifeline_protocol::ApiError)),
+    security(("bearer" = [])))]
+async fn me(AuthTechnician(technician): AuthTechnician) -> Json<TechnicianProfile> {
+    Json(profile(&technician))
+}

@@ -1,0 +1,219 @@
+//! `lifeline-server`'s command line: `serve` (the default) and admin subcommands.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use clap::{Parser, Subcommand};
+use lifeline_protocol::NewTechnician;
+
+use crate::admin::add_technician;
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, ServeArgs};
+use crate::store::Store;
+
+#[derive(Debug, Parser)]
+#[command(name = "lifeline-server", version, about = "Lifeline remote-support service")]
+pub struct Cli {
+    /// TOML configuration file (flags and LIFELINE_* variables override it).
+    #[arg(long, env = "LIFELINE_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service (the default).
+    Serve,
+    /// Manage technicians.
+    #[command(subcommand)]
+    Technician(TechnicianCommand),
+    /// Read invites kept by the outbox drivers.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TechnicianCommand {
+    /// Add a technician; prints a generated password unless --password-stdin is given.
+    Add {
+        #[arg(long)]
+        email: String,
+        /// Display name shown to end users; defaults to the part of the email before @.
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, default_value = "Lifeline")]
+        company: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long)]
+        admin: bool,
+    },
+    List,
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Newest first.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(&cli.serve, cli.config.as_deref())?;
+    match cli.command {
+        None | Some(Command::Serve) => serve(config).await,
+        Some(Command::Technician(command)) => technician(config, command).await,
+        Some(Command::Outbox(OutboxCommand::List { limit })) => {
+            let store = open_store(&config).await?;
+            for message in store.outbox(None, limit).await? {
+                println!(
+                    "{}  {:5}  {:7}  to {}  by {}\n    {}",
+                    message.id,
+                    message.channel,
+                    message.driver,
+                    message.recipient,
+                    message.technician_email,
+                    message.body.replace('\n', "\n    ")
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    Ok(Store::connect(&config.database_url).await?)
+}
+
+fn random_password() -> String {
+    let mut bytes = [0u8; 15];
+    crate::auth::tokens::fill_random(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+async fn technician(config: Config, command: TechnicianCommand) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let now = SystemClock.now();
+    match command {
+        TechnicianCommand::Add { email, name, company, password_stdin, admin } => {
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line).context("reading the password")?;
+                (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+            } else {
+                (random_password(), true)
+            };
+            let display_name = name.unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_owned());
+            let new = NewTechnician { email, display_name, password: password.clone(), is_admin: admin };
+            let record = add_technician(&store, &company, new, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("added {} ({}){}", record.email, record.company_name, if admin { ", admin" } else { "" });
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        TechnicianCommand::List => {
+            for t in store.technicians_of_company(None).await? {
+                let flags = match (t.is_admin, t.disabled) {
+                    (true, true) => "admin, disabled",
+                    (true, false) => "admin",
+                    (false, true) => "disabled",
+                    (false, false) => "",
+                };
+                println!("{}  {}  {}  {}", t.email, t.display_name, t.company_name, flags);
+            }
+        }
+        TechnicianCommand::Disable { email } | TechnicianCommand::Enable { email } if email.is_empty() => {
+            bail!("--email is empty")
+        }
+        TechnicianCommand::Disable { email } => set_disabled(&store, &email, true).await?,
+        TechnicianCommand::Enable { email } => set_disabled(&store, &email, false).await?,
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn set_disabled(store: &Store, email: &str, disabled: bool) -> anyhow::Result<()> {
+    let Some(technician) = store.technician_by_email(email).await? else {
+        bail!("no technician has the email {email}");
+    };
+    store.set_technician_disabled(technician.id, disabled).await?;
+    println!("{} is now {}", technician.email, if disabled { "disabled" } else { "enabled" });
+    Ok(())
+}
+
+/// The first start creates an admin, so a fresh install can be signed in to at once.
+async fn bootstrap_first_technician(store: &Store) -> anyhow::Result<()> {
+    if store.count_technicians().await? > 0 {
+        return Ok(());
+    }
+    let password = std::env::var("LIFELINE_FIRST_PASSWORD").unwrap_or_else(|_| random_password());
+    let new = NewTechnician {
+        email: "admin@lifeline.local".into(),
+        display_name: "Lifeline Admin".into(),
+        password: password.clone(),
+        is_admin: true,
+    };
+    add_technician(store, "Lifeline", new, SystemClock.now())
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the first technician: {e}"))?;
+    // Printed once on the console, never logged: the operator needs it to sign in.
+    println!("First technician created. Sign in with:");
+    println!("  email:    admin@lifeline.local");
+    println!("  password: {password}");
+    Ok(())
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let state = crate::app::build_state(config, clock).await?;
+    bootstrap_first_technician(&state.store).await?;
+    let server = crate::app::start(state).await?;
+    println!("Lifeline service listening on {}", server.url());
+    println!("End users join at {}join", server.state.config.public_url);
+    tracing::info!(addr = %server.addr, "listening");
+    wait_for_stop_signal().await;
+    tracing::info!("shutting down");
+    server.shutdown().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
+}
+
+async fn wait_for_stop_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

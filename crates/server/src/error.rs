@@ -1,0 +1,151 @@
+//! The one error type of the HTTP layer. Every failure becomes `{code, message}` with
+//! its status; internal causes are logged and never shown to clients.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use lifeline_protocol::{ApiError, ErrorCode};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("sign in first: the token is missing, invalid or expired")]
+    Unauthorized,
+    #[error("the email or password is wrong")]
+    InvalidCredentials,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("there is no session with this support key; check the digits")]
+    KeyUnknown,
+    #[error("this support key has expired; ask your technician for a new one")]
+    KeyExpired,
+    #[error("this support key has already been used")]
+    KeyUsed,
+    #[error("this session has ended")]
+    SessionEnded,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many attempts; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("the file arrived damaged: its SHA-256 does not match; send it again")]
+    ChecksumMismatch,
+    #[error("{0}")]
+    DeliveryFailed(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::InvalidInput(message.into())
+    }
+
+    fn code_and_status(&self) -> (ErrorCode, StatusCode) {
+        match self {
+            AppError::InvalidInput(_) => (ErrorCode::InvalidInput, StatusCode::BAD_REQUEST),
+            AppError::Unauthorized | AppError::InvalidCredentials => {
+                (ErrorCode::Unauthorized, StatusCode::UNAUTHORIZED)
+            }
+            AppError::Forbidden(_) => (ErrorCode::Forbidden, StatusCode::FORBIDDEN),
+            AppError::NotFound(_) => (ErrorCode::NotFound, StatusCode::NOT_FOUND),
+            AppError::KeyUnknown => (ErrorCode::KeyUnknown, StatusCode::NOT_FOUND),
+            AppError::KeyExpired => (ErrorCode::KeyExpired, StatusCode::GONE),
+            AppError::KeyUsed => (ErrorCode::KeyUsed, StatusCode::CONFLICT),
+            AppError::SessionEnded => (ErrorCode::SessionEnded, StatusCode::GONE),
+            AppError::Conflict(_) => (ErrorCode::Conflict, StatusCode::CONFLICT),
+            AppError::RateLimited { .. } => {
+                (ErrorCode::RateLimited, StatusCode::TOO_MANY_REQUESTS)
+            }
+            AppError::PayloadTooLarge(_) => {
+                (ErrorCode::PayloadTooLarge, StatusCode::PAYLOAD_TOO_LARGE)
+            }
+            AppError::ChecksumMismatch => {
+                (ErrorCode::ChecksumMismatch, StatusCode::UNPROCESSABLE_ENTITY)
+            }
+            AppError::DeliveryFailed(_) => (ErrorCode::DeliveryFailed, StatusCode::BAD_GATEWAY),
+            AppError::Internal(_) => (ErrorCode::Internal, StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
+
+    /// The body clients see; internal details stay in the log.
+    pub fn to_api_error(&self) -> ApiError {
+        let (code, _) = self.code_and_status();
+        let message = match self {
+            AppError::Internal(_) => "something went wrong on the server".to_string(),
+            other => other.to_string(),
+        };
+        ApiError::new(code, message)
+    }
+}
+
+impl From<crate::store::StoreError> for AppError {
+    fn from(err: crate::store::StoreError) -> Self {
+        AppError::Internal(err.into())
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::BytesRejection(_) => AppError::PayloadTooLarge(
+                "the request body is too large or could not be read".into(),
+            ),
+            other => AppError::InvalidInput(format!("invalid JSON body: {}", other.body_text())),
+        }
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(rejection: PathRejection) -> Self {
+        AppError::InvalidInput(format!("invalid path: {}", rejection.body_text()))
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> Self {
+        AppError::InvalidInput(format!("invalid query: {}", rejection.body_text()))
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (_, status) = self.code_and_status();
+        if let AppError::Internal(cause) = &self {
+            tracing::error!(error = ?cause, "internal error");
+        }
+        let mut response = (status, axum::Json(self.to_api_error())).into_response();
+        if let AppError::RateLimited { retry_after_secs } = self {
+            if let Ok(value) = retry_after_secs.to_string().parse() {
+                response.headers_mut().insert("retry-after", value);
+            }
+        }
+        response
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// JSON extractor whose rejections are `AppError`s, so malformed and unknown-field
+/// bodies get the same `{code, message}` as everything else.
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct Json<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct Path<T>(pub T);
+
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct Query<T>(pub T);

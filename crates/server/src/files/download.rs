@@ -1,0 +1,130 @@
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use hmac::{Hmac, Mac};
+use lifeline_protocol::DownloadLink;
+use serde::Deserialize;
+use sha2::Sha256;
+use tower::ServiceExt;
+use tower_http::services::ServeFile;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::{content_disposition, file_path};
+use crate::auth::AuthParty;
+use crate::error::{AppError, AppResult, Json, Path, Query};
+use crate::state::AppState;
+use crate::store::FileRecord;
+
+/// A download link works this long; long enough to start, short enough not to share.
+const LINK_LIFETIME_MS: i64 = 5 * 60 * 1000;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(download_link))
+        .routes(routes!(download))
+}
+
+fn sign(secret: &[u8], file_id: Uuid, expires_at: i64) -> String {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(format!("{file_id}:{expires_at}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+fn ticket_valid(state: &AppState, file_id: Uuid, ticket: &str) -> bool {
+    let Some((expires, signature)) = ticket.split_once('.') else {
+        return false;
+    };
+    let Ok(expires_at) = expires.parse::<i64>() else {
+        return false;
+    };
+    let Ok(given) = hex::decode(signature) else {
+        return false;
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(&state.link_secret).expect("HMAC takes any key length");
+    mac.update(format!("{file_id}:{expires_at}").as_bytes());
+    // verify_slice compares in constant time.
+    mac.verify_slice(&given).is_ok() && expires_at > state.now()
+}
+
+async fn shared_file(state: &AppState, file_id: Uuid) -> AppResult<FileRecord> {
+    match state.store.file(file_id).await? {
+        Some(record) if record.complete => Ok(record),
+        _ => Err(AppError::NotFound("file")),
+    }
+}
+
+/// A short-lived link that downloads the file without a token, for browsers.
+#[utoipa::path(post, path = "/files/{id}/link", tag = "files",
+    params(("id" = Uuid, Path, description = "file id")),
+    responses((status = 200, body = DownloadLink), (status = 404, body = lifeline_protocol::ApiError)),
+    security(("bearer" = [])))]
+async fn download_link(
+    State(state): State<AppState>,
+    auth: AuthParty,
+    Path(file_id): Path<Uuid>,
+) -> AppResult<Json<DownloadLink>> {
+    let record = shared_file(&state, file_id).await?;
+    auth.session(&state, record.session_id).await?;
+    let expires_at = state.now() + LINK_LIFETIME_MS;
+    let ticket = format!("{expires_at}.{}", sign(&state.link_secret, file_id, expires_at));
+    let url = format!("/api/v1/files/{file_id}/content?ticket={ticket}");
+    Ok(Json(DownloadLink { url, expires_at }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+struct DownloadQuery {
+    /// From a download link; otherwise send a bearer token.
+    ticket: Option<String>,
+}
+
+/// The file's bytes. Supports `Range`, so an interrupted download resumes.
+#[utoipa::path(get, path = "/files/{id}/content", tag = "files",
+    params(("id" = Uuid, Path, description = "file id"), DownloadQuery),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+              (status = 206, description = "the requested range"),
+              (status = 404, body = lifeline_protocol::ApiError)),
+    security(("bearer" = [])))]
+async fn download(
+    State(state): State<AppState>,
+    auth: Option<AuthParty>,
+    Path(file_id): Path<Uuid>,
+    Query(query): Query<DownloadQuery>,
+    request: Request,
+) -> AppResult<Response> {
+    let record = shared_file(&state, file_id).await?;
+    match (&query.ticket, &auth) {
+        (Some(ticket), _) if ticket_valid(&state, file_id, ticket) => {}
+        (Some(_), _) => {
+            return Err(AppError::Forbidden("this download link has expired; ask for a new one".into()));
+        }
+        (None, Some(auth)) => {
+            auth.session(&state, record.session_id).await?;
+        }
+        (None, None) => return Err(AppError::Unauthorized),
+    }
+    let path = file_path(&state, record.session_id, record.id);
+    let served = ServeFile::new(&path)
+        .oneshot(request)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("serving a file: {e}")))?;
+    let mut response = served.into_response();
+    if response.status() == StatusCode::NOT_FOUND {
+        return Err(AppError::NotFound("file"));
+    }
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    if let Ok(value) = HeaderValue::from_str(&content_disposition(&record.name)) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&record.sha256) {
+        headers.insert("x-content-sha256", value);
+    }
+    Ok(response)
+}

@@ -1,0 +1,236 @@
+//! The end user's way in: the join page (embedded in the binary) and its API.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use lifeline_protocol::{
+    EndUserSessionView, JoinInfo, JoinRequest, JoinResponse, SupportKey, MAX_NAME_CHARS,
+};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::tokens::{self, END_USER_PREFIX};
+use crate::auth::{AuthEndUser, ClientIp};
+use crate::error::{AppError, AppResult, Json, Path};
+use crate::rate_limit::{self, Limit};
+use crate::sessions::{publish_event, status};
+use crate::state::AppState;
+use crate::store::SessionRecord;
+
+const JOIN_HTML: &str = include_str!("../web/join.html");
+const JOIN_CSS: &str = include_str!("../web/join.css");
+const JOIN_JS: &str = include_str!("../web/dist/join.js");
+
+/// Same-origin everything, no inline code, no framing: the page shows text people
+/// typed, so it must never be able to run anything else.
+const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(key_info))
+        .routes(routes!(join))
+        .routes(routes!(end_user_session))
+}
+
+pub fn page_router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { axum::response::Redirect::to("/join") }))
+        .route("/join", get(page))
+        .route("/join/", get(page))
+        .route("/join/{key}", get(page))
+        .route("/assets/join.css", get(|| async { asset("text/css; charset=utf-8", JOIN_CSS) }))
+        .route("/assets/join.js", get(|| async { asset("text/javascript; charset=utf-8", JOIN_JS) }))
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// English or German, from the browser's Accept-Language preference order.
+pub fn preferred_language(headers: &HeaderMap) -> &'static str {
+    let Some(accept) = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) else {
+        return "en";
+    };
+    let mut best: Option<(&'static str, f32)> = None;
+    for part in accept.split(',') {
+        let mut pieces = part.trim().split(';');
+        let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+        let quality = pieces
+            .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+            .unwrap_or(1.0);
+        let language = if tag.starts_with("de") {
+            "de"
+        } else if tag.starts_with("en") {
+            "en"
+        } else {
+            continue;
+        };
+        if best.is_none_or(|(_, q)| quality > q) {
+            best = Some((language, quality));
+        }
+    }
+    best.map_or("en", |(language, _)| language)
+}
+
+async fn page(headers: HeaderMap) -> Response {
+    let language = preferred_language(&headers);
+    let html = JOIN_HTML.replacen("<html lang=\"en\"", &format!("<html lang=\"{language}\""), 1);
+    let mut response = (StatusCode::OK, html).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+    // The key is in the URL: never leak it to another site.
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::VARY, HeaderValue::from_static("accept-language"));
+    h.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
+    response
+}
+
+async fn limit_key_lookups(state: &AppState, ip: std::net::IpAddr) -> AppResult<()> {
+    let limits = &state.config.limits;
+    let ip_bucket = rate_limit::ip_bucket("key", ip);
+    rate_limit::check(
+        state,
+        &[
+            Limit::per_minute(&ip_bucket, limits.key_lookups_per_ip_per_minute),
+            Limit::per_minute("key:all", limits.key_lookups_per_minute),
+        ],
+    )
+    .await
+}
+
+fn parse_key(raw: &str) -> AppResult<SupportKey> {
+    SupportKey::parse(raw).map_err(|e| AppError::invalid(e.to_string()))
+}
+
+/// Why a key cannot be used, or the waiting session it opens.
+async fn usable_session(state: &AppState, key: &SupportKey) -> AppResult<SessionRecord> {
+    let session = state
+        .store
+        .newest_session_with_key(key.as_str())
+        .await?
+        .ok_or(AppError::KeyUnknown)?;
+    match session.status.as_str() {
+        "waiting" if session.key_expires_at <= state.now() => Err(AppError::KeyExpired),
+        "waiting" => Ok(session),
+        "ended" if session.joined_at.is_none() => Err(AppError::SessionEnded),
+        _ => Err(AppError::KeyUsed),
+    }
+}
+
+/// Checks a key before the end user joins: who is waiting, and until when.
+#[utoipa::path(get, path = "/join/{key}", tag = "join",
+    params(("key" = String, Path, description = "support key, 9 digits")),
+    responses((status = 200, body = JoinInfo), (status = 404, body = lifeline_protocol::ApiError),
+              (status = 409, body = lifeline_protocol::ApiError), (status = 410, body = lifeline_protocol::ApiError),
+              (status = 429, body = lifeline_protocol::ApiError)))]
+async fn key_info(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(key): Path<String>,
+) -> AppResult<Json<JoinInfo>> {
+    limit_key_lookups(&state, ip).await?;
+    let key = parse_key(&key)?;
+    let session = usable_session(&state, &key).await?;
+    Ok(Json(JoinInfo {
+        technician_name: session.technician_name,
+        company_name: session.company_name,
+        key_expires_at: session.key_expires_at,
+    }))
+}
+
+fn clean_name(name: Option<String>) -> AppResult<Option<String>> {
+    let Some(name) = name else { return Ok(None) };
+    let name: String = name.chars().filter(|c| !c.is_control()).collect();
+    let name = name.trim();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(AppError::invalid(format!("the name is longer than {MAX_NAME_CHARS} characters")));
+    }
+    Ok(Some(name.to_owned()))
+}
+
+/// Joins the session with a key; the first end user consumes it.
+#[utoipa::path(post, path = "/join", tag = "join", request_body = JoinRequest,
+    responses((status = 200, body = JoinResponse), (status = 404, body = lifeline_protocol::ApiError),
+              (status = 409, body = lifeline_protocol::ApiError), (status = 410, body = lifeline_protocol::ApiError),
+              (status = 429, body = lifeline_protocol::ApiError)))]
+async fn join(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Json(request): Json<JoinRequest>,
+) -> AppResult<Json<JoinResponse>> {
+    limit_key_lookups(&state, ip).await?;
+    let key = parse_key(&request.key)?;
+    let name = clean_name(request.name)?;
+    let token = tokens::generate(END_USER_PREFIX);
+    let joined = state
+        .store
+        .join_session(key.as_str(), name.as_deref(), &tokens::hash(&token), state.now())
+        .await?;
+    let Some(joined) = joined else {
+        // Not joinable: find out why, for a precise message.
+        usable_session(&state, &key).await?;
+        return Err(AppError::KeyUsed);
+    };
+    let session = joined.session;
+    tracing::info!(session = %session.id, "end user joined");
+    for event in joined.events {
+        publish_event(&state, session.technician_id, event);
+    }
+    Ok(Json(JoinResponse {
+        session_id: session.id,
+        end_user_token: token,
+        technician_name: session.technician_name,
+        company_name: session.company_name,
+        end_user_name: session.end_user_name,
+    }))
+}
+
+/// The end user's view of its session.
+#[utoipa::path(get, path = "/end-user/session", tag = "join",
+    responses((status = 200, body = EndUserSessionView), (status = 401, body = lifeline_protocol::ApiError)),
+    security(("bearer" = [])))]
+async fn end_user_session(
+    State(state): State<AppState>,
+    AuthEndUser(session): AuthEndUser,
+) -> Json<EndUserSessionView> {
+    Json(EndUserSessionView {
+        session_id: session.id,
+        status: status(&session, state.now()),
+        last_seq: session.last_seq(),
+        technician_name: session.technician_name,
+        company_name: session.company_name,
+        end_user_name: session.end_user_name,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn german_wins_only_when_preferred() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("de-DE,de;q=0.9,en;q=0.8"));
+        assert_eq!(preferred_language(&headers), "de");
+        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("en-US,en;q=0.9,de;q=0.8"));
+        assert_eq!(preferred_language(&headers), "en");
+        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("fr-FR,de;q=0.5"));
+        assert_eq!(preferred_language(&headers), "de", "German is the best we have");
+        assert_eq!(preferred_language(&HeaderMap::new()), "en");
+    }
+}

@@ -1,0 +1,25 @@
+//! The Lifeline service: REST API under `/api/v1`, one realtime WebSocket per party,
+//! the resumable file relay, SMS and email invites, and the end-user join page.
+//!
+//! It owns persistence (only `store` speaks SQL), authentication and every rule about
+//! sessions. It must not hold UI logic beyond the embedded join page, and it never
+//! logs tokens, passwords or support-key secrets.
+
+pub mod admin;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod files;
+pub mod invites;
+pub mod join;
+pub mod rate_limit;
+pub mod realtime;
+pub mod sessions;
+pub mod state;
+pub mod store;
+
+pub use app::{build_state, start, RunningServer};
+pub use config::Config;

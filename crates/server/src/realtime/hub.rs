@@ -1,0 +1,96 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use lifeline_protocol::{Party, SessionEvent};
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+/// Room for bursts; a connection that falls further behind re-reads from the database.
+const CHANNEL_CAPACITY: usize = 16;
+
+/// What flows to live connections. Only `Event` is stored; the rest is momentary.
+#[derive(Debug, Clone)]
+pub enum Live {
+    Event(Arc<SessionEvent>),
+    Typing {
+        session_id: Uuid,
+        from: Party,
+        typing: bool,
+    },
+    Presence {
+        session_id: Uuid,
+        party: Party,
+        online: bool,
+    },
+}
+
+impl Live {
+    pub fn session_id(&self) -> Uuid {
+        match self {
+            Live::Event(event) => event.session_id,
+            Live::Typing { session_id, .. } | Live::Presence { session_id, .. } => *session_id,
+        }
+    }
+}
+
+type Channels = Mutex<HashMap<Uuid, broadcast::Sender<Live>>>;
+
+/// Fan-out to the end user of a session and to the technician's one connection,
+/// which carries all of that technician's sessions.
+#[derive(Clone, Default)]
+pub struct Hub {
+    sessions: Arc<Channels>,
+    technicians: Arc<Channels>,
+}
+
+fn subscribe(channels: &Channels, id: Uuid) -> broadcast::Receiver<Live> {
+    let mut map = channels.lock().unwrap_or_else(PoisonError::into_inner);
+    map.entry(id)
+        .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
+        .subscribe()
+}
+
+fn send(channels: &Channels, id: Uuid, live: &Live) {
+    let map = channels.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(sender) = map.get(&id) {
+        // No receiver means nobody is connected; they replay from the database later.
+        let _ = sender.send(live.clone());
+    }
+}
+
+fn release(channels: &Channels, id: Uuid) {
+    let mut map = channels.lock().unwrap_or_else(PoisonError::into_inner);
+    if map.get(&id).is_some_and(|sender| sender.receiver_count() == 0) {
+        map.remove(&id);
+    }
+}
+
+impl Hub {
+    pub fn subscribe_session(&self, session_id: Uuid) -> broadcast::Receiver<Live> {
+        subscribe(&self.sessions, session_id)
+    }
+
+    pub fn subscribe_technician(&self, technician_id: Uuid) -> broadcast::Receiver<Live> {
+        subscribe(&self.technicians, technician_id)
+    }
+
+    pub fn publish(&self, technician_id: Uuid, live: Live) {
+        send(&self.sessions, live.session_id(), &live);
+        send(&self.technicians, technician_id, &live);
+    }
+
+    /// Drops channels nobody listens to any more; call after a receiver is dropped.
+    pub fn release_session(&self, session_id: Uuid) {
+        release(&self.sessions, session_id);
+    }
+
+    pub fn release_technician(&self, technician_id: Uuid) {
+        release(&self.technicians, technician_id);
+    }
+
+    /// Whether the end user of the session has a live connection.
+    pub fn end_user_online(&self, session_id: Uuid) -> bool {
+        let map = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(&session_id).is_some_and(|s| s.receiver_count() > 0)
+    }
+}

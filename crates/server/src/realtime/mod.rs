@@ -1,0 +1,10 @@
+//! Realtime delivery: one WebSocket per party. Events are stored first (see `store`),
+//! then published here; each connection replays from the database after its cursor and
+//! fills any gap from there too, so nothing is lost or sent twice.
+
+mod hub;
+mod origin;
+mod socket;
+
+pub use hub::{Hub, Live};
+pub use socket::router;

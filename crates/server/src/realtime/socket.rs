@@ -1,0 +1,319 @@
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use lifeline_protocol::{ClientFrame, Cursor, Party, ServerFrame, SessionEvent, REALTIME_PATH};
+use tokio::sync::broadcast::error::RecvError;
+use uuid::Uuid;
+
+use super::hub::Live;
+use super::origin;
+use crate::auth::tokens::END_USER_PREFIX;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Small buffers: an idle connection should cost a few KiB, not tungstenite's 128 KiB.
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
+const MAX_FRAME_BYTES: usize = 64 * 1024;
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+const PING_INTERVAL: Duration = Duration::from_secs(25);
+const REPLAY_PAGE: u32 = 500;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(REALTIME_PATH, get(upgrade))
+}
+
+async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    if !origin::allowed(&state.config, &headers) {
+        tracing::warn!(origin = ?headers.get("origin"), "WebSocket from a foreign origin refused");
+        return AppError::Forbidden("this origin may not open a connection".into()).into_response();
+    }
+    ws.read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(SOCKET_BUFFER_BYTES)
+        .max_write_buffer_size(MAX_FRAME_BYTES * 4)
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| async move {
+            if let Err(err) = serve(state, socket).await {
+                tracing::debug!(error = %err, "realtime connection closed");
+            }
+        })
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SocketError {
+    #[error("socket: {0}")]
+    Socket(#[from] axum::Error),
+    #[error("{0}")]
+    App(#[from] AppError),
+    #[error("encoding a frame: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+/// Who is on the other end, after `hello`.
+enum Peer {
+    Technician { technician_id: Uuid },
+    EndUser { technician_id: Uuid, session_id: Uuid },
+}
+
+impl Peer {
+    fn party(&self) -> Party {
+        match self {
+            Peer::Technician { .. } => Party::Technician,
+            Peer::EndUser { .. } => Party::EndUser,
+        }
+    }
+    fn technician_id(&self) -> Uuid {
+        match self {
+            Peer::Technician { technician_id } | Peer::EndUser { technician_id, .. } => *technician_id,
+        }
+    }
+}
+
+struct Connection {
+    state: AppState,
+    socket: WebSocket,
+    peer: Peer,
+    /// Per session, the last `seq` this client has been sent.
+    sent: HashMap<Uuid, u64>,
+}
+
+async fn send_frame(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), SocketError> {
+    let text = serde_json::to_string(frame)?;
+    socket.send(Message::Text(text.into())).await?;
+    Ok(())
+}
+
+async fn refuse(mut socket: WebSocket, error: AppError) -> Result<(), SocketError> {
+    let frame = ServerFrame::Error { error: error.to_api_error() };
+    send_frame(&mut socket, &frame).await?;
+    let close = CloseFrame { code: 4401, reason: "hello refused".into() };
+    socket.send(Message::Close(Some(close))).await?;
+    Ok(())
+}
+
+async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError> {
+    let hello = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
+        Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str::<ClientFrame>(&text),
+        Ok(_) | Err(_) => {
+            return refuse(socket, AppError::invalid("the first frame must be a hello")).await;
+        }
+    };
+    let (token, cursors) = match hello {
+        Ok(ClientFrame::Hello { token, cursors }) => (token, cursors),
+        Ok(_) => return refuse(socket, AppError::invalid("the first frame must be a hello")).await,
+        Err(err) => return refuse(socket, AppError::invalid(format!("invalid hello: {err}"))).await,
+    };
+    let authenticated = if token.starts_with(END_USER_PREFIX) {
+        crate::auth::extract_session_for_end_user(&state, &token)
+            .await
+            .map(|session| Peer::EndUser { technician_id: session.technician_id, session_id: session.id })
+    } else {
+        crate::auth::extract_technician(&state, &token)
+            .await
+            .map(|technician| Peer::Technician { technician_id: technician.id })
+    };
+    let peer = match authenticated {
+        Ok(peer) => peer,
+        Err(err) => return refuse(socket, err).await,
+    };
+    let mut connection = Connection { state, socket, peer, sent: HashMap::new() };
+    let result = connection.run(cursors).await;
+    connection.leave();
+    result
+}
+
+impl Connection {
+    async fn run(&mut self, cursors: Vec<Cursor>) -> Result<(), SocketError> {
+        // Subscribe before replaying so nothing published in between is missed.
+        let mut live = match self.peer {
+            Peer::Technician { technician_id } => self.state.hub.subscribe_technician(technician_id),
+            Peer::EndUser { session_id, .. } => self.state.hub.subscribe_session(session_id),
+        };
+        send_frame(&mut self.socket, &ServerFrame::Welcome { party: self.peer.party() }).await?;
+        self.resume(cursors).await?;
+        self.announce_presence(true);
+        let mut ping = tokio::time::interval(PING_INTERVAL);
+        ping.reset();
+        let shutdown = self.state.shutdown.clone();
+        loop {
+            tokio::select! {
+                incoming = self.socket.recv() => match incoming {
+                    Some(Ok(Message::Text(text))) => self.handle_client_frame(&text).await?,
+                    Some(Ok(Message::Close(_))) | None => return Ok(()),
+                    Some(Ok(_)) => {}
+                    Some(Err(err)) => return Err(err.into()),
+                },
+                received = live.recv() => match received {
+                    Ok(item) => self.forward(item).await?,
+                    Err(RecvError::Lagged(_)) => self.catch_up_all().await?,
+                    Err(RecvError::Closed) => return Ok(()),
+                },
+                _ = ping.tick() => self.socket.send(Message::Ping(Default::default())).await?,
+                () = shutdown.cancelled() => {
+                    let close = CloseFrame { code: 1001, reason: "service restarting".into() };
+                    let _ = self.socket.send(Message::Close(Some(close))).await;
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn leave(&self) {
+        self.announce_presence(false);
+        match self.peer {
+            Peer::Technician { technician_id } => self.state.hub.release_technician(technician_id),
+            Peer::EndUser { session_id, .. } => self.state.hub.release_session(session_id),
+        }
+    }
+
+    fn announce_presence(&self, online: bool) {
+        let party = self.peer.party();
+        for &session_id in self.sent.keys() {
+            let presence = Live::Presence { session_id, party, online };
+            self.state.hub.publish(self.peer.technician_id(), presence);
+        }
+    }
+
+    /// Sends every stored event after the client's cursors; sessions it did not name
+    /// start from 0, so a fresh client gets whole histories.
+    async fn resume(&mut self, cursors: Vec<Cursor>) -> Result<(), SocketError> {
+        let given: HashMap<Uuid, u64> = cursors.iter().map(|c| (c.session_id, c.seq)).collect();
+        let sessions = match self.peer {
+            Peer::EndUser { session_id, .. } => vec![session_id],
+            Peer::Technician { technician_id } => {
+                let mut ids = self.state.store.open_session_ids(technician_id).await.map_err(AppError::from)?;
+                for cursor in &cursors {
+                    if !ids.contains(&cursor.session_id) && owns(&self.state, &self.peer, cursor.session_id).await? {
+                        ids.push(cursor.session_id);
+                    }
+                }
+                ids
+            }
+        };
+        for session_id in sessions {
+            let since = given.get(&session_id).copied().unwrap_or(0);
+            self.sent.insert(session_id, since);
+            self.catch_up(session_id).await?;
+        }
+        Ok(())
+    }
+
+    /// Sends what the database holds after the last `seq` sent for the session.
+    async fn catch_up(&mut self, session_id: Uuid) -> Result<(), SocketError> {
+        loop {
+            let since = self.sent.get(&session_id).copied().unwrap_or(0);
+            let events = self
+                .state
+                .store
+                .events_since(session_id, since, REPLAY_PAGE)
+                .await
+                .map_err(AppError::from)?;
+            let page_len = events.len();
+            for event in events {
+                self.send_event(event).await?;
+            }
+            if page_len < REPLAY_PAGE as usize {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn catch_up_all(&mut self) -> Result<(), SocketError> {
+        let sessions: Vec<Uuid> = self.sent.keys().copied().collect();
+        for session_id in sessions {
+            self.catch_up(session_id).await?;
+        }
+        Ok(())
+    }
+
+    async fn send_event(&mut self, event: SessionEvent) -> Result<(), SocketError> {
+        self.sent.insert(event.session_id, event.seq);
+        send_frame(&mut self.socket, &ServerFrame::Event { event }).await
+    }
+
+    async fn forward(&mut self, item: Live) -> Result<(), SocketError> {
+        let own = self.peer.party();
+        match item {
+            Live::Event(event) => {
+                let last = self.sent.get(&event.session_id).copied().unwrap_or(0);
+                if event.seq == last + 1 {
+                    self.send_event((*event).clone()).await?;
+                } else if event.seq > last {
+                    // Events published out of order or a missed one: the database has
+                    // them all, in order.
+                    self.sent.entry(event.session_id).or_insert(0);
+                    self.catch_up(event.session_id).await?;
+                }
+                Ok(())
+            }
+            Live::Typing { session_id, from, typing } if from != own => {
+                send_frame(&mut self.socket, &ServerFrame::Typing { session_id, from, typing }).await
+            }
+            Live::Presence { session_id, party, online } if party != own => {
+                send_frame(&mut self.socket, &ServerFrame::Presence { session_id, party, online }).await
+            }
+            Live::Typing { .. } | Live::Presence { .. } => Ok(()),
+        }
+    }
+
+    async fn handle_client_frame(&mut self, text: &str) -> Result<(), SocketError> {
+        let frame = match serde_json::from_str::<ClientFrame>(text) {
+            Ok(frame) => frame,
+            Err(err) => {
+                let error = AppError::invalid(format!("invalid frame: {err}")).to_api_error();
+                return send_frame(&mut self.socket, &ServerFrame::Error { error }).await;
+            }
+        };
+        let party = self.peer.party();
+        let technician_id = self.peer.technician_id();
+        let (session_id, read, up_to_seq) = match frame {
+            ClientFrame::Hello { .. } => {
+                let error = AppError::invalid("hello was already sent").to_api_error();
+                return send_frame(&mut self.socket, &ServerFrame::Error { error }).await;
+            }
+            ClientFrame::Typing { session_id, typing } => {
+                if owns(&self.state, &self.peer, session_id).await? {
+                    self.state.hub.publish(technician_id, Live::Typing { session_id, from: party, typing });
+                }
+                return Ok(());
+            }
+            ClientFrame::Delivered { session_id, up_to_seq } => (session_id, false, up_to_seq),
+            ClientFrame::Read { session_id, up_to_seq } => (session_id, true, up_to_seq),
+        };
+        if !owns(&self.state, &self.peer, session_id).await? {
+            let error = AppError::NotFound("session").to_api_error();
+            return send_frame(&mut self.socket, &ServerFrame::Error { error }).await;
+        }
+        let now = self.state.now();
+        let advanced = self
+            .state
+            .store
+            .advance_mark(session_id, party, read, up_to_seq, now)
+            .await
+            .map_err(AppError::from)?;
+        if let Some(event) = advanced {
+            crate::sessions::publish_event(&self.state, technician_id, event);
+        }
+        Ok(())
+    }
+}
+
+/// Whether the peer may see the session. A free function over `Sync` parts, because a
+/// `&Connection` (holding the socket) cannot be held across an await in a spawned task.
+async fn owns(state: &AppState, peer: &Peer, session_id: Uuid) -> Result<bool, SocketError> {
+    Ok(match *peer {
+        Peer::EndUser { session_id: own, .. } => own == session_id,
+        Peer::Technician { technician_id } => state
+            .store
+            .session(session_id)
+            .await
+            .map_err(AppError::from)?
+            .is_some_and(|s| s.technician_id == technician_id),
+    })
+}

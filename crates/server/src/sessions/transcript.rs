@@ -1,0 +1,72 @@
+use std::fmt::Write;
+
+use lifeline_protocol::{ConsentKind, EventData, Party, Transcript, UnixMillis};
+use time::macros::format_description;
+use time::OffsetDateTime;
+
+fn timestamp(at: UnixMillis) -> String {
+    let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(at) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| at.to_string())
+}
+
+fn consent_words(kind: ConsentKind) -> &'static str {
+    match kind {
+        ConsentKind::ViewScreen => "view the screen",
+        ConsentKind::Control => "control the screen",
+    }
+}
+
+/// A plain-text transcript a person can read or file in a ticket.
+pub fn to_text(transcript: &Transcript) -> String {
+    let session = &transcript.session;
+    let technician = session.technician_name.as_str();
+    let end_user = session.end_user_name.as_deref().unwrap_or("End user");
+    let name = |party: Party| match party {
+        Party::Technician => technician,
+        Party::EndUser => end_user,
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "Lifeline session transcript");
+    let _ = writeln!(out, "Session:     {}", session.id);
+    let _ = writeln!(out, "Support key: {}", session.support_key_display);
+    let _ = writeln!(out, "Technician:  {technician}");
+    let _ = writeln!(out, "End user:    {end_user}");
+    let _ = writeln!(out, "Created:     {}", timestamp(session.created_at));
+    if let Some(ended) = session.ended_at {
+        let _ = writeln!(out, "Ended:       {}", timestamp(ended));
+    }
+    out.push('\n');
+    for event in &transcript.events {
+        let line = match &event.data {
+            EventData::EndUserJoined { name: joined } => {
+                format!("{} joined", joined.as_deref().unwrap_or("The end user"))
+            }
+            EventData::Message { from, text, .. } => format!("{}: {text}", name(*from)),
+            EventData::FileShared { file } => format!(
+                "{} sent the file \"{}\" ({} bytes, SHA-256 {})",
+                name(file.from),
+                file.name,
+                file.size,
+                file.sha256
+            ),
+            EventData::ConsentRequested { kind, .. } => {
+                format!("{technician} asked to {}", consent_words(*kind))
+            }
+            EventData::ConsentAnswered { kind, accepted, .. } => format!(
+                "{end_user} {} the request to {}",
+                if *accepted { "allowed" } else { "declined" },
+                consent_words(*kind)
+            ),
+            EventData::SessionEnded { by } => format!("Session ended by {}", name(*by)),
+            // Receipts matter live, not in a record of the conversation.
+            EventData::Delivered { .. } | EventData::Read { .. } => continue,
+        };
+        // Indent continuation lines so a multi-line message cannot forge an entry.
+        let line = line.replace('\n', "\n    ");
+        let _ = writeln!(out, "[{}] {line}", timestamp(event.at));
+    }
+    out
+}

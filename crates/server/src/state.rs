@@ -1,0 +1,39 @@
+//! The one cheap-to-clone state every handler gets.
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::invites::Delivery;
+use crate::realtime::Hub;
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub inner: Arc<Inner>,
+}
+
+pub struct Inner {
+    pub config: Config,
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub hub: Hub,
+    pub delivery: Delivery,
+    /// Signs download links; random per installation, kept in the database.
+    pub link_secret: Vec<u8>,
+    pub uploads: crate::files::UploadLocks,
+    pub shutdown: tokio_util::sync::CancellationToken,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+impl AppState {
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}

@@ -1,0 +1,101 @@
+//! Storage: the only module that speaks SQL. It has its own record types, so another
+//! backend (PostgreSQL) can be added here without touching the HTTP handlers.
+//!
+//! Rule for writes that touch several rows: a transaction starts with a write, so
+//! SQLite takes its write lock at once and never fails a later lock upgrade.
+
+mod events;
+mod files;
+mod outbox;
+mod rate_limits;
+mod sessions;
+mod technicians;
+mod tokens;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+pub use events::{AppendOutcome, ConsentState};
+pub use files::FileRecord;
+pub use outbox::{NewOutboxEntry, OutboxRecord};
+pub use sessions::{JoinedSession, NewSession, SessionRecord};
+pub use technicians::{NewTechnicianRecord, TechnicianRecord};
+pub use tokens::{TokenKind, TokenRecord};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrating the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is not readable: {0}")]
+    Corrupt(String),
+    #[error("unsupported database URL {0}: use sqlite://<path>")]
+    UnsupportedUrl(String),
+}
+
+impl StoreError {
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and runs pending migrations.
+    pub async fn connect(database_url: &str) -> StoreResult<Self> {
+        if !database_url.starts_with("sqlite:") {
+            return Err(StoreError::UnsupportedUrl(database_url.to_owned()));
+        }
+        let options = SqliteConnectOptions::from_str(database_url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // WAL + NORMAL survives a killed process; only an OS crash may lose the
+            // last commits, which the clients then resend by client id.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A named setting, created with `init` on first use (e.g. the signing secret).
+    pub async fn setting_or_init(&self, name: &str, init: String) -> StoreResult<String> {
+        sqlx::query("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING")
+            .bind(name)
+            .bind(&init)
+            .execute(&self.pool)
+            .await?;
+        let value: String = sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(value)
+    }
+}
+
+fn to_u64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}

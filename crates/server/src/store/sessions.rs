@@ -1,0 +1,248 @@
+use lifeline_protocol::{ConsentKind, EventData, Party, SessionEvent};
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use super::events::append_event;
+use super::{to_i64, to_u64, Store, StoreResult};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionRecord {
+    pub id: Uuid,
+    pub technician_id: Uuid,
+    pub technician_name: String,
+    pub company_name: String,
+    pub support_key: String,
+    pub key_live: bool,
+    pub key_expires_at: i64,
+    pub request_control_on_arrival: bool,
+    /// `waiting`, `active` or `ended`.
+    pub status: String,
+    pub end_user_name: Option<String>,
+    pub created_at: i64,
+    pub joined_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub last_seq: i64,
+}
+
+pub struct NewSession<'a> {
+    pub id: Uuid,
+    pub technician_id: Uuid,
+    pub support_key: &'a str,
+    pub key_expires_at: i64,
+    pub request_control_on_arrival: bool,
+    pub now: i64,
+}
+
+/// The result of a successful join: the session and the events it produced.
+pub struct JoinedSession {
+    pub session: SessionRecord,
+    pub events: Vec<SessionEvent>,
+}
+
+const SELECT_SESSION: &str = "SELECT s.id, s.technician_id, t.display_name AS technician_name, \
+     c.name AS company_name, s.support_key, s.key_live, s.key_expires_at, \
+     s.request_control_on_arrival, s.status, s.end_user_name, s.created_at, s.joined_at, \
+     s.ended_at, COALESCE((SELECT MAX(seq) FROM events e WHERE e.session_id = s.id), 0) AS last_seq \
+     FROM sessions s JOIN technicians t ON t.id = s.technician_id \
+     JOIN companies c ON c.id = t.company_id";
+
+fn mark_column(party: Party, read: bool) -> &'static str {
+    match (party, read) {
+        (Party::Technician, false) => "technician_delivered_seq",
+        (Party::Technician, true) => "technician_read_seq",
+        (Party::EndUser, false) => "end_user_delivered_seq",
+        (Party::EndUser, true) => "end_user_read_seq",
+    }
+}
+
+impl Store {
+    /// Inserts a waiting session. Fails with a unique violation when the key is already
+    /// live, so the caller draws another.
+    pub async fn insert_session(&self, new: NewSession<'_>) -> StoreResult<SessionRecord> {
+        let mut tx = self.pool.begin().await?;
+        // Expired keys stop counting as live, so their digits can be drawn again.
+        sqlx::query("UPDATE sessions SET key_live = 0 WHERE key_live = 1 AND key_expires_at <= ?")
+            .bind(new.now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (id, technician_id, support_key, key_expires_at, \
+             request_control_on_arrival, status, created_at) VALUES (?, ?, ?, ?, ?, 'waiting', ?)",
+        )
+        .bind(new.id)
+        .bind(new.technician_id)
+        .bind(new.support_key)
+        .bind(new.key_expires_at)
+        .bind(new.request_control_on_arrival)
+        .bind(new.now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.session(new.id).await?.ok_or_else(|| {
+            super::StoreError::Corrupt("session vanished after insert".into())
+        })
+    }
+
+    pub async fn session(&self, id: Uuid) -> StoreResult<Option<SessionRecord>> {
+        Ok(sqlx::query_as(&format!("{SELECT_SESSION} WHERE s.id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The newest session ever given this key, live or not, to tell why a key fails.
+    pub async fn newest_session_with_key(&self, key: &str) -> StoreResult<Option<SessionRecord>> {
+        Ok(sqlx::query_as(&format!(
+            "{SELECT_SESSION} WHERE s.support_key = ? ORDER BY s.created_at DESC LIMIT 1"
+        ))
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn session_by_end_user_token(&self, token_hash: &str) -> StoreResult<Option<SessionRecord>> {
+        Ok(sqlx::query_as(&format!("{SELECT_SESSION} WHERE s.end_user_token_hash = ?"))
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The technician's sessions, newest first.
+    pub async fn sessions_of_technician(
+        &self,
+        technician_id: Uuid,
+        limit: i64,
+    ) -> StoreResult<Vec<SessionRecord>> {
+        Ok(sqlx::query_as(&format!(
+            "{SELECT_SESSION} WHERE s.technician_id = ? ORDER BY s.created_at DESC LIMIT ?"
+        ))
+        .bind(technician_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Ids of the technician's sessions that are not ended, for realtime resume.
+    pub async fn open_session_ids(&self, technician_id: Uuid) -> StoreResult<Vec<Uuid>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM sessions WHERE technician_id = ? AND status != 'ended' ORDER BY created_at",
+        )
+        .bind(technician_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Consumes the key atomically: only the first end user gets the session.
+    /// `None` when the key is not live, expired or already used.
+    pub async fn join_session(
+        &self,
+        key: &str,
+        end_user_name: Option<&str>,
+        end_user_token_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<JoinedSession>> {
+        let mut tx = self.pool.begin().await?;
+        let joined: Option<(Uuid, bool)> = sqlx::query_as(
+            "UPDATE sessions SET status = 'active', key_live = 0, end_user_name = ?, \
+             end_user_token_hash = ?, joined_at = ? \
+             WHERE support_key = ? AND key_live = 1 AND status = 'waiting' AND key_expires_at > ? \
+             RETURNING id, request_control_on_arrival",
+        )
+        .bind(end_user_name)
+        .bind(end_user_token_hash)
+        .bind(now)
+        .bind(key)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((session_id, request_control)) = joined else {
+            return Ok(None);
+        };
+        let mut events = Vec::new();
+        let arrival = EventData::EndUserJoined {
+            name: end_user_name.map(str::to_owned),
+        };
+        events.push(append_event(&mut *tx, session_id, None, None, &arrival, now).await?.event);
+        if request_control {
+            let ask = EventData::ConsentRequested {
+                request_id: Uuid::new_v4(),
+                kind: ConsentKind::Control,
+            };
+            events.push(append_event(&mut *tx, session_id, None, None, &ask, now).await?.event);
+        }
+        tx.commit().await?;
+        let session = self.session(session_id).await?.ok_or_else(|| {
+            super::StoreError::Corrupt("session vanished after join".into())
+        })?;
+        Ok(Some(JoinedSession { session, events }))
+    }
+
+    pub async fn set_request_control_on_arrival(&self, id: Uuid, value: bool) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET request_control_on_arrival = ? WHERE id = ?")
+            .bind(value)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends the session once; `None` if it had already ended.
+    pub async fn end_session(&self, id: Uuid, by: Party, now: i64) -> StoreResult<Option<SessionEvent>> {
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE sessions SET status = 'ended', key_live = 0, ended_at = ? WHERE id = ? AND status != 'ended'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Ok(None);
+        }
+        let ended = EventData::SessionEnded { by };
+        let event = append_event(&mut *tx, id, Some(by), None, &ended, now).await?.event;
+        tx.commit().await?;
+        Ok(Some(event))
+    }
+
+    /// Moves a delivered or read mark forward and records it as an event; `None` when
+    /// the mark was already at or past `up_to_seq`, so repeats cost no event.
+    pub async fn advance_mark(
+        &self,
+        session_id: Uuid,
+        party: Party,
+        read: bool,
+        up_to_seq: u64,
+        now: i64,
+    ) -> StoreResult<Option<SessionEvent>> {
+        let column = mark_column(party, read);
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query(&format!(
+            "UPDATE sessions SET {column} = ?1 WHERE id = ?2 AND {column} < ?1 AND status != 'ended' \
+             AND ?1 <= COALESCE((SELECT MAX(seq) FROM events WHERE session_id = ?2), 0)"
+        ))
+        .bind(to_i64(up_to_seq))
+        .bind(session_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Ok(None);
+        }
+        let data = if read {
+            EventData::Read { by: party, up_to_seq }
+        } else {
+            EventData::Delivered { by: party, up_to_seq }
+        };
+        let event = append_event(&mut *tx, session_id, Some(party), None, &data, now).await?.event;
+        tx.commit().await?;
+        Ok(Some(event))
+    }
+}
+
+impl SessionRecord {
+    pub fn last_seq(&self) -> u64 {
+        to_u64(self.last_seq)
+    }
+}

@@ -1,0 +1,133 @@
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use super::{Store, StoreResult};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct TechnicianRecord {
+    pub id: Uuid,
+    pub company_id: Uuid,
+    pub company_name: String,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+pub struct NewTechnicianRecord<'a> {
+    pub company_name: &'a str,
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub is_admin: bool,
+    pub now: i64,
+}
+
+const SELECT_TECHNICIAN: &str = "SELECT t.id, t.company_id, c.name AS company_name, t.email, \
+     t.display_name, t.password_hash, t.is_admin, t.disabled, t.created_at \
+     FROM technicians t JOIN companies c ON c.id = t.company_id";
+
+impl Store {
+    /// Adds a technician, creating the company by name if it is new.
+    pub async fn insert_technician(
+        &self,
+        new: NewTechnicianRecord<'_>,
+    ) -> StoreResult<TechnicianRecord> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO companies (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO NOTHING")
+            .bind(Uuid::new_v4())
+            .bind(new.company_name)
+            .bind(new.now)
+            .execute(&mut *tx)
+            .await?;
+        let company_id: Uuid = sqlx::query_scalar("SELECT id FROM companies WHERE name = ?")
+            .bind(new.company_name)
+            .fetch_one(&mut *tx)
+            .await?;
+        let id = Uuid::new_v4();
+        sqlx::query(
+            "INSERT INTO technicians (id, company_id, email, display_name, password_hash, is_admin, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(company_id)
+        .bind(new.email)
+        .bind(new.display_name)
+        .bind(new.password_hash)
+        .bind(new.is_admin)
+        .bind(new.now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.technician(id).await?.ok_or_else(|| {
+            super::StoreError::Corrupt("technician vanished after insert".into())
+        })
+    }
+
+    pub async fn technician(&self, id: Uuid) -> StoreResult<Option<TechnicianRecord>> {
+        Ok(
+            sqlx::query_as(&format!("{SELECT_TECHNICIAN} WHERE t.id = ?"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn technician_by_email(&self, email: &str) -> StoreResult<Option<TechnicianRecord>> {
+        Ok(
+            sqlx::query_as(&format!("{SELECT_TECHNICIAN} WHERE t.email = ?"))
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn technicians_of_company(
+        &self,
+        company_id: Option<Uuid>,
+    ) -> StoreResult<Vec<TechnicianRecord>> {
+        let rows = match company_id {
+            Some(company) => {
+                sqlx::query_as(&format!(
+                    "{SELECT_TECHNICIAN} WHERE t.company_id = ? ORDER BY t.email"
+                ))
+                .bind(company)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as(&format!("{SELECT_TECHNICIAN} ORDER BY t.email"))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        Ok(rows)
+    }
+
+    pub async fn count_technicians(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM technicians")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Disables or re-enables; disabling also revokes every token of the technician.
+    pub async fn set_technician_disabled(&self, id: Uuid, disabled: bool) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query("UPDATE technicians SET disabled = ? WHERE id = ?")
+            .bind(disabled)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if disabled {
+            sqlx::query("UPDATE auth_tokens SET revoked = 1 WHERE technician_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(changed == 1)
+    }
+}

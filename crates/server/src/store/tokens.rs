@@ -1,0 +1,91 @@
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use super::{Store, StoreResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+impl TokenKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Access => "access",
+            TokenKind::Refresh => "refresh",
+        }
+    }
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct TokenRecord {
+    pub technician_id: Uuid,
+    pub family_id: Uuid,
+    pub expires_at: i64,
+    pub revoked: bool,
+}
+
+impl Store {
+    pub async fn insert_token(
+        &self,
+        token_hash: &str,
+        kind: TokenKind,
+        technician_id: Uuid,
+        family_id: Uuid,
+        expires_at: i64,
+        now: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO auth_tokens (token_hash, kind, technician_id, family_id, expires_at, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(kind.as_str())
+        .bind(technician_id)
+        .bind(family_id)
+        .bind(expires_at)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn token(&self, token_hash: &str, kind: TokenKind) -> StoreResult<Option<TokenRecord>> {
+        Ok(sqlx::query_as(
+            "SELECT technician_id, family_id, expires_at, revoked FROM auth_tokens \
+             WHERE token_hash = ? AND kind = ?",
+        )
+        .bind(token_hash)
+        .bind(kind.as_str())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Marks one refresh token used. False when it was already revoked: a replay.
+    pub async fn revoke_token(&self, token_hash: &str) -> StoreResult<bool> {
+        let changed = sqlx::query("UPDATE auth_tokens SET revoked = 1 WHERE token_hash = ? AND revoked = 0")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(changed == 1)
+    }
+
+    /// Revokes every access and refresh token issued in one login.
+    pub async fn revoke_family(&self, family_id: Uuid) -> StoreResult<()> {
+        sqlx::query("UPDATE auth_tokens SET revoked = 1 WHERE family_id = ?")
+            .bind(family_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_expired_tokens(&self, now: i64) -> StoreResult<u64> {
+        Ok(sqlx::query("DELETE FROM auth_tokens WHERE expires_at < ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+}

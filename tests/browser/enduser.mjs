@@ -1,0 +1,537 @@
+#!/usr/bin/env node
+// The end user's browser, driven by a test over stdin/stdout with JSON lines.
+//
+//   stdin:  {"id":1,"cmd":"open","url":"http://127.0.0.1:8080/join/482913605"}
+//   stdout: {"id":1,"ok":true,"result":{...}}   or   {"id":1,"ok":false,"error":"..."}
+//
+// Commands run one after another, each waiting for its observable outcome (15 s unless
+// `timeout_ms` says otherwise). Only answers go to stdout; logs go to stderr.
+// Environment: CHROMIUM (path of the browser, default /usr/bin/chromium),
+// PUPPET_HEADED=1 to watch it.
+
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+
+// Nothing but answers may reach stdout.
+const stdout = process.stdout;
+console.log = (...args) => console.error(...args);
+const log = (...args) => console.error('[enduser]', ...args);
+
+let browser = null;
+let context = null;
+let page = null;
+let downloadDir = null;
+
+function reply(msg) {
+  stdout.write(`${JSON.stringify(msg)}\n`);
+}
+
+async function launch() {
+  if (browser) return browser;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: process.env.PUPPET_HEADED !== '1',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  browser.on('disconnected', () => log('browser disconnected'));
+  return browser;
+}
+
+function needPage() {
+  if (!page) throw new Error('no page is open: send "open" first');
+  return page;
+}
+
+const tid = (testid) => `[data-testid="${testid}"]`;
+
+/** A short description of what the page shows, for error messages. */
+async function pageState() {
+  if (!page) return 'no page';
+  try {
+    return await page.evaluate(() => {
+      const text = (sel) => {
+        const el = document.querySelector(sel);
+        return el && !el.hidden ? (el.textContent || '').trim().replace(/\s+/g, ' ') : null;
+      };
+      const parts = [`view=${document.getElementById('app')?.dataset.view ?? '?'}`];
+      const conn = document.querySelector('[data-testid="connection-state"]');
+      if (conn) parts.push(`connection=${conn.dataset.state}`);
+      for (const [name, sel] of [
+        ['error', '[data-testid="error-banner"]'],
+        ['key', '[data-testid="key-state"]'],
+        ['ended', '[data-testid="ended-banner"]'],
+      ]) {
+        const value = text(sel);
+        if (value) parts.push(`${name}="${value}"`);
+      }
+      const failed = [...document.querySelectorAll('[data-testid="upload"][data-state="failed"]')];
+      for (const row of failed) parts.push(`upload="${(row.textContent || '').trim().replace(/\s+/g, ' ')}"`);
+      return parts.join(', ');
+    });
+  } catch (err) {
+    return `unreadable (${err.message})`;
+  }
+}
+
+/** Waits until `fn(arg)` run in the page returns a truthy value, and returns it. */
+async function until(what, fn, arg, timeout) {
+  try {
+    const handle = await needPage().waitForFunction(fn, arg, { timeout, polling: 100 });
+    const value = await handle.jsonValue();
+    await handle.dispose();
+    return value;
+  } catch (err) {
+    if (err?.name === 'TimeoutError') {
+      throw new Error(`timed out after ${timeout} ms waiting for ${what} (page: ${await pageState()})`);
+    }
+    throw err;
+  }
+}
+
+async function visible(testid, timeout, what = testid) {
+  return until(
+    what,
+    (sel) => {
+      const el = document.querySelector(sel);
+      return !!el && el.getClientRects().length > 0;
+    },
+    tid(testid),
+    timeout,
+  );
+}
+
+async function hidden(testid, timeout, what = `${testid} to close`) {
+  return until(
+    what,
+    (sel) => {
+      const el = document.querySelector(sel);
+      return !el || el.getClientRects().length === 0;
+    },
+    tid(testid),
+    timeout,
+  );
+}
+
+function sha256File(file) {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}
+
+/** Acknowledged bubbles of `from` with exactly `text`, as [{seq}] in page order. */
+function ackedMessages(from, text) {
+  return needPage().evaluate(
+    ({ from, text }) =>
+      [...document.querySelectorAll('#log [data-testid="message"][data-seq]')]
+        .filter(
+          (el) =>
+            el.dataset.from === from &&
+            (el.querySelector('[data-testid="message-text"]')?.textContent ?? '') === text,
+        )
+        .map((el) => Number(el.dataset.seq)),
+    { from, text },
+  );
+}
+
+function filesNamed(from, name) {
+  return needPage().evaluate(
+    ({ from, name }) =>
+      [...document.querySelectorAll('#log [data-testid="file"]')]
+        .filter(
+          (el) =>
+            el.dataset.from === from &&
+            (el.querySelector('[data-testid="file-name"]')?.textContent ?? '') === name,
+        )
+        .map((el) => el.dataset.fileId),
+    { from, name },
+  );
+}
+
+async function sessionId() {
+  return needPage().evaluate(() => {
+    try {
+      return JSON.parse(sessionStorage.getItem('lifeline.session') || 'null')?.session_id ?? null;
+    } catch {
+      return null;
+    }
+  });
+}
+
+async function waitOnline(timeout) {
+  await visible('chat-panel', timeout, 'the chat panel');
+  await until(
+    'the chat to connect',
+    () => {
+      const state = document.querySelector('[data-testid="connection-state"]')?.dataset.state;
+      return state === 'online' || state === 'ended';
+    },
+    null,
+    timeout,
+  );
+}
+
+const commands = {
+  async open({ url, locale, viewport }, timeout) {
+    if (typeof url !== 'string') throw new Error('open needs "url"');
+    await launch();
+    if (context) await context.close().catch(() => undefined);
+    context = await browser.newContext({
+      acceptDownloads: true,
+      ...(locale ? { locale } : {}),
+      ...(viewport ? { viewport } : {}),
+    });
+    page = await context.newPage();
+    page.setDefaultTimeout(timeout);
+    page.on('console', (m) => log(`console.${m.type()}:`, m.text()));
+    page.on('pageerror', (e) => log('page error:', e.message));
+    await page.goto(url, { waitUntil: 'domcontentloaded', timeout });
+    // The page has settled once it shows something other than "loading".
+    const view = await until(
+      'the page to load',
+      () => {
+        const v = document.getElementById('app')?.dataset.view;
+        return v && v !== 'loading' ? v : null;
+      },
+      null,
+      timeout,
+    );
+    return { url: page.url(), view };
+  },
+
+  async viewport({ width, height }) {
+    await needPage().setViewportSize({ width, height });
+    return null;
+  },
+
+  async enter_key({ key }, timeout) {
+    if (typeof key !== 'string') throw new Error('enter_key needs "key"');
+    const p = needPage();
+    await visible('key-input', timeout, 'the key input');
+    await p.locator(tid('key-input')).fill(key);
+    await p.locator(tid('key-submit')).click();
+    // Either the join step shows, or the key form says what is wrong.
+    return until(
+      'the key to be checked',
+      () => {
+        const app = document.getElementById('app');
+        const state = document.querySelector('[data-testid="key-state"]');
+        if (app?.dataset.view === 'join') return { view: 'join', state: null };
+        if (app?.dataset.view === 'key' && state && !state.hidden) {
+          return { view: 'key', state: state.dataset.state ?? null, text: (state.textContent || '').trim() };
+        }
+        return null;
+      },
+      null,
+      timeout,
+    );
+  },
+
+  async join({ name }, timeout) {
+    const p = needPage();
+    await visible('join-button', timeout, 'the join button');
+    if (typeof name === 'string') await p.locator(tid('name-input')).fill(name);
+    await p.locator(tid('join-button')).click();
+    const outcome = await until(
+      'the chat panel',
+      () => {
+        const app = document.getElementById('app');
+        if (app?.dataset.view === 'chat') return 'chat';
+        const error = document.querySelector('[data-testid="error-banner"]');
+        if (error && !error.hidden) return 'error';
+        if (app?.dataset.view === 'key') return 'key';
+        return null;
+      },
+      null,
+      timeout,
+    );
+    if (outcome !== 'chat') throw new Error(`join failed (page: ${await pageState()})`);
+    return { session_id: await sessionId() };
+  },
+
+  async text({ testid }, timeout) {
+    if (typeof testid !== 'string') throw new Error('text needs "testid"');
+    const loc = needPage().locator(tid(testid)).first();
+    await loc.waitFor({ state: 'attached', timeout });
+    return ((await loc.textContent()) ?? '').trim();
+  },
+
+  async wait_text({ text }, timeout) {
+    if (typeof text !== 'string') throw new Error('wait_text needs "text"');
+    await until(`the text "${text}"`, (t) => document.body.innerText.includes(t), text, timeout);
+    return null;
+  },
+
+  async wait_testid({ testid, state = 'visible' }, timeout) {
+    if (state === 'hidden') await hidden(testid, timeout);
+    else await visible(testid, timeout);
+    return null;
+  },
+
+  async click({ testid }, timeout) {
+    await needPage().locator(tid(testid)).first().click({ timeout });
+    return null;
+  },
+
+  async fill({ testid, text }, timeout) {
+    await needPage().locator(tid(testid)).first().fill(String(text ?? ''), { timeout });
+    return null;
+  },
+
+  async send({ text }, timeout) {
+    if (typeof text !== 'string') throw new Error('send needs "text"');
+    const p = needPage();
+    const expected = text.trim();
+    const before = (await ackedMessages('end_user', expected)).length;
+    const failedBefore = await p.locator(`${tid('message')}[data-status="failed"]`).count();
+    const box = p.locator(tid('message-input'));
+    await box.waitFor({ state: 'visible', timeout });
+    await box.fill(text);
+    await box.press('Enter');
+    const seq = await until(
+      `the message "${expected}" to be acknowledged`,
+      ({ text, before, failedBefore }) => {
+        const matches = [...document.querySelectorAll('[data-testid="message"]')].filter(
+          (el) =>
+            el.dataset.from === 'end_user' &&
+            (el.querySelector('[data-testid="message-text"]')?.textContent ?? '') === text,
+        );
+        const failed = [...document.querySelectorAll('[data-testid="message"][data-status="failed"]')];
+        if (failed.length > failedBefore) {
+          const last = failed[failed.length - 1];
+          return { failed: (last.querySelector('.msg-error')?.textContent ?? 'not sent').trim() };
+        }
+        const acked = matches.filter((el) => el.dataset.seq && el.closest('#log'));
+        return acked.length > before ? { seq: Number(acked[acked.length - 1].dataset.seq) } : null;
+      },
+      { text: expected, before, failedBefore },
+      timeout,
+    );
+    if (seq.failed) throw new Error(`the message was refused: ${seq.failed}`);
+    return seq;
+  },
+
+  async wait_message({ text, from = 'technician' }, timeout) {
+    if (typeof text !== 'string') throw new Error('wait_message needs "text"');
+    return until(
+      `a message "${text}" from ${from}`,
+      ({ text, from }) => {
+        const found = [...document.querySelectorAll('#log [data-testid="message"][data-seq]')].filter(
+          (el) =>
+            el.dataset.from === from &&
+            (el.querySelector('[data-testid="message-text"]')?.textContent ?? '') === text &&
+            el.getClientRects().length > 0,
+        );
+        return found.length ? { seq: Number(found[found.length - 1].dataset.seq) } : null;
+      },
+      { text, from },
+      timeout,
+    );
+  },
+
+  async download({ name }, timeout) {
+    if (typeof name !== 'string') throw new Error('download needs "name"');
+    const p = needPage();
+    await until(
+      `the file "${name}"`,
+      (name) =>
+        [...document.querySelectorAll('#log [data-testid="file"]')].some(
+          (el) => (el.querySelector('[data-testid="file-name"]')?.textContent ?? '') === name,
+        ),
+      name,
+      timeout,
+    );
+    const file = p
+      .locator(`#log ${tid('file')}`)
+      .filter({ has: p.locator(tid('file-name'), { hasText: name }) })
+      .last();
+    const [download] = await Promise.all([
+      p.waitForEvent('download', { timeout }),
+      file.locator(tid('file-download')).click({ timeout }),
+    ]);
+    const failure = await download.failure();
+    if (failure) throw new Error(`the download failed: ${failure}`);
+    downloadDir ??= await mkdtemp(path.join(tmpdir(), 'lifeline-enduser-'));
+    const target = path.join(await mkdtemp(path.join(downloadDir, 'd-')), download.suggestedFilename());
+    await download.saveAs(target);
+    const { size } = await stat(target);
+    return { path: target, sha256: await sha256File(target), size, suggested_filename: download.suggestedFilename() };
+  },
+
+  async upload({ path: file }, timeout) {
+    if (typeof file !== 'string') throw new Error('upload needs "path"');
+    const p = needPage();
+    const name = path.basename(file);
+    const before = await filesNamed('end_user', name);
+    const failedBefore = await p.locator(`${tid('upload')}[data-state="failed"]`).count();
+    await p.locator(tid('upload-input')).setInputFiles(file, { timeout });
+    const outcome = await until(
+      `the upload of "${name}" to complete`,
+      ({ name, before, failedBefore }) => {
+        const failed = [...document.querySelectorAll('[data-testid="upload"][data-state="failed"]')];
+        if (failed.length > failedBefore) {
+          return { failed: (failed[failed.length - 1].textContent || '').trim().replace(/\s+/g, ' ') };
+        }
+        const ids = [...document.querySelectorAll('#log [data-testid="file"]')]
+          .filter(
+            (el) =>
+              el.dataset.from === 'end_user' &&
+              (el.querySelector('[data-testid="file-name"]')?.textContent ?? '') === name,
+          )
+          .map((el) => el.dataset.fileId);
+        const fresh = ids.filter((id) => !before.includes(id));
+        return fresh.length ? { file_id: fresh[fresh.length - 1] } : null;
+      },
+      { name, before, failedBefore },
+      timeout,
+    );
+    if (outcome.failed) throw new Error(`the upload failed: ${outcome.failed}`);
+    return outcome;
+  },
+
+  async consent({ accept }, timeout) {
+    if (typeof accept !== 'boolean') throw new Error('consent needs "accept": true|false');
+    const p = needPage();
+    await visible('consent-prompt', timeout, 'the consent prompt');
+    const prompt = p.locator(tid('consent-prompt'));
+    const request = {
+      request_id: await prompt.getAttribute('data-request-id'),
+      kind: await prompt.getAttribute('data-kind'),
+    };
+    await p.locator(tid(accept ? 'consent-allow' : 'consent-decline')).click({ timeout });
+    await hidden('consent-prompt', timeout, 'the consent prompt to close');
+    return request;
+  },
+
+  async end(_args, timeout) {
+    const p = needPage();
+    await p.locator(tid('end-button')).click({ timeout });
+    await p.locator(tid('end-confirm')).click({ timeout });
+    await visible('ended-banner', timeout, 'the ended state');
+    return { text: ((await p.locator(tid('ended-banner')).textContent()) ?? '').trim() };
+  },
+
+  async wait_ended(_args, timeout) {
+    await visible('ended-banner', timeout, 'the ended state');
+    return { text: ((await needPage().locator(tid('ended-banner')).textContent()) ?? '').trim() };
+  },
+
+  async reload(_args, timeout) {
+    const p = needPage();
+    await p.reload({ waitUntil: 'domcontentloaded', timeout });
+    await waitOnline(timeout);
+    return { session_id: await sessionId() };
+  },
+
+  async screenshot({ path: file, full_page = true }, timeout) {
+    if (typeof file !== 'string') throw new Error('screenshot needs "path"');
+    await needPage().screenshot({ path: file, fullPage: full_page, timeout });
+    return { path: file };
+  },
+
+  async messages() {
+    return needPage().evaluate(() =>
+      [...document.querySelectorAll('[data-testid="message"]')]
+        .filter((el) => el.getClientRects().length > 0)
+        .map((el) => ({
+          seq: el.dataset.seq ? Number(el.dataset.seq) : null,
+          from: el.dataset.from,
+          text: el.querySelector('[data-testid="message-text"]')?.textContent ?? '',
+          status: el.dataset.status ?? null,
+        })),
+    );
+  },
+
+  async files() {
+    return needPage().evaluate(() =>
+      [...document.querySelectorAll('#log [data-testid="file"]')].map((el) => ({
+        seq: Number(el.dataset.seq),
+        from: el.dataset.from,
+        file_id: el.dataset.fileId,
+        name: el.querySelector('[data-testid="file-name"]')?.textContent ?? '',
+      })),
+    );
+  },
+
+  async state() {
+    return { description: await pageState(), session_id: page ? await sessionId() : null };
+  },
+};
+
+let closing = false;
+
+async function shutdown(code) {
+  if (closing) return;
+  closing = true;
+  try {
+    if (browser) await browser.close();
+  } catch (err) {
+    log('closing the browser:', err.message);
+  }
+  process.exit(code);
+}
+
+async function handle(line) {
+  let msg;
+  try {
+    msg = JSON.parse(line);
+  } catch (err) {
+    reply({ id: null, ok: false, error: `not JSON: ${err.message}` });
+    return;
+  }
+  const id = msg?.id ?? null;
+  const cmd = msg?.cmd;
+  if (cmd === 'close') {
+    reply({ id, ok: true, result: null });
+    await shutdown(0);
+    return;
+  }
+  const fn = Object.hasOwn(commands, cmd) ? commands[cmd] : null;
+  if (!fn) {
+    reply({ id, ok: false, error: `unknown command ${JSON.stringify(cmd)}` });
+    return;
+  }
+  const timeout = Number.isFinite(msg.timeout_ms) && msg.timeout_ms > 0 ? msg.timeout_ms : DEFAULT_TIMEOUT_MS;
+  const started = Date.now();
+  try {
+    if (page) page.setDefaultTimeout(timeout);
+    const result = await fn(msg, timeout);
+    log(`${cmd} ok in ${Date.now() - started} ms`);
+    reply({ id, ok: true, result: result ?? null });
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    log(`${cmd} failed:`, err instanceof Error ? err.stack : err);
+    reply({ id, ok: false, error: `${cmd}: ${message}` });
+  }
+}
+
+// One command at a time, in order; on EOF finish what is queued, then close.
+const rl = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+let queue = Promise.resolve();
+rl.on('line', (line) => {
+  if (!line.trim()) return;
+  queue = queue.then(() => handle(line));
+});
+rl.on('close', () => {
+  queue.then(() => shutdown(0));
+});
+process.on('SIGTERM', () => shutdown(0));
+process.on('SIGINT', () => shutdown(130));
