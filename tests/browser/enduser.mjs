@@ -80,7 +80,10 @@ async function pageState() {
         if (value) parts.push(`${name}="${value}"`);
       }
       const failed = [...document.querySelectorAll('[data-testid="upload"][data-state="failed"]')];
-      for (const row of failed) parts.push(`upload="${(row.textContent || '').trim().replace(/\s+/g, ' ')}"`);
+      for (const row of failed) {
+        const status = row.querySelector('[data-testid="upload-status"]');
+        parts.push(`upload="${(status?.textContent || '').trim()}"`);
+      }
       return parts.join(', ');
     });
   } catch (err) {
@@ -292,7 +295,10 @@ const commands = {
   },
 
   async fill({ testid, text }, timeout) {
-    await needPage().locator(tid(testid)).first().fill(String(text ?? ''), { timeout });
+    await needPage()
+      .locator(tid(testid))
+      .first()
+      .fill(String(text ?? ''), { timeout });
     return null;
   },
 
@@ -373,7 +379,12 @@ const commands = {
     const target = path.join(await mkdtemp(path.join(downloadDir, 'd-')), download.suggestedFilename());
     await download.saveAs(target);
     const { size } = await stat(target);
-    return { path: target, sha256: await sha256File(target), size, suggested_filename: download.suggestedFilename() };
+    return {
+      path: target,
+      sha256: await sha256File(target),
+      size,
+      suggested_filename: download.suggestedFilename(),
+    };
   },
 
   async upload({ path: file }, timeout) {
@@ -388,7 +399,9 @@ const commands = {
       ({ name, before, failedBefore }) => {
         const failed = [...document.querySelectorAll('[data-testid="upload"][data-state="failed"]')];
         if (failed.length > failedBefore) {
-          return { failed: (failed[failed.length - 1].textContent || '').trim().replace(/\s+/g, ' ') };
+          const row = failed[failed.length - 1];
+          const status = row.querySelector('[data-testid="upload-status"]');
+          return { failed: (status?.textContent || '').trim() };
         }
         const ids = [...document.querySelectorAll('#log [data-testid="file"]')]
           .filter(

@@ -235,8 +235,10 @@ function argsOf(el: Element): Args | undefined {
   }
 }
 
+const KEYS: ReadonlySet<string> = new Set(Object.keys(en));
+
 function isKey(value: string | null): value is Key {
-  return value !== null && Object.hasOwn(en, value);
+  return value !== null && KEYS.has(value);
 }
 
 /** Re-translates every marked element under `root`. */

@@ -5,6 +5,7 @@ import { type Args, initLang, type Key, lang, relabel, setLang, setText, t } fro
 import { type ConnState, Realtime } from './realtime';
 import { cancelUpload, uploadFile } from './upload';
 import type {
+  ConsentAnswer,
   ConsentKind,
   DownloadLink,
   EndUserSessionView,
@@ -222,6 +223,8 @@ async function checkKey(key: string): Promise<void> {
     showJoinView(key, info);
   } catch (err) {
     const problem = keyProblemOf(err);
+    // A mistyped key is easier to fix than to retype.
+    if (problem === 'key_unknown' && !keyInput.value) keyInput.value = groupKey(key);
     showKeyView(problem, problem ? undefined : describe(err));
   }
 }
@@ -302,11 +305,16 @@ function enterChat(): void {
     onState: (state) => {
       if (ended) return;
       setConn(state);
-      if (state === 'online') flushOutbox();
-      else setTyping(false);
+      if (state === 'online') {
+        flushOutbox();
+        scheduleAcks();
+      } else {
+        setTyping(false);
+      }
     },
     onFatal: (error) => {
-      if (error.code === 'session_ended') {
+      if (error.code === 'session_ended' || lastSeq > 0) {
+        // Keep the transcript on screen; the session is over for this page.
         endState();
       } else {
         clearSaved();
@@ -617,7 +625,6 @@ let ackTimer: number | undefined;
 
 /** Acks go out at most every 250 ms, so a replay burst costs one frame of each kind. */
 function scheduleAcks(): void {
-  console.debug("schedule", performance.now() | 0, lastSeq, ackTimer);
   if (ackTimer !== undefined) return;
   ackTimer = window.setTimeout(() => {
     ackTimer = undefined;
@@ -630,7 +637,6 @@ function pageSeen(): boolean {
 }
 
 function flushAcks(): void {
-  console.debug("flushAcks", performance.now() | 0, lastTechSeq, sentDelivered, lastSeq, !!rt, rt?.online, ended);
   const s = session;
   if (!s || !rt || ended) return;
   if (lastTechSeq > sentDelivered) {
@@ -801,7 +807,7 @@ async function answerConsent(accepted: boolean): Promise<void> {
   for (const b of buttons) b.disabled = true;
   try {
     await api<unknown>('POST', `/api/v1/sessions/${s.session_id}/consent/${requestId}`, {
-      body: { accepted },
+      body: { accepted } satisfies ConsentAnswer,
       token: s.end_user_token,
     });
     const c = consents.get(requestId);
@@ -839,6 +845,7 @@ function endState(): void {
     row.dispatchEvent(new Event('lifeline:cancel'));
   }
   pending.replaceChildren();
+  uploads.replaceChildren();
   setConn('ended');
   endedEl.hidden = false;
   setText(endedEl, 'ended');
@@ -1033,7 +1040,11 @@ async function resume(saved: Saved): Promise<void> {
     saved.company_name = view.company_name;
     byId('chat-title').textContent = view.technician_name;
     byId('chat-company').textContent = view.company_name;
-    if (view.status === 'ended' || view.status === 'expired') endState();
+    if (view.status === 'ended' || view.status === 'expired') {
+      // The replay brings the transcript and its session_ended event; if it does not
+      // come soon, show the ended state anyway.
+      window.setTimeout(endState, 3000);
+    }
   } catch (err) {
     if (err instanceof RequestFailed && (err.status === 401 || err.status === 404)) {
       rt?.stop();

@@ -24,6 +24,7 @@ export class Realtime {
   private timer: number | undefined;
   private stopped = false;
   private fatal = false;
+  private everOnline = false;
   private readonly opts: RealtimeOptions;
 
   constructor(opts: RealtimeOptions) {
@@ -118,8 +119,6 @@ export class Realtime {
       this.retry();
     };
   }
-
-  private everOnline = false;
 
   private retry(): void {
     if (this.stopped || this.fatal) return;

@@ -1,0 +1,398 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use lifeline_protocol::{
+    ApiError, ConsentAnswer, ConsentKind, ConsentRequest, CreateSessionRequest, EmailInviteRequest,
+    EndUserSessionView, ErrorCode, InviteSent, JoinInfo, JoinRequest, JoinResponse, LoginRequest,
+    NewTechnician, OutboxMessage, RefreshRequest, SendMessage, ServerInfo, SessionEvent,
+    SessionSummary, SmsInviteRequest, TechnicianProfile, TokenPair, Transcript, UnixMillis,
+    UpdateSessionSettings, UpdateTechnician,
+};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::{watch, Mutex, RwLock};
+use url::Url;
+use uuid::Uuid;
+
+use crate::ClientError;
+
+/// How requests authenticate.
+#[derive(Clone, Default)]
+pub enum Bearer {
+    #[default]
+    None,
+    Technician(TokenPair),
+    EndUser { token: String, session_id: Uuid },
+}
+
+impl std::fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Bearer::None => f.write_str("Bearer::None"),
+            Bearer::Technician(pair) => write!(f, "Bearer::Technician({})", pair.technician.email),
+            Bearer::EndUser { session_id, .. } => write!(f, "Bearer::EndUser({session_id})"),
+        }
+    }
+}
+
+/// Typed client of the REST API. Cheap to clone; clones share the sign-in.
+#[derive(Clone)]
+pub struct ApiClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    bearer: RwLock<Bearer>,
+    /// One refresh at a time: refresh tokens rotate, so two at once would be a reuse.
+    refresh_lock: Mutex<()>,
+    token_updates: watch::Sender<Option<TokenPair>>,
+}
+
+/// Renew the access token when it has less than this left.
+const REFRESH_MARGIN_MS: i64 = 30_000;
+
+fn now_ms() -> UnixMillis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
+}
+
+pub(crate) async fn api_error(response: Response) -> ClientError {
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap_or_default();
+    let error = serde_json::from_str::<ApiError>(&body).unwrap_or_else(|_| {
+        let code = match status {
+            401 => ErrorCode::Unauthorized,
+            403 => ErrorCode::Forbidden,
+            404 => ErrorCode::NotFound,
+            413 => ErrorCode::PayloadTooLarge,
+            429 => ErrorCode::RateLimited,
+            _ => ErrorCode::Internal,
+        };
+        ApiError::new(code, format!("HTTP {status}: {}", body.chars().take(200).collect::<String>()))
+    });
+    ClientError::Api { status, error }
+}
+
+impl ApiClient {
+    /// A client of the service at `base_url` (e.g. `https://support.example.com`).
+    pub fn new(base_url: &str) -> Result<Self, ClientError> {
+        let base = Url::parse(base_url).map_err(|e| ClientError::InvalidUrl(format!("{base_url}: {e}")))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(ClientError::InvalidUrl(format!("{base_url}: use http:// or https://")));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()?;
+        let (token_updates, _) = watch::channel(None);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                bearer: RwLock::new(Bearer::None),
+                refresh_lock: Mutex::new(()),
+                token_updates,
+            }),
+        })
+    }
+
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    pub(crate) fn url(&self, path: &str) -> Result<Url, ClientError> {
+        self.inner.base.join(path).map_err(|e| ClientError::InvalidUrl(format!("{path}: {e}")))
+    }
+
+    /// Every new token pair (after sign-in and each rotation), for keeping the refresh
+    /// token in a keychain; `None` after sign-out.
+    pub fn token_updates(&self) -> watch::Receiver<Option<TokenPair>> {
+        self.inner.token_updates.subscribe()
+    }
+
+    pub async fn bearer(&self) -> Bearer {
+        self.inner.bearer.read().await.clone()
+    }
+
+    async fn set_tokens(&self, pair: TokenPair) {
+        *self.inner.bearer.write().await = Bearer::Technician(pair.clone());
+        self.inner.token_updates.send_replace(Some(pair));
+    }
+
+    /// The current bearer token, refreshed first if it is about to expire.
+    pub async fn access_token(&self) -> Result<String, ClientError> {
+        let bearer = self.bearer().await;
+        match bearer {
+            Bearer::None => Err(ClientError::NotSignedIn),
+            Bearer::EndUser { token, .. } => Ok(token),
+            Bearer::Technician(pair) if pair.access_expires_at - REFRESH_MARGIN_MS > now_ms() => {
+                Ok(pair.access_token)
+            }
+            Bearer::Technician(pair) => Ok(self.refresh_after(&pair.access_token).await?.access_token),
+        }
+    }
+
+    /// Refreshes unless another task already did since `stale_access` was read.
+    async fn refresh_after(&self, stale_access: &str) -> Result<TokenPair, ClientError> {
+        let _guard = self.inner.refresh_lock.lock().await;
+        let Bearer::Technician(current) = self.bearer().await else {
+            return Err(ClientError::NotSignedIn);
+        };
+        if current.access_token != stale_access {
+            return Ok(current);
+        }
+        self.refresh_with(&current.refresh_token).await
+    }
+
+    async fn refresh_with(&self, refresh_token: &str) -> Result<TokenPair, ClientError> {
+        let request = RefreshRequest { refresh_token: refresh_token.to_owned() };
+        let response = self.http().post(self.url("/api/v1/auth/refresh")?).json(&request).send().await?;
+        if !response.status().is_success() {
+            let err = api_error(response).await;
+            if matches!(err.code(), Some(ErrorCode::Unauthorized | ErrorCode::Forbidden)) {
+                *self.inner.bearer.write().await = Bearer::None;
+                self.inner.token_updates.send_replace(None);
+            }
+            return Err(err);
+        }
+        let pair: TokenPair = response.json().await?;
+        self.set_tokens(pair.clone()).await;
+        Ok(pair)
+    }
+
+    /// Sends an authenticated request; on 401 refreshes once and retries.
+    pub(crate) async fn send_authed(
+        &self,
+        build: impl Fn(&reqwest::Client) -> Result<RequestBuilder, ClientError>,
+    ) -> Result<Response, ClientError> {
+        let token = self.access_token().await?;
+        let response = build(self.http())?.bearer_auth(&token).send().await?;
+        if response.status() != StatusCode::UNAUTHORIZED || !matches!(self.bearer().await, Bearer::Technician(_)) {
+            return Ok(response);
+        }
+        let fresh = self.refresh_after(&token).await?;
+        Ok(build(self.http())?.bearer_auth(&fresh.access_token).send().await?)
+    }
+
+    async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {
+        if !response.status().is_success() {
+            return Err(api_error(response).await);
+        }
+        response.json().await.map_err(|e| ClientError::Protocol(e.to_string()))
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&(impl Serialize + Sync)>,
+    ) -> Result<T, ClientError> {
+        let response = self
+            .send_authed(|http| {
+                let builder = http.request(method.clone(), self.url(path)?);
+                Ok(match body {
+                    Some(body) => builder.json(body),
+                    None => builder,
+                })
+            })
+            .await?;
+        Self::json(response).await
+    }
+
+    async fn call_empty(&self, method: Method, path: &str) -> Result<(), ClientError> {
+        let response = self.send_authed(|http| Ok(http.request(method.clone(), self.url(path)?))).await?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(api_error(response).await)
+        }
+    }
+
+    async fn public<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&impl Serialize>) -> Result<T, ClientError> {
+        let mut builder = self.http().request(method, self.url(path)?);
+        if let Some(body) = body {
+            builder = builder.json(body);
+        }
+        Self::json(builder.send().await?).await
+    }
+
+    // --- technician sign-in ---
+
+    pub async fn login(&self, email: &str, password: &str) -> Result<TokenPair, ClientError> {
+        let request = LoginRequest { email: email.to_owned(), password: password.to_owned() };
+        let pair: TokenPair = self.public(Method::POST, "/api/v1/auth/login", Some(&request)).await?;
+        self.set_tokens(pair.clone()).await;
+        Ok(pair)
+    }
+
+    /// Signs in silently with a refresh token kept from an earlier sign-in.
+    pub async fn resume(&self, refresh_token: &str) -> Result<TokenPair, ClientError> {
+        let _guard = self.inner.refresh_lock.lock().await;
+        self.refresh_with(refresh_token).await
+    }
+
+    /// Revokes this sign-in on the service and forgets the tokens.
+    pub async fn logout(&self) -> Result<(), ClientError> {
+        let bearer = std::mem::take(&mut *self.inner.bearer.write().await);
+        self.inner.token_updates.send_replace(None);
+        if let Bearer::Technician(pair) = bearer {
+            let request = RefreshRequest { refresh_token: pair.refresh_token };
+            let response = self.http().post(self.url("/api/v1/auth/logout")?).json(&request).send().await?;
+            if !response.status().is_success() {
+                return Err(api_error(response).await);
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn me(&self) -> Result<TechnicianProfile, ClientError> {
+        self.call(Method::GET, "/api/v1/me", None::<&()>).await
+    }
+
+    pub async fn info(&self) -> Result<ServerInfo, ClientError> {
+        self.public(Method::GET, "/api/v1/info", None::<&()>).await
+    }
+
+    // --- sessions ---
+
+    pub async fn create_session(&self, request_control_on_arrival: bool) -> Result<SessionSummary, ClientError> {
+        let request = CreateSessionRequest { request_control_on_arrival };
+        self.call(Method::POST, "/api/v1/sessions", Some(&request)).await
+    }
+
+    pub async fn sessions(&self) -> Result<Vec<SessionSummary>, ClientError> {
+        self.call(Method::GET, "/api/v1/sessions", None::<&()>).await
+    }
+
+    pub async fn session(&self, id: Uuid) -> Result<SessionSummary, ClientError> {
+        self.call(Method::GET, &format!("/api/v1/sessions/{id}"), None::<&()>).await
+    }
+
+    pub async fn set_request_control_on_arrival(&self, id: Uuid, value: bool) -> Result<SessionSummary, ClientError> {
+        let request = UpdateSessionSettings { request_control_on_arrival: value };
+        self.call(Method::PATCH, &format!("/api/v1/sessions/{id}"), Some(&request)).await
+    }
+
+    pub async fn events(&self, id: Uuid, since: u64) -> Result<Vec<SessionEvent>, ClientError> {
+        self.call(Method::GET, &format!("/api/v1/sessions/{id}/events?since={since}"), None::<&()>).await
+    }
+
+    /// Sends a chat message, retrying network failures with the same client id, so the
+    /// service stores it exactly once.
+    pub async fn send_message(&self, session_id: Uuid, client_id: Uuid, text: &str) -> Result<SessionEvent, ClientError> {
+        let request = SendMessage { client_id, text: text.to_owned() };
+        let path = format!("/api/v1/sessions/{session_id}/messages");
+        let mut attempt = 0;
+        loop {
+            match self.call(Method::POST, &path, Some(&request)).await {
+                Err(err) if err.is_transient() && attempt < 4 => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(200 * (1 << attempt))).await;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    pub async fn request_consent(&self, session_id: Uuid, kind: ConsentKind) -> Result<SessionEvent, ClientError> {
+        let request = ConsentRequest { kind };
+        self.call(Method::POST, &format!("/api/v1/sessions/{session_id}/consent"), Some(&request)).await
+    }
+
+    /// The end user's answer to a consent request.
+    pub async fn answer_consent(&self, session_id: Uuid, request_id: Uuid, accepted: bool) -> Result<SessionEvent, ClientError> {
+        let path = format!("/api/v1/sessions/{session_id}/consent/{request_id}");
+        self.call(Method::POST, &path, Some(&ConsentAnswer { accepted })).await
+    }
+
+    pub async fn end_session(&self, session_id: Uuid) -> Result<SessionEvent, ClientError> {
+        self.call(Method::POST, &format!("/api/v1/sessions/{session_id}/end"), None::<&()>).await
+    }
+
+    pub async fn transcript(&self, session_id: Uuid) -> Result<Transcript, ClientError> {
+        self.call(Method::GET, &format!("/api/v1/sessions/{session_id}/transcript"), None::<&()>).await
+    }
+
+    pub async fn transcript_text(&self, session_id: Uuid) -> Result<String, ClientError> {
+        let path = format!("/api/v1/sessions/{session_id}/transcript?format=text");
+        let response = self.send_authed(|http| Ok(http.get(self.url(&path)?))).await?;
+        if !response.status().is_success() {
+            return Err(api_error(response).await);
+        }
+        Ok(response.text().await?)
+    }
+
+    // --- invites ---
+
+    pub async fn send_sms_invite(&self, session_id: Uuid, to: &str, locale: Option<&str>) -> Result<InviteSent, ClientError> {
+        let request = SmsInviteRequest { to: to.to_owned(), locale: locale.map(str::to_owned) };
+        self.call(Method::POST, &format!("/api/v1/sessions/{session_id}/invites/sms"), Some(&request)).await
+    }
+
+    pub async fn send_email_invite(&self, session_id: Uuid, to: &str, locale: Option<&str>) -> Result<InviteSent, ClientError> {
+        let request = EmailInviteRequest { to: to.to_owned(), locale: locale.map(str::to_owned) };
+        self.call(Method::POST, &format!("/api/v1/sessions/{session_id}/invites/email"), Some(&request)).await
+    }
+
+    // --- admin ---
+
+    pub async fn technicians(&self) -> Result<Vec<TechnicianProfile>, ClientError> {
+        self.call(Method::GET, "/api/v1/admin/technicians", None::<&()>).await
+    }
+
+    pub async fn add_technician(&self, new: &NewTechnician) -> Result<TechnicianProfile, ClientError> {
+        self.call(Method::POST, "/api/v1/admin/technicians", Some(new)).await
+    }
+
+    pub async fn set_technician_disabled(&self, id: Uuid, disabled: bool) -> Result<TechnicianProfile, ClientError> {
+        let request = UpdateTechnician { disabled };
+        self.call(Method::PATCH, &format!("/api/v1/admin/technicians/{id}"), Some(&request)).await
+    }
+
+    pub async fn outbox(&self) -> Result<Vec<OutboxMessage>, ClientError> {
+        self.call(Method::GET, "/api/v1/admin/outbox", None::<&()>).await
+    }
+
+    // --- the end user's side ---
+
+    /// What a key opens, before joining.
+    pub async fn key_info(&self, key: &str) -> Result<JoinInfo, ClientError> {
+        self.public(Method::GET, &format!("/api/v1/join/{key}"), None::<&()>).await
+    }
+
+    /// Joins as the end user; this client then acts for that end user.
+    pub async fn join(&self, key: &str, name: Option<&str>) -> Result<JoinResponse, ClientError> {
+        let request = JoinRequest { key: key.to_owned(), name: name.map(str::to_owned) };
+        let joined: JoinResponse = self.public(Method::POST, "/api/v1/join", Some(&request)).await?;
+        *self.inner.bearer.write().await = Bearer::EndUser {
+            token: joined.end_user_token.clone(),
+            session_id: joined.session_id,
+        };
+        Ok(joined)
+    }
+
+    /// Acts as an end user who joined earlier (e.g. after a restart).
+    pub async fn use_end_user_token(&self, token: &str, session_id: Uuid) {
+        *self.inner.bearer.write().await = Bearer::EndUser { token: token.to_owned(), session_id };
+    }
+
+    pub async fn end_user_session(&self) -> Result<EndUserSessionView, ClientError> {
+        self.call(Method::GET, "/api/v1/end-user/session", None::<&()>).await
+    }
+
+    pub(crate) async fn delete(&self, path: &str) -> Result<(), ClientError> {
+        self.call_empty(Method::DELETE, path).await
+    }
+
+    pub(crate) async fn post_json<T: DeserializeOwned>(&self, path: &str, body: &(impl Serialize + Sync)) -> Result<T, ClientError> {
+        self.call(Method::POST, path, Some(body)).await
+    }
+}

@@ -1,0 +1,249 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use lifeline_protocol::{
+    ApiError, ClientFrame, Cursor, ErrorCode, EventData, Party, ServerFrame, SessionEvent, REALTIME_PATH,
+};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use uuid::Uuid;
+
+use crate::{ApiClient, ClientError};
+
+/// What the realtime connection reports, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RealtimeEvent {
+    /// Connected (again); replayed events follow.
+    Connected { party: Party },
+    /// The connection dropped; it reconnects by itself and resumes.
+    Disconnected { reason: String },
+    /// A stored session event, each delivered once, in `seq` order per session.
+    Event(SessionEvent),
+    Typing { session_id: Uuid, from: Party, typing: bool },
+    Presence { session_id: Uuid, party: Party, online: bool },
+    /// The service refused the sign-in; no further reconnects.
+    Rejected(ApiError),
+}
+
+#[derive(Debug, Clone)]
+pub struct RealtimeOptions {
+    /// Where to resume: events after these `seq`s are sent first.
+    pub cursors: Vec<Cursor>,
+    /// Acknowledge the other party's messages as delivered as soon as they arrive.
+    pub auto_delivered: bool,
+    /// Silence after which the connection counts as dead (the service pings every 25 s).
+    pub idle_timeout: Duration,
+}
+
+impl Default for RealtimeOptions {
+    fn default() -> Self {
+        Self { cursors: Vec::new(), auto_delivered: true, idle_timeout: Duration::from_secs(60) }
+    }
+}
+
+type Cursors = Arc<Mutex<HashMap<Uuid, u64>>>;
+
+/// One WebSocket to the service that reconnects with backoff and resumes from the last
+/// `seq` it delivered, so nothing is lost or delivered twice.
+pub struct RealtimeClient {
+    events: mpsc::UnboundedReceiver<RealtimeEvent>,
+    commands: mpsc::UnboundedSender<ClientFrame>,
+    cursors: Cursors,
+    task: JoinHandle<()>,
+}
+
+enum Stop {
+    /// The owner dropped or closed the client.
+    Closed,
+    /// The service refused the hello.
+    Rejected,
+}
+
+impl RealtimeClient {
+    /// Connects in the background; events arrive through [`RealtimeClient::next`].
+    pub fn connect(api: ApiClient, options: RealtimeOptions) -> Self {
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let (commands, commands_rx) = mpsc::unbounded_channel();
+        let cursors: Cursors = Arc::new(Mutex::new(
+            options.cursors.iter().map(|c| (c.session_id, c.seq)).collect(),
+        ));
+        let task = tokio::spawn(run(api, options, Arc::clone(&cursors), events_tx, commands_rx));
+        Self { events, commands, cursors, task }
+    }
+
+    pub async fn next(&mut self) -> Option<RealtimeEvent> {
+        self.events.recv().await
+    }
+
+    /// The last `seq` delivered for a session (0 if none).
+    pub fn cursor(&self, session_id: Uuid) -> u64 {
+        let map = self.cursors.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(&session_id).copied().unwrap_or(0)
+    }
+
+    pub fn cursors(&self) -> Vec<Cursor> {
+        let map = self.cursors.lock().unwrap_or_else(PoisonError::into_inner);
+        map.iter().map(|(&session_id, &seq)| Cursor { session_id, seq }).collect()
+    }
+
+    /// Momentary frames; dropped while disconnected, which is what typing should do.
+    pub fn typing(&self, session_id: Uuid, typing: bool) {
+        let _ = self.commands.send(ClientFrame::Typing { session_id, typing });
+    }
+
+    pub fn delivered(&self, session_id: Uuid, up_to_seq: u64) {
+        let _ = self.commands.send(ClientFrame::Delivered { session_id, up_to_seq });
+    }
+
+    pub fn read(&self, session_id: Uuid, up_to_seq: u64) {
+        let _ = self.commands.send(ClientFrame::Read { session_id, up_to_seq });
+    }
+
+    /// Closes the connection for good.
+    pub fn close(self) {
+        drop(self.commands);
+        self.task.abort();
+    }
+}
+
+fn websocket_url(api: &ApiClient) -> Result<String, ClientError> {
+    let mut url = api.url(REALTIME_PATH)?;
+    let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+    url.set_scheme(scheme)
+        .map_err(|()| ClientError::InvalidUrl(format!("cannot use {scheme} for {url}")))?;
+    Ok(url.to_string())
+}
+
+async fn run(
+    api: ApiClient,
+    options: RealtimeOptions,
+    cursors: Cursors,
+    events: mpsc::UnboundedSender<RealtimeEvent>,
+    mut commands: mpsc::UnboundedReceiver<ClientFrame>,
+) {
+    let mut attempt: u32 = 0;
+    loop {
+        let outcome = connect_once(&api, &options, &cursors, &events, &mut commands, &mut attempt).await;
+        match outcome {
+            Ok(Stop::Closed) | Ok(Stop::Rejected) => return,
+            Err(err) => {
+                if events.send(RealtimeEvent::Disconnected { reason: err.to_string() }).is_err() {
+                    return;
+                }
+            }
+        }
+        attempt = attempt.saturating_add(1);
+        // 0.25 s, 0.5 s, 1 s … up to 10 s, with jitter so a restarted service is not
+        // hit by every client in the same instant.
+        let base = 250u64.saturating_mul(1 << attempt.min(6)).min(10_000);
+        let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) * base / 512;
+        tokio::time::sleep(Duration::from_millis(base / 2 + jitter)).await;
+    }
+}
+
+async fn connect_once(
+    api: &ApiClient,
+    options: &RealtimeOptions,
+    cursors: &Cursors,
+    events: &mpsc::UnboundedSender<RealtimeEvent>,
+    commands: &mut mpsc::UnboundedReceiver<ClientFrame>,
+    attempt: &mut u32,
+) -> Result<Stop, ClientError> {
+    let token = match api.access_token().await {
+        Ok(token) => token,
+        Err(ClientError::NotSignedIn) => {
+            let error = ApiError::new(ErrorCode::Unauthorized, "not signed in");
+            let _ = events.send(RealtimeEvent::Rejected(error));
+            return Ok(Stop::Rejected);
+        }
+        Err(err) => return Err(err),
+    };
+    let url = websocket_url(api)?;
+    let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .map_err(|e| ClientError::WebSocket(e.to_string()))?;
+    let hello = ClientFrame::Hello {
+        token,
+        cursors: {
+            let map = cursors.lock().unwrap_or_else(PoisonError::into_inner);
+            map.iter().map(|(&session_id, &seq)| Cursor { session_id, seq }).collect()
+        },
+    };
+    let text = serde_json::to_string(&hello).map_err(|e| ClientError::Protocol(e.to_string()))?;
+    socket.send(Message::Text(text.into())).await.map_err(|e| ClientError::WebSocket(e.to_string()))?;
+    let mut own_party = None;
+    loop {
+        tokio::select! {
+            incoming = tokio::time::timeout(options.idle_timeout, socket.next()) => {
+                let message = match incoming {
+                    Err(_) => return Err(ClientError::WebSocket("no sign of life from the service".into())),
+                    Ok(None) => return Err(ClientError::WebSocket("the service closed the connection".into())),
+                    Ok(Some(Err(e))) => return Err(ClientError::WebSocket(e.to_string())),
+                    Ok(Some(Ok(message))) => message,
+                };
+                let Message::Text(text) = message else { continue };
+                let frame: ServerFrame = serde_json::from_str(text.as_str())
+                    .map_err(|e| ClientError::Protocol(format!("frame: {e}")))?;
+                match frame {
+                    ServerFrame::Welcome { party } => {
+                        own_party = Some(party);
+                        *attempt = 0;
+                        if events.send(RealtimeEvent::Connected { party }).is_err() {
+                            return Ok(Stop::Closed);
+                        }
+                    }
+                    ServerFrame::Event { event } => {
+                        let fresh = {
+                            let mut map = cursors.lock().unwrap_or_else(PoisonError::into_inner);
+                            let last = map.entry(event.session_id).or_insert(0);
+                            let fresh = event.seq > *last;
+                            if fresh {
+                                *last = event.seq;
+                            }
+                            fresh
+                        };
+                        if !fresh {
+                            continue;
+                        }
+                        if options.auto_delivered {
+                            if let (EventData::Message { from, .. }, Some(own)) = (&event.data, own_party) {
+                                if *from != own {
+                                    let ack = ClientFrame::Delivered { session_id: event.session_id, up_to_seq: event.seq };
+                                    let text = serde_json::to_string(&ack).map_err(|e| ClientError::Protocol(e.to_string()))?;
+                                    socket.send(Message::Text(text.into())).await.map_err(|e| ClientError::WebSocket(e.to_string()))?;
+                                }
+                            }
+                        }
+                        if events.send(RealtimeEvent::Event(event)).is_err() {
+                            return Ok(Stop::Closed);
+                        }
+                    }
+                    ServerFrame::Typing { session_id, from, typing } => {
+                        let _ = events.send(RealtimeEvent::Typing { session_id, from, typing });
+                    }
+                    ServerFrame::Presence { session_id, party, online } => {
+                        let _ = events.send(RealtimeEvent::Presence { session_id, party, online });
+                    }
+                    ServerFrame::Error { error } => {
+                        if own_party.is_none() {
+                            let _ = events.send(RealtimeEvent::Rejected(error));
+                            return Ok(Stop::Rejected);
+                        }
+                        tracing::warn!(code = ?error.code, message = %error.message, "realtime frame refused");
+                    }
+                }
+            }
+            command = commands.recv() => {
+                let Some(frame) = command else {
+                    let _ = socket.close(None).await;
+                    return Ok(Stop::Closed);
+                };
+                let text = serde_json::to_string(&frame).map_err(|e| ClientError::Protocol(e.to_string()))?;
+                socket.send(Message::Text(text.into())).await.map_err(|e| ClientError::WebSocket(e.to_string()))?;
+            }
+        }
+    }
+}
