@@ -119,7 +119,9 @@ impl ApiClient {
             match self.append_from_offset(file_id, path, Arc::clone(&progress)).await {
                 Ok(Some(file)) => return Ok(file),
                 Ok(None) => {}
-                Err(err) if err.is_transient() && attempt < MAX_ATTEMPTS => {
+                // A conflict means our offset was stale (an earlier append was still
+                // running): read the offset again and go on from there.
+                Err(err) if (err.is_transient() || err.code() == Some(lifeline_protocol::ErrorCode::Conflict)) && attempt < MAX_ATTEMPTS => {
                     tracing::debug!(error = %err, %file_id, "upload interrupted; resuming");
                 }
                 Err(err) => return Err(err),

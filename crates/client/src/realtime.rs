@@ -208,17 +208,20 @@ async fn connect_once(
                         if !fresh {
                             continue;
                         }
-                        if options.auto_delivered {
-                            if let (EventData::Message { from, .. }, Some(own)) = (&event.data, own_party) {
-                                if *from != own {
-                                    let ack = ClientFrame::Delivered { session_id: event.session_id, up_to_seq: event.seq };
-                                    let text = serde_json::to_string(&ack).map_err(|e| ClientError::Protocol(e.to_string()))?;
-                                    socket.send(Message::Text(text.into())).await.map_err(|e| ClientError::WebSocket(e.to_string()))?;
-                                }
+                        // Hand the event over before anything else can fail: the cursor
+                        // already counts it as delivered.
+                        let ack = match (&event.data, own_party) {
+                            (EventData::Message { from, .. }, Some(own)) if options.auto_delivered && *from != own => {
+                                Some(ClientFrame::Delivered { session_id: event.session_id, up_to_seq: event.seq })
                             }
-                        }
+                            _ => None,
+                        };
                         if events.send(RealtimeEvent::Event(event)).is_err() {
                             return Ok(Stop::Closed);
+                        }
+                        if let Some(ack) = ack {
+                            let text = serde_json::to_string(&ack).map_err(|e| ClientError::Protocol(e.to_string()))?;
+                            socket.send(Message::Text(text.into())).await.map_err(|e| ClientError::WebSocket(e.to_string()))?;
                         }
                     }
                     ServerFrame::Typing { session_id, from, typing } => {

@@ -170,9 +170,23 @@ impl RunningServer {
     }
 }
 
-/// Binds and serves until `state.shutdown` is cancelled.
-pub async fn start(state: AppState) -> anyhow::Result<RunningServer> {
-    let listener = tokio::net::TcpListener::bind(state.config.listen).await?;
+/// Binds the configured address. When the port was 0 and the public URL was derived
+/// from it, the URL gets the port actually bound, so links work.
+pub async fn bind(config: &mut Config) -> anyhow::Result<tokio::net::TcpListener> {
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    if config.public_url.port() == Some(0) {
+        config
+            .public_url
+            .set_port(Some(addr.port()))
+            .map_err(|()| anyhow::anyhow!("cannot set the port of {}", config.public_url))?;
+    }
+    config.listen = addr;
+    Ok(listener)
+}
+
+/// Serves on a bound listener until `state.shutdown` is cancelled.
+pub async fn start(listener: tokio::net::TcpListener, state: AppState) -> anyhow::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let app = router(state.clone());
     let shutdown = state.shutdown.clone();

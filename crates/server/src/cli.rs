@@ -183,11 +183,14 @@ async fn bootstrap_first_technician(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(mut config: Config) -> anyhow::Result<()> {
+    let listener = crate::app::bind(&mut config)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let state = crate::app::build_state(config, clock).await?;
     bootstrap_first_technician(&state.store).await?;
-    let server = crate::app::start(state).await?;
+    let server = crate::app::start(listener, state).await?;
     println!("Lifeline service listening on {}", server.url());
     println!("End users join at {}join", server.state.config.public_url);
     tracing::info!(addr = %server.addr, "listening");

@@ -141,33 +141,33 @@ pub struct FileConfig {
 #[derive(Debug, Default, Clone, clap::Args)]
 pub struct ServeArgs {
     /// Address and port to listen on (port 0 picks a free one).
-    #[arg(long, env = "LIFELINE_LISTEN")]
+    #[arg(long, global = true, env = "LIFELINE_LISTEN")]
     pub listen: Option<SocketAddr>,
     /// Base URL for links sent to end users; defaults to http://<listen address>.
-    #[arg(long, env = "LIFELINE_PUBLIC_URL")]
+    #[arg(long, global = true, env = "LIFELINE_PUBLIC_URL")]
     pub public_url: Option<Url>,
     /// Directory for the SQLite database and uploaded files.
-    #[arg(long, env = "LIFELINE_DATA_DIR")]
+    #[arg(long, global = true, env = "LIFELINE_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// Database URL; defaults to sqlite://<data dir>/lifeline.db.
-    #[arg(long, env = "LIFELINE_DATABASE_URL")]
+    #[arg(long, global = true, env = "LIFELINE_DATABASE_URL")]
     pub database_url: Option<String>,
     /// Largest file that can be uploaded, in bytes.
-    #[arg(long, env = "LIFELINE_MAX_UPLOAD_BYTES")]
+    #[arg(long, global = true, env = "LIFELINE_MAX_UPLOAD_BYTES")]
     pub max_upload_bytes: Option<u64>,
     /// SMTP server host; enables email invites.
-    #[arg(long, env = "LIFELINE_SMTP_HOST")]
+    #[arg(long, global = true, env = "LIFELINE_SMTP_HOST")]
     pub smtp_host: Option<String>,
-    #[arg(long, env = "LIFELINE_SMTP_PORT")]
+    #[arg(long, global = true, env = "LIFELINE_SMTP_PORT")]
     pub smtp_port: Option<u16>,
-    #[arg(long, env = "LIFELINE_SMTP_TLS", value_enum)]
+    #[arg(long, global = true, env = "LIFELINE_SMTP_TLS", value_enum)]
     pub smtp_tls: Option<SmtpTls>,
-    #[arg(long, env = "LIFELINE_SMTP_USERNAME")]
+    #[arg(long, global = true, env = "LIFELINE_SMTP_USERNAME")]
     pub smtp_username: Option<String>,
-    #[arg(long, env = "LIFELINE_SMTP_PASSWORD", hide_env_values = true)]
+    #[arg(long, global = true, env = "LIFELINE_SMTP_PASSWORD", hide_env_values = true)]
     pub smtp_password: Option<String>,
     /// Sender address of invite emails.
-    #[arg(long, env = "LIFELINE_SMTP_FROM")]
+    #[arg(long, global = true, env = "LIFELINE_SMTP_FROM")]
     pub smtp_from: Option<String>,
 }
 

@@ -124,7 +124,7 @@ async fn usable_session(state: &AppState, key: &SupportKey) -> AppResult<Session
     match session.status.as_str() {
         "waiting" if session.key_expires_at <= state.now() => Err(AppError::KeyExpired),
         "waiting" => Ok(session),
-        "ended" if session.joined_at.is_none() => Err(AppError::SessionEnded),
+        "ended" => Err(AppError::SessionEnded),
         _ => Err(AppError::KeyUsed),
     }
 }

@@ -21,5 +21,5 @@ pub mod sessions;
 pub mod state;
 pub mod store;
 
-pub use app::{build_state, start, RunningServer};
+pub use app::{bind, build_state, start, RunningServer};
 pub use config::Config;

@@ -88,6 +88,12 @@ impl Hub {
         release(&self.technicians, technician_id);
     }
 
+    /// Whether the technician has a live connection.
+    pub fn technician_online(&self, technician_id: Uuid) -> bool {
+        let map = self.technicians.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(&technician_id).is_some_and(|s| s.receiver_count() > 0)
+    }
+
     /// Whether the end user of the session has a live connection.
     pub fn end_user_online(&self, session_id: Uuid) -> bool {
         let map = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);

@@ -138,6 +138,7 @@ impl Connection {
         send_frame(&mut self.socket, &ServerFrame::Welcome { party: self.peer.party() }).await?;
         self.resume(cursors).await?;
         self.announce_presence(true);
+        self.report_peer_presence().await?;
         let mut ping = tokio::time::interval(PING_INTERVAL);
         ping.reset();
         let shutdown = self.state.shutdown.clone();
@@ -178,6 +179,32 @@ impl Connection {
             let presence = Live::Presence { session_id, party, online };
             self.state.hub.publish(self.peer.technician_id(), presence);
         }
+    }
+
+    /// Tells the client who of the other side is connected right now; later changes
+    /// arrive as presence frames.
+    async fn report_peer_presence(&mut self) -> Result<(), SocketError> {
+        let hub = self.state.hub.clone();
+        let frames: Vec<ServerFrame> = match self.peer {
+            Peer::EndUser { technician_id, session_id } => vec![ServerFrame::Presence {
+                session_id,
+                party: Party::Technician,
+                online: hub.technician_online(technician_id),
+            }],
+            Peer::Technician { .. } => self
+                .sent
+                .keys()
+                .map(|&session_id| ServerFrame::Presence {
+                    session_id,
+                    party: Party::EndUser,
+                    online: hub.end_user_online(session_id),
+                })
+                .collect(),
+        };
+        for frame in frames {
+            send_frame(&mut self.socket, &frame).await?;
+        }
+        Ok(())
     }
 
     /// Sends every stored event after the client's cursors; sessions it did not name

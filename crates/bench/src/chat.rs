@@ -1,0 +1,349 @@
+//! Figure 2: chat latency technician → end user, and the highest sustained rate.
+//!
+//! Each session's technician posts messages over REST; the session's end user has a
+//! WebSocket open and receives them as `event` frames. A message carries its send
+//! time, so latency is the receive time minus the moment the POST started.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use futures_util::{stream, StreamExt, TryStreamExt};
+use lifeline_client::ApiClient;
+use lifeline_protocol::{EventData, NewTechnician, ServerFrame};
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+use tokio_tungstenite::tungstenite::Message;
+use uuid::Uuid;
+
+use crate::idle::sessions_joined;
+use crate::progress;
+use crate::server::{CpuMeter, Server};
+use crate::ws;
+
+const TECHNICIAN_PASSWORD: &str = "bench-technician-password-0";
+/// A step holds while its p99 stays at or under this...
+const HOLD_P99_MS: f64 = 100.0;
+/// ...and at least this share of the offered messages arrives.
+const HOLD_DELIVERED_SHARE: f64 = 0.9;
+/// How long after a step's last send its messages may still arrive.
+const DRAIN: Duration = Duration::from_secs(2);
+const MAX_SEARCH_STEPS: usize = 8;
+const MAX_BISECTIONS: usize = 2;
+
+/// Latencies in microseconds, per step (the step's index travels in the message).
+struct Recorder {
+    epoch: Instant,
+    steps: Mutex<Vec<Vec<u32>>>,
+}
+
+impl Recorder {
+    fn now_us(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
+    fn record(&self, step: usize, latency_us: u64) {
+        let mut steps = self.steps.lock().unwrap_or_else(PoisonError::into_inner);
+        if steps.len() <= step {
+            steps.resize_with(step + 1, Vec::new);
+        }
+        steps[step].push(u32::try_from(latency_us).unwrap_or(u32::MAX));
+    }
+
+    fn count(&self, step: usize) -> usize {
+        let steps = self.steps.lock().unwrap_or_else(PoisonError::into_inner);
+        steps.get(step).map_or(0, Vec::len)
+    }
+
+    fn take(&self, step: usize) -> Vec<u32> {
+        let mut steps = self.steps.lock().unwrap_or_else(PoisonError::into_inner);
+        steps.get_mut(step).map(std::mem::take).unwrap_or_default()
+    }
+}
+
+/// `bench <step> <send time in µs since the recorder's epoch>`
+fn message_text(step: usize, send_us: u64) -> String {
+    format!("bench {step} {send_us}")
+}
+
+fn parse_message_text(text: &str) -> Option<(usize, u64)> {
+    let mut parts = text.split(' ');
+    (parts.next()? == "bench").then_some(())?;
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Step {
+    pub offered_per_sec: f64,
+    pub secs: f64,
+    pub sent: usize,
+    pub errors: usize,
+    pub received: usize,
+    pub achieved_per_sec: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub server_cpu_pct: f64,
+    pub bench_cpu_pct: f64,
+    pub held: bool,
+    pub first_error: Option<String>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct ChatResult {
+    pub sessions: usize,
+    pub technicians: usize,
+    pub base: Step,
+    pub ramp: Vec<Step>,
+    /// The highest offered rate that held, if any did.
+    pub highest_sustained_per_sec: Option<f64>,
+    /// The lowest offered rate that did not hold, if one was reached.
+    pub first_failing_per_sec: Option<f64>,
+}
+
+struct Setup {
+    technicians: Vec<ApiClient>,
+    /// (technician index, session id)
+    sessions: Vec<(usize, Uuid)>,
+    recorder: Arc<Recorder>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+async fn setup(server: &Server, admin: &ApiClient, sessions: usize, technician_count: usize) -> anyhow::Result<Setup> {
+    let started = Instant::now();
+    let technician_count = technician_count.clamp(1, sessions.max(1));
+    let mut technicians = Vec::with_capacity(technician_count);
+    for i in 0..technician_count {
+        let email = format!("bench-{i}@lifeline.local");
+        admin
+            .add_technician(&NewTechnician {
+                email: email.clone(),
+                display_name: format!("Bench technician {i}"),
+                password: TECHNICIAN_PASSWORD.into(),
+                is_admin: false,
+            })
+            .await?;
+        let client = ApiClient::new(&server.base)?;
+        client.login(&email, TECHNICIAN_PASSWORD).await?;
+        technicians.push(client);
+    }
+    let mut joined = Vec::with_capacity(sessions);
+    for (t, client) in technicians.iter().enumerate() {
+        let share = sessions / technician_count + usize::from(t < sessions % technician_count);
+        for (session_id, token) in sessions_joined(server, client, share).await? {
+            joined.push((t, session_id, token));
+        }
+    }
+    let recorder = Arc::new(Recorder { epoch: Instant::now(), steps: Mutex::new(Vec::new()) });
+    let addr = server.addr;
+    let sockets: Vec<ws::Ws> = stream::iter(joined.iter())
+        .map(|(_, _, token)| async move { ws::connect(addr, None, token).await })
+        .buffer_unordered(128)
+        .try_collect()
+        .await?;
+    let mut readers = Vec::with_capacity(sockets.len() + technicians.len());
+    for mut socket in sockets {
+        let recorder = Arc::clone(&recorder);
+        readers.push(tokio::spawn(async move {
+            while let Some(Ok(message)) = socket.next().await {
+                let Message::Text(text) = message else { continue };
+                let received_us = recorder.now_us();
+                let Ok(ServerFrame::Event { event }) = serde_json::from_str::<ServerFrame>(text.as_str()) else {
+                    continue;
+                };
+                if let EventData::Message { text, .. } = event.data {
+                    if let Some((step, sent_us)) = parse_message_text(&text) {
+                        recorder.record(step, received_us.saturating_sub(sent_us));
+                    }
+                }
+            }
+        }));
+    }
+    // Technicians are online too, as they would be: each message also reaches them.
+    for client in &technicians {
+        let mut socket = ws::connect(addr, None, &client.access_token().await?).await?;
+        readers.push(tokio::spawn(async move { while let Some(Ok(_)) = socket.next().await {} }));
+    }
+    progress(&format!(
+        "{technician_count} technicians, {} sessions joined, {} end-user sockets open in {:.1} s",
+        joined.len(),
+        joined.len(),
+        started.elapsed().as_secs_f64()
+    ));
+    let sessions = joined.into_iter().map(|(t, s, _)| (t, s)).collect();
+    Ok(Setup { technicians, sessions, recorder, readers })
+}
+
+fn percentile(sorted: &[u32], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    f64::from(sorted[rank - 1]) / 1000.0
+}
+
+async fn run_step(server: &Server, setup: &Setup, step: usize, rate: f64, secs: f64) -> anyhow::Result<Step> {
+    let count = setup.sessions.len();
+    let period = Duration::from_secs_f64(count as f64 / rate);
+    let start = tokio::time::Instant::now() + Duration::from_millis(100);
+    let end = start + Duration::from_secs_f64(secs);
+    let sent = Arc::new(AtomicUsize::new(0));
+    let errors = Arc::new(AtomicUsize::new(0));
+    let first_error = Arc::new(Mutex::new(None::<String>));
+    let cpu = CpuMeter::start(server);
+    let mut senders = Vec::with_capacity(count);
+    for (i, &(technician, session_id)) in setup.sessions.iter().enumerate() {
+        let client = setup.technicians[technician].clone();
+        let recorder = Arc::clone(&setup.recorder);
+        let (sent, errors, first_error) = (Arc::clone(&sent), Arc::clone(&errors), Arc::clone(&first_error));
+        // Spread the sessions' sends evenly over one period.
+        let offset = period.mul_f64(i as f64 / count as f64);
+        senders.push(tokio::spawn(async move {
+            let mut ticker = tokio::time::interval_at(start + offset, period);
+            ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+            loop {
+                if ticker.tick().await >= end {
+                    break;
+                }
+                let text = message_text(step, recorder.now_us());
+                sent.fetch_add(1, Ordering::Relaxed);
+                if let Err(err) = client.send_message(session_id, Uuid::new_v4(), &text).await {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                    let mut first = first_error.lock().unwrap_or_else(PoisonError::into_inner);
+                    first.get_or_insert_with(|| err.to_string());
+                }
+            }
+        }));
+    }
+    for sender in senders {
+        sender.await?;
+    }
+    let (server_cpu_pct, bench_cpu_pct) = cpu.read(server);
+    let sent = sent.load(Ordering::Relaxed);
+    let errors = errors.load(Ordering::Relaxed);
+    let deadline = Instant::now() + DRAIN;
+    while setup.recorder.count(step) < sent - errors && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut latencies = setup.recorder.take(step);
+    latencies.sort_unstable();
+    let received = latencies.len();
+    let achieved_per_sec = received as f64 / secs;
+    let p99_ms = percentile(&latencies, 0.99);
+    let held = p99_ms <= HOLD_P99_MS && achieved_per_sec >= HOLD_DELIVERED_SHARE * rate;
+    let first_error = first_error.lock().unwrap_or_else(PoisonError::into_inner).take();
+    Ok(Step {
+        offered_per_sec: rate,
+        secs,
+        sent,
+        errors,
+        received,
+        achieved_per_sec,
+        p50_ms: percentile(&latencies, 0.50),
+        p99_ms,
+        max_ms: latencies.last().map_or(f64::NAN, |&us| f64::from(us) / 1000.0),
+        server_cpu_pct,
+        bench_cpu_pct,
+        held,
+        first_error,
+    })
+}
+
+pub fn describe(step: &Step) -> String {
+    format!(
+        "offered {:>6.0}/s  achieved {:>6.0}/s  p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>7.2} ms  \
+         sent {} errors {} lost {}  cpu server {:.0}% bench {:.0}%  {}",
+        step.offered_per_sec,
+        step.achieved_per_sec,
+        step.p50_ms,
+        step.p99_ms,
+        step.max_ms,
+        step.sent,
+        step.errors,
+        (step.sent - step.errors).saturating_sub(step.received),
+        step.server_cpu_pct,
+        step.bench_cpu_pct,
+        if step.held { "held" } else { "did not hold" }
+    )
+}
+
+pub async fn run(
+    server: &mut Server,
+    admin: &ApiClient,
+    sessions: usize,
+    technicians: usize,
+    base_secs: f64,
+    ramp_secs: f64,
+) -> anyhow::Result<ChatResult> {
+    let setup = setup(server, admin, sessions, technicians).await?;
+    let base_rate = setup.sessions.len() as f64;
+    let base = run_step(server, &setup, 0, base_rate, base_secs).await?;
+    progress(&format!("base   {}", describe(&base)));
+    server.ensure_running()?;
+
+    // Ramp by doubling until a rate does not hold, then bisect between the last rate
+    // that held and the first that did not.
+    let mut held = base.held.then_some(base_rate);
+    let mut failed = (!base.held).then_some(base_rate);
+    let mut ramp = Vec::new();
+    let mut bisections = 0;
+    for step in 1..=MAX_SEARCH_STEPS {
+        let rate = match (held, failed) {
+            (Some(ok), None) => ok * 2.0,
+            (None, Some(bad)) => bad / 2.0,
+            (Some(ok), Some(bad)) => {
+                let mid = ((ok + bad) / 2.0 / 50.0).round() * 50.0;
+                if bisections >= MAX_BISECTIONS || mid <= ok || mid >= bad {
+                    break;
+                }
+                bisections += 1;
+                mid
+            }
+            (None, None) => break,
+        };
+        if rate < 10.0 {
+            break;
+        }
+        let result = run_step(server, &setup, step, rate, ramp_secs).await?;
+        progress(&format!("ramp   {}", describe(&result)));
+        if result.held {
+            held = Some(held.map_or(rate, |ok| ok.max(rate)));
+        } else {
+            failed = Some(failed.map_or(rate, |bad| bad.min(rate)));
+        }
+        ramp.push(result);
+        server.ensure_running()?;
+    }
+    for reader in &setup.readers {
+        reader.abort();
+    }
+    for reader in setup.readers {
+        let _ = reader.await;
+    }
+    Ok(ChatResult {
+        sessions: setup.sessions.len(),
+        technicians: setup.technicians.len(),
+        base,
+        ramp,
+        highest_sustained_per_sec: held,
+        first_failing_per_sec: failed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_text_round_trips() {
+        assert_eq!(parse_message_text(&message_text(3, 123_456)), Some((3, 123_456)));
+        assert_eq!(parse_message_text("hello there"), None);
+    }
+
+    #[test]
+    fn percentiles_pick_the_rank() {
+        let sorted: Vec<u32> = (1..=100).map(|ms| ms * 1000).collect();
+        assert!((percentile(&sorted, 0.99) - 99.0).abs() < 1e-9);
+        assert!((percentile(&sorted, 0.50) - 50.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,236 @@
+//! `lifeline-bench`: load figures for Lifeline, measured against a real
+//! `lifeline-server` process that it starts on a fresh data directory.
+//!
+//! In one run it prints:
+//! 1. server memory per idle end-user WebSocket, with 10,000 of them open
+//!    (from `/proc/<pid>/smaps_rollup`, before and after opening them);
+//! 2. chat latency technician → end user (REST post to WebSocket `event` frame) at
+//!    1,000 sessions × 1 message/s, and the highest sustained message rate;
+//! 3. file relay throughput through `ApiClient::upload_file` and `download_file`,
+//!    against a raw loopback TCP copy measured in the same run, and the server's peak
+//!    RSS during the transfer;
+//!
+//! then one JSON line with every figure.
+//!
+//! It is a measuring tool, not a test: it asserts nothing about the figures, takes
+//! minutes, wants a release build and the whole machine, and raises its open-file
+//! limit. Do not run it from `cargo test` or use its outcome as a pass/fail check;
+//! figures taken while other work runs on the machine are skewed.
+//!
+//! Run from the workspace root:
+//! `cargo build --release -p lifeline-server -p lifeline-bench && target/release/lifeline-bench`
+//! (`--connections 1000 --sessions 100 --file-mib 64` for a quick run).
+
+mod chat;
+mod files;
+mod idle;
+mod server;
+mod ws;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use lifeline_client::ApiClient;
+
+use crate::server::{Server, ADMIN_EMAIL, ADMIN_PASSWORD};
+
+#[derive(Debug, Parser)]
+#[command(name = "lifeline-bench", about = "Load figures for Lifeline against a real lifeline-server")]
+struct Args {
+    /// The lifeline-server binary to start.
+    #[arg(long, default_value = "target/release/lifeline-server")]
+    server_bin: PathBuf,
+    /// Idle end-user WebSockets to open for the memory figure (0 skips it).
+    #[arg(long, default_value_t = 10_000)]
+    connections: usize,
+    /// Sessions, each with a connected end user, for the chat figures (0 skips them).
+    #[arg(long, default_value_t = 1_000)]
+    sessions: usize,
+    /// Technicians the chat sessions are spread over.
+    #[arg(long, default_value_t = 10)]
+    technicians: usize,
+    /// Size of the relayed file in MiB (0 skips the file figure).
+    #[arg(long, default_value_t = 1024)]
+    file_mib: u64,
+    /// Seconds the idle sockets stay idle before memory is read.
+    #[arg(long, default_value_t = 3)]
+    idle_secs: u64,
+    /// Seconds of chat at 1 message/s per session.
+    #[arg(long, default_value_t = 10.0)]
+    chat_secs: f64,
+    /// Seconds of each step of the rate ramp.
+    #[arg(long, default_value_t = 5.0)]
+    ramp_secs: f64,
+    /// Spread the idle sockets over this many source addresses 127.0.0.1.. (1: the
+    /// kernel picks), for when ephemeral ports run short.
+    #[arg(long, default_value_t = 1)]
+    source_ips: u8,
+}
+
+const KIB: f64 = 1024.0;
+const IDLE_TARGET_BYTES: f64 = 10.0 * KIB;
+const CHAT_P99_TARGET_MS: f64 = 10.0;
+const RELAY_TARGET_RATIO: f64 = 0.70;
+
+/// A line about what the bench is doing, apart from the figures.
+pub fn progress(line: &str) {
+    eprintln!("  · {line}");
+}
+
+pub fn mib(kib: u64) -> f64 {
+    kib as f64 / KIB
+}
+
+fn verdict(pass: bool) -> &'static str {
+    if pass {
+        "MET"
+    } else {
+        "MISSED"
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let run_started = Instant::now();
+
+    // Raised before the server starts, so it inherits the limit.
+    let needed = (args.connections + args.sessions * 2 + 2048) as u64;
+    let nofile = rlimit::increase_nofile_limit(u64::MAX).context("raising the open-file limit")?;
+    if nofile < needed {
+        bail!(
+            "the open-file limit is {nofile} but {needed} are needed: raise the hard limit \
+             (ulimit -Hn) or pass fewer --connections"
+        );
+    }
+    let max_upload = (args.file_mib * 1024 * 1024).max(2 << 30);
+    let mut server = Server::start(&args.server_bin, max_upload).await?;
+    let (soft, hard) = server.nofile_limit()?;
+    println!("lifeline-bench: server {} (pid {}) on {}", args.server_bin.display(), server.pid, server.addr);
+    println!(
+        "open-file limit: bench {nofile}, server {soft} (hard {hard}); load average at start {}",
+        server::load_average()
+    );
+
+    let admin = ApiClient::new(&server.base)?;
+    admin.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.context("signing in as the bootstrap admin")?;
+
+    let idle = if args.connections > 0 {
+        eprintln!("1. idle end-user WebSockets");
+        Some(idle::run(&mut server, &admin, args.connections, args.source_ips, args.idle_secs).await?)
+    } else {
+        None
+    };
+    let chat = if args.sessions > 0 {
+        eprintln!("2. chat latency and sustained rate");
+        let result =
+            chat::run(&mut server, &admin, args.sessions, args.technicians, args.chat_secs, args.ramp_secs).await?;
+        Some(result)
+    } else {
+        None
+    };
+    let files = if args.file_mib > 0 {
+        eprintln!("3. file relay");
+        Some(files::run(&mut server, &admin, args.file_mib).await?)
+    } else {
+        None
+    };
+    let run_secs = run_started.elapsed().as_secs_f64();
+
+    println!();
+    println!("== Lifeline bench results ({run_secs:.0} s, load average now {}) ==", server::load_average());
+    if let Some(r) = &idle {
+        let pass = r.open == r.requested && r.bytes_per_conn_rss <= IDLE_TARGET_BYTES;
+        println!(
+            "1. memory per idle end-user WebSocket at {} connections: {:.0} bytes = {:.2} KiB RSS \
+             ({:.0} bytes private)  target <= 10 KiB: {}",
+            r.open,
+            r.bytes_per_conn_rss,
+            r.bytes_per_conn_rss / KIB,
+            r.bytes_per_conn_private,
+            verdict(pass)
+        );
+        println!(
+            "   server RSS {:.1} MiB before -> {:.1} MiB after (private {:.1} -> {:.1} MiB); \
+             {} open, {} failed, {} dropped while idle, {} server fds, opened in {:.1} s",
+            mib(r.before.rss_kib),
+            mib(r.after.rss_kib),
+            mib(r.before.private_kib),
+            mib(r.after.private_kib),
+            r.open,
+            r.failed,
+            r.closed_early,
+            r.server_fds,
+            r.open_secs
+        );
+        if let Some(err) = &r.first_error {
+            println!("   first failure: {err}");
+        }
+    }
+    if let Some(r) = &chat {
+        let b = &r.base;
+        println!(
+            "2. chat latency technician -> end user at {} sessions x 1 msg/s ({} technicians): \
+             p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms  target p99 < 10 ms: {}",
+            r.sessions,
+            r.technicians,
+            b.p50_ms,
+            b.p99_ms,
+            b.max_ms,
+            verdict(b.p99_ms < CHAT_P99_TARGET_MS && b.held)
+        );
+        println!("   base   {}", chat::describe(b));
+        for step in &r.ramp {
+            println!("   ramp   {}", chat::describe(step));
+        }
+        match (r.highest_sustained_per_sec, r.first_failing_per_sec) {
+            (Some(ok), Some(bad)) => println!(
+                "   highest sustained rate: {ok:.0} msg/s (p99 <= 100 ms and >= 90% delivered); {bad:.0} msg/s did not hold"
+            ),
+            (Some(ok), None) => println!("   highest sustained rate: {ok:.0} msg/s (the highest rate tried)"),
+            (None, _) => println!("   highest sustained rate: none of the rates tried held"),
+        }
+        if let Some(err) = std::iter::once(b).chain(&r.ramp).find_map(|s| s.first_error.as_ref()) {
+            println!("   first send error: {err}");
+        }
+    }
+    if let Some(r) = &files {
+        println!(
+            "3. file relay of {} MiB: upload {:.0} MiB/s, download {:.0} MiB/s, relay {:.0} MiB/s = {:.0}% \
+             of raw loopback TCP ({:.0} MiB/s)  target >= 70%: {}",
+            r.bytes / (1024 * 1024),
+            r.upload_mib_per_sec,
+            r.download_mib_per_sec,
+            r.relay_mib_per_sec,
+            r.relay_to_tcp_ratio * 100.0,
+            r.tcp_mib_per_sec,
+            verdict(r.relay_to_tcp_ratio >= RELAY_TARGET_RATIO)
+        );
+        println!(
+            "   upload {:.1} s ({:.1} s client SHA-256 before the first byte), download {:.1} s ({:.1} s receiving); \
+             wire-only relay = {:.0}% of TCP",
+            r.upload_secs,
+            r.upload_before_first_byte_secs,
+            r.download_secs,
+            r.download_receiving_secs,
+            r.relay_wire_to_tcp_ratio * 100.0
+        );
+        println!(
+            "   server RSS {:.1} MiB before, peak {:.1} MiB during the transfer (VmHWM; sampled peak {:.1} MiB)",
+            mib(r.server_rss_before_kib),
+            mib(r.server_peak_rss_kib),
+            mib(r.server_sampled_peak_rss_kib)
+        );
+    }
+    let json = serde_json::json!({
+        "bench": "lifeline",
+        "run_secs": run_secs,
+        "idle_websockets": idle,
+        "chat": chat,
+        "file_relay": files,
+    });
+    println!("{json}");
+    Ok(())
+}

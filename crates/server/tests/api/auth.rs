@@ -1,0 +1,111 @@
+use lifeline_protocol::{ErrorCode, NewTechnician};
+
+use crate::helpers::{code, spawn_app, PASSWORD};
+
+#[tokio::test]
+async fn wrong_password_is_refused_with_a_typed_error() {
+    let app = spawn_app().await;
+    let client = lifeline_client::ApiClient::new(&app.url).expect("client");
+    let err = client.login("tech@acme.test", "not the password").await.expect_err("wrong password");
+    assert_eq!(code(err), ErrorCode::Unauthorized);
+    let err = client.login("nobody@acme.test", PASSWORD).await.expect_err("unknown email");
+    assert_eq!(code(err), ErrorCode::Unauthorized, "unknown emails look the same as wrong passwords");
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_a_reused_refresh_token_revokes_the_sign_in() {
+    let app = spawn_app().await;
+    let client = lifeline_client::ApiClient::new(&app.url).expect("client");
+    let first = client.login("tech@acme.test", PASSWORD).await.expect("signs in");
+    let second = client.resume(&first.refresh_token).await.expect("refresh works");
+    assert_ne!(first.refresh_token, second.refresh_token, "refresh tokens rotate");
+
+    let thief = lifeline_client::ApiClient::new(&app.url).expect("client");
+    let err = thief.resume(&first.refresh_token).await.expect_err("a rotated token is dead");
+    assert_eq!(code(err), ErrorCode::Unauthorized);
+    let err = client.resume(&second.refresh_token).await.expect_err("reuse revoked the whole sign-in");
+    assert_eq!(code(err), ErrorCode::Unauthorized);
+}
+
+#[tokio::test]
+async fn logout_revokes_access_and_refresh_tokens() {
+    let app = spawn_app().await;
+    let client = lifeline_client::ApiClient::new(&app.url).expect("client");
+    let pair = client.login("tech@acme.test", PASSWORD).await.expect("signs in");
+    client.logout().await.expect("signs out");
+    let response = app
+        .http
+        .get(app.api("/api/v1/me"))
+        .bearer_auth(&pair.access_token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 401, "the access token stopped working");
+    let again = lifeline_client::ApiClient::new(&app.url).expect("client");
+    assert_eq!(code(again.resume(&pair.refresh_token).await.expect_err("revoked")), ErrorCode::Unauthorized);
+}
+
+#[tokio::test]
+async fn an_admin_adds_and_disables_technicians_and_others_may_not() {
+    let app = spawn_app().await;
+    let added = app
+        .technician
+        .add_technician(&NewTechnician {
+            email: "new@acme.test".into(),
+            display_name: "Neo".into(),
+            password: PASSWORD.into(),
+            is_admin: false,
+        })
+        .await
+        .expect("admin adds a technician");
+    assert_eq!(added.company_name, "Acme IT", "added to the admin's company");
+
+    let newcomer = lifeline_client::ApiClient::new(&app.url).expect("client");
+    newcomer.login("new@acme.test", PASSWORD).await.expect("new technician signs in");
+    assert_eq!(code(newcomer.technicians().await.expect_err("not an admin")), ErrorCode::Forbidden);
+
+    app.technician.set_technician_disabled(added.id, true).await.expect("disabled");
+    let err = newcomer.me().await.expect_err("disabled technicians are signed out");
+    assert!(matches!(code(err), ErrorCode::Unauthorized | ErrorCode::Forbidden));
+    let err = newcomer.login("new@acme.test", PASSWORD).await.expect_err("cannot sign in again");
+    assert_eq!(code(err), ErrorCode::Forbidden);
+
+    let duplicate = app
+        .technician
+        .add_technician(&NewTechnician {
+            email: "NEW@acme.test".into(),
+            display_name: "Again".into(),
+            password: PASSWORD.into(),
+            is_admin: false,
+        })
+        .await
+        .expect_err("emails are unique regardless of case");
+    assert_eq!(code(duplicate), ErrorCode::Conflict);
+}
+
+#[tokio::test]
+async fn weak_passwords_and_bad_emails_are_refused() {
+    let app = spawn_app().await;
+    let weak = app
+        .technician
+        .add_technician(&NewTechnician {
+            email: "weak@acme.test".into(),
+            display_name: "Weak".into(),
+            password: "short".into(),
+            is_admin: false,
+        })
+        .await
+        .expect_err("too short");
+    assert_eq!(code(weak), ErrorCode::InvalidInput);
+    let bad_email = app
+        .technician
+        .add_technician(&NewTechnician {
+            email: "not an email".into(),
+            display_name: "Bad".into(),
+            password: PASSWORD.into(),
+            is_admin: false,
+        })
+        .await
+        .expect_err("not an email");
+    assert_eq!(code(bad_email), ErrorCode::InvalidInput);
+}

@@ -1,0 +1,210 @@
+use std::io::Write;
+
+use futures_util::stream;
+use lifeline_protocol::{ErrorCode, EventData, Party, UPLOAD_OFFSET_HEADER};
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{code, realtime, spawn_app, spawn_app_with, wait_for_event};
+
+fn sample(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+fn write_temp(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::File::create(&path).and_then(|mut f| f.write_all(bytes)).expect("write sample");
+    path
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[tokio::test]
+async fn files_travel_both_ways_with_equal_checksums() {
+    let app = spawn_app().await;
+    let session = app.new_session().await;
+    let (end_user, joined) = app.end_user(&session).await;
+    let mut end_user_rt = realtime(&end_user);
+    let work = tempfile::tempdir().expect("dir");
+
+    let report = sample(3 * 1024 * 1024 + 17);
+    let path = write_temp(work.path(), "report.pdf", &report);
+    let progress = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = progress.clone();
+    let shared = app
+        .technician
+        .upload_file(session.id, &path, move |p| seen.lock().expect("lock").push(p.done))
+        .await
+        .expect("uploaded");
+    assert_eq!(shared.sha256, sha256(&report));
+    assert_eq!(progress.lock().expect("lock").last().copied(), Some(report.len() as u64), "progress reaches 100%");
+
+    let offered = wait_for_event(&mut end_user_rt, "the file", |e| matches!(e.data, EventData::FileShared { .. })).await;
+    let EventData::FileShared { file } = offered.data else { unreachable!() };
+    assert_eq!(file.from, Party::Technician);
+    let dest = work.path().join("downloaded.pdf");
+    end_user.download_file(&file, &dest, |_| {}).await.expect("downloaded");
+    assert_eq!(sha256(&std::fs::read(&dest).expect("read")), file.sha256, "same bytes arrived");
+
+    let photo = sample(100_000);
+    let photo_path = write_temp(work.path(), "screen.png", &photo);
+    let from_user = end_user.upload_file(joined.session_id, &photo_path, |_| {}).await.expect("uploaded");
+    assert_eq!(from_user.from, Party::EndUser);
+    let back = work.path().join("back.png");
+    app.technician.download_file(&from_user, &back, |_| {}).await.expect("downloaded");
+    assert_eq!(std::fs::read(&back).expect("read"), photo);
+}
+
+#[tokio::test]
+async fn an_interrupted_upload_resumes_from_the_last_stored_byte() {
+    let app = spawn_app().await;
+    let session = app.new_session().await;
+    app.end_user(&session).await;
+    let work = tempfile::tempdir().expect("dir");
+    let bytes = sample(2 * 1024 * 1024);
+    let path = write_temp(work.path(), "big.bin", &bytes);
+    let created = app.technician.create_upload(session.id, "big.bin", bytes.len() as u64, &sha256(&bytes)).await.expect("created");
+
+    // Send the first megabyte, then break the connection mid-body.
+    let first_half = bytes[..1024 * 1024].to_vec();
+    let body = stream::iter(vec![
+        Ok::<_, std::io::Error>(bytes::Bytes::from(first_half)),
+        Err(std::io::Error::other("cable pulled")),
+    ]);
+    let token = app.technician.access_token().await.expect("token");
+    let broken = app
+        .http
+        .patch(app.api(&created.upload_url))
+        .bearer_auth(&token)
+        .header(UPLOAD_OFFSET_HEADER, 0)
+        .header("content-type", "application/offset+octet-stream")
+        .body(reqwest::Body::wrap_stream(body))
+        .send()
+        .await;
+    assert!(broken.is_err(), "the request failed mid-way");
+
+    // Wait until the service has stored what arrived and the offset stops moving.
+    let mut offset = 0;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let now = app.technician.upload_offset(created.file_id).await.expect("HEAD");
+        if now > 0 && now == offset {
+            break;
+        }
+        offset = now;
+    }
+    assert!(offset > 0 && offset <= 1024 * 1024, "the service kept the bytes that arrived: {offset}");
+
+    let done = app.technician.continue_upload(created.file_id, &path, |_| {}).await.expect("resumed");
+    assert_eq!(done.sha256, sha256(&bytes));
+    let dest = work.path().join("check.bin");
+    app.technician.download_file(&done, &dest, |_| {}).await.expect("downloaded");
+    assert_eq!(std::fs::read(&dest).expect("read"), bytes, "resumed file is whole and correct");
+}
+
+#[tokio::test]
+async fn a_wrong_checksum_is_refused_and_nothing_is_shared() {
+    let app = spawn_app().await;
+    let session = app.new_session().await;
+    app.end_user(&session).await;
+    let bytes = sample(1000);
+    let created = app.technician.create_upload(session.id, "x.bin", 1000, &sha256(b"other")).await.expect("created");
+    let token = app.technician.access_token().await.expect("token");
+    let response = app
+        .http
+        .patch(app.api(&created.upload_url))
+        .bearer_auth(&token)
+        .header(UPLOAD_OFFSET_HEADER, 0)
+        .body(bytes)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 422);
+    let error: lifeline_protocol::ApiError = response.json().await.expect("typed error");
+    assert_eq!(error.code, ErrorCode::ChecksumMismatch);
+    let events = app.technician.events(session.id, 0).await.expect("events");
+    assert!(!events.iter().any(|e| matches!(e.data, EventData::FileShared { .. })), "a damaged file is not offered");
+    assert_eq!(code(app.technician.upload_offset(created.file_id).await.expect_err("deleted")), ErrorCode::NotFound);
+}
+
+#[tokio::test]
+async fn uploads_over_the_limit_and_past_their_size_are_refused() {
+    let app = spawn_app_with(|c| c.limits.max_upload_bytes = 1000).await;
+    let session = app.new_session().await;
+    let err = app.technician.create_upload(session.id, "big", 1001, &sha256(b"")).await.expect_err("too big");
+    assert_eq!(code(err), ErrorCode::PayloadTooLarge);
+    let err = app.technician.create_upload(session.id, "bad", 10, "nothex").await.expect_err("bad hash");
+    assert_eq!(code(err), ErrorCode::InvalidInput);
+
+    let created = app.technician.create_upload(session.id, "small", 10, &sha256(&[0; 10])).await.expect("created");
+    let token = app.technician.access_token().await.expect("token");
+    let response = app
+        .http
+        .patch(app.api(&created.upload_url))
+        .bearer_auth(&token)
+        .header(UPLOAD_OFFSET_HEADER, 0)
+        .body(vec![0u8; 20])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 413, "bytes past the announced size are refused");
+    let response = app
+        .http
+        .patch(app.api(&created.upload_url))
+        .bearer_auth(&token)
+        .header(UPLOAD_OFFSET_HEADER, 3)
+        .body(vec![0u8; 2])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 409, "a wrong offset is a conflict that names the right one");
+}
+
+#[tokio::test]
+async fn downloads_support_ranges_safe_names_and_expiring_links() {
+    let app = spawn_app().await;
+    let session = app.new_session().await;
+    let (end_user, _) = app.end_user(&session).await;
+    let work = tempfile::tempdir().expect("dir");
+    let bytes = sample(10_000);
+    let path = write_temp(work.path(), "plain.txt", &bytes);
+    let created = app
+        .technician
+        .create_upload(session.id, "../../etc/\u{202e}passwd\"; x=.txt", bytes.len() as u64, &sha256(&bytes))
+        .await
+        .expect("created");
+    let file = app.technician.continue_upload(created.file_id, &path, |_| {}).await.expect("uploaded");
+    assert_eq!(file.name, "passwd; x=.txt", "path parts, direction marks and quotes are gone");
+
+    let link = end_user.download_link(file.id).await.expect("link");
+    let response = app.http.get(app.api(&link.url)).header("range", "bytes=100-199").send().await.expect("get");
+    assert_eq!(response.status(), 206);
+    let disposition = response.headers()["content-disposition"].to_str().expect("ascii").to_owned();
+    assert!(disposition.starts_with("attachment; filename=\"passwd_ x_.txt\""), "{disposition}");
+    assert_eq!(response.headers()["content-type"], "application/octet-stream");
+    assert_eq!(response.bytes().await.expect("body").as_ref(), &bytes[100..200]);
+
+    let tampered = link.url.replace("ticket=", "ticket=1");
+    let response = app.http.get(app.api(&tampered)).send().await.expect("get");
+    assert_eq!(response.status(), 403, "a forged ticket does not open the file");
+    let no_auth = app.http.get(app.api(&format!("/api/v1/files/{}/content", file.id))).send().await.expect("get");
+    assert_eq!(no_auth.status(), 401);
+
+    app.clock.advance(std::time::Duration::from_secs(6 * 60));
+    let expired = app.http.get(app.api(&link.url)).send().await.expect("get");
+    assert_eq!(expired.status(), 403, "links expire after five minutes");
+}
+
+#[tokio::test]
+async fn files_of_another_session_cannot_be_reached() {
+    let app = spawn_app().await;
+    let first = app.new_session().await;
+    let second = app.new_session().await;
+    let (stranger, _) = app.end_user(&second).await;
+    let work = tempfile::tempdir().expect("dir");
+    let path = write_temp(work.path(), "secret.txt", b"secret");
+    let file = app.technician.upload_file(first.id, &path, |_| {}).await.expect("uploaded");
+    let err = stranger.download_link(file.id).await.expect_err("not their session");
+    assert_eq!(code(err), ErrorCode::NotFound);
+}

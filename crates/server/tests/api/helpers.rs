@@ -1,0 +1,136 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use lifeline_client::{ApiClient, ClientError, RealtimeClient, RealtimeEvent, RealtimeOptions};
+use lifeline_protocol::{ErrorCode, JoinResponse, NewTechnician, SessionEvent, SessionSummary};
+use lifeline_server::clock::ShiftedClock;
+use lifeline_server::{Config, RunningServer};
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A real service on a loopback port with a fresh SQLite file, and a signed-in technician.
+pub struct TestApp {
+    pub server: Option<RunningServer>,
+    pub config: Config,
+    pub clock: ShiftedClock,
+    /// Kept so the database and files outlive the test body.
+    pub _dir: TempDir,
+    pub url: String,
+    pub technician: ApiClient,
+    pub http: reqwest::Client,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::for_data_dir(dir.path());
+    config.listen = "127.0.0.1:0".parse().expect("address");
+    config.public_url = "http://127.0.0.1:0".parse().expect("url");
+    configure(&mut config);
+    let clock = ShiftedClock::default();
+    let server = start(&mut config, &clock).await;
+    let url = server.url();
+    lifeline_server::admin::add_technician(
+        &server.state.store,
+        "Acme IT",
+        NewTechnician {
+            email: "tech@acme.test".into(),
+            display_name: "Tina Tech".into(),
+            password: PASSWORD.into(),
+            is_admin: true,
+        },
+        server.state.now(),
+    )
+    .await
+    .expect("technician added");
+    let technician = ApiClient::new(&url).expect("client");
+    technician.login("tech@acme.test", PASSWORD).await.expect("technician signs in");
+    TestApp { server: Some(server), config, clock, _dir: dir, url, technician, http: reqwest::Client::new() }
+}
+
+async fn start(config: &mut Config, clock: &ShiftedClock) -> RunningServer {
+    let listener = lifeline_server::bind(config).await.expect("bind");
+    let state = lifeline_server::build_state(config.clone(), Arc::new(clock.clone()))
+        .await
+        .expect("state");
+    lifeline_server::start(listener, state).await.expect("start")
+}
+
+impl TestApp {
+    pub fn state(&self) -> &lifeline_server::state::AppState {
+        &self.server.as_ref().expect("running").state
+    }
+
+    pub async fn new_session(&self) -> SessionSummary {
+        self.technician.create_session(false).await.expect("session created")
+    }
+
+    /// An end user who joined the session through the API.
+    pub async fn end_user(&self, session: &SessionSummary) -> (ApiClient, JoinResponse) {
+        let client = ApiClient::new(&self.url).expect("client");
+        let joined = client.join(session.support_key.as_str(), Some("Erika")).await.expect("end user joins");
+        (client, joined)
+    }
+
+    pub async fn add_technician(&self, email: &str, is_admin: bool) -> ApiClient {
+        let new = NewTechnician {
+            email: email.into(),
+            display_name: email.into(),
+            password: PASSWORD.into(),
+            is_admin,
+        };
+        lifeline_server::admin::add_technician(&self.state().store, "Acme IT", new, self.state().now())
+            .await
+            .expect("technician added");
+        let client = ApiClient::new(&self.url).expect("client");
+        client.login(email, PASSWORD).await.expect("signs in");
+        client
+    }
+
+    /// Stops the service and starts it again on the same port and database.
+    pub async fn restart(&mut self) {
+        let server = self.server.take().expect("running");
+        server.shutdown().await.expect("clean shutdown");
+        let server = start(&mut self.config, &self.clock).await;
+        assert_eq!(server.url(), self.url, "the service comes back on the same port");
+        self.server = Some(server);
+    }
+
+    pub fn api(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+}
+
+pub fn realtime(client: &ApiClient) -> RealtimeClient {
+    RealtimeClient::connect(client.clone(), RealtimeOptions::default())
+}
+
+/// Waits for the first event that matches, skipping others.
+pub async fn wait_for(rt: &mut RealtimeClient, what: &str, matches: impl Fn(&RealtimeEvent) -> bool) -> RealtimeEvent {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let next = tokio::time::timeout_at(deadline, rt.next())
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {what}"));
+        let event = next.unwrap_or_else(|| panic!("realtime stream ended while waiting for {what}"));
+        if matches(&event) {
+            return event;
+        }
+    }
+}
+
+/// Waits for a stored session event that matches.
+pub async fn wait_for_event(rt: &mut RealtimeClient, what: &str, matches: impl Fn(&SessionEvent) -> bool) -> SessionEvent {
+    match wait_for(rt, what, |e| matches!(e, RealtimeEvent::Event(ev) if matches(ev))).await {
+        RealtimeEvent::Event(event) => event,
+        _ => unreachable!("filtered to events"),
+    }
+}
+
+pub fn code(err: ClientError) -> ErrorCode {
+    err.code().unwrap_or_else(|| panic!("expected a typed service error, got {err}"))
+}

@@ -1,0 +1,10 @@
+//! Service integration tests: a real server on a loopback socket with a real SQLite
+//! file, driven through `lifeline-client` as technician and end user.
+
+mod abuse;
+mod auth;
+mod chat;
+mod files;
+mod helpers;
+mod invites;
+mod sessions;
