@@ -109,7 +109,12 @@ struct Setup {
     readers: Vec<JoinHandle<()>>,
 }
 
-async fn setup(server: &Server, admin: &ApiClient, sessions: usize, technician_count: usize) -> anyhow::Result<Setup> {
+async fn setup(
+    server: &Server,
+    admin: &ApiClient,
+    sessions: usize,
+    technician_count: usize,
+) -> anyhow::Result<Setup> {
     let started = Instant::now();
     let technician_count = technician_count.clamp(1, sessions.max(1));
     let mut technicians = Vec::with_capacity(technician_count);
@@ -134,7 +139,10 @@ async fn setup(server: &Server, admin: &ApiClient, sessions: usize, technician_c
             joined.push((t, session_id, token));
         }
     }
-    let recorder = Arc::new(Recorder { epoch: Instant::now(), steps: Mutex::new(Vec::new()) });
+    let recorder = Arc::new(Recorder {
+        epoch: Instant::now(),
+        steps: Mutex::new(Vec::new()),
+    });
     let addr = server.addr;
     let sockets: Vec<ws::Ws> = stream::iter(joined.iter())
         .map(|(_, _, token)| async move { ws::connect(addr, None, token).await })
@@ -146,9 +154,13 @@ async fn setup(server: &Server, admin: &ApiClient, sessions: usize, technician_c
         let recorder = Arc::clone(&recorder);
         readers.push(tokio::spawn(async move {
             while let Some(Ok(message)) = socket.next().await {
-                let Message::Text(text) = message else { continue };
+                let Message::Text(text) = message else {
+                    continue;
+                };
                 let received_us = recorder.now_us();
-                let Ok(ServerFrame::Event { event }) = serde_json::from_str::<ServerFrame>(text.as_str()) else {
+                let Ok(ServerFrame::Event { event }) =
+                    serde_json::from_str::<ServerFrame>(text.as_str())
+                else {
                     continue;
                 };
                 if let EventData::Message { text, .. } = event.data {
@@ -162,7 +174,9 @@ async fn setup(server: &Server, admin: &ApiClient, sessions: usize, technician_c
     // Technicians are online too, as they would be: each message also reaches them.
     for client in &technicians {
         let mut socket = ws::connect(addr, None, &client.access_token().await?).await?;
-        readers.push(tokio::spawn(async move { while let Some(Ok(_)) = socket.next().await {} }));
+        readers.push(tokio::spawn(async move {
+            while let Some(Ok(_)) = socket.next().await {}
+        }));
     }
     progress(&format!(
         "{technician_count} technicians, {} sessions joined, {} end-user sockets open in {:.1} s",
@@ -171,7 +185,12 @@ async fn setup(server: &Server, admin: &ApiClient, sessions: usize, technician_c
         started.elapsed().as_secs_f64()
     ));
     let sessions = joined.into_iter().map(|(t, s, _)| (t, s)).collect();
-    Ok(Setup { technicians, sessions, recorder, readers })
+    Ok(Setup {
+        technicians,
+        sessions,
+        recorder,
+        readers,
+    })
 }
 
 fn percentile(sorted: &[u32], q: f64) -> f64 {
@@ -182,7 +201,13 @@ fn percentile(sorted: &[u32], q: f64) -> f64 {
     f64::from(sorted[rank - 1]) / 1000.0
 }
 
-async fn run_step(server: &Server, setup: &Setup, step: usize, rate: f64, secs: f64) -> anyhow::Result<Step> {
+async fn run_step(
+    server: &Server,
+    setup: &Setup,
+    step: usize,
+    rate: f64,
+    secs: f64,
+) -> anyhow::Result<Step> {
     let count = setup.sessions.len();
     let period = Duration::from_secs_f64(count as f64 / rate);
     let start = tokio::time::Instant::now() + Duration::from_millis(100);
@@ -195,7 +220,11 @@ async fn run_step(server: &Server, setup: &Setup, step: usize, rate: f64, secs: 
     for (i, &(technician, session_id)) in setup.sessions.iter().enumerate() {
         let client = setup.technicians[technician].clone();
         let recorder = Arc::clone(&setup.recorder);
-        let (sent, errors, first_error) = (Arc::clone(&sent), Arc::clone(&errors), Arc::clone(&first_error));
+        let (sent, errors, first_error) = (
+            Arc::clone(&sent),
+            Arc::clone(&errors),
+            Arc::clone(&first_error),
+        );
         // Spread the sessions' sends evenly over one period.
         let offset = period.mul_f64(i as f64 / count as f64);
         senders.push(tokio::spawn(async move {
@@ -231,7 +260,10 @@ async fn run_step(server: &Server, setup: &Setup, step: usize, rate: f64, secs: 
     let achieved_per_sec = received as f64 / secs;
     let p99_ms = percentile(&latencies, 0.99);
     let held = p99_ms <= HOLD_P99_MS && achieved_per_sec >= HOLD_DELIVERED_SHARE * rate;
-    let first_error = first_error.lock().unwrap_or_else(PoisonError::into_inner).take();
+    let first_error = first_error
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
     Ok(Step {
         offered_per_sec: rate,
         secs,
@@ -241,7 +273,9 @@ async fn run_step(server: &Server, setup: &Setup, step: usize, rate: f64, secs: 
         achieved_per_sec,
         p50_ms: percentile(&latencies, 0.50),
         p99_ms,
-        max_ms: latencies.last().map_or(f64::NAN, |&us| f64::from(us) / 1000.0),
+        max_ms: latencies
+            .last()
+            .map_or(f64::NAN, |&us| f64::from(us) / 1000.0),
         server_cpu_pct,
         bench_cpu_pct,
         held,
@@ -336,7 +370,10 @@ mod tests {
 
     #[test]
     fn message_text_round_trips() {
-        assert_eq!(parse_message_text(&message_text(3, 123_456)), Some((3, 123_456)));
+        assert_eq!(
+            parse_message_text(&message_text(3, 123_456)),
+            Some((3, 123_456))
+        );
         assert_eq!(parse_message_text("hello there"), None);
     }
 

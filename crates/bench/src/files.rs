@@ -128,24 +128,37 @@ fn rate(bytes: u64, secs: f64) -> f64 {
     bytes as f64 / MIB as f64 / secs.max(1e-9)
 }
 
-pub async fn run(server: &mut Server, admin: &ApiClient, file_mib: u64) -> anyhow::Result<FileResult> {
+pub async fn run(
+    server: &mut Server,
+    admin: &ApiClient,
+    file_mib: u64,
+) -> anyhow::Result<FileResult> {
     let bytes = file_mib * MIB;
-    let dir = tempfile::Builder::new().prefix("lifeline-bench-files-").tempdir()?;
+    let dir = tempfile::Builder::new()
+        .prefix("lifeline-bench-files-")
+        .tempdir()?;
     let source: PathBuf = dir.path().join("relay.bin");
     let started = Instant::now();
     {
         let source = source.clone();
         tokio::task::spawn_blocking(move || generate(&source, bytes)).await??;
     }
-    progress(&format!("{file_mib} MiB of test data written in {:.1} s", started.elapsed().as_secs_f64()));
+    progress(&format!(
+        "{file_mib} MiB of test data written in {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
 
     let tcp_secs = tcp_copy(bytes).await?;
     let tcp_mib_per_sec = rate(bytes, tcp_secs);
-    progress(&format!("raw loopback TCP copy: {tcp_mib_per_sec:.0} MiB/s"));
+    progress(&format!(
+        "raw loopback TCP copy: {tcp_mib_per_sec:.0} MiB/s"
+    ));
 
     let session = admin.create_session(false).await?;
     let end_user = ApiClient::new(&server.base)?;
-    end_user.join(session.support_key.as_str(), Some("Bench end user")).await?;
+    end_user
+        .join(session.support_key.as_str(), Some("Bench end user"))
+        .await?;
 
     let server_rss_before_kib = server.status_kib("VmRSS")?;
     let hwm_reset = server.reset_peak_rss().is_ok();
@@ -177,8 +190,12 @@ pub async fn run(server: &mut Server, admin: &ApiClient, file_mib: u64) -> anyho
         .await
         .context("uploading through ApiClient::upload_file")?;
     let upload_secs = started.elapsed().as_secs_f64();
-    let upload_first = up_marks.lock().unwrap_or_else(PoisonError::into_inner).first;
-    let upload_before_first_byte_secs = upload_first.map_or(f64::NAN, |t| (t - started).as_secs_f64());
+    let upload_first = up_marks
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .first;
+    let upload_before_first_byte_secs =
+        upload_first.map_or(f64::NAN, |t| (t - started).as_secs_f64());
     progress(&format!(
         "upload: {:.0} MiB/s ({upload_secs:.1} s, of which {upload_before_first_byte_secs:.1} s before the first byte)",
         rate(bytes, upload_secs)
@@ -193,7 +210,10 @@ pub async fn run(server: &mut Server, admin: &ApiClient, file_mib: u64) -> anyho
         .await
         .context("downloading through ApiClient::download_file")?;
     let download_secs = started.elapsed().as_secs_f64();
-    let download_last = down_marks.lock().unwrap_or_else(PoisonError::into_inner).last;
+    let download_last = down_marks
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .last;
     let download_receiving_secs = download_last.map_or(f64::NAN, |t| (t - started).as_secs_f64());
     progress(&format!(
         "download: {:.0} MiB/s ({download_secs:.1} s, of which {download_receiving_secs:.1} s receiving)",
@@ -202,7 +222,11 @@ pub async fn run(server: &mut Server, admin: &ApiClient, file_mib: u64) -> anyho
 
     sampling.store(false, Ordering::Relaxed);
     let _ = sampler.await;
-    let server_peak_rss_kib = if hwm_reset { server.status_kib("VmHWM")? } else { 0 };
+    let server_peak_rss_kib = if hwm_reset {
+        server.status_kib("VmHWM")?
+    } else {
+        0
+    };
     if std::fs::metadata(&dest)?.len() != bytes {
         bail!("the downloaded file has the wrong size");
     }

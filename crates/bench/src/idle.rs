@@ -41,7 +41,12 @@ pub async fn sessions_joined(
     let keys: Vec<String> = stream::iter(0..n)
         .map(|_| {
             let technician = technician.clone();
-            async move { technician.create_session(false).await.map(|s| s.support_key.as_str().to_owned()) }
+            async move {
+                technician
+                    .create_session(false)
+                    .await
+                    .map(|s| s.support_key.as_str().to_owned())
+            }
         })
         .buffer_unordered(SETUP_CONCURRENCY)
         .try_collect()
@@ -51,7 +56,12 @@ pub async fn sessions_joined(
     let joined: Vec<(uuid::Uuid, String)> = stream::iter(keys)
         .map(|key| {
             let anonymous = anonymous.clone();
-            async move { anonymous.join(&key, None).await.map(|j| (j.session_id, j.end_user_token)) }
+            async move {
+                anonymous
+                    .join(&key, None)
+                    .await
+                    .map(|j| (j.session_id, j.end_user_token))
+            }
         })
         .buffer_unordered(SETUP_CONCURRENCY)
         .try_collect()
@@ -68,7 +78,10 @@ pub async fn run(
 ) -> anyhow::Result<IdleResult> {
     let started = Instant::now();
     let joined = sessions_joined(server, admin, connections).await?;
-    progress(&format!("{connections} sessions created and joined in {:.1} s", started.elapsed().as_secs_f64()));
+    progress(&format!(
+        "{connections} sessions created and joined in {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
     tokio::time::sleep(Duration::from_secs(1)).await;
     let before = server.mem()?;
     progress(&format!(
@@ -82,7 +95,9 @@ pub async fn run(
     let closed_early = Arc::new(AtomicUsize::new(0));
     let addr = server.addr;
     let results: Vec<anyhow::Result<ws::Ws>> = stream::iter(joined.into_iter().enumerate())
-        .map(|(i, (_, token))| async move { ws::connect(addr, ws::source_for(i, source_ips), &token).await })
+        .map(|(i, (_, token))| async move {
+            ws::connect(addr, ws::source_for(i, source_ips), &token).await
+        })
         .buffer_unordered(HANDSHAKE_CONCURRENCY)
         .collect()
         .await;
@@ -106,7 +121,10 @@ pub async fn run(
             }
         }
     }
-    progress(&format!("{} sockets open in {open_secs:.1} s ({failed} failed); idling {idle_secs} s", readers.len()));
+    progress(&format!(
+        "{} sockets open in {open_secs:.1} s ({failed} failed); idling {idle_secs} s",
+        readers.len()
+    ));
     tokio::time::sleep(Duration::from_secs(idle_secs)).await;
     server.ensure_running()?;
     let after = server.mem()?;

@@ -37,7 +37,10 @@ use lifeline_client::ApiClient;
 use crate::server::{Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 #[derive(Debug, Parser)]
-#[command(name = "lifeline-bench", about = "Load figures for Lifeline against a real lifeline-server")]
+#[command(
+    name = "lifeline-bench",
+    about = "Load figures for Lifeline against a real lifeline-server"
+)]
 struct Args {
     /// The lifeline-server binary to start.
     #[arg(long, default_value = "target/release/lifeline-server")]
@@ -108,25 +111,49 @@ async fn main() -> anyhow::Result<()> {
     let max_upload = (args.file_mib * 1024 * 1024).max(2 << 30);
     let mut server = Server::start(&args.server_bin, max_upload).await?;
     let (soft, hard) = server.nofile_limit()?;
-    println!("lifeline-bench: server {} (pid {}) on {}", args.server_bin.display(), server.pid, server.addr);
+    println!(
+        "lifeline-bench: server {} (pid {}) on {}",
+        args.server_bin.display(),
+        server.pid,
+        server.addr
+    );
     println!(
         "open-file limit: bench {nofile}, server {soft} (hard {hard}); load average at start {}",
         server::load_average()
     );
 
     let admin = ApiClient::new(&server.base)?;
-    admin.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.context("signing in as the bootstrap admin")?;
+    admin
+        .login(ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await
+        .context("signing in as the bootstrap admin")?;
 
     let idle = if args.connections > 0 {
         eprintln!("1. idle end-user WebSockets");
-        Some(idle::run(&mut server, &admin, args.connections, args.source_ips, args.idle_secs).await?)
+        Some(
+            idle::run(
+                &mut server,
+                &admin,
+                args.connections,
+                args.source_ips,
+                args.idle_secs,
+            )
+            .await?,
+        )
     } else {
         None
     };
     let chat = if args.sessions > 0 {
         eprintln!("2. chat latency and sustained rate");
-        let result =
-            chat::run(&mut server, &admin, args.sessions, args.technicians, args.chat_secs, args.ramp_secs).await?;
+        let result = chat::run(
+            &mut server,
+            &admin,
+            args.sessions,
+            args.technicians,
+            args.chat_secs,
+            args.ramp_secs,
+        )
+        .await?;
         Some(result)
     } else {
         None
@@ -140,7 +167,10 @@ async fn main() -> anyhow::Result<()> {
     let run_secs = run_started.elapsed().as_secs_f64();
 
     println!();
-    println!("== Lifeline bench results ({run_secs:.0} s, load average now {}) ==", server::load_average());
+    println!(
+        "== Lifeline bench results ({run_secs:.0} s, load average now {}) ==",
+        server::load_average()
+    );
     if let Some(r) = &idle {
         let pass = r.open == r.requested && r.bytes_per_conn_rss <= IDLE_TARGET_BYTES;
         println!(
@@ -192,7 +222,10 @@ async fn main() -> anyhow::Result<()> {
             (Some(ok), None) => println!("   highest sustained rate: {ok:.0} msg/s (the highest rate tried)"),
             (None, _) => println!("   highest sustained rate: none of the rates tried held"),
         }
-        if let Some(err) = std::iter::once(b).chain(&r.ramp).find_map(|s| s.first_error.as_ref()) {
+        if let Some(err) = std::iter::once(b)
+            .chain(&r.ramp)
+            .find_map(|s| s.first_error.as_ref())
+        {
             println!("   first send error: {err}");
         }
     }

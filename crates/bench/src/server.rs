@@ -51,7 +51,9 @@ impl Server {
                 bin.display()
             );
         }
-        let dir = tempfile::Builder::new().prefix("lifeline-bench-").tempdir()?;
+        let dir = tempfile::Builder::new()
+            .prefix("lifeline-bench-")
+            .tempdir()?;
         let data_dir = dir.path().join("data");
         let config_path = dir.path().join("bench.toml");
         // Joins are limited per IP and overall through the durable limiter; the bench
@@ -93,20 +95,34 @@ impl Server {
             // Per-request info lines for 10,000 sessions would measure the logger.
             command.env("RUST_LOG", "warn");
         }
-        let child = command.spawn().with_context(|| format!("starting {}", bin.display()))?;
+        let child = command
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
         let pid = child.id().context("the server exited at once")?;
-        let mut server = Self { child, pid, addr, base: format!("http://{addr}"), log_path, _dir: dir };
+        let mut server = Self {
+            child,
+            pid,
+            addr,
+            base: format!("http://{addr}"),
+            log_path,
+            _dir: dir,
+        };
         server.wait_healthy().await?;
         Ok(server)
     }
 
     async fn wait_healthy(&mut self) -> anyhow::Result<()> {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()?;
         let url = format!("{}/healthz", self.base);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = self.child.try_wait()? {
-                bail!("the server exited with {status} before it was healthy:\n{}", self.log_tail());
+                bail!(
+                    "the server exited with {status} before it was healthy:\n{}",
+                    self.log_tail()
+                );
             }
             if let Ok(response) = http.get(&url).send().await {
                 if response.status().is_success() {
@@ -114,7 +130,10 @@ impl Server {
                 }
             }
             if Instant::now() > deadline {
-                bail!("the server did not answer /healthz within 30 s:\n{}", self.log_tail());
+                bail!(
+                    "the server did not answer /healthz within 30 s:\n{}",
+                    self.log_tail()
+                );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -140,11 +159,19 @@ impl Server {
     }
 
     pub fn mem(&self) -> anyhow::Result<Mem> {
-        let text = std::fs::read_to_string(self.proc_path("smaps_rollup")).context("reading smaps_rollup")?;
+        let text = std::fs::read_to_string(self.proc_path("smaps_rollup"))
+            .context("reading smaps_rollup")?;
         let mut mem = Mem::default();
         for line in text.lines() {
-            let Some((key, rest)) = line.split_once(':') else { continue };
-            let kib: u64 = rest.trim().trim_end_matches("kB").trim().parse().unwrap_or(0);
+            let Some((key, rest)) = line.split_once(':') else {
+                continue;
+            };
+            let kib: u64 = rest
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .unwrap_or(0);
             match key {
                 "Rss" => mem.rss_kib = kib,
                 "Pss" => mem.pss_kib = kib,
@@ -204,11 +231,20 @@ pub fn own_cpu_secs() -> anyhow::Result<f64> {
 fn cpu_secs_of(path: &Path) -> anyhow::Result<f64> {
     let text = std::fs::read_to_string(path)?;
     // The command name may contain spaces; fields after it are separated plainly.
-    let after = text.rsplit_once(')').map(|(_, rest)| rest).context("malformed stat")?;
+    let after = text
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .context("malformed stat")?;
     let fields: Vec<&str> = after.split_whitespace().collect();
     // Field 3 (state) is fields[0]; utime is field 14 and stime field 15.
-    let utime: f64 = fields.get(11).and_then(|f| f.parse().ok()).context("no utime")?;
-    let stime: f64 = fields.get(12).and_then(|f| f.parse().ok()).context("no stime")?;
+    let utime: f64 = fields
+        .get(11)
+        .and_then(|f| f.parse().ok())
+        .context("no utime")?;
+    let stime: f64 = fields
+        .get(12)
+        .and_then(|f| f.parse().ok())
+        .context("no stime")?;
     Ok((utime + stime) / TICKS_PER_SEC)
 }
 

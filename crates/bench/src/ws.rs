@@ -26,30 +26,43 @@ fn config() -> WebSocketConfig {
 
 /// Opens `/api/v1/realtime`, sends `hello` with `token` and no cursors, and returns
 /// once `welcome` arrived. `source` picks the local address (127.0.0.x) to connect from.
-pub async fn connect(server: SocketAddr, source: Option<IpAddr>, token: &str) -> anyhow::Result<Ws> {
+pub async fn connect(
+    server: SocketAddr,
+    source: Option<IpAddr>,
+    token: &str,
+) -> anyhow::Result<Ws> {
     let stream = match source {
         Some(ip) => {
             let socket = TcpSocket::new_v4()?;
-            socket.bind(SocketAddr::new(ip, 0)).with_context(|| format!("binding to {ip}"))?;
+            socket
+                .bind(SocketAddr::new(ip, 0))
+                .with_context(|| format!("binding to {ip}"))?;
             socket.connect(server).await?
         }
         None => TcpStream::connect(server).await?,
     };
     stream.set_nodelay(true)?;
     let url = format!("ws://{server}{REALTIME_PATH}");
-    let (mut ws, _) = tokio_tungstenite::client_async_with_config(url, stream, Some(config())).await?;
-    let hello = ClientFrame::Hello { token: token.to_owned(), cursors: Vec::new() };
-    ws.send(Message::text(serde_json::to_string(&hello)?)).await?;
+    let (mut ws, _) =
+        tokio_tungstenite::client_async_with_config(url, stream, Some(config())).await?;
+    let hello = ClientFrame::Hello {
+        token: token.to_owned(),
+        cursors: Vec::new(),
+    };
+    ws.send(Message::text(serde_json::to_string(&hello)?))
+        .await?;
     loop {
         let frame = tokio::time::timeout(WELCOME_TIMEOUT, ws.next())
             .await
             .context("no welcome within 30 s")?;
         match frame {
-            Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerFrame>(text.as_str())? {
-                ServerFrame::Welcome { .. } => return Ok(ws),
-                ServerFrame::Error { error } => bail!("hello refused: {error}"),
-                _ => {}
-            },
+            Some(Ok(Message::Text(text))) => {
+                match serde_json::from_str::<ServerFrame>(text.as_str())? {
+                    ServerFrame::Welcome { .. } => return Ok(ws),
+                    ServerFrame::Error { error } => bail!("hello refused: {error}"),
+                    _ => {}
+                }
+            }
             Some(Ok(Message::Close(close))) => bail!("closed before welcome: {close:?}"),
             Some(Ok(_)) => {}
             Some(Err(err)) => return Err(err.into()),

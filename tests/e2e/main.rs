@@ -1,0 +1,7 @@
+//! Cross-component tests: the real `lifeline-server` process, the technician client,
+//! and the end user in headless Chromium driven by Playwright.
+
+mod browser;
+mod puppet;
+mod restart;
+mod service;
