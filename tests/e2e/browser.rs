@@ -9,7 +9,11 @@ use uuid::Uuid;
 use crate::puppet::{artifacts_dir, Puppet};
 use crate::service::ServiceProcess;
 
-async fn next_event(rt: &mut RealtimeClient, what: &str, matches: impl Fn(&SessionEvent) -> bool) -> SessionEvent {
+async fn next_event(
+    rt: &mut RealtimeClient,
+    what: &str,
+    matches: impl Fn(&SessionEvent) -> bool,
+) -> SessionEvent {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let event = tokio::time::timeout_at(deadline, rt.next())
@@ -42,41 +46,121 @@ async fn scene() -> anyhow::Result<Scene> {
     let technician = service.admin().await?;
     let realtime = RealtimeClient::connect(technician.clone(), RealtimeOptions::default());
     let browser = Puppet::start().await?;
-    Ok(Scene { _data: data, service, technician, realtime, browser })
+    Ok(Scene {
+        _data: data,
+        service,
+        technician,
+        realtime,
+        browser,
+    })
 }
 
 #[tokio::test]
-async fn an_end_user_joins_by_link_chats_swaps_files_declines_a_view_and_sees_the_end() -> anyhow::Result<()> {
-    let Scene { _data, service, technician, mut realtime, mut browser } = scene().await?;
+async fn an_end_user_joins_by_link_chats_swaps_files_declines_a_view_and_sees_the_end(
+) -> anyhow::Result<()> {
+    let Scene {
+        _data,
+        service,
+        technician,
+        mut realtime,
+        mut browser,
+    } = scene().await?;
     let session = technician.create_session(false).await?;
 
-    browser.call("open", json!({"url": session.join_url, "viewport": {"width": 390, "height": 844}})).await?;
-    browser.call("screenshot", json!({"path": artifacts_dir().join("join-phone.png")})).await?;
-    let joined = browser.call("join", json!({"name": "Erika Mustermann"})).await?;
-    assert_eq!(joined["session_id"], json!(session.id.to_string()), "the link opened this session");
-    let arrival = next_event(&mut realtime, "the arrival", |e| matches!(e.data, EventData::EndUserJoined { .. })).await;
-    assert!(matches!(arrival.data, EventData::EndUserJoined { name: Some(ref n) } if n == "Erika Mustermann"));
+    browser
+        .call(
+            "open",
+            json!({"url": session.join_url, "viewport": {"width": 390, "height": 844}}),
+        )
+        .await?;
+    browser
+        .call(
+            "screenshot",
+            json!({"path": artifacts_dir().join("join-phone.png")}),
+        )
+        .await?;
+    let joined = browser
+        .call("join", json!({"name": "Erika Mustermann"}))
+        .await?;
+    assert_eq!(
+        joined["session_id"],
+        json!(session.id.to_string()),
+        "the link opened this session"
+    );
+    let arrival = next_event(&mut realtime, "the arrival", |e| {
+        matches!(e.data, EventData::EndUserJoined { .. })
+    })
+    .await;
+    assert!(
+        matches!(arrival.data, EventData::EndUserJoined { name: Some(ref n) } if n == "Erika Mustermann")
+    );
 
     // Chat both ways; markup a person typed stays text.
-    technician.send_message(session.id, Uuid::new_v4(), "Hello Erika, I am Tina.").await?;
-    browser.call("wait_message", json!({"text": "Hello Erika, I am Tina.", "from": "technician"})).await?;
+    technician
+        .send_message(session.id, Uuid::new_v4(), "Hello Erika, I am Tina.")
+        .await?;
+    browser
+        .call(
+            "wait_message",
+            json!({"text": "Hello Erika, I am Tina.", "from": "technician"}),
+        )
+        .await?;
     let tricky = "<img src=x onerror=alert(1)> is just text";
-    technician.send_message(session.id, Uuid::new_v4(), tricky).await?;
-    browser.call("wait_message", json!({"text": tricky, "from": "technician"})).await?;
-    browser.call("send", json!({"text": "Hi Tina, my printer is offline."})).await?;
-    let reply = next_event(&mut realtime, "the end user's message", |e| matches!(e.data, EventData::Message { from: Party::EndUser, .. })).await;
-    assert!(matches!(&reply.data, EventData::Message { text, .. } if text == "Hi Tina, my printer is offline."));
-    let read = next_event(&mut realtime, "the read mark", |e| matches!(e.data, EventData::Read { by: Party::EndUser, .. })).await;
+    technician
+        .send_message(session.id, Uuid::new_v4(), tricky)
+        .await?;
+    browser
+        .call(
+            "wait_message",
+            json!({"text": tricky, "from": "technician"}),
+        )
+        .await?;
+    browser
+        .call("send", json!({"text": "Hi Tina, my printer is offline."}))
+        .await?;
+    let reply = next_event(&mut realtime, "the end user's message", |e| {
+        matches!(
+            e.data,
+            EventData::Message {
+                from: Party::EndUser,
+                ..
+            }
+        )
+    })
+    .await;
+    assert!(
+        matches!(&reply.data, EventData::Message { text, .. } if text == "Hi Tina, my printer is offline.")
+    );
+    let read = next_event(&mut realtime, "the read mark", |e| {
+        matches!(
+            e.data,
+            EventData::Read {
+                by: Party::EndUser,
+                ..
+            }
+        )
+    })
+    .await;
     assert!(matches!(read.data, EventData::Read { up_to_seq, .. } if up_to_seq > 0));
 
     // The technician's file reaches the browser byte for byte.
     let work = tempfile::tempdir()?;
-    let driver: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let driver: Vec<u8> = (0..300_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
     let driver_path = work.path().join("printer-driver.zip");
     std::fs::write(&driver_path, &driver)?;
-    let shared = technician.upload_file(session.id, &driver_path, |_| {}).await?;
-    let downloaded = browser.call("download", json!({"name": "printer-driver.zip"})).await?;
-    assert_eq!(downloaded["sha256"], json!(sha256_hex(&driver)), "same SHA-256 in the browser");
+    let shared = technician
+        .upload_file(session.id, &driver_path, |_| {})
+        .await?;
+    let downloaded = browser
+        .call("download", json!({"name": "printer-driver.zip"}))
+        .await?;
+    assert_eq!(
+        downloaded["sha256"],
+        json!(sha256_hex(&driver)),
+        "same SHA-256 in the browser"
+    );
     assert_eq!(downloaded["sha256"], json!(shared.sha256));
 
     // The end user's file reaches the technician byte for byte.
@@ -84,29 +168,75 @@ async fn an_end_user_joins_by_link_chats_swaps_files_declines_a_view_and_sees_th
     let log_path = work.path().join("printer.log");
     std::fs::write(&log_path, &log)?;
     browser.call("upload", json!({"path": log_path})).await?;
-    let offered = next_event(&mut realtime, "the end user's file", |e| matches!(&e.data, EventData::FileShared { file } if file.from == Party::EndUser)).await;
-    let EventData::FileShared { file } = offered.data else { unreachable!() };
+    let offered = next_event(
+        &mut realtime,
+        "the end user's file",
+        |e| matches!(&e.data, EventData::FileShared { file } if file.from == Party::EndUser),
+    )
+    .await;
+    let EventData::FileShared { file } = offered.data else {
+        unreachable!()
+    };
     let saved = work.path().join("received.log");
     technician.download_file(&file, &saved, |_| {}).await?;
-    assert_eq!(sha256_hex(&std::fs::read(&saved)?), sha256_hex(&log), "same SHA-256 at the technician");
+    assert_eq!(
+        sha256_hex(&std::fs::read(&saved)?),
+        sha256_hex(&log),
+        "same SHA-256 at the technician"
+    );
 
     // A view request, declined.
-    technician.request_consent(session.id, ConsentKind::ViewScreen).await?;
-    browser.call("screenshot", json!({"path": artifacts_dir().join("consent-phone.png")})).await?;
+    technician
+        .request_consent(session.id, ConsentKind::ViewScreen)
+        .await?;
+    browser
+        .call(
+            "screenshot",
+            json!({"path": artifacts_dir().join("consent-phone.png")}),
+        )
+        .await?;
     browser.call("consent", json!({"accept": false})).await?;
-    let answer = next_event(&mut realtime, "the consent answer", |e| matches!(e.data, EventData::ConsentAnswered { .. })).await;
-    assert!(matches!(answer.data, EventData::ConsentAnswered { accepted: false, kind: ConsentKind::ViewScreen, .. }));
+    let answer = next_event(&mut realtime, "the consent answer", |e| {
+        matches!(e.data, EventData::ConsentAnswered { .. })
+    })
+    .await;
+    assert!(matches!(
+        answer.data,
+        EventData::ConsentAnswered {
+            accepted: false,
+            kind: ConsentKind::ViewScreen,
+            ..
+        }
+    ));
 
-    browser.call("viewport", json!({"width": 1280, "height": 800})).await?;
-    browser.call("screenshot", json!({"path": artifacts_dir().join("chat-desktop.png")})).await?;
+    browser
+        .call("viewport", json!({"width": 1280, "height": 800}))
+        .await?;
+    browser
+        .call(
+            "screenshot",
+            json!({"path": artifacts_dir().join("chat-desktop.png")}),
+        )
+        .await?;
 
     // The technician ends it; the page shows it ended and nothing more can be sent.
     technician.end_session(session.id).await?;
     let ended = browser.call("wait_ended", json!({})).await?;
-    assert!(!ended["text"].as_str().unwrap_or_default().is_empty(), "the page says the session ended");
-    browser.call("screenshot", json!({"path": artifacts_dir().join("ended-desktop.png")})).await?;
+    assert!(
+        !ended["text"].as_str().unwrap_or_default().is_empty(),
+        "the page says the session ended"
+    );
+    browser
+        .call(
+            "screenshot",
+            json!({"path": artifacts_dir().join("ended-desktop.png")}),
+        )
+        .await?;
     let transcript = technician.transcript_text(session.id).await?;
-    assert!(transcript.contains("Erika Mustermann: Hi Tina, my printer is offline."), "{transcript}");
+    assert!(
+        transcript.contains("Erika Mustermann: Hi Tina, my printer is offline."),
+        "{transcript}"
+    );
 
     browser.close().await?;
     service.terminate().await?;
@@ -114,31 +244,82 @@ async fn an_end_user_joins_by_link_chats_swaps_files_declines_a_view_and_sees_th
 }
 
 #[tokio::test]
-async fn an_end_user_types_the_key_joins_and_ends_the_session_from_the_page() -> anyhow::Result<()> {
-    let Scene { _data, service, technician, mut realtime, mut browser } = scene().await?;
+async fn an_end_user_types_the_key_joins_and_ends_the_session_from_the_page() -> anyhow::Result<()>
+{
+    let Scene {
+        _data,
+        service,
+        technician,
+        mut realtime,
+        mut browser,
+    } = scene().await?;
 
-    browser.call("open", json!({"url": format!("{}/join", service.url), "locale": "de-DE"})).await?;
-    let unknown = browser.call("enter_key", json!({"key": "000 000 000"})).await?;
-    assert_eq!(unknown["state"], json!("key_unknown"), "an unknown key is said to be unknown: {unknown}");
-    browser.call("screenshot", json!({"path": artifacts_dir().join("unknown-key-de.png")})).await?;
+    browser
+        .call(
+            "open",
+            json!({"url": format!("{}/join", service.url), "locale": "de-DE"}),
+        )
+        .await?;
+    let unknown = browser
+        .call("enter_key", json!({"key": "000 000 000"}))
+        .await?;
+    assert_eq!(
+        unknown["state"],
+        json!("key_unknown"),
+        "an unknown key is said to be unknown: {unknown}"
+    );
+    browser
+        .call(
+            "screenshot",
+            json!({"path": artifacts_dir().join("unknown-key-de.png")}),
+        )
+        .await?;
 
     let session = technician.create_session(false).await?;
-    let typed = browser.call("enter_key", json!({"key": session.support_key_display})).await?;
-    assert_eq!(typed["view"], json!("join"), "a good key leads to the join step: {typed}");
+    let typed = browser
+        .call("enter_key", json!({"key": session.support_key_display}))
+        .await?;
+    assert_eq!(
+        typed["view"],
+        json!("join"),
+        "a good key leads to the join step: {typed}"
+    );
     browser.call("join", json!({})).await?;
-    next_event(&mut realtime, "the arrival", |e| matches!(e.data, EventData::EndUserJoined { .. })).await;
+    next_event(&mut realtime, "the arrival", |e| {
+        matches!(e.data, EventData::EndUserJoined { .. })
+    })
+    .await;
 
     browser.call("send", json!({"text": "Hallo!"})).await?;
-    next_event(&mut realtime, "the message", |e| matches!(&e.data, EventData::Message { text, .. } if text == "Hallo!")).await;
+    next_event(
+        &mut realtime,
+        "the message",
+        |e| matches!(&e.data, EventData::Message { text, .. } if text == "Hallo!"),
+    )
+    .await;
     browser.call("reload", json!({})).await?;
     let after_reload = browser.call("messages", json!({})).await?;
-    let hallos = after_reload.as_array().map_or(0, |m| m.iter().filter(|b| b["text"] == json!("Hallo!")).count());
-    assert_eq!(hallos, 1, "after a reload the chat shows each message once: {after_reload}");
+    let hallos = after_reload.as_array().map_or(0, |m| {
+        m.iter().filter(|b| b["text"] == json!("Hallo!")).count()
+    });
+    assert_eq!(
+        hallos, 1,
+        "after a reload the chat shows each message once: {after_reload}"
+    );
 
     browser.call("end", json!({})).await?;
-    let ended = next_event(&mut realtime, "the end", |e| matches!(e.data, EventData::SessionEnded { .. })).await;
-    assert!(matches!(ended.data, EventData::SessionEnded { by: Party::EndUser }));
-    let err = technician.send_message(session.id, Uuid::new_v4(), "still there?").await.expect_err("ended");
+    let ended = next_event(&mut realtime, "the end", |e| {
+        matches!(e.data, EventData::SessionEnded { .. })
+    })
+    .await;
+    assert!(matches!(
+        ended.data,
+        EventData::SessionEnded { by: Party::EndUser }
+    ));
+    let err = technician
+        .send_message(session.id, Uuid::new_v4(), "still there?")
+        .await
+        .expect_err("ended");
     assert_eq!(err.code(), Some(lifeline_protocol::ErrorCode::SessionEnded));
 
     browser.close().await?;
@@ -148,16 +329,33 @@ async fn an_end_user_types_the_key_joins_and_ends_the_session_from_the_page() ->
 
 #[tokio::test]
 async fn an_expired_key_shows_a_clear_state() -> anyhow::Result<()> {
-    let Scene { _data, service, technician, realtime, mut browser } = scene().await?;
+    let Scene {
+        _data,
+        service,
+        technician,
+        realtime,
+        mut browser,
+    } = scene().await?;
     realtime.close();
     let session = technician.create_session(false).await?;
     technician.end_session(session.id).await?;
-    browser.call("open", json!({"url": session.join_url})).await?;
+    browser
+        .call("open", json!({"url": session.join_url}))
+        .await?;
     let description = browser.call("state", json!({})).await?;
-    let text = description["description"].as_str().unwrap_or_default().to_owned();
-    assert!(text.contains("key") || text.contains("ended"), "the page explains the dead key: {text}");
+    let text = description["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        text.contains("key") || text.contains("ended"),
+        "the page explains the dead key: {text}"
+    );
     browser.close().await?;
     let status = service.terminate().await?;
-    assert!(status.success(), "SIGTERM shuts the service down cleanly: {status:?}");
+    assert!(
+        status.success(),
+        "SIGTERM shuts the service down cleanly: {status:?}"
+    );
     Ok(())
 }

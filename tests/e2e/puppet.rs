@@ -17,14 +17,18 @@ pub struct Puppet {
 }
 
 pub fn artifacts_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser").join("artifacts");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("browser")
+        .join("artifacts");
     std::fs::create_dir_all(&dir).expect("artifacts dir");
     dir
 }
 
 impl Puppet {
     pub async fn start() -> anyhow::Result<Self> {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser").join("enduser.mjs");
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("browser")
+            .join("enduser.mjs");
         let mut child = Command::new("node")
             .arg(&script)
             .stdin(Stdio::piped())
@@ -34,7 +38,12 @@ impl Puppet {
             .context("starting node (is Node.js installed, and `npm ci` done?)")?;
         let stdin = child.stdin.take().context("stdin")?;
         let stdout = BufReader::new(child.stdout.take().context("stdout")?).lines();
-        Ok(Self { _child: child, stdin, stdout, next_id: 1 })
+        Ok(Self {
+            _child: child,
+            stdin,
+            stdout,
+            next_id: 1,
+        })
     }
 
     /// Runs one command and returns its result, or the page's readable failure.
@@ -52,7 +61,8 @@ impl Puppet {
             .await
             .with_context(|| format!("the browser did not answer {cmd}"))??
             .with_context(|| format!("the browser exited during {cmd}"))?;
-        let answer: Value = serde_json::from_str(&answer).with_context(|| format!("answer to {cmd}: {answer}"))?;
+        let answer: Value =
+            serde_json::from_str(&answer).with_context(|| format!("answer to {cmd}: {answer}"))?;
         if answer["id"] != json!(id) {
             bail!("answer for another command: {answer}");
         }

@@ -14,11 +14,23 @@ async fn collect_texts(rt: &mut RealtimeClient, from: Party, count: usize) -> Ve
     while texts.len() < count {
         let event = tokio::time::timeout_at(deadline, rt.next())
             .await
-            .unwrap_or_else(|_| panic!("only {} of {count} messages arrived: {texts:?}", texts.len()))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "only {} of {count} messages arrived: {texts:?}",
+                    texts.len()
+                )
+            })
             .expect("stream open");
         if let RealtimeEvent::Event(event) = event {
-            assert!(seqs.insert(event.seq), "seq {} was delivered twice", event.seq);
-            if let EventData::Message { from: sender, text, .. } = event.data {
+            assert!(
+                seqs.insert(event.seq),
+                "seq {} was delivered twice",
+                event.seq
+            );
+            if let EventData::Message {
+                from: sender, text, ..
+            } = event.data
+            {
                 if sender == from {
                     texts.push(text);
                 }
@@ -45,14 +57,17 @@ async fn send_acknowledged(client: &ApiClient, session: Uuid, text: &str) {
 }
 
 #[tokio::test]
-async fn a_killed_service_comes_back_and_both_sides_resume_with_nothing_lost_or_doubled() -> anyhow::Result<()> {
+async fn a_killed_service_comes_back_and_both_sides_resume_with_nothing_lost_or_doubled(
+) -> anyhow::Result<()> {
     let data = tempfile::tempdir()?;
     let service = ServiceProcess::start(data.path(), 0).await?;
     let port = service.port;
     let technician = service.admin().await?;
     let session = technician.create_session(false).await?;
     let end_user = ApiClient::new(&service.url)?;
-    end_user.join(session.support_key.as_str(), Some("Erika")).await?;
+    end_user
+        .join(session.support_key.as_str(), Some("Erika"))
+        .await?;
     let mut technician_rt = RealtimeClient::connect(technician.clone(), RealtimeOptions::default());
     let mut end_user_rt = RealtimeClient::connect(end_user.clone(), RealtimeOptions::default());
 
@@ -65,7 +80,9 @@ async fn a_killed_service_comes_back_and_both_sides_resume_with_nothing_lost_or_
             service.take().expect("running").kill().await?;
             let send_during_outage = {
                 let technician = technician.clone();
-                tokio::spawn(async move { send_acknowledged(&technician, session.id, "sent while down").await })
+                tokio::spawn(async move {
+                    send_acknowledged(&technician, session.id, "sent while down").await
+                })
             };
             tokio::time::sleep(Duration::from_millis(300)).await;
             service = Some(ServiceProcess::start(data.path(), port).await?);
@@ -80,14 +97,29 @@ async fn a_killed_service_comes_back_and_both_sides_resume_with_nothing_lost_or_
         from_end_user.push(text);
     }
 
-    let seen_by_end_user = collect_texts(&mut end_user_rt, Party::Technician, from_technician.len()).await;
-    let seen_by_technician = collect_texts(&mut technician_rt, Party::EndUser, from_end_user.len()).await;
-    assert_eq!(seen_by_end_user, from_technician, "the end user got every technician message once, in order");
-    assert_eq!(seen_by_technician, from_end_user, "the technician got every end-user message once, in order");
+    let seen_by_end_user =
+        collect_texts(&mut end_user_rt, Party::Technician, from_technician.len()).await;
+    let seen_by_technician =
+        collect_texts(&mut technician_rt, Party::EndUser, from_end_user.len()).await;
+    assert_eq!(
+        seen_by_end_user, from_technician,
+        "the end user got every technician message once, in order"
+    );
+    assert_eq!(
+        seen_by_technician, from_end_user,
+        "the technician got every end-user message once, in order"
+    );
 
     let stored = technician.events(session.id, 0).await?;
-    let messages = stored.iter().filter(|e| matches!(e.data, EventData::Message { .. })).count();
-    assert_eq!(messages, from_technician.len() + from_end_user.len(), "each message stored exactly once");
+    let messages = stored
+        .iter()
+        .filter(|e| matches!(e.data, EventData::Message { .. }))
+        .count();
+    assert_eq!(
+        messages,
+        from_technician.len() + from_end_user.len(),
+        "each message stored exactly once"
+    );
     service.take().expect("running").terminate().await?;
     Ok(())
 }

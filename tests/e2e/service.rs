@@ -13,12 +13,19 @@ pub const ADMIN_PASSWORD: &str = "first admin password";
 /// The workspace's `target/<profile>` directory, beside this test binary.
 fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    exe.parent().and_then(Path::parent).expect("target dir").to_owned()
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_owned()
 }
 
 pub fn server_binary() -> PathBuf {
     let bin = target_dir().join("lifeline-server");
-    assert!(bin.exists(), "{} is missing: run `cargo build -p lifeline-server` first", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p lifeline-server` first",
+        bin.display()
+    );
     bin
 }
 
@@ -55,7 +62,11 @@ impl ServiceProcess {
         .context("lifeline-server did not start in time")??;
         // Keep draining stdout so the process never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let port = url.rsplit(':').next().and_then(|p| p.parse().ok()).context("port in URL")?;
+        let port = url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .context("port in URL")?;
         Ok(Self { child, url, port })
     }
 

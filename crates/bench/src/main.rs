@@ -86,6 +86,18 @@ pub fn mib(kib: u64) -> f64 {
     kib as f64 / KIB
 }
 
+/// The server's memory between figures, to see what a phase leaves behind.
+fn report_memory(server: &Server) {
+    if let Ok(mem) = server.mem() {
+        progress(&format!(
+            "server now: RSS {:.1} MiB, private {:.1} MiB, {} fds",
+            mib(mem.rss_kib),
+            mib(mem.private_kib),
+            server.open_fds().unwrap_or(0)
+        ));
+    }
+}
+
 fn verdict(pass: bool) -> &'static str {
     if pass {
         "MET"
@@ -130,16 +142,16 @@ async fn main() -> anyhow::Result<()> {
 
     let idle = if args.connections > 0 {
         eprintln!("1. idle end-user WebSockets");
-        Some(
-            idle::run(
-                &mut server,
-                &admin,
-                args.connections,
-                args.source_ips,
-                args.idle_secs,
-            )
-            .await?,
+        let result = idle::run(
+            &mut server,
+            &admin,
+            args.connections,
+            args.source_ips,
+            args.idle_secs,
         )
+        .await?;
+        report_memory(&server);
+        Some(result)
     } else {
         None
     };
@@ -154,6 +166,7 @@ async fn main() -> anyhow::Result<()> {
             args.ramp_secs,
         )
         .await?;
+        report_memory(&server);
         Some(result)
     } else {
         None
@@ -165,6 +178,7 @@ async fn main() -> anyhow::Result<()> {
         None
     };
     let run_secs = run_started.elapsed().as_secs_f64();
+    server.ensure_running()?;
 
     println!();
     println!(

@@ -23,7 +23,10 @@ pub enum Bearer {
     #[default]
     None,
     Technician(TokenPair),
-    EndUser { token: String, session_id: Uuid },
+    EndUser {
+        token: String,
+        session_id: Uuid,
+    },
 }
 
 impl std::fmt::Debug for Bearer {
@@ -73,7 +76,13 @@ pub(crate) async fn api_error(response: Response) -> ClientError {
             429 => ErrorCode::RateLimited,
             _ => ErrorCode::Internal,
         };
-        ApiError::new(code, format!("HTTP {status}: {}", body.chars().take(200).collect::<String>()))
+        ApiError::new(
+            code,
+            format!(
+                "HTTP {status}: {}",
+                body.chars().take(200).collect::<String>()
+            ),
+        )
     });
     ClientError::Api { status, error }
 }
@@ -81,9 +90,12 @@ pub(crate) async fn api_error(response: Response) -> ClientError {
 impl ApiClient {
     /// A client of the service at `base_url` (e.g. `https://support.example.com`).
     pub fn new(base_url: &str) -> Result<Self, ClientError> {
-        let base = Url::parse(base_url).map_err(|e| ClientError::InvalidUrl(format!("{base_url}: {e}")))?;
+        let base = Url::parse(base_url)
+            .map_err(|e| ClientError::InvalidUrl(format!("{base_url}: {e}")))?;
         if !matches!(base.scheme(), "http" | "https") {
-            return Err(ClientError::InvalidUrl(format!("{base_url}: use http:// or https://")));
+            return Err(ClientError::InvalidUrl(format!(
+                "{base_url}: use http:// or https://"
+            )));
         }
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
@@ -109,7 +121,10 @@ impl ApiClient {
     }
 
     pub(crate) fn url(&self, path: &str) -> Result<Url, ClientError> {
-        self.inner.base.join(path).map_err(|e| ClientError::InvalidUrl(format!("{path}: {e}")))
+        self.inner
+            .base
+            .join(path)
+            .map_err(|e| ClientError::InvalidUrl(format!("{path}: {e}")))
     }
 
     /// Every new token pair (after sign-in and each rotation), for keeping the refresh
@@ -136,7 +151,9 @@ impl ApiClient {
             Bearer::Technician(pair) if pair.access_expires_at - REFRESH_MARGIN_MS > now_ms() => {
                 Ok(pair.access_token)
             }
-            Bearer::Technician(pair) => Ok(self.refresh_after(&pair.access_token).await?.access_token),
+            Bearer::Technician(pair) => {
+                Ok(self.refresh_after(&pair.access_token).await?.access_token)
+            }
         }
     }
 
@@ -153,11 +170,21 @@ impl ApiClient {
     }
 
     async fn refresh_with(&self, refresh_token: &str) -> Result<TokenPair, ClientError> {
-        let request = RefreshRequest { refresh_token: refresh_token.to_owned() };
-        let response = self.http().post(self.url("/api/v1/auth/refresh")?).json(&request).send().await?;
+        let request = RefreshRequest {
+            refresh_token: refresh_token.to_owned(),
+        };
+        let response = self
+            .http()
+            .post(self.url("/api/v1/auth/refresh")?)
+            .json(&request)
+            .send()
+            .await?;
         if !response.status().is_success() {
             let err = api_error(response).await;
-            if matches!(err.code(), Some(ErrorCode::Unauthorized | ErrorCode::Forbidden)) {
+            if matches!(
+                err.code(),
+                Some(ErrorCode::Unauthorized | ErrorCode::Forbidden)
+            ) {
                 *self.inner.bearer.write().await = Bearer::None;
                 self.inner.token_updates.send_replace(None);
             }
@@ -175,18 +202,26 @@ impl ApiClient {
     ) -> Result<Response, ClientError> {
         let token = self.access_token().await?;
         let response = build(self.http())?.bearer_auth(&token).send().await?;
-        if response.status() != StatusCode::UNAUTHORIZED || !matches!(self.bearer().await, Bearer::Technician(_)) {
+        if response.status() != StatusCode::UNAUTHORIZED
+            || !matches!(self.bearer().await, Bearer::Technician(_))
+        {
             return Ok(response);
         }
         let fresh = self.refresh_after(&token).await?;
-        Ok(build(self.http())?.bearer_auth(&fresh.access_token).send().await?)
+        Ok(build(self.http())?
+            .bearer_auth(&fresh.access_token)
+            .send()
+            .await?)
     }
 
     async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {
         if !response.status().is_success() {
             return Err(api_error(response).await);
         }
-        response.json().await.map_err(|e| ClientError::Protocol(e.to_string()))
+        response
+            .json()
+            .await
+            .map_err(|e| ClientError::Protocol(e.to_string()))
     }
 
     async fn call<T: DeserializeOwned>(
@@ -208,7 +243,9 @@ impl ApiClient {
     }
 
     async fn call_empty(&self, method: Method, path: &str) -> Result<(), ClientError> {
-        let response = self.send_authed(|http| Ok(http.request(method.clone(), self.url(path)?))).await?;
+        let response = self
+            .send_authed(|http| Ok(http.request(method.clone(), self.url(path)?)))
+            .await?;
         if response.status().is_success() {
             Ok(())
         } else {
@@ -216,7 +253,12 @@ impl ApiClient {
         }
     }
 
-    async fn public<T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&impl Serialize>) -> Result<T, ClientError> {
+    async fn public<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<T, ClientError> {
         let mut builder = self.http().request(method, self.url(path)?);
         if let Some(body) = body {
             builder = builder.json(body);
@@ -227,8 +269,13 @@ impl ApiClient {
     // --- technician sign-in ---
 
     pub async fn login(&self, email: &str, password: &str) -> Result<TokenPair, ClientError> {
-        let request = LoginRequest { email: email.to_owned(), password: password.to_owned() };
-        let pair: TokenPair = self.public(Method::POST, "/api/v1/auth/login", Some(&request)).await?;
+        let request = LoginRequest {
+            email: email.to_owned(),
+            password: password.to_owned(),
+        };
+        let pair: TokenPair = self
+            .public(Method::POST, "/api/v1/auth/login", Some(&request))
+            .await?;
         self.set_tokens(pair.clone()).await;
         Ok(pair)
     }
@@ -244,8 +291,15 @@ impl ApiClient {
         let bearer = std::mem::take(&mut *self.inner.bearer.write().await);
         self.inner.token_updates.send_replace(None);
         if let Bearer::Technician(pair) = bearer {
-            let request = RefreshRequest { refresh_token: pair.refresh_token };
-            let response = self.http().post(self.url("/api/v1/auth/logout")?).json(&request).send().await?;
+            let request = RefreshRequest {
+                refresh_token: pair.refresh_token,
+            };
+            let response = self
+                .http()
+                .post(self.url("/api/v1/auth/logout")?)
+                .json(&request)
+                .send()
+                .await?;
             if !response.status().is_success() {
                 return Err(api_error(response).await);
             }
@@ -263,32 +317,64 @@ impl ApiClient {
 
     // --- sessions ---
 
-    pub async fn create_session(&self, request_control_on_arrival: bool) -> Result<SessionSummary, ClientError> {
-        let request = CreateSessionRequest { request_control_on_arrival };
-        self.call(Method::POST, "/api/v1/sessions", Some(&request)).await
+    pub async fn create_session(
+        &self,
+        request_control_on_arrival: bool,
+    ) -> Result<SessionSummary, ClientError> {
+        let request = CreateSessionRequest {
+            request_control_on_arrival,
+        };
+        self.call(Method::POST, "/api/v1/sessions", Some(&request))
+            .await
     }
 
     pub async fn sessions(&self) -> Result<Vec<SessionSummary>, ClientError> {
-        self.call(Method::GET, "/api/v1/sessions", None::<&()>).await
+        self.call(Method::GET, "/api/v1/sessions", None::<&()>)
+            .await
     }
 
     pub async fn session(&self, id: Uuid) -> Result<SessionSummary, ClientError> {
-        self.call(Method::GET, &format!("/api/v1/sessions/{id}"), None::<&()>).await
+        self.call(Method::GET, &format!("/api/v1/sessions/{id}"), None::<&()>)
+            .await
     }
 
-    pub async fn set_request_control_on_arrival(&self, id: Uuid, value: bool) -> Result<SessionSummary, ClientError> {
-        let request = UpdateSessionSettings { request_control_on_arrival: value };
-        self.call(Method::PATCH, &format!("/api/v1/sessions/{id}"), Some(&request)).await
+    pub async fn set_request_control_on_arrival(
+        &self,
+        id: Uuid,
+        value: bool,
+    ) -> Result<SessionSummary, ClientError> {
+        let request = UpdateSessionSettings {
+            request_control_on_arrival: value,
+        };
+        self.call(
+            Method::PATCH,
+            &format!("/api/v1/sessions/{id}"),
+            Some(&request),
+        )
+        .await
     }
 
     pub async fn events(&self, id: Uuid, since: u64) -> Result<Vec<SessionEvent>, ClientError> {
-        self.call(Method::GET, &format!("/api/v1/sessions/{id}/events?since={since}"), None::<&()>).await
+        self.call(
+            Method::GET,
+            &format!("/api/v1/sessions/{id}/events?since={since}"),
+            None::<&()>,
+        )
+        .await
     }
 
     /// Sends a chat message, retrying network failures with the same client id, so the
     /// service stores it exactly once.
-    pub async fn send_message(&self, session_id: Uuid, client_id: Uuid, text: &str) -> Result<SessionEvent, ClientError> {
-        let request = SendMessage { client_id, text: text.to_owned() };
+    pub async fn send_message(
+        &self,
+        session_id: Uuid,
+        client_id: Uuid,
+        text: &str,
+    ) -> Result<SessionEvent, ClientError> {
+        let request = SendMessage {
+            client_id,
+            text: text.to_owned(),
+        };
         let path = format!("/api/v1/sessions/{session_id}/messages");
         let mut attempt = 0;
         loop {
@@ -302,28 +388,55 @@ impl ApiClient {
         }
     }
 
-    pub async fn request_consent(&self, session_id: Uuid, kind: ConsentKind) -> Result<SessionEvent, ClientError> {
+    pub async fn request_consent(
+        &self,
+        session_id: Uuid,
+        kind: ConsentKind,
+    ) -> Result<SessionEvent, ClientError> {
         let request = ConsentRequest { kind };
-        self.call(Method::POST, &format!("/api/v1/sessions/{session_id}/consent"), Some(&request)).await
+        self.call(
+            Method::POST,
+            &format!("/api/v1/sessions/{session_id}/consent"),
+            Some(&request),
+        )
+        .await
     }
 
     /// The end user's answer to a consent request.
-    pub async fn answer_consent(&self, session_id: Uuid, request_id: Uuid, accepted: bool) -> Result<SessionEvent, ClientError> {
+    pub async fn answer_consent(
+        &self,
+        session_id: Uuid,
+        request_id: Uuid,
+        accepted: bool,
+    ) -> Result<SessionEvent, ClientError> {
         let path = format!("/api/v1/sessions/{session_id}/consent/{request_id}");
-        self.call(Method::POST, &path, Some(&ConsentAnswer { accepted })).await
+        self.call(Method::POST, &path, Some(&ConsentAnswer { accepted }))
+            .await
     }
 
     pub async fn end_session(&self, session_id: Uuid) -> Result<SessionEvent, ClientError> {
-        self.call(Method::POST, &format!("/api/v1/sessions/{session_id}/end"), None::<&()>).await
+        self.call(
+            Method::POST,
+            &format!("/api/v1/sessions/{session_id}/end"),
+            None::<&()>,
+        )
+        .await
     }
 
     pub async fn transcript(&self, session_id: Uuid) -> Result<Transcript, ClientError> {
-        self.call(Method::GET, &format!("/api/v1/sessions/{session_id}/transcript"), None::<&()>).await
+        self.call(
+            Method::GET,
+            &format!("/api/v1/sessions/{session_id}/transcript"),
+            None::<&()>,
+        )
+        .await
     }
 
     pub async fn transcript_text(&self, session_id: Uuid) -> Result<String, ClientError> {
         let path = format!("/api/v1/sessions/{session_id}/transcript?format=text");
-        let response = self.send_authed(|http| Ok(http.get(self.url(&path)?))).await?;
+        let response = self
+            .send_authed(|http| Ok(http.get(self.url(&path)?)))
+            .await?;
         if !response.status().is_success() {
             return Err(api_error(response).await);
         }
@@ -332,46 +445,93 @@ impl ApiClient {
 
     // --- invites ---
 
-    pub async fn send_sms_invite(&self, session_id: Uuid, to: &str, locale: Option<&str>) -> Result<InviteSent, ClientError> {
-        let request = SmsInviteRequest { to: to.to_owned(), locale: locale.map(str::to_owned) };
-        self.call(Method::POST, &format!("/api/v1/sessions/{session_id}/invites/sms"), Some(&request)).await
+    pub async fn send_sms_invite(
+        &self,
+        session_id: Uuid,
+        to: &str,
+        locale: Option<&str>,
+    ) -> Result<InviteSent, ClientError> {
+        let request = SmsInviteRequest {
+            to: to.to_owned(),
+            locale: locale.map(str::to_owned),
+        };
+        self.call(
+            Method::POST,
+            &format!("/api/v1/sessions/{session_id}/invites/sms"),
+            Some(&request),
+        )
+        .await
     }
 
-    pub async fn send_email_invite(&self, session_id: Uuid, to: &str, locale: Option<&str>) -> Result<InviteSent, ClientError> {
-        let request = EmailInviteRequest { to: to.to_owned(), locale: locale.map(str::to_owned) };
-        self.call(Method::POST, &format!("/api/v1/sessions/{session_id}/invites/email"), Some(&request)).await
+    pub async fn send_email_invite(
+        &self,
+        session_id: Uuid,
+        to: &str,
+        locale: Option<&str>,
+    ) -> Result<InviteSent, ClientError> {
+        let request = EmailInviteRequest {
+            to: to.to_owned(),
+            locale: locale.map(str::to_owned),
+        };
+        self.call(
+            Method::POST,
+            &format!("/api/v1/sessions/{session_id}/invites/email"),
+            Some(&request),
+        )
+        .await
     }
 
     // --- admin ---
 
     pub async fn technicians(&self) -> Result<Vec<TechnicianProfile>, ClientError> {
-        self.call(Method::GET, "/api/v1/admin/technicians", None::<&()>).await
+        self.call(Method::GET, "/api/v1/admin/technicians", None::<&()>)
+            .await
     }
 
-    pub async fn add_technician(&self, new: &NewTechnician) -> Result<TechnicianProfile, ClientError> {
-        self.call(Method::POST, "/api/v1/admin/technicians", Some(new)).await
+    pub async fn add_technician(
+        &self,
+        new: &NewTechnician,
+    ) -> Result<TechnicianProfile, ClientError> {
+        self.call(Method::POST, "/api/v1/admin/technicians", Some(new))
+            .await
     }
 
-    pub async fn set_technician_disabled(&self, id: Uuid, disabled: bool) -> Result<TechnicianProfile, ClientError> {
+    pub async fn set_technician_disabled(
+        &self,
+        id: Uuid,
+        disabled: bool,
+    ) -> Result<TechnicianProfile, ClientError> {
         let request = UpdateTechnician { disabled };
-        self.call(Method::PATCH, &format!("/api/v1/admin/technicians/{id}"), Some(&request)).await
+        self.call(
+            Method::PATCH,
+            &format!("/api/v1/admin/technicians/{id}"),
+            Some(&request),
+        )
+        .await
     }
 
     pub async fn outbox(&self) -> Result<Vec<OutboxMessage>, ClientError> {
-        self.call(Method::GET, "/api/v1/admin/outbox", None::<&()>).await
+        self.call(Method::GET, "/api/v1/admin/outbox", None::<&()>)
+            .await
     }
 
     // --- the end user's side ---
 
     /// What a key opens, before joining.
     pub async fn key_info(&self, key: &str) -> Result<JoinInfo, ClientError> {
-        self.public(Method::GET, &format!("/api/v1/join/{key}"), None::<&()>).await
+        self.public(Method::GET, &format!("/api/v1/join/{key}"), None::<&()>)
+            .await
     }
 
     /// Joins as the end user; this client then acts for that end user.
     pub async fn join(&self, key: &str, name: Option<&str>) -> Result<JoinResponse, ClientError> {
-        let request = JoinRequest { key: key.to_owned(), name: name.map(str::to_owned) };
-        let joined: JoinResponse = self.public(Method::POST, "/api/v1/join", Some(&request)).await?;
+        let request = JoinRequest {
+            key: key.to_owned(),
+            name: name.map(str::to_owned),
+        };
+        let joined: JoinResponse = self
+            .public(Method::POST, "/api/v1/join", Some(&request))
+            .await?;
         *self.inner.bearer.write().await = Bearer::EndUser {
             token: joined.end_user_token.clone(),
             session_id: joined.session_id,
@@ -381,18 +541,26 @@ impl ApiClient {
 
     /// Acts as an end user who joined earlier (e.g. after a restart).
     pub async fn use_end_user_token(&self, token: &str, session_id: Uuid) {
-        *self.inner.bearer.write().await = Bearer::EndUser { token: token.to_owned(), session_id };
+        *self.inner.bearer.write().await = Bearer::EndUser {
+            token: token.to_owned(),
+            session_id,
+        };
     }
 
     pub async fn end_user_session(&self) -> Result<EndUserSessionView, ClientError> {
-        self.call(Method::GET, "/api/v1/end-user/session", None::<&()>).await
+        self.call(Method::GET, "/api/v1/end-user/session", None::<&()>)
+            .await
     }
 
     pub(crate) async fn delete(&self, path: &str) -> Result<(), ClientError> {
         self.call_empty(Method::DELETE, path).await
     }
 
-    pub(crate) async fn post_json<T: DeserializeOwned>(&self, path: &str, body: &(impl Serialize + Sync)) -> Result<T, ClientError> {
+    pub(crate) async fn post_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &(impl Serialize + Sync),
+    ) -> Result<T, ClientError> {
         self.call(Method::POST, path, Some(body)).await
     }
 }

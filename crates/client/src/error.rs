@@ -35,7 +35,9 @@ impl ClientError {
     /// Worth retrying as is: the network failed or the service was briefly away.
     pub fn is_transient(&self) -> bool {
         match self {
-            ClientError::Network(_) | ClientError::WebSocket(_) | ClientError::Interrupted(_) => true,
+            ClientError::Network(_) | ClientError::WebSocket(_) | ClientError::Interrupted(_) => {
+                true
+            }
             ClientError::Api { status, .. } => *status >= 500 || *status == 429,
             _ => false,
         }

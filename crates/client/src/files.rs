@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{StreamExt, TryStreamExt};
-use lifeline_protocol::{CreateUpload, DownloadLink, FileInfo, UploadCreated, UploadStatus, UPLOAD_OFFSET_HEADER};
+use lifeline_protocol::{
+    CreateUpload, DownloadLink, FileInfo, UploadCreated, UploadStatus, UPLOAD_OFFSET_HEADER,
+};
 use reqwest::header::RANGE;
 use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
@@ -86,9 +88,20 @@ impl ApiClient {
         }
     }
 
-    pub async fn create_upload(&self, session_id: Uuid, name: &str, size: u64, sha256: &str) -> Result<UploadCreated, ClientError> {
-        let request = CreateUpload { name: name.to_owned(), size, sha256: sha256.to_owned() };
-        self.post_json(&format!("/api/v1/sessions/{session_id}/files"), &request).await
+    pub async fn create_upload(
+        &self,
+        session_id: Uuid,
+        name: &str,
+        size: u64,
+        sha256: &str,
+    ) -> Result<UploadCreated, ClientError> {
+        let request = CreateUpload {
+            name: name.to_owned(),
+            size,
+            sha256: sha256.to_owned(),
+        };
+        self.post_json(&format!("/api/v1/sessions/{session_id}/files"), &request)
+            .await
     }
 
     /// How many bytes of the upload the service holds.
@@ -116,12 +129,19 @@ impl ApiClient {
         let progress: ProgressFn = Arc::new(progress);
         let mut attempt = 0;
         loop {
-            match self.append_from_offset(file_id, path, Arc::clone(&progress)).await {
+            match self
+                .append_from_offset(file_id, path, Arc::clone(&progress))
+                .await
+            {
                 Ok(Some(file)) => return Ok(file),
                 Ok(None) => {}
                 // A conflict means our offset was stale (an earlier append was still
                 // running): read the offset again and go on from there.
-                Err(err) if (err.is_transient() || err.code() == Some(lifeline_protocol::ErrorCode::Conflict)) && attempt < MAX_ATTEMPTS => {
+                Err(err)
+                    if (err.is_transient()
+                        || err.code() == Some(lifeline_protocol::ErrorCode::Conflict))
+                        && attempt < MAX_ATTEMPTS =>
+                {
                     tracing::debug!(error = %err, %file_id, "upload interrupted; resuming");
                 }
                 Err(err) => return Err(err),
@@ -131,7 +151,12 @@ impl ApiClient {
         }
     }
 
-    async fn append_from_offset(&self, file_id: Uuid, path: &Path, progress: ProgressFn) -> Result<Option<FileInfo>, ClientError> {
+    async fn append_from_offset(
+        &self,
+        file_id: Uuid,
+        path: &Path,
+        progress: ProgressFn,
+    ) -> Result<Option<FileInfo>, ClientError> {
         let offset = self.upload_offset(file_id).await?;
         let total = tokio::fs::metadata(path).await?.len();
         let url = self.url(&format!("/api/v1/files/{file_id}"))?;
@@ -157,7 +182,10 @@ impl ApiClient {
                 Ok(http
                     .patch(url.clone())
                     .header(UPLOAD_OFFSET_HEADER, offset)
-                    .header(reqwest::header::CONTENT_TYPE, "application/offset+octet-stream")
+                    .header(
+                        reqwest::header::CONTENT_TYPE,
+                        "application/offset+octet-stream",
+                    )
                     .header(reqwest::header::CONTENT_LENGTH, total - offset)
                     .body(reqwest::Body::wrap_stream(body_stream)))
             })
@@ -165,7 +193,10 @@ impl ApiClient {
         if !response.status().is_success() {
             return Err(api_error(response).await);
         }
-        let status: UploadStatus = response.json().await.map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let status: UploadStatus = response
+            .json()
+            .await
+            .map_err(|e| ClientError::Protocol(e.to_string()))?;
         Ok(status.file)
     }
 
@@ -176,7 +207,8 @@ impl ApiClient {
 
     /// A short-lived link that downloads without a token (for browsers).
     pub async fn download_link(&self, file_id: Uuid) -> Result<DownloadLink, ClientError> {
-        self.post_json(&format!("/api/v1/files/{file_id}/link"), &()).await
+        self.post_json(&format!("/api/v1/files/{file_id}/link"), &())
+            .await
     }
 
     /// Downloads a shared file to `dest`, resuming a partial download left at
@@ -205,13 +237,21 @@ impl ApiClient {
         let (actual, _) = hash_file(&partial).await?;
         if actual != file.sha256 {
             let _ = tokio::fs::remove_file(&partial).await;
-            return Err(ClientError::ChecksumMismatch { expected: file.sha256.clone(), actual });
+            return Err(ClientError::ChecksumMismatch {
+                expected: file.sha256.clone(),
+                actual,
+            });
         }
         tokio::fs::rename(&partial, dest).await?;
         Ok(())
     }
 
-    async fn fetch_rest(&self, file: &FileInfo, partial: &Path, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<(), ClientError> {
+    async fn fetch_rest(
+        &self,
+        file: &FileInfo,
+        partial: &Path,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<(), ClientError> {
         let have = match tokio::fs::metadata(partial).await {
             Ok(meta) => meta.len().min(file.size),
             Err(_) => 0,
@@ -223,10 +263,19 @@ impl ApiClient {
         let response = self
             .send_authed(|http| {
                 let request = http.get(url.clone());
-                Ok(if have > 0 { request.header(RANGE, format!("bytes={have}-")) } else { request })
+                Ok(if have > 0 {
+                    request.header(RANGE, format!("bytes={have}-"))
+                } else {
+                    request
+                })
             })
             .await?;
-        let mut out = tokio::fs::OpenOptions::new().create(true).write(true).truncate(false).open(partial).await?;
+        let mut out = tokio::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(partial)
+            .await?;
         let mut done = match response.status() {
             StatusCode::PARTIAL_CONTENT => {
                 out.seek(SeekFrom::Start(have)).await?;
@@ -243,11 +292,16 @@ impl ApiClient {
             let chunk = chunk?;
             out.write_all(&chunk).await?;
             done += chunk.len() as u64;
-            progress(Progress { done, total: file.size });
+            progress(Progress {
+                done,
+                total: file.size,
+            });
         }
         out.flush().await?;
         if done < file.size {
-            return Err(ClientError::Interrupted("the download stopped early".into()));
+            return Err(ClientError::Interrupted(
+                "the download stopped early".into(),
+            ));
         }
         Ok(())
     }

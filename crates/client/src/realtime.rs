@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use lifeline_protocol::{
-    ApiError, ClientFrame, Cursor, ErrorCode, EventData, Party, ServerFrame, SessionEvent, REALTIME_PATH,
+    ApiError, ClientFrame, Cursor, ErrorCode, EventData, Party, ServerFrame, SessionEvent,
+    REALTIME_PATH,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -22,8 +23,16 @@ pub enum RealtimeEvent {
     Disconnected { reason: String },
     /// A stored session event, each delivered once, in `seq` order per session.
     Event(SessionEvent),
-    Typing { session_id: Uuid, from: Party, typing: bool },
-    Presence { session_id: Uuid, party: Party, online: bool },
+    Typing {
+        session_id: Uuid,
+        from: Party,
+        typing: bool,
+    },
+    Presence {
+        session_id: Uuid,
+        party: Party,
+        online: bool,
+    },
     /// The service refused the sign-in; no further reconnects.
     Rejected(ApiError),
 }
@@ -40,7 +49,11 @@ pub struct RealtimeOptions {
 
 impl Default for RealtimeOptions {
     fn default() -> Self {
-        Self { cursors: Vec::new(), auto_delivered: true, idle_timeout: Duration::from_secs(60) }
+        Self {
+            cursors: Vec::new(),
+            auto_delivered: true,
+            idle_timeout: Duration::from_secs(60),
+        }
     }
 }
 
@@ -68,10 +81,25 @@ impl RealtimeClient {
         let (events_tx, events) = mpsc::unbounded_channel();
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let cursors: Cursors = Arc::new(Mutex::new(
-            options.cursors.iter().map(|c| (c.session_id, c.seq)).collect(),
+            options
+                .cursors
+                .iter()
+                .map(|c| (c.session_id, c.seq))
+                .collect(),
         ));
-        let task = tokio::spawn(run(api, options, Arc::clone(&cursors), events_tx, commands_rx));
-        Self { events, commands, cursors, task }
+        let task = tokio::spawn(run(
+            api,
+            options,
+            Arc::clone(&cursors),
+            events_tx,
+            commands_rx,
+        ));
+        Self {
+            events,
+            commands,
+            cursors,
+            task,
+        }
     }
 
     pub async fn next(&mut self) -> Option<RealtimeEvent> {
@@ -86,20 +114,30 @@ impl RealtimeClient {
 
     pub fn cursors(&self) -> Vec<Cursor> {
         let map = self.cursors.lock().unwrap_or_else(PoisonError::into_inner);
-        map.iter().map(|(&session_id, &seq)| Cursor { session_id, seq }).collect()
+        map.iter()
+            .map(|(&session_id, &seq)| Cursor { session_id, seq })
+            .collect()
     }
 
     /// Momentary frames; dropped while disconnected, which is what typing should do.
     pub fn typing(&self, session_id: Uuid, typing: bool) {
-        let _ = self.commands.send(ClientFrame::Typing { session_id, typing });
+        let _ = self
+            .commands
+            .send(ClientFrame::Typing { session_id, typing });
     }
 
     pub fn delivered(&self, session_id: Uuid, up_to_seq: u64) {
-        let _ = self.commands.send(ClientFrame::Delivered { session_id, up_to_seq });
+        let _ = self.commands.send(ClientFrame::Delivered {
+            session_id,
+            up_to_seq,
+        });
     }
 
     pub fn read(&self, session_id: Uuid, up_to_seq: u64) {
-        let _ = self.commands.send(ClientFrame::Read { session_id, up_to_seq });
+        let _ = self.commands.send(ClientFrame::Read {
+            session_id,
+            up_to_seq,
+        });
     }
 
     /// Closes the connection for good.
@@ -126,11 +164,24 @@ async fn run(
 ) {
     let mut attempt: u32 = 0;
     loop {
-        let outcome = connect_once(&api, &options, &cursors, &events, &mut commands, &mut attempt).await;
+        let outcome = connect_once(
+            &api,
+            &options,
+            &cursors,
+            &events,
+            &mut commands,
+            &mut attempt,
+        )
+        .await;
         match outcome {
             Ok(Stop::Closed) | Ok(Stop::Rejected) => return,
             Err(err) => {
-                if events.send(RealtimeEvent::Disconnected { reason: err.to_string() }).is_err() {
+                if events
+                    .send(RealtimeEvent::Disconnected {
+                        reason: err.to_string(),
+                    })
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -169,11 +220,16 @@ async fn connect_once(
         token,
         cursors: {
             let map = cursors.lock().unwrap_or_else(PoisonError::into_inner);
-            map.iter().map(|(&session_id, &seq)| Cursor { session_id, seq }).collect()
+            map.iter()
+                .map(|(&session_id, &seq)| Cursor { session_id, seq })
+                .collect()
         },
     };
     let text = serde_json::to_string(&hello).map_err(|e| ClientError::Protocol(e.to_string()))?;
-    socket.send(Message::Text(text.into())).await.map_err(|e| ClientError::WebSocket(e.to_string()))?;
+    socket
+        .send(Message::Text(text.into()))
+        .await
+        .map_err(|e| ClientError::WebSocket(e.to_string()))?;
     let mut own_party = None;
     loop {
         tokio::select! {

@@ -49,14 +49,18 @@ pub struct SessionEvent {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventData {
     /// The key was consumed and the end user is in.
-    EndUserJoined { name: Option<String> },
+    EndUserJoined {
+        name: Option<String>,
+    },
     Message {
         from: Party,
         client_id: Uuid,
         text: String,
     },
     /// A file finished uploading and passed its checksum.
-    FileShared { file: FileInfo },
+    FileShared {
+        file: FileInfo,
+    },
     /// `by` has received every event up to `up_to_seq`.
     Delivered {
         by: Party,
@@ -69,11 +73,16 @@ pub enum EventData {
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         up_to_seq: u64,
     },
-    ConsentRequested { request_id: Uuid, kind: ConsentKind },
+    ConsentRequested {
+        request_id: Uuid,
+        kind: ConsentKind,
+    },
     ConsentAnswered {
         request_id: Uuid,
         kind: ConsentKind,
         accepted: bool,
     },
-    SessionEnded { by: Party },
+    SessionEnded {
+        by: Party,
+    },
 }

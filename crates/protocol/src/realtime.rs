@@ -24,7 +24,10 @@ pub enum ClientFrame {
         #[serde(default)]
         cursors: Vec<Cursor>,
     },
-    Typing { session_id: Uuid, typing: bool },
+    Typing {
+        session_id: Uuid,
+        typing: bool,
+    },
     /// Everything up to `up_to_seq` has arrived at this client.
     Delivered {
         session_id: Uuid,

@@ -75,8 +75,17 @@ mod tests {
 
     #[test]
     fn keys_with_letters_or_wrong_length_are_refused() {
-        assert!(SupportKey::parse("48291360").is_err(), "8 digits is too short");
-        assert!(SupportKey::parse("4829136050").is_err(), "10 digits is too long");
-        assert!(SupportKey::parse("48291360x").is_err(), "letters are not digits");
+        assert!(
+            SupportKey::parse("48291360").is_err(),
+            "8 digits is too short"
+        );
+        assert!(
+            SupportKey::parse("4829136050").is_err(),
+            "10 digits is too long"
+        );
+        assert!(
+            SupportKey::parse("48291360x").is_err(),
+            "letters are not digits"
+        );
     }
 }

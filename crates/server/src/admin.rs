@@ -7,8 +7,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use crate::auth::{hash_password, validate_new_password, AuthAdmin};
 use crate::auth::routes_profile as profile;
+use crate::auth::{hash_password, validate_new_password, AuthAdmin};
 use crate::error::{AppError, AppResult, Json, Path};
 use crate::state::AppState;
 use crate::store::{NewTechnicianRecord, Store, TechnicianRecord};
@@ -29,11 +29,15 @@ pub async fn add_technician(
     let email = new.email.trim().to_owned();
     let parsed: Result<lettre::Address, _> = email.parse();
     if parsed.is_err() {
-        return Err(AppError::invalid(format!("{email:?} is not an email address")));
+        return Err(AppError::invalid(format!(
+            "{email:?} is not an email address"
+        )));
     }
     let display_name = new.display_name.trim();
     if display_name.is_empty() || display_name.chars().count() > MAX_NAME_CHARS {
-        return Err(AppError::invalid(format!("the display name needs 1 to {MAX_NAME_CHARS} characters")));
+        return Err(AppError::invalid(format!(
+            "the display name needs 1 to {MAX_NAME_CHARS} characters"
+        )));
     }
     validate_new_password(&new.password)?;
     let password = new.password;
@@ -52,9 +56,9 @@ pub async fn add_technician(
         .await;
     match inserted {
         Ok(record) => Ok(record),
-        Err(err) if err.is_unique_violation() => {
-            Err(AppError::Conflict(format!("a technician with the email {email} exists already")))
-        }
+        Err(err) if err.is_unique_violation() => Err(AppError::Conflict(format!(
+            "a technician with the email {email} exists already"
+        ))),
         Err(err) => Err(AppError::Internal(err.into())),
     }
 }
@@ -67,7 +71,10 @@ async fn list_technicians(
     State(state): State<AppState>,
     AuthAdmin(admin): AuthAdmin,
 ) -> AppResult<Json<Vec<TechnicianProfile>>> {
-    let technicians = state.store.technicians_of_company(Some(admin.company_id)).await?;
+    let technicians = state
+        .store
+        .technicians_of_company(Some(admin.company_id))
+        .await?;
     Ok(Json(technicians.iter().map(profile).collect()))
 }
 
@@ -101,9 +108,18 @@ async fn update_technician(
         _ => return Err(AppError::NotFound("technician")),
     };
     if target.id == admin.id && request.disabled {
-        return Err(AppError::Conflict("you cannot disable your own account".into()));
+        return Err(AppError::Conflict(
+            "you cannot disable your own account".into(),
+        ));
     }
-    state.store.set_technician_disabled(target.id, request.disabled).await?;
-    let updated = state.store.technician(id).await?.ok_or(AppError::NotFound("technician"))?;
+    state
+        .store
+        .set_technician_disabled(target.id, request.disabled)
+        .await?;
+    let updated = state
+        .store
+        .technician(id)
+        .await?
+        .ok_or(AppError::NotFound("technician"))?;
     Ok(Json(profile(&updated)))
 }

@@ -130,7 +130,9 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     let delivery = Delivery::from_config(&config)?;
     let mut secret = [0u8; 32];
     crate::auth::tokens::fill_random(&mut secret);
-    let link_secret = store.setting_or_init("link_secret", hex::encode(secret)).await?;
+    let link_secret = store
+        .setting_or_init("link_secret", hex::encode(secret))
+        .await?;
     let link_secret = hex::decode(link_secret).context("the stored link secret is not hex")?;
     Ok(AppState {
         inner: Arc::new(Inner {
@@ -186,14 +188,20 @@ pub async fn bind(config: &mut Config) -> anyhow::Result<tokio::net::TcpListener
 }
 
 /// Serves on a bound listener until `state.shutdown` is cancelled.
-pub async fn start(listener: tokio::net::TcpListener, state: AppState) -> anyhow::Result<RunningServer> {
+pub async fn start(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+) -> anyhow::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let app = router(state.clone());
     let shutdown = state.shutdown.clone();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
     });
     Ok(RunningServer { addr, state, task })
 }

@@ -16,7 +16,11 @@ use crate::config::{Config, ServeArgs};
 use crate::store::Store;
 
 #[derive(Debug, Parser)]
-#[command(name = "lifeline-server", version, about = "Lifeline remote-support service")]
+#[command(
+    name = "lifeline-server",
+    version,
+    about = "Lifeline remote-support service"
+)]
 pub struct Cli {
     /// TOML configuration file (flags and LIFELINE_* variables override it).
     #[arg(long, env = "LIFELINE_CONFIG", global = true)]
@@ -115,18 +119,40 @@ async fn technician(config: Config, command: TechnicianCommand) -> anyhow::Resul
     let store = open_store(&config).await?;
     let now = SystemClock.now();
     match command {
-        TechnicianCommand::Add { email, name, company, password_stdin, admin } => {
+        TechnicianCommand::Add {
+            email,
+            name,
+            company,
+            password_stdin,
+            admin,
+        } => {
             let (password, generated) = if password_stdin {
                 let mut line = String::new();
-                std::io::stdin().lock().read_line(&mut line).context("reading the password")?;
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .context("reading the password")?;
                 (line.trim_end_matches(['\r', '\n']).to_owned(), false)
             } else {
                 (random_password(), true)
             };
-            let display_name = name.unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_owned());
-            let new = NewTechnician { email, display_name, password: password.clone(), is_admin: admin };
-            let record = add_technician(&store, &company, new, now).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("added {} ({}){}", record.email, record.company_name, if admin { ", admin" } else { "" });
+            let display_name =
+                name.unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_owned());
+            let new = NewTechnician {
+                email,
+                display_name,
+                password: password.clone(),
+                is_admin: admin,
+            };
+            let record = add_technician(&store, &company, new, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "added {} ({}){}",
+                record.email,
+                record.company_name,
+                if admin { ", admin" } else { "" }
+            );
             if generated {
                 println!("password: {password}");
             }
@@ -139,10 +165,15 @@ async fn technician(config: Config, command: TechnicianCommand) -> anyhow::Resul
                     (false, true) => "disabled",
                     (false, false) => "",
                 };
-                println!("{}  {}  {}  {}", t.email, t.display_name, t.company_name, flags);
+                println!(
+                    "{}  {}  {}  {}",
+                    t.email, t.display_name, t.company_name, flags
+                );
             }
         }
-        TechnicianCommand::Disable { email } | TechnicianCommand::Enable { email } if email.is_empty() => {
+        TechnicianCommand::Disable { email } | TechnicianCommand::Enable { email }
+            if email.is_empty() =>
+        {
             bail!("--email is empty")
         }
         TechnicianCommand::Disable { email } => set_disabled(&store, &email, true).await?,
@@ -156,8 +187,14 @@ async fn set_disabled(store: &Store, email: &str, disabled: bool) -> anyhow::Res
     let Some(technician) = store.technician_by_email(email).await? else {
         bail!("no technician has the email {email}");
     };
-    store.set_technician_disabled(technician.id, disabled).await?;
-    println!("{} is now {}", technician.email, if disabled { "disabled" } else { "enabled" });
+    store
+        .set_technician_disabled(technician.id, disabled)
+        .await?;
+    println!(
+        "{} is now {}",
+        technician.email,
+        if disabled { "disabled" } else { "enabled" }
+    );
     Ok(())
 }
 
@@ -196,7 +233,10 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
     tracing::info!(addr = %server.addr, "listening");
     wait_for_stop_signal().await;
     tracing::info!("shutting down");
-    server.shutdown().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    server
+        .shutdown()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())
 }
 

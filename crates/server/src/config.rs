@@ -164,7 +164,12 @@ pub struct ServeArgs {
     pub smtp_tls: Option<SmtpTls>,
     #[arg(long, global = true, env = "LIFELINE_SMTP_USERNAME")]
     pub smtp_username: Option<String>,
-    #[arg(long, global = true, env = "LIFELINE_SMTP_PASSWORD", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "LIFELINE_SMTP_PASSWORD",
+        hide_env_values = true
+    )]
     pub smtp_password: Option<String>,
     /// Sender address of invite emails.
     #[arg(long, global = true, env = "LIFELINE_SMTP_FROM")]
@@ -216,9 +221,11 @@ impl Config {
             .clone()
             .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from("lifeline-data"));
-        let database_url = args.database_url.clone().or(file.database_url).unwrap_or_else(|| {
-            format!("sqlite://{}", data_dir.join("lifeline.db").display())
-        });
+        let database_url = args
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("lifeline.db").display()));
         let public_url = match args.public_url.clone().or(file.public_url) {
             Some(url) => url,
             None => Url::parse(&format!("http://{listen}"))
@@ -315,8 +322,14 @@ mod tests {
         let config = Config::merge(&args, file).expect("valid config");
         assert_eq!(config.listen.port(), 9100, "the flag beats the file");
         assert_eq!(config.public_url.as_str(), "https://support.example.com/");
-        assert_eq!(config.limits.max_upload_bytes, 1000, "the file beats defaults");
-        assert_eq!(config.limits.login_per_minute, 300, "defaults fill the rest");
+        assert_eq!(
+            config.limits.max_upload_bytes, 1000,
+            "the file beats defaults"
+        );
+        assert_eq!(
+            config.limits.login_per_minute, 300,
+            "defaults fill the rest"
+        );
         assert!(matches!(config.sms, SmsConfig::Twilio { .. }));
     }
 
@@ -324,6 +337,9 @@ mod tests {
     fn unknown_keys_in_the_file_are_reported() {
         let err = toml::from_str::<FileConfig>("lisen = \"127.0.0.1:1\"")
             .expect_err("typo must not pass silently");
-        assert!(err.to_string().contains("lisen"), "names the bad key: {err}");
+        assert!(
+            err.to_string().contains("lisen"),
+            "names the bad key: {err}"
+        );
     }
 }

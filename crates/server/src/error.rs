@@ -58,15 +58,14 @@ impl AppError {
             AppError::KeyUsed => (ErrorCode::KeyUsed, StatusCode::CONFLICT),
             AppError::SessionEnded => (ErrorCode::SessionEnded, StatusCode::GONE),
             AppError::Conflict(_) => (ErrorCode::Conflict, StatusCode::CONFLICT),
-            AppError::RateLimited { .. } => {
-                (ErrorCode::RateLimited, StatusCode::TOO_MANY_REQUESTS)
-            }
+            AppError::RateLimited { .. } => (ErrorCode::RateLimited, StatusCode::TOO_MANY_REQUESTS),
             AppError::PayloadTooLarge(_) => {
                 (ErrorCode::PayloadTooLarge, StatusCode::PAYLOAD_TOO_LARGE)
             }
-            AppError::ChecksumMismatch => {
-                (ErrorCode::ChecksumMismatch, StatusCode::UNPROCESSABLE_ENTITY)
-            }
+            AppError::ChecksumMismatch => (
+                ErrorCode::ChecksumMismatch,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
             AppError::DeliveryFailed(_) => (ErrorCode::DeliveryFailed, StatusCode::BAD_GATEWAY),
             AppError::Internal(_) => (ErrorCode::Internal, StatusCode::INTERNAL_SERVER_ERROR),
         }

@@ -25,7 +25,8 @@ const JOIN_JS: &str = include_str!("../web/dist/join.js");
 
 /// Same-origin everything, no inline code, no framing: the page shows text people
 /// typed, so it must never be able to run anything else.
-const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+const PAGE_CSP: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -41,8 +42,14 @@ pub fn page_router() -> Router<AppState> {
         .route("/join", get(page))
         .route("/join/", get(page))
         .route("/join/{key}", get(page))
-        .route("/assets/join.css", get(|| async { asset("text/css; charset=utf-8", JOIN_CSS) }))
-        .route("/assets/join.js", get(|| async { asset("text/javascript; charset=utf-8", JOIN_JS) }))
+        .route(
+            "/assets/join.css",
+            get(|| async { asset("text/css; charset=utf-8", JOIN_CSS) }),
+        )
+        .route(
+            "/assets/join.js",
+            get(|| async { asset("text/javascript; charset=utf-8", JOIN_JS) }),
+        )
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -58,7 +65,10 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 
 /// English or German, from the browser's Accept-Language preference order.
 pub fn preferred_language(headers: &HeaderMap) -> &'static str {
-    let Some(accept) = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) else {
+    let Some(accept) = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return "en";
     };
     let mut best: Option<(&'static str, f32)> = None;
@@ -66,7 +76,11 @@ pub fn preferred_language(headers: &HeaderMap) -> &'static str {
         let mut pieces = part.trim().split(';');
         let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
         let quality = pieces
-            .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+            .find_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+            })
             .unwrap_or(1.0);
         let language = if tag.starts_with("de") {
             "de"
@@ -84,16 +98,32 @@ pub fn preferred_language(headers: &HeaderMap) -> &'static str {
 
 async fn page(headers: HeaderMap) -> Response {
     let language = preferred_language(&headers);
-    let html = JOIN_HTML.replacen("<html lang=\"en\"", &format!("<html lang=\"{language}\""), 1);
+    let html = JOIN_HTML.replacen(
+        "<html lang=\"en\"",
+        &format!("<html lang=\"{language}\""),
+        1,
+    );
     let mut response = (StatusCode::OK, html).into_response();
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(PAGE_CSP),
+    );
     // The key is in the URL: never leak it to another site.
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::VARY, HeaderValue::from_static("accept-language"));
-    h.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+    );
     response
 }
 
@@ -158,7 +188,9 @@ fn clean_name(name: Option<String>) -> AppResult<Option<String>> {
         return Ok(None);
     }
     if name.chars().count() > MAX_NAME_CHARS {
-        return Err(AppError::invalid(format!("the name is longer than {MAX_NAME_CHARS} characters")));
+        return Err(AppError::invalid(format!(
+            "the name is longer than {MAX_NAME_CHARS} characters"
+        )));
     }
     Ok(Some(name.to_owned()))
 }
@@ -179,7 +211,12 @@ async fn join(
     let token = tokens::generate(END_USER_PREFIX);
     let joined = state
         .store
-        .join_session(key.as_str(), name.as_deref(), &tokens::hash(&token), state.now())
+        .join_session(
+            key.as_str(),
+            name.as_deref(),
+            &tokens::hash(&token),
+            state.now(),
+        )
         .await?;
     let Some(joined) = joined else {
         // Not joinable: find out why, for a precise message.
@@ -225,12 +262,25 @@ mod tests {
     #[test]
     fn german_wins_only_when_preferred() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("de-DE,de;q=0.9,en;q=0.8"));
+        headers.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("de-DE,de;q=0.9,en;q=0.8"),
+        );
         assert_eq!(preferred_language(&headers), "de");
-        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("en-US,en;q=0.9,de;q=0.8"));
+        headers.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("en-US,en;q=0.9,de;q=0.8"),
+        );
         assert_eq!(preferred_language(&headers), "en");
-        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("fr-FR,de;q=0.5"));
-        assert_eq!(preferred_language(&headers), "de", "German is the best we have");
+        headers.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("fr-FR,de;q=0.5"),
+        );
+        assert_eq!(
+            preferred_language(&headers),
+            "de",
+            "German is the best we have"
+        );
         assert_eq!(preferred_language(&HeaderMap::new()), "en");
     }
 }

@@ -18,10 +18,18 @@ pub struct Limit<'a> {
 
 impl<'a> Limit<'a> {
     pub fn per_minute(bucket: &'a str, max: u32) -> Self {
-        Self { bucket, max, window_ms: MINUTE_MS }
+        Self {
+            bucket,
+            max,
+            window_ms: MINUTE_MS,
+        }
     }
     pub fn per_hour(bucket: &'a str, max: u32) -> Self {
-        Self { bucket, max, window_ms: HOUR_MS }
+        Self {
+            bucket,
+            max,
+            window_ms: HOUR_MS,
+        }
     }
 }
 
@@ -30,7 +38,10 @@ pub async fn check(state: &AppState, limits: &[Limit<'_>]) -> Result<(), AppErro
     let now = state.now();
     for limit in limits {
         let window_start = now - now.rem_euclid(limit.window_ms);
-        let count = state.store.hit_rate_limit(limit.bucket, window_start).await?;
+        let count = state
+            .store
+            .hit_rate_limit(limit.bucket, window_start)
+            .await?;
         if count > i64::from(limit.max) {
             let retry_after_ms = window_start + limit.window_ms - now;
             tracing::warn!(bucket = limit.bucket, "rate limit reached");

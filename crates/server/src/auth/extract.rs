@@ -11,9 +11,15 @@ use crate::state::AppState;
 use crate::store::{SessionRecord, TechnicianRecord, TokenKind};
 
 fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let value = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 /// A signed-in, enabled technician.
@@ -41,7 +47,10 @@ impl AuthParty {
 }
 
 /// Resolves a technician access token.
-pub async fn technician_for_token(state: &AppState, token: &str) -> Result<TechnicianRecord, AppError> {
+pub async fn technician_for_token(
+    state: &AppState,
+    token: &str,
+) -> Result<TechnicianRecord, AppError> {
     if !token.starts_with(tokens::ACCESS_PREFIX) {
         return Err(AppError::Unauthorized);
     }
@@ -59,13 +68,18 @@ pub async fn technician_for_token(state: &AppState, token: &str) -> Result<Techn
         .await?
         .ok_or(AppError::Unauthorized)?;
     if technician.disabled {
-        return Err(AppError::Forbidden("this technician account is disabled".into()));
+        return Err(AppError::Forbidden(
+            "this technician account is disabled".into(),
+        ));
     }
     Ok(technician)
 }
 
 /// Resolves an end-user token to its session.
-pub async fn session_for_end_user_token(state: &AppState, token: &str) -> Result<SessionRecord, AppError> {
+pub async fn session_for_end_user_token(
+    state: &AppState,
+    token: &str,
+) -> Result<SessionRecord, AppError> {
     if !token.starts_with(tokens::END_USER_PREFIX) {
         return Err(AppError::Unauthorized);
     }
@@ -86,7 +100,9 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
         let token = bearer(parts).ok_or(AppError::Unauthorized)?;
-        technician_for_token(&state, token).await.map(AuthTechnician)
+        technician_for_token(&state, token)
+            .await
+            .map(AuthTechnician)
     }
 }
 
@@ -116,7 +132,9 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
         let token = bearer(parts).ok_or(AppError::Unauthorized)?;
-        session_for_end_user_token(&state, token).await.map(AuthEndUser)
+        session_for_end_user_token(&state, token)
+            .await
+            .map(AuthEndUser)
     }
 }
 
@@ -131,23 +149,35 @@ where
         let state = AppState::from_ref(state);
         let token = bearer(parts).ok_or(AppError::Unauthorized)?;
         if token.starts_with(tokens::END_USER_PREFIX) {
-            session_for_end_user_token(&state, token).await.map(AuthParty::EndUser)
+            session_for_end_user_token(&state, token)
+                .await
+                .map(AuthParty::EndUser)
         } else {
-            technician_for_token(&state, token).await.map(AuthParty::Technician)
+            technician_for_token(&state, token)
+                .await
+                .map(AuthParty::Technician)
         }
     }
 }
 
 impl AuthParty {
     /// Loads the session and checks this party belongs to it.
-    pub async fn session(&self, state: &AppState, session_id: Uuid) -> Result<SessionRecord, AppError> {
+    pub async fn session(
+        &self,
+        state: &AppState,
+        session_id: Uuid,
+    ) -> Result<SessionRecord, AppError> {
         match self {
             AuthParty::Technician(technician) => {
                 crate::sessions::owned_session(state, technician, session_id).await
             }
             AuthParty::EndUser(session) if session.id == session_id => {
                 // Re-read: the extractor's copy may predate a change by the other side.
-                state.store.session(session_id).await?.ok_or(AppError::NotFound("session"))
+                state
+                    .store
+                    .session(session_id)
+                    .await?
+                    .ok_or(AppError::NotFound("session"))
             }
             AuthParty::EndUser(_) => Err(AppError::NotFound("session")),
         }
@@ -178,10 +208,15 @@ where
     type Rejection = AppError;
 
     /// No Authorization header is "no party"; a bad one is still an error.
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
         if bearer(parts).is_none() {
             return Ok(None);
         }
-        <AuthParty as FromRequestParts<S>>::from_request_parts(parts, state).await.map(Some)
+        <AuthParty as FromRequestParts<S>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
     }
 }

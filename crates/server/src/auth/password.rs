@@ -18,7 +18,11 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 
 pub fn verify_password(password: &str, stored_hash: &str) -> bool {
     PasswordHash::new(stored_hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -48,7 +52,10 @@ mod tests {
     #[test]
     fn a_hash_verifies_its_password_and_nothing_else() {
         let hash = hash_password("correct horse battery").expect("hashes");
-        assert!(hash.starts_with("$argon2id$"), "argon2id is the algorithm: {hash}");
+        assert!(
+            hash.starts_with("$argon2id$"),
+            "argon2id is the algorithm: {hash}"
+        );
         assert!(verify_password("correct horse battery", &hash));
         assert!(!verify_password("wrong horse battery", &hash));
     }

@@ -44,10 +44,24 @@ async fn issue_tokens(
     let refresh_expires_at = now + i64::from(limits.refresh_token_days) * 86_400_000;
     let store = &state.store;
     store
-        .insert_token(&tokens::hash(&access_token), TokenKind::Access, technician.id, family_id, access_expires_at, now)
+        .insert_token(
+            &tokens::hash(&access_token),
+            TokenKind::Access,
+            technician.id,
+            family_id,
+            access_expires_at,
+            now,
+        )
         .await?;
     store
-        .insert_token(&tokens::hash(&refresh_token), TokenKind::Refresh, technician.id, family_id, refresh_expires_at, now)
+        .insert_token(
+            &tokens::hash(&refresh_token),
+            TokenKind::Refresh,
+            technician.id,
+            family_id,
+            refresh_expires_at,
+            now,
+        )
         .await?;
     Ok(TokenPair {
         access_token,
@@ -93,10 +107,14 @@ async fn login(
         return Err(wrong_credentials());
     }
     if technician.disabled {
-        return Err(AppError::Forbidden("this technician account is disabled".into()));
+        return Err(AppError::Forbidden(
+            "this technician account is disabled".into(),
+        ));
     }
     tracing::info!(technician = %technician.id, "signed in");
-    issue_tokens(&state, &technician, Uuid::new_v4()).await.map(Json)
+    issue_tokens(&state, &technician, Uuid::new_v4())
+        .await
+        .map(Json)
 }
 
 fn wrong_credentials() -> AppError {
@@ -136,9 +154,13 @@ async fn refresh(
         .await?
         .ok_or(AppError::Unauthorized)?;
     if technician.disabled {
-        return Err(AppError::Forbidden("this technician account is disabled".into()));
+        return Err(AppError::Forbidden(
+            "this technician account is disabled".into(),
+        ));
     }
-    issue_tokens(&state, &technician, record.family_id).await.map(Json)
+    issue_tokens(&state, &technician, record.family_id)
+        .await
+        .map(Json)
 }
 
 /// Signs out: the refresh token and every access token of this sign-in stop working.

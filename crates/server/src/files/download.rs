@@ -44,7 +44,8 @@ fn ticket_valid(state: &AppState, file_id: Uuid, ticket: &str) -> bool {
     let Ok(given) = hex::decode(signature) else {
         return false;
     };
-    let mut mac = Hmac::<Sha256>::new_from_slice(&state.link_secret).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(&state.link_secret).expect("HMAC takes any key length");
     mac.update(format!("{file_id}:{expires_at}").as_bytes());
     // verify_slice compares in constant time.
     mac.verify_slice(&given).is_ok() && expires_at > state.now()
@@ -70,7 +71,10 @@ async fn download_link(
     let record = shared_file(&state, file_id).await?;
     auth.session(&state, record.session_id).await?;
     let expires_at = state.now() + LINK_LIFETIME_MS;
-    let ticket = format!("{expires_at}.{}", sign(&state.link_secret, file_id, expires_at));
+    let ticket = format!(
+        "{expires_at}.{}",
+        sign(&state.link_secret, file_id, expires_at)
+    );
     let url = format!("/api/v1/files/{file_id}/content?ticket={ticket}");
     Ok(Json(DownloadLink { url, expires_at }))
 }
@@ -100,7 +104,9 @@ async fn download(
     match (&query.ticket, &auth) {
         (Some(ticket), _) if ticket_valid(&state, file_id, ticket) => {}
         (Some(_), _) => {
-            return Err(AppError::Forbidden("this download link has expired; ask for a new one".into()));
+            return Err(AppError::Forbidden(
+                "this download link has expired; ask for a new one".into(),
+            ));
         }
         (None, Some(auth)) => {
             auth.session(&state, record.session_id).await?;
@@ -117,9 +123,18 @@ async fn download(
         return Err(AppError::NotFound("file"));
     }
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     if let Ok(value) = HeaderValue::from_str(&content_disposition(&record.name)) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }

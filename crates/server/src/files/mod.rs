@@ -42,7 +42,10 @@ pub struct UploadGuard {
 impl UploadLocks {
     pub fn try_lock(&self, id: Uuid) -> Option<UploadGuard> {
         let mut set = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        set.insert(id).then(|| UploadGuard { locks: self.clone(), id })
+        set.insert(id).then(|| UploadGuard {
+            locks: self.clone(),
+            id,
+        })
     }
 }
 

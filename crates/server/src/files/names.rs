@@ -17,11 +17,22 @@ pub fn sanitize_file_name(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
     let kept: String = last
         .chars()
-        .filter(|&c| !c.is_control() && !is_deceptive(c) && !matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|'))
+        .filter(|&c| {
+            !c.is_control()
+                && !is_deceptive(c)
+                && !matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|')
+        })
         .collect();
-    let trimmed = kept.trim().trim_start_matches('.').trim_end_matches(['.', ' ']);
+    let trimmed = kept
+        .trim()
+        .trim_start_matches('.')
+        .trim_end_matches(['.', ' ']);
     let mut name: String = trimmed.chars().take(MAX_FILE_NAME_CHARS).collect();
-    let stem = name.split('.').next().unwrap_or_default().to_ascii_lowercase();
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     if WINDOWS_RESERVED.contains(&stem.as_str()) {
         name.insert(0, '_');
     }
@@ -51,7 +62,13 @@ const ATTR_CHAR_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
 pub fn content_disposition(name: &str) -> String {
     let fallback: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "._-() ".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-() ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let encoded = utf8_percent_encode(name, ATTR_CHAR_ESCAPES);
     format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
@@ -71,13 +88,22 @@ mod tests {
         assert_eq!(sanitize_file_name("CON.txt"), "_CON.txt");
         assert_eq!(sanitize_file_name("..."), "file");
         assert_eq!(sanitize_file_name("report. "), "report");
-        assert_eq!(sanitize_file_name(&"x".repeat(500)).chars().count(), MAX_FILE_NAME_CHARS);
+        assert_eq!(
+            sanitize_file_name(&"x".repeat(500)).chars().count(),
+            MAX_FILE_NAME_CHARS
+        );
     }
 
     #[test]
     fn content_disposition_quotes_nothing_dangerous() {
         let header = content_disposition("Bericht \"Q3\"; ä.pdf");
-        assert!(header.starts_with("attachment; filename=\"Bericht _Q3__ _.pdf\""), "{header}");
-        assert!(header.contains("filename*=UTF-8''Bericht%20%22Q3%22%3B%20%C3%A4.pdf"), "{header}");
+        assert!(
+            header.starts_with("attachment; filename=\"Bericht _Q3__ _.pdf\""),
+            "{header}"
+        );
+        assert!(
+            header.contains("filename*=UTF-8''Bericht%20%22Q3%22%3B%20%C3%A4.pdf"),
+            "{header}"
+        );
     }
 }

@@ -74,7 +74,9 @@ async fn create_upload(
     }
     let sha256 = request.sha256.to_ascii_lowercase();
     if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(AppError::invalid("sha256 must be 64 hexadecimal characters"));
+        return Err(AppError::invalid(
+            "sha256 must be 64 hexadecimal characters",
+        ));
     }
     let record = FileRecord {
         id: Uuid::new_v4(),
@@ -89,11 +91,19 @@ async fn create_upload(
     };
     let path = file_path(&state, session_id, record.id);
     if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir).await.map_err(|e| AppError::Internal(e.into()))?;
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
     }
-    tokio::fs::File::create(&path).await.map_err(|e| AppError::Internal(e.into()))?;
+    tokio::fs::File::create(&path)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
     state.store.insert_file(&record).await?;
-    let created = UploadCreated { file_id: record.id, upload_url: upload_url(record.id), offset: 0 };
+    let created = UploadCreated {
+        file_id: record.id,
+        upload_url: upload_url(record.id),
+        offset: 0,
+    };
     if record.size == 0 {
         // Nothing to send: verify and share right away.
         finish(&state, &session, &record, None).await?;
@@ -102,8 +112,16 @@ async fn create_upload(
 }
 
 /// The file and its session, if this party uploaded it.
-async fn own_upload(state: &AppState, auth: &AuthParty, file_id: Uuid) -> AppResult<(FileRecord, SessionRecord)> {
-    let record = state.store.file(file_id).await?.ok_or(AppError::NotFound("upload"))?;
+async fn own_upload(
+    state: &AppState,
+    auth: &AuthParty,
+    file_id: Uuid,
+) -> AppResult<(FileRecord, SessionRecord)> {
+    let record = state
+        .store
+        .file(file_id)
+        .await?
+        .ok_or(AppError::NotFound("upload"))?;
     let session = auth.session(state, record.session_id).await?;
     if record.uploader != auth.party().as_str() {
         return Err(AppError::NotFound("upload"));
@@ -140,7 +158,11 @@ async fn upload_offset(
     let (record, _) = own_upload(&state, &auth, file_id).await?;
     // The disk is the truth: a crash can leave the database a little behind.
     let offset = bytes_on_disk(&file_path(&state, record.session_id, record.id)).await?;
-    Ok((StatusCode::NO_CONTENT, offset_headers(offset, record.size())).into_response())
+    Ok((
+        StatusCode::NO_CONTENT,
+        offset_headers(offset, record.size()),
+    )
+        .into_response())
 }
 
 /// Appends bytes at `Upload-Offset`. Completing the file checks its SHA-256.
@@ -169,7 +191,9 @@ async fn append_upload(
         .and_then(|v| v.trim().parse().ok())
         .ok_or_else(|| AppError::invalid("the Upload-Offset header is missing or not a number"))?;
     let Some(_guard) = state.uploads.try_lock(file_id) else {
-        return Err(AppError::Conflict("another append to this file is running".into()));
+        return Err(AppError::Conflict(
+            "another append to this file is running".into(),
+        ));
     };
     let path = file_path(&state, record.session_id, record.id);
     let stored = bytes_on_disk(&path).await?;
@@ -195,13 +219,17 @@ async fn append_upload(
             Err(err) => {
                 // The client went away; keep what arrived so it can resume.
                 tracing::debug!(error = %err, file = %file_id, "upload interrupted");
-                failure = Some(AppError::invalid("the upload was interrupted; resume from Upload-Offset"));
+                failure = Some(AppError::invalid(
+                    "the upload was interrupted; resume from Upload-Offset",
+                ));
                 break;
             }
         };
         let room = usize::try_from(size - received).unwrap_or(usize::MAX);
         let take = chunk.len().min(room);
-        file.write_all(&chunk[..take]).await.map_err(|e| AppError::Internal(e.into()))?;
+        file.write_all(&chunk[..take])
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
         if let Some(h) = hasher.as_mut() {
             h.update(&chunk[..take]);
         }
@@ -213,19 +241,32 @@ async fn append_upload(
             break;
         }
     }
-    file.flush().await.map_err(|e| AppError::Internal(e.into()))?;
-    file.sync_data().await.map_err(|e| AppError::Internal(e.into()))?;
+    file.flush()
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    file.sync_data()
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
     drop(file);
     state.store.set_file_received(file_id, received).await?;
     if let Some(err) = failure {
         return Err(err);
     }
-    let mut status = UploadStatus { offset: received, size, file: None };
+    let mut status = UploadStatus {
+        offset: received,
+        size,
+        file: None,
+    };
     if received == size {
         let digest = hasher.map(|h| hex::encode(h.finalize()));
         status.file = Some(finish(&state, &session, &record, digest).await?);
     }
-    Ok((StatusCode::OK, offset_headers(received, size), axum::Json(status)).into_response())
+    Ok((
+        StatusCode::OK,
+        offset_headers(received, size),
+        axum::Json(status),
+    )
+        .into_response())
 }
 
 fn hash_file(path: &FsPath) -> std::io::Result<String> {
@@ -268,7 +309,14 @@ async fn finish(
     let info = file_info(record);
     if state.store.complete_file(record.id).await? {
         let author = Some(party_of(record));
-        record_event(state, session, author, Some(record.id), EventData::FileShared { file: info.clone() }).await?;
+        record_event(
+            state,
+            session,
+            author,
+            Some(record.id),
+            EventData::FileShared { file: info.clone() },
+        )
+        .await?;
     }
     Ok(info)
 }
@@ -285,10 +333,14 @@ async fn cancel_upload(
 ) -> AppResult<StatusCode> {
     let (record, _) = own_upload(&state, &auth, file_id).await?;
     if record.complete {
-        return Err(AppError::Conflict("a shared file cannot be cancelled".into()));
+        return Err(AppError::Conflict(
+            "a shared file cannot be cancelled".into(),
+        ));
     }
     let Some(_guard) = state.uploads.try_lock(file_id) else {
-        return Err(AppError::Conflict("an append to this file is running; retry after it stops".into()));
+        return Err(AppError::Conflict(
+            "an append to this file is running; retry after it stops".into(),
+        ));
     };
     let _ = tokio::fs::remove_file(file_path(&state, record.session_id, record.id)).await;
     state.store.delete_file(file_id).await?;

@@ -9,7 +9,8 @@ pub enum EmailDriver {
     /// No SMTP configured: messages are kept in the outbox.
     Outbox,
     Smtp {
-        transport: AsyncSmtpTransport<Tokio1Executor>,
+        // Boxed: the transport is large and the outbox variant carries nothing.
+        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
         from: Mailbox,
     },
 }
@@ -25,10 +26,9 @@ impl EmailDriver {
         let Some(config) = config else {
             return Ok(EmailDriver::Outbox);
         };
-        let from: Mailbox = config
-            .from
-            .parse()
-            .map_err(|e| DeliveryError::Config(format!("smtp from address {:?}: {e}", config.from)))?;
+        let from: Mailbox = config.from.parse().map_err(|e| {
+            DeliveryError::Config(format!("smtp from address {:?}: {e}", config.from))
+        })?;
         let builder = match config.tls {
             SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host),
             SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host)
@@ -40,7 +40,10 @@ impl EmailDriver {
         if let (Some(user), Some(password)) = (&config.username, &config.password) {
             builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
         }
-        Ok(EmailDriver::Smtp { transport: builder.build(), from })
+        Ok(EmailDriver::Smtp {
+            transport: Box::new(builder.build()),
+            from,
+        })
     }
 
     pub fn name(&self) -> &'static str {
@@ -66,10 +69,9 @@ impl EmailDriver {
             .header(ContentType::TEXT_PLAIN)
             .body(message.body.to_owned())
             .map_err(|e| DeliveryError::Refused(format!("building the email: {e}")))?;
-        transport
-            .send(email)
-            .await
-            .map_err(|e| DeliveryError::Refused(format!("the mail server refused the email: {e}")))?;
+        transport.send(email).await.map_err(|e| {
+            DeliveryError::Refused(format!("the mail server refused the email: {e}"))
+        })?;
         Ok(())
     }
 }

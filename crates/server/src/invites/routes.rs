@@ -42,7 +42,12 @@ struct InviteText {
     body: String,
 }
 
-fn invite_text(language: &Language, technician: &TechnicianRecord, link: &str, key: &str) -> InviteText {
+fn invite_text(
+    language: &Language,
+    technician: &TechnicianRecord,
+    link: &str,
+    key: &str,
+) -> InviteText {
     let name = &technician.display_name;
     let company = &technician.company_name;
     match language {
@@ -68,7 +73,11 @@ fn invite_text(language: &Language, technician: &TechnicianRecord, link: &str, k
 }
 
 /// The session, if an invite still makes sense: waiting, key live.
-async fn invitable(state: &AppState, technician: &TechnicianRecord, id: Uuid) -> AppResult<SessionRecord> {
+async fn invitable(
+    state: &AppState,
+    technician: &TechnicianRecord,
+    id: Uuid,
+) -> AppResult<SessionRecord> {
     let session = owned_session(state, technician, id).await?;
     match status(&session, state.now()) {
         SessionStatus::Waiting => Ok(session),
@@ -98,14 +107,34 @@ async fn send_sms(
     })?;
     let session = invitable(&state, &technician, id).await?;
     let bucket = format!("sms:technician:{}", technician.id);
-    rate_limit::check(&state, &[Limit::per_hour(&bucket, state.config.limits.sms_per_technician_per_hour)]).await?;
+    rate_limit::check(
+        &state,
+        &[Limit::per_hour(
+            &bucket,
+            state.config.limits.sms_per_technician_per_hour,
+        )],
+    )
+    .await?;
     let summary = summary(&state, &session)?;
     let language = Language::from_locale(request.locale.as_deref());
-    let text = invite_text(&language, &technician, &summary.join_url, &summary.support_key_display);
+    let text = invite_text(
+        &language,
+        &technician,
+        &summary.join_url,
+        &summary.support_key_display,
+    );
     if let SmsDriver::Twilio(twilio) = &state.delivery.sms {
-        twilio.send(&to, &text.body).await.map_err(|e| AppError::DeliveryFailed(e.to_string()))?;
+        twilio
+            .send(&to, &text.body)
+            .await
+            .map_err(|e| AppError::DeliveryFailed(e.to_string()))?;
     }
-    let invite = InviteSent { id: Uuid::new_v4(), channel: InviteChannel::Sms, to, sent_at: state.now() };
+    let invite = InviteSent {
+        id: Uuid::new_v4(),
+        channel: InviteChannel::Sms,
+        to,
+        sent_at: state.now(),
+    };
     state
         .store
         .insert_outbox(NewOutboxEntry {
@@ -143,14 +172,30 @@ async fn send_email(
         .map_err(|_| AppError::invalid(format!("{:?} is not an email address", request.to)))?;
     let session = invitable(&state, &technician, id).await?;
     let bucket = format!("email:technician:{}", technician.id);
-    rate_limit::check(&state, &[Limit::per_hour(&bucket, state.config.limits.emails_per_technician_per_hour)]).await?;
+    rate_limit::check(
+        &state,
+        &[Limit::per_hour(
+            &bucket,
+            state.config.limits.emails_per_technician_per_hour,
+        )],
+    )
+    .await?;
     let summary = summary(&state, &session)?;
     let language = Language::from_locale(request.locale.as_deref());
-    let text = invite_text(&language, &technician, &summary.join_url, &summary.support_key_display);
+    let text = invite_text(
+        &language,
+        &technician,
+        &summary.join_url,
+        &summary.support_key_display,
+    );
     state
         .delivery
         .email
-        .send(EmailMessage { to: &to, subject: &text.subject, body: &text.body })
+        .send(EmailMessage {
+            to: &to,
+            subject: &text.subject,
+            body: &text.body,
+        })
         .await
         .map_err(|e| AppError::DeliveryFailed(e.to_string()))?;
     let invite = InviteSent {
@@ -180,7 +225,11 @@ async fn send_email(
 pub fn outbox_message(record: OutboxRecord) -> OutboxMessage {
     OutboxMessage {
         id: record.id,
-        channel: if record.channel == "email" { InviteChannel::Email } else { InviteChannel::Sms },
+        channel: if record.channel == "email" {
+            InviteChannel::Email
+        } else {
+            InviteChannel::Sms
+        },
         to: record.recipient,
         body: record.body,
         technician_email: record.technician_email,

@@ -24,7 +24,12 @@ impl SmsDriver {
     pub fn from_config(config: &SmsConfig) -> Result<Self, DeliveryError> {
         Ok(match config {
             SmsConfig::Outbox => SmsDriver::Outbox,
-            SmsConfig::Twilio { base_url, account_sid, auth_token, from } => {
+            SmsConfig::Twilio {
+                base_url,
+                account_sid,
+                auth_token,
+                from,
+            } => {
                 let path = format!("2010-04-01/Accounts/{account_sid}/Messages.json");
                 let messages_url = base_url
                     .join(&path)
@@ -73,20 +78,29 @@ impl TwilioSms {
             .form(&[("To", to), ("From", self.from.as_str()), ("Body", body)])
             .send()
             .await
-            .map_err(|e| DeliveryError::Refused(format!("the SMS provider could not be reached: {e}")))?;
+            .map_err(|e| {
+                DeliveryError::Refused(format!("the SMS provider could not be reached: {e}"))
+            })?;
         let status = response.status();
         if status.is_success() {
-            let message: TwilioMessage = response
-                .json()
-                .await
-                .map_err(|e| DeliveryError::Refused(format!("the SMS provider answered oddly: {e}")))?;
+            let message: TwilioMessage = response.json().await.map_err(|e| {
+                DeliveryError::Refused(format!("the SMS provider answered oddly: {e}"))
+            })?;
             return Ok(message.sid);
         }
         let detail = response.json::<TwilioError>().await.ok();
         let message = detail
-            .map(|d| format!("{} (provider code {})", d.message.unwrap_or_default(), d.code.unwrap_or_default()))
+            .map(|d| {
+                format!(
+                    "{} (provider code {})",
+                    d.message.unwrap_or_default(),
+                    d.code.unwrap_or_default()
+                )
+            })
             .unwrap_or_else(|| format!("HTTP {status}"));
-        Err(DeliveryError::Refused(format!("the SMS provider refused the message: {message}")))
+        Err(DeliveryError::Refused(format!(
+            "the SMS provider refused the message: {message}"
+        )))
     }
 }
 
@@ -112,10 +126,20 @@ mod tests {
 
     #[test]
     fn e164_accepts_typed_forms_and_refuses_local_numbers() {
-        assert_eq!(normalize_e164("+49 151 1234-5678").as_deref(), Some("+4915112345678"));
-        assert_eq!(normalize_e164("0049 (151) 12345678").as_deref(), Some("+4915112345678"));
+        assert_eq!(
+            normalize_e164("+49 151 1234-5678").as_deref(),
+            Some("+4915112345678")
+        );
+        assert_eq!(
+            normalize_e164("0049 (151) 12345678").as_deref(),
+            Some("+4915112345678")
+        );
         assert_eq!(normalize_e164("0151 12345678"), None, "no country code");
-        assert_eq!(normalize_e164("+0151234567"), None, "country codes do not start with 0");
+        assert_eq!(
+            normalize_e164("+0151234567"),
+            None,
+            "country codes do not start with 0"
+        );
         assert_eq!(normalize_e164("+1234"), None, "too short");
         assert_eq!(normalize_e164("+1234567890123456"), None, "too long");
         assert_eq!(normalize_e164("+49151abc"), None);

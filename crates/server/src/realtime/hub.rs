@@ -60,7 +60,10 @@ fn send(channels: &Channels, id: Uuid, live: &Live) {
 
 fn release(channels: &Channels, id: Uuid) {
     let mut map = channels.lock().unwrap_or_else(PoisonError::into_inner);
-    if map.get(&id).is_some_and(|sender| sender.receiver_count() == 0) {
+    if map
+        .get(&id)
+        .is_some_and(|sender| sender.receiver_count() == 0)
+    {
         map.remove(&id);
     }
 }
@@ -90,8 +93,12 @@ impl Hub {
 
     /// Whether the technician has a live connection.
     pub fn technician_online(&self, technician_id: Uuid) -> bool {
-        let map = self.technicians.lock().unwrap_or_else(PoisonError::into_inner);
-        map.get(&technician_id).is_some_and(|s| s.receiver_count() > 0)
+        let map = self
+            .technicians
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        map.get(&technician_id)
+            .is_some_and(|s| s.receiver_count() > 0)
     }
 
     /// Whether the end user of the session has a live connection.

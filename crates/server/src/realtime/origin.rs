@@ -14,7 +14,10 @@ pub fn allowed(config: &Config, headers: &HeaderMap) -> bool {
         return false;
     };
     if origin == config.public_url.origin().ascii_serialization()
-        || config.allowed_origins.iter().any(|allowed| allowed == origin)
+        || config
+            .allowed_origins
+            .iter()
+            .any(|allowed| allowed == origin)
     {
         return true;
     }
@@ -46,9 +49,21 @@ mod tests {
     #[test]
     fn same_origin_and_public_origin_pass_other_sites_do_not() {
         let config = Config::for_data_dir(std::path::Path::new("/nonexistent"));
-        assert!(allowed(&config, &headers("http://127.0.0.1:8080", "127.0.0.1:8080")));
-        assert!(allowed(&config, &headers("http://localhost:9000", "localhost:9000")));
-        assert!(!allowed(&config, &headers("https://evil.example", "127.0.0.1:8080")));
-        assert!(allowed(&config, &HeaderMap::new()), "native clients send no Origin");
+        assert!(allowed(
+            &config,
+            &headers("http://127.0.0.1:8080", "127.0.0.1:8080")
+        ));
+        assert!(allowed(
+            &config,
+            &headers("http://localhost:9000", "localhost:9000")
+        ));
+        assert!(!allowed(
+            &config,
+            &headers("https://evil.example", "127.0.0.1:8080")
+        ));
+        assert!(
+            allowed(&config, &HeaderMap::new()),
+            "native clients send no Origin"
+        );
     }
 }

@@ -28,7 +28,11 @@ pub fn router() -> Router<AppState> {
     Router::new().route(REALTIME_PATH, get(upgrade))
 }
 
-async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     if !origin::allowed(&state.config, &headers) {
         tracing::warn!(origin = ?headers.get("origin"), "WebSocket from a foreign origin refused");
         return AppError::Forbidden("this origin may not open a connection".into()).into_response();
@@ -57,8 +61,13 @@ enum SocketError {
 
 /// Who is on the other end, after `hello`.
 enum Peer {
-    Technician { technician_id: Uuid },
-    EndUser { technician_id: Uuid, session_id: Uuid },
+    Technician {
+        technician_id: Uuid,
+    },
+    EndUser {
+        technician_id: Uuid,
+        session_id: Uuid,
+    },
 }
 
 impl Peer {
@@ -70,7 +79,9 @@ impl Peer {
     }
     fn technician_id(&self) -> Uuid {
         match self {
-            Peer::Technician { technician_id } | Peer::EndUser { technician_id, .. } => *technician_id,
+            Peer::Technician { technician_id } | Peer::EndUser { technician_id, .. } => {
+                *technician_id
+            }
         }
     }
 }
@@ -90,9 +101,14 @@ async fn send_frame(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), S
 }
 
 async fn refuse(mut socket: WebSocket, error: AppError) -> Result<(), SocketError> {
-    let frame = ServerFrame::Error { error: error.to_api_error() };
+    let frame = ServerFrame::Error {
+        error: error.to_api_error(),
+    };
     send_frame(&mut socket, &frame).await?;
-    let close = CloseFrame { code: 4401, reason: "hello refused".into() };
+    let close = CloseFrame {
+        code: 4401,
+        reason: "hello refused".into(),
+    };
     socket.send(Message::Close(Some(close))).await?;
     Ok(())
 }
@@ -107,22 +123,34 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
     let (token, cursors) = match hello {
         Ok(ClientFrame::Hello { token, cursors }) => (token, cursors),
         Ok(_) => return refuse(socket, AppError::invalid("the first frame must be a hello")).await,
-        Err(err) => return refuse(socket, AppError::invalid(format!("invalid hello: {err}"))).await,
+        Err(err) => {
+            return refuse(socket, AppError::invalid(format!("invalid hello: {err}"))).await
+        }
     };
     let authenticated = if token.starts_with(END_USER_PREFIX) {
         crate::auth::extract_session_for_end_user(&state, &token)
             .await
-            .map(|session| Peer::EndUser { technician_id: session.technician_id, session_id: session.id })
+            .map(|session| Peer::EndUser {
+                technician_id: session.technician_id,
+                session_id: session.id,
+            })
     } else {
         crate::auth::extract_technician(&state, &token)
             .await
-            .map(|technician| Peer::Technician { technician_id: technician.id })
+            .map(|technician| Peer::Technician {
+                technician_id: technician.id,
+            })
     };
     let peer = match authenticated {
         Ok(peer) => peer,
         Err(err) => return refuse(socket, err).await,
     };
-    let mut connection = Connection { state, socket, peer, sent: HashMap::new() };
+    let mut connection = Connection {
+        state,
+        socket,
+        peer,
+        sent: HashMap::new(),
+    };
     let result = connection.run(cursors).await;
     connection.leave();
     result
@@ -132,10 +160,18 @@ impl Connection {
     async fn run(&mut self, cursors: Vec<Cursor>) -> Result<(), SocketError> {
         // Subscribe before replaying so nothing published in between is missed.
         let mut live = match self.peer {
-            Peer::Technician { technician_id } => self.state.hub.subscribe_technician(technician_id),
+            Peer::Technician { technician_id } => {
+                self.state.hub.subscribe_technician(technician_id)
+            }
             Peer::EndUser { session_id, .. } => self.state.hub.subscribe_session(session_id),
         };
-        send_frame(&mut self.socket, &ServerFrame::Welcome { party: self.peer.party() }).await?;
+        send_frame(
+            &mut self.socket,
+            &ServerFrame::Welcome {
+                party: self.peer.party(),
+            },
+        )
+        .await?;
         self.resume(cursors).await?;
         self.announce_presence(true);
         self.report_peer_presence().await?;
@@ -176,7 +212,11 @@ impl Connection {
     fn announce_presence(&self, online: bool) {
         let party = self.peer.party();
         for &session_id in self.sent.keys() {
-            let presence = Live::Presence { session_id, party, online };
+            let presence = Live::Presence {
+                session_id,
+                party,
+                online,
+            };
             self.state.hub.publish(self.peer.technician_id(), presence);
         }
     }
@@ -186,7 +226,10 @@ impl Connection {
     async fn report_peer_presence(&mut self) -> Result<(), SocketError> {
         let hub = self.state.hub.clone();
         let frames: Vec<ServerFrame> = match self.peer {
-            Peer::EndUser { technician_id, session_id } => vec![ServerFrame::Presence {
+            Peer::EndUser {
+                technician_id,
+                session_id,
+            } => vec![ServerFrame::Presence {
                 session_id,
                 party: Party::Technician,
                 online: hub.technician_online(technician_id),
@@ -214,9 +257,16 @@ impl Connection {
         let sessions = match self.peer {
             Peer::EndUser { session_id, .. } => vec![session_id],
             Peer::Technician { technician_id } => {
-                let mut ids = self.state.store.open_session_ids(technician_id).await.map_err(AppError::from)?;
+                let mut ids = self
+                    .state
+                    .store
+                    .open_session_ids(technician_id)
+                    .await
+                    .map_err(AppError::from)?;
                 for cursor in &cursors {
-                    if !ids.contains(&cursor.session_id) && owns(&self.state, &self.peer, cursor.session_id).await? {
+                    if !ids.contains(&cursor.session_id)
+                        && owns(&self.state, &self.peer, cursor.session_id).await?
+                    {
                         ids.push(cursor.session_id);
                     }
                 }
@@ -279,11 +329,35 @@ impl Connection {
                 }
                 Ok(())
             }
-            Live::Typing { session_id, from, typing } if from != own => {
-                send_frame(&mut self.socket, &ServerFrame::Typing { session_id, from, typing }).await
+            Live::Typing {
+                session_id,
+                from,
+                typing,
+            } if from != own => {
+                send_frame(
+                    &mut self.socket,
+                    &ServerFrame::Typing {
+                        session_id,
+                        from,
+                        typing,
+                    },
+                )
+                .await
             }
-            Live::Presence { session_id, party, online } if party != own => {
-                send_frame(&mut self.socket, &ServerFrame::Presence { session_id, party, online }).await
+            Live::Presence {
+                session_id,
+                party,
+                online,
+            } if party != own => {
+                send_frame(
+                    &mut self.socket,
+                    &ServerFrame::Presence {
+                        session_id,
+                        party,
+                        online,
+                    },
+                )
+                .await
             }
             Live::Typing { .. } | Live::Presence { .. } => Ok(()),
         }
@@ -306,12 +380,25 @@ impl Connection {
             }
             ClientFrame::Typing { session_id, typing } => {
                 if owns(&self.state, &self.peer, session_id).await? {
-                    self.state.hub.publish(technician_id, Live::Typing { session_id, from: party, typing });
+                    self.state.hub.publish(
+                        technician_id,
+                        Live::Typing {
+                            session_id,
+                            from: party,
+                            typing,
+                        },
+                    );
                 }
                 return Ok(());
             }
-            ClientFrame::Delivered { session_id, up_to_seq } => (session_id, false, up_to_seq),
-            ClientFrame::Read { session_id, up_to_seq } => (session_id, true, up_to_seq),
+            ClientFrame::Delivered {
+                session_id,
+                up_to_seq,
+            } => (session_id, false, up_to_seq),
+            ClientFrame::Read {
+                session_id,
+                up_to_seq,
+            } => (session_id, true, up_to_seq),
         };
         if !owns(&self.state, &self.peer, session_id).await? {
             let error = AppError::NotFound("session").to_api_error();
@@ -335,7 +422,9 @@ impl Connection {
 /// `&Connection` (holding the socket) cannot be held across an await in a spawned task.
 async fn owns(state: &AppState, peer: &Peer, session_id: Uuid) -> Result<bool, SocketError> {
     Ok(match *peer {
-        Peer::EndUser { session_id: own, .. } => own == session_id,
+        Peer::EndUser {
+            session_id: own, ..
+        } => own == session_id,
         Peer::Technician { technician_id } => state
             .store
             .session(session_id)

@@ -26,9 +26,15 @@ mod tests {
 
     #[test]
     fn keys_have_nine_digits_and_vary() {
-        let keys: std::collections::HashSet<String> =
-            (0..50).map(|_| generate_support_key().as_str().to_owned()).collect();
-        assert!(keys.iter().all(|k| k.len() == 9 && k.bytes().all(|b| b.is_ascii_digit())));
-        assert!(keys.len() > 45, "50 draws from 10^9 should almost never collide");
+        let keys: std::collections::HashSet<String> = (0..50)
+            .map(|_| generate_support_key().as_str().to_owned())
+            .collect();
+        assert!(keys
+            .iter()
+            .all(|k| k.len() == 9 && k.bytes().all(|b| b.is_ascii_digit())));
+        assert!(
+            keys.len() > 45,
+            "50 draws from 10^9 should almost never collide"
+        );
     }
 }

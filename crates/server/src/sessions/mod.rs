@@ -6,7 +6,9 @@ mod transcript;
 
 use std::sync::Arc;
 
-use lifeline_protocol::{EventData, Party, SessionEvent, SessionStatus, SessionSummary, SupportKey};
+use lifeline_protocol::{
+    EventData, Party, SessionEvent, SessionStatus, SessionSummary, SupportKey,
+};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
@@ -19,7 +21,9 @@ pub use routes::router;
 
 /// Publishes a stored event to whoever is connected.
 pub fn publish_event(state: &AppState, technician_id: Uuid, event: SessionEvent) {
-    state.hub.publish(technician_id, Live::Event(Arc::new(event)));
+    state
+        .hub
+        .publish(technician_id, Live::Event(Arc::new(event)));
 }
 
 /// Stores an event, then publishes it; a deduplicated resend is not published again.

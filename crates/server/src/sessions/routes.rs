@@ -2,8 +2,9 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use lifeline_protocol::{
-    ConsentAnswer, ConsentKind, ConsentRequest, CreateSessionRequest, EventData, Party, SendMessage,
-    SessionEvent, SessionSummary, Transcript, UpdateSessionSettings, MAX_MESSAGE_CHARS,
+    ConsentAnswer, ConsentKind, ConsentRequest, CreateSessionRequest, EventData, Party,
+    SendMessage, SessionEvent, SessionSummary, Transcript, UpdateSessionSettings,
+    MAX_MESSAGE_CHARS,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -64,7 +65,9 @@ async fn create_session(
             Err(err) => return Err(AppError::Internal(err.into())),
         }
     }
-    Err(AppError::Internal(anyhow::anyhow!("no free support key after 16 draws")))
+    Err(AppError::Internal(anyhow::anyhow!(
+        "no free support key after 16 draws"
+    )))
 }
 
 /// The technician's sessions, newest first.
@@ -74,8 +77,15 @@ async fn list_sessions(
     State(state): State<AppState>,
     AuthTechnician(technician): AuthTechnician,
 ) -> AppResult<Json<Vec<SessionSummary>>> {
-    let sessions = state.store.sessions_of_technician(technician.id, 200).await?;
-    sessions.iter().map(|s| summary(&state, s)).collect::<AppResult<_>>().map(Json)
+    let sessions = state
+        .store
+        .sessions_of_technician(technician.id, 200)
+        .await?;
+    sessions
+        .iter()
+        .map(|s| summary(&state, s))
+        .collect::<AppResult<_>>()
+        .map(Json)
 }
 
 #[utoipa::path(get, path = "/sessions/{id}", tag = "sessions",
@@ -103,7 +113,10 @@ async fn update_session(
 ) -> AppResult<Json<SessionSummary>> {
     let session = owned_session(&state, &technician, id).await?;
     ensure_open(&session, state.now())?;
-    state.store.set_request_control_on_arrival(id, request.request_control_on_arrival).await?;
+    state
+        .store
+        .set_request_control_on_arrival(id, request.request_control_on_arrival)
+        .await?;
     let session = owned_session(&state, &technician, id).await?;
     Ok(Json(summary(&state, &session)?))
 }
@@ -131,7 +144,12 @@ async fn session_events(
 ) -> AppResult<Json<Vec<SessionEvent>>> {
     let session = auth.session(&state, id).await?;
     let limit = query.limit.unwrap_or(1000).clamp(1, 1000);
-    Ok(Json(state.store.events_since(session.id, query.since, limit).await?))
+    Ok(Json(
+        state
+            .store
+            .events_since(session.id, query.since, limit)
+            .await?,
+    ))
 }
 
 /// Sends a chat message. A resend with the same `client_id` returns the stored one.
@@ -158,8 +176,14 @@ async fn send_message(
         )));
     }
     let from = auth.party();
-    let data = EventData::Message { from, client_id: request.client_id, text: request.text };
-    record_event(&state, &session, Some(from), Some(request.client_id), data).await.map(Json)
+    let data = EventData::Message {
+        from,
+        client_id: request.client_id,
+        text: request.text,
+    };
+    record_event(&state, &session, Some(from), Some(request.client_id), data)
+        .await
+        .map(Json)
 }
 
 /// Asks the end user for permission to view or control the screen.
@@ -177,8 +201,13 @@ async fn request_consent(
     if session.status != "active" {
         return Err(AppError::Conflict("the end user has not joined yet".into()));
     }
-    let data = EventData::ConsentRequested { request_id: Uuid::new_v4(), kind: request.kind };
-    record_event(&state, &session, Some(Party::Technician), None, data).await.map(Json)
+    let data = EventData::ConsentRequested {
+        request_id: Uuid::new_v4(),
+        kind: request.kind,
+    };
+    record_event(&state, &session, Some(Party::Technician), None, data)
+        .await
+        .map(Json)
 }
 
 /// The end user allows or declines a request. Each request is answered once.
@@ -203,12 +232,26 @@ async fn answer_consent(
         .await?
         .ok_or(AppError::NotFound("consent request"))?;
     if consent.answered {
-        return Err(AppError::Conflict("this request was already answered".into()));
+        return Err(AppError::Conflict(
+            "this request was already answered".into(),
+        ));
     }
     let kind: ConsentKind = consent.kind;
-    let data = EventData::ConsentAnswered { request_id, kind, accepted: answer.accepted };
+    let data = EventData::ConsentAnswered {
+        request_id,
+        kind,
+        accepted: answer.accepted,
+    };
     // The request id doubles as the client id, so two racing answers store only one.
-    record_event(&state, &session, Some(Party::EndUser), Some(request_id), data).await.map(Json)
+    record_event(
+        &state,
+        &session,
+        Some(Party::EndUser),
+        Some(request_id),
+        data,
+    )
+    .await
+    .map(Json)
 }
 
 /// Ends the session for both sides; the key and links stop working.
@@ -222,7 +265,10 @@ async fn end_session(
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<SessionEvent>> {
     let session = auth.session(&state, id).await?;
-    let ended = state.store.end_session(session.id, auth.party(), state.now()).await?;
+    let ended = state
+        .store
+        .end_session(session.id, auth.party(), state.now())
+        .await?;
     let event = ended.ok_or(AppError::SessionEnded)?;
     tracing::info!(session = %session.id, by = auth.party().as_str(), "session ended");
     super::publish_event(&state, session.technician_id, event.clone());
@@ -259,7 +305,10 @@ async fn get_transcript(
             break;
         }
     }
-    let transcript = Transcript { session: summary(&state, &session)?, events };
+    let transcript = Transcript {
+        session: summary(&state, &session)?,
+        events,
+    };
     match query.format.as_deref() {
         None | Some("json") => Ok(axum::Json(transcript).into_response()),
         Some("text") => Ok((
@@ -267,6 +316,8 @@ async fn get_transcript(
             transcript::to_text(&transcript),
         )
             .into_response()),
-        Some(other) => Err(AppError::invalid(format!("unknown format {other:?}; use json or text"))),
+        Some(other) => Err(AppError::invalid(format!(
+            "unknown format {other:?}; use json or text"
+        ))),
     }
 }

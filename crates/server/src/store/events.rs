@@ -125,7 +125,11 @@ pub struct ConsentState {
 }
 
 impl Store {
-    pub async fn consent_state(&self, session_id: Uuid, request_id: Uuid) -> StoreResult<Option<ConsentState>> {
+    pub async fn consent_state(
+        &self,
+        session_id: Uuid,
+        request_id: Uuid,
+    ) -> StoreResult<Option<ConsentState>> {
         let rows: Vec<EventRow> = sqlx::query_as(
             "SELECT session_id, seq, at, data FROM events WHERE session_id = ? \
              AND json_extract(data, '$.type') IN ('consent_requested', 'consent_answered') \
@@ -139,7 +143,10 @@ impl Store {
         for row in rows {
             match row.into_event()?.data {
                 EventData::ConsentRequested { kind, .. } => {
-                    state = Some(ConsentState { kind, answered: false });
+                    state = Some(ConsentState {
+                        kind,
+                        answered: false,
+                    });
                 }
                 EventData::ConsentAnswered { .. } => {
                     if let Some(s) = state.as_mut() {

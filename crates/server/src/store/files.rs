@@ -65,12 +65,14 @@ impl Store {
 
     /// Marks the file complete once; false when another request already did.
     pub async fn complete_file(&self, id: Uuid) -> StoreResult<bool> {
-        Ok(sqlx::query("UPDATE files SET complete = 1 WHERE id = ? AND complete = 0")
-            .bind(id)
-            .execute(&self.pool)
-            .await?
-            .rows_affected()
-            == 1)
+        Ok(
+            sqlx::query("UPDATE files SET complete = 1 WHERE id = ? AND complete = 0")
+                .bind(id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                == 1,
+        )
     }
 
     pub async fn delete_file(&self, id: Uuid) -> StoreResult<()> {

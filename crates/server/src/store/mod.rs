@@ -79,11 +79,13 @@ impl Store {
 
     /// A named setting, created with `init` on first use (e.g. the signing secret).
     pub async fn setting_or_init(&self, name: &str, init: String) -> StoreResult<String> {
-        sqlx::query("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING")
-            .bind(name)
-            .bind(&init)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(&init)
+        .execute(&self.pool)
+        .await?;
         let value: String = sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
             .bind(name)
             .fetch_one(&self.pool)

@@ -48,7 +48,11 @@ impl Store {
     }
 
     /// Messages of one company (or all), newest first.
-    pub async fn outbox(&self, company_id: Option<Uuid>, limit: i64) -> StoreResult<Vec<OutboxRecord>> {
+    pub async fn outbox(
+        &self,
+        company_id: Option<Uuid>,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxRecord>> {
         Ok(sqlx::query_as(
             "SELECT o.id, o.channel, o.driver, o.recipient, o.subject, o.body, \
                     t.email AS technician_email, o.created_at \

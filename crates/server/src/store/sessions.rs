@@ -78,9 +78,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        self.session(new.id).await?.ok_or_else(|| {
-            super::StoreError::Corrupt("session vanished after insert".into())
-        })
+        self.session(new.id)
+            .await?
+            .ok_or_else(|| super::StoreError::Corrupt("session vanished after insert".into()))
     }
 
     pub async fn session(&self, id: Uuid) -> StoreResult<Option<SessionRecord>> {
@@ -100,11 +100,16 @@ impl Store {
         .await?)
     }
 
-    pub async fn session_by_end_user_token(&self, token_hash: &str) -> StoreResult<Option<SessionRecord>> {
-        Ok(sqlx::query_as(&format!("{SELECT_SESSION} WHERE s.end_user_token_hash = ?"))
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?)
+    pub async fn session_by_end_user_token(
+        &self,
+        token_hash: &str,
+    ) -> StoreResult<Option<SessionRecord>> {
+        Ok(
+            sqlx::query_as(&format!("{SELECT_SESSION} WHERE s.end_user_token_hash = ?"))
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// The technician's sessions, newest first.
@@ -162,18 +167,27 @@ impl Store {
         let arrival = EventData::EndUserJoined {
             name: end_user_name.map(str::to_owned),
         };
-        events.push(append_event(&mut *tx, session_id, None, None, &arrival, now).await?.event);
+        events.push(
+            append_event(&mut tx, session_id, None, None, &arrival, now)
+                .await?
+                .event,
+        );
         if request_control {
             let ask = EventData::ConsentRequested {
                 request_id: Uuid::new_v4(),
                 kind: ConsentKind::Control,
             };
-            events.push(append_event(&mut *tx, session_id, None, None, &ask, now).await?.event);
+            events.push(
+                append_event(&mut tx, session_id, None, None, &ask, now)
+                    .await?
+                    .event,
+            );
         }
         tx.commit().await?;
-        let session = self.session(session_id).await?.ok_or_else(|| {
-            super::StoreError::Corrupt("session vanished after join".into())
-        })?;
+        let session = self
+            .session(session_id)
+            .await?
+            .ok_or_else(|| super::StoreError::Corrupt("session vanished after join".into()))?;
         Ok(Some(JoinedSession { session, events }))
     }
 
@@ -187,7 +201,12 @@ impl Store {
     }
 
     /// Ends the session once; `None` if it had already ended.
-    pub async fn end_session(&self, id: Uuid, by: Party, now: i64) -> StoreResult<Option<SessionEvent>> {
+    pub async fn end_session(
+        &self,
+        id: Uuid,
+        by: Party,
+        now: i64,
+    ) -> StoreResult<Option<SessionEvent>> {
         let mut tx = self.pool.begin().await?;
         let changed = sqlx::query(
             "UPDATE sessions SET status = 'ended', key_live = 0, ended_at = ? WHERE id = ? AND status != 'ended'",
@@ -201,7 +220,9 @@ impl Store {
             return Ok(None);
         }
         let ended = EventData::SessionEnded { by };
-        let event = append_event(&mut *tx, id, Some(by), None, &ended, now).await?.event;
+        let event = append_event(&mut tx, id, Some(by), None, &ended, now)
+            .await?
+            .event;
         tx.commit().await?;
         Ok(Some(event))
     }
@@ -231,11 +252,19 @@ impl Store {
             return Ok(None);
         }
         let data = if read {
-            EventData::Read { by: party, up_to_seq }
+            EventData::Read {
+                by: party,
+                up_to_seq,
+            }
         } else {
-            EventData::Delivered { by: party, up_to_seq }
+            EventData::Delivered {
+                by: party,
+                up_to_seq,
+            }
         };
-        let event = append_event(&mut *tx, session_id, Some(party), None, &data, now).await?.event;
+        let event = append_event(&mut tx, session_id, Some(party), None, &data, now)
+            .await?
+            .event;
         tx.commit().await?;
         Ok(Some(event))
     }

@@ -61,9 +61,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        self.technician(id).await?.ok_or_else(|| {
-            super::StoreError::Corrupt("technician vanished after insert".into())
-        })
+        self.technician(id)
+            .await?
+            .ok_or_else(|| super::StoreError::Corrupt("technician vanished after insert".into()))
     }
 
     pub async fn technician(&self, id: Uuid) -> StoreResult<Option<TechnicianRecord>> {

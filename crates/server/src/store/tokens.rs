@@ -51,7 +51,11 @@ impl Store {
         Ok(())
     }
 
-    pub async fn token(&self, token_hash: &str, kind: TokenKind) -> StoreResult<Option<TokenRecord>> {
+    pub async fn token(
+        &self,
+        token_hash: &str,
+        kind: TokenKind,
+    ) -> StoreResult<Option<TokenRecord>> {
         Ok(sqlx::query_as(
             "SELECT technician_id, family_id, expires_at, revoked FROM auth_tokens \
              WHERE token_hash = ? AND kind = ?",
@@ -64,11 +68,12 @@ impl Store {
 
     /// Marks one refresh token used. False when it was already revoked: a replay.
     pub async fn revoke_token(&self, token_hash: &str) -> StoreResult<bool> {
-        let changed = sqlx::query("UPDATE auth_tokens SET revoked = 1 WHERE token_hash = ? AND revoked = 0")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
+        let changed =
+            sqlx::query("UPDATE auth_tokens SET revoked = 1 WHERE token_hash = ? AND revoked = 0")
+                .bind(token_hash)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
         Ok(changed == 1)
     }
 

@@ -6,24 +6,49 @@ use crate::helpers::{code, spawn_app, PASSWORD};
 async fn wrong_password_is_refused_with_a_typed_error() {
     let app = spawn_app().await;
     let client = lifeline_client::ApiClient::new(&app.url).expect("client");
-    let err = client.login("tech@acme.test", "not the password").await.expect_err("wrong password");
+    let err = client
+        .login("tech@acme.test", "not the password")
+        .await
+        .expect_err("wrong password");
     assert_eq!(code(err), ErrorCode::Unauthorized);
-    let err = client.login("nobody@acme.test", PASSWORD).await.expect_err("unknown email");
-    assert_eq!(code(err), ErrorCode::Unauthorized, "unknown emails look the same as wrong passwords");
+    let err = client
+        .login("nobody@acme.test", PASSWORD)
+        .await
+        .expect_err("unknown email");
+    assert_eq!(
+        code(err),
+        ErrorCode::Unauthorized,
+        "unknown emails look the same as wrong passwords"
+    );
 }
 
 #[tokio::test]
 async fn refresh_rotates_and_a_reused_refresh_token_revokes_the_sign_in() {
     let app = spawn_app().await;
     let client = lifeline_client::ApiClient::new(&app.url).expect("client");
-    let first = client.login("tech@acme.test", PASSWORD).await.expect("signs in");
-    let second = client.resume(&first.refresh_token).await.expect("refresh works");
-    assert_ne!(first.refresh_token, second.refresh_token, "refresh tokens rotate");
+    let first = client
+        .login("tech@acme.test", PASSWORD)
+        .await
+        .expect("signs in");
+    let second = client
+        .resume(&first.refresh_token)
+        .await
+        .expect("refresh works");
+    assert_ne!(
+        first.refresh_token, second.refresh_token,
+        "refresh tokens rotate"
+    );
 
     let thief = lifeline_client::ApiClient::new(&app.url).expect("client");
-    let err = thief.resume(&first.refresh_token).await.expect_err("a rotated token is dead");
+    let err = thief
+        .resume(&first.refresh_token)
+        .await
+        .expect_err("a rotated token is dead");
     assert_eq!(code(err), ErrorCode::Unauthorized);
-    let err = client.resume(&second.refresh_token).await.expect_err("reuse revoked the whole sign-in");
+    let err = client
+        .resume(&second.refresh_token)
+        .await
+        .expect_err("reuse revoked the whole sign-in");
     assert_eq!(code(err), ErrorCode::Unauthorized);
 }
 
@@ -31,7 +56,10 @@ async fn refresh_rotates_and_a_reused_refresh_token_revokes_the_sign_in() {
 async fn logout_revokes_access_and_refresh_tokens() {
     let app = spawn_app().await;
     let client = lifeline_client::ApiClient::new(&app.url).expect("client");
-    let pair = client.login("tech@acme.test", PASSWORD).await.expect("signs in");
+    let pair = client
+        .login("tech@acme.test", PASSWORD)
+        .await
+        .expect("signs in");
     client.logout().await.expect("signs out");
     let response = app
         .http
@@ -42,7 +70,15 @@ async fn logout_revokes_access_and_refresh_tokens() {
         .expect("request");
     assert_eq!(response.status(), 401, "the access token stopped working");
     let again = lifeline_client::ApiClient::new(&app.url).expect("client");
-    assert_eq!(code(again.resume(&pair.refresh_token).await.expect_err("revoked")), ErrorCode::Unauthorized);
+    assert_eq!(
+        code(
+            again
+                .resume(&pair.refresh_token)
+                .await
+                .expect_err("revoked")
+        ),
+        ErrorCode::Unauthorized
+    );
 }
 
 #[tokio::test]
@@ -58,16 +94,37 @@ async fn an_admin_adds_and_disables_technicians_and_others_may_not() {
         })
         .await
         .expect("admin adds a technician");
-    assert_eq!(added.company_name, "Acme IT", "added to the admin's company");
+    assert_eq!(
+        added.company_name, "Acme IT",
+        "added to the admin's company"
+    );
 
     let newcomer = lifeline_client::ApiClient::new(&app.url).expect("client");
-    newcomer.login("new@acme.test", PASSWORD).await.expect("new technician signs in");
-    assert_eq!(code(newcomer.technicians().await.expect_err("not an admin")), ErrorCode::Forbidden);
+    newcomer
+        .login("new@acme.test", PASSWORD)
+        .await
+        .expect("new technician signs in");
+    assert_eq!(
+        code(newcomer.technicians().await.expect_err("not an admin")),
+        ErrorCode::Forbidden
+    );
 
-    app.technician.set_technician_disabled(added.id, true).await.expect("disabled");
-    let err = newcomer.me().await.expect_err("disabled technicians are signed out");
-    assert!(matches!(code(err), ErrorCode::Unauthorized | ErrorCode::Forbidden));
-    let err = newcomer.login("new@acme.test", PASSWORD).await.expect_err("cannot sign in again");
+    app.technician
+        .set_technician_disabled(added.id, true)
+        .await
+        .expect("disabled");
+    let err = newcomer
+        .me()
+        .await
+        .expect_err("disabled technicians are signed out");
+    assert!(matches!(
+        code(err),
+        ErrorCode::Unauthorized | ErrorCode::Forbidden
+    ));
+    let err = newcomer
+        .login("new@acme.test", PASSWORD)
+        .await
+        .expect_err("cannot sign in again");
     assert_eq!(code(err), ErrorCode::Forbidden);
 
     let duplicate = app

@@ -12,7 +12,9 @@ fn sample(len: usize) -> Vec<u8> {
 
 fn write_temp(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
     let path = dir.join(name);
-    std::fs::File::create(&path).and_then(|mut f| f.write_all(bytes)).expect("write sample");
+    std::fs::File::create(&path)
+        .and_then(|mut f| f.write_all(bytes))
+        .expect("write sample");
     path
 }
 
@@ -34,25 +36,49 @@ async fn files_travel_both_ways_with_equal_checksums() {
     let seen = progress.clone();
     let shared = app
         .technician
-        .upload_file(session.id, &path, move |p| seen.lock().expect("lock").push(p.done))
+        .upload_file(session.id, &path, move |p| {
+            seen.lock().expect("lock").push(p.done)
+        })
         .await
         .expect("uploaded");
     assert_eq!(shared.sha256, sha256(&report));
-    assert_eq!(progress.lock().expect("lock").last().copied(), Some(report.len() as u64), "progress reaches 100%");
+    assert_eq!(
+        progress.lock().expect("lock").last().copied(),
+        Some(report.len() as u64),
+        "progress reaches 100%"
+    );
 
-    let offered = wait_for_event(&mut end_user_rt, "the file", |e| matches!(e.data, EventData::FileShared { .. })).await;
-    let EventData::FileShared { file } = offered.data else { unreachable!() };
+    let offered = wait_for_event(&mut end_user_rt, "the file", |e| {
+        matches!(e.data, EventData::FileShared { .. })
+    })
+    .await;
+    let EventData::FileShared { file } = offered.data else {
+        unreachable!()
+    };
     assert_eq!(file.from, Party::Technician);
     let dest = work.path().join("downloaded.pdf");
-    end_user.download_file(&file, &dest, |_| {}).await.expect("downloaded");
-    assert_eq!(sha256(&std::fs::read(&dest).expect("read")), file.sha256, "same bytes arrived");
+    end_user
+        .download_file(&file, &dest, |_| {})
+        .await
+        .expect("downloaded");
+    assert_eq!(
+        sha256(&std::fs::read(&dest).expect("read")),
+        file.sha256,
+        "same bytes arrived"
+    );
 
     let photo = sample(100_000);
     let photo_path = write_temp(work.path(), "screen.png", &photo);
-    let from_user = end_user.upload_file(joined.session_id, &photo_path, |_| {}).await.expect("uploaded");
+    let from_user = end_user
+        .upload_file(joined.session_id, &photo_path, |_| {})
+        .await
+        .expect("uploaded");
     assert_eq!(from_user.from, Party::EndUser);
     let back = work.path().join("back.png");
-    app.technician.download_file(&from_user, &back, |_| {}).await.expect("downloaded");
+    app.technician
+        .download_file(&from_user, &back, |_| {})
+        .await
+        .expect("downloaded");
     assert_eq!(std::fs::read(&back).expect("read"), photo);
 }
 
@@ -64,7 +90,11 @@ async fn an_interrupted_upload_resumes_from_the_last_stored_byte() {
     let work = tempfile::tempdir().expect("dir");
     let bytes = sample(2 * 1024 * 1024);
     let path = write_temp(work.path(), "big.bin", &bytes);
-    let created = app.technician.create_upload(session.id, "big.bin", bytes.len() as u64, &sha256(&bytes)).await.expect("created");
+    let created = app
+        .technician
+        .create_upload(session.id, "big.bin", bytes.len() as u64, &sha256(&bytes))
+        .await
+        .expect("created");
 
     // Send the first megabyte, then break the connection mid-body.
     let first_half = bytes[..1024 * 1024].to_vec();
@@ -88,19 +118,37 @@ async fn an_interrupted_upload_resumes_from_the_last_stored_byte() {
     let mut offset = 0;
     for _ in 0..100 {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        let now = app.technician.upload_offset(created.file_id).await.expect("HEAD");
+        let now = app
+            .technician
+            .upload_offset(created.file_id)
+            .await
+            .expect("HEAD");
         if now > 0 && now == offset {
             break;
         }
         offset = now;
     }
-    assert!(offset > 0 && offset <= 1024 * 1024, "the service kept the bytes that arrived: {offset}");
+    assert!(
+        offset > 0 && offset <= 1024 * 1024,
+        "the service kept the bytes that arrived: {offset}"
+    );
 
-    let done = app.technician.continue_upload(created.file_id, &path, |_| {}).await.expect("resumed");
+    let done = app
+        .technician
+        .continue_upload(created.file_id, &path, |_| {})
+        .await
+        .expect("resumed");
     assert_eq!(done.sha256, sha256(&bytes));
     let dest = work.path().join("check.bin");
-    app.technician.download_file(&done, &dest, |_| {}).await.expect("downloaded");
-    assert_eq!(std::fs::read(&dest).expect("read"), bytes, "resumed file is whole and correct");
+    app.technician
+        .download_file(&done, &dest, |_| {})
+        .await
+        .expect("downloaded");
+    assert_eq!(
+        std::fs::read(&dest).expect("read"),
+        bytes,
+        "resumed file is whole and correct"
+    );
 }
 
 #[tokio::test]
@@ -109,7 +157,11 @@ async fn a_wrong_checksum_is_refused_and_nothing_is_shared() {
     let session = app.new_session().await;
     app.end_user(&session).await;
     let bytes = sample(1000);
-    let created = app.technician.create_upload(session.id, "x.bin", 1000, &sha256(b"other")).await.expect("created");
+    let created = app
+        .technician
+        .create_upload(session.id, "x.bin", 1000, &sha256(b"other"))
+        .await
+        .expect("created");
     let token = app.technician.access_token().await.expect("token");
     let response = app
         .http
@@ -124,20 +176,45 @@ async fn a_wrong_checksum_is_refused_and_nothing_is_shared() {
     let error: lifeline_protocol::ApiError = response.json().await.expect("typed error");
     assert_eq!(error.code, ErrorCode::ChecksumMismatch);
     let events = app.technician.events(session.id, 0).await.expect("events");
-    assert!(!events.iter().any(|e| matches!(e.data, EventData::FileShared { .. })), "a damaged file is not offered");
-    assert_eq!(code(app.technician.upload_offset(created.file_id).await.expect_err("deleted")), ErrorCode::NotFound);
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e.data, EventData::FileShared { .. })),
+        "a damaged file is not offered"
+    );
+    assert_eq!(
+        code(
+            app.technician
+                .upload_offset(created.file_id)
+                .await
+                .expect_err("deleted")
+        ),
+        ErrorCode::NotFound
+    );
 }
 
 #[tokio::test]
 async fn uploads_over_the_limit_and_past_their_size_are_refused() {
     let app = spawn_app_with(|c| c.limits.max_upload_bytes = 1000).await;
     let session = app.new_session().await;
-    let err = app.technician.create_upload(session.id, "big", 1001, &sha256(b"")).await.expect_err("too big");
+    let err = app
+        .technician
+        .create_upload(session.id, "big", 1001, &sha256(b""))
+        .await
+        .expect_err("too big");
     assert_eq!(code(err), ErrorCode::PayloadTooLarge);
-    let err = app.technician.create_upload(session.id, "bad", 10, "nothex").await.expect_err("bad hash");
+    let err = app
+        .technician
+        .create_upload(session.id, "bad", 10, "nothex")
+        .await
+        .expect_err("bad hash");
     assert_eq!(code(err), ErrorCode::InvalidInput);
 
-    let created = app.technician.create_upload(session.id, "small", 10, &sha256(&[0; 10])).await.expect("created");
+    let created = app
+        .technician
+        .create_upload(session.id, "small", 10, &sha256(&[0; 10]))
+        .await
+        .expect("created");
     let token = app.technician.access_token().await.expect("token");
     let response = app
         .http
@@ -148,7 +225,11 @@ async fn uploads_over_the_limit_and_past_their_size_are_refused() {
         .send()
         .await
         .expect("request");
-    assert_eq!(response.status(), 413, "bytes past the announced size are refused");
+    assert_eq!(
+        response.status(),
+        413,
+        "bytes past the announced size are refused"
+    );
     let response = app
         .http
         .patch(app.api(&created.upload_url))
@@ -158,7 +239,11 @@ async fn uploads_over_the_limit_and_past_their_size_are_refused() {
         .send()
         .await
         .expect("request");
-    assert_eq!(response.status(), 409, "a wrong offset is a conflict that names the right one");
+    assert_eq!(
+        response.status(),
+        409,
+        "a wrong offset is a conflict that names the right one"
+    );
 }
 
 #[tokio::test]
@@ -171,24 +256,63 @@ async fn downloads_support_ranges_safe_names_and_expiring_links() {
     let path = write_temp(work.path(), "plain.txt", &bytes);
     let created = app
         .technician
-        .create_upload(session.id, "../../etc/\u{202e}passwd\"; x=.txt", bytes.len() as u64, &sha256(&bytes))
+        .create_upload(
+            session.id,
+            "../../etc/\u{202e}passwd\"; x=.txt",
+            bytes.len() as u64,
+            &sha256(&bytes),
+        )
         .await
         .expect("created");
-    let file = app.technician.continue_upload(created.file_id, &path, |_| {}).await.expect("uploaded");
-    assert_eq!(file.name, "passwd; x=.txt", "path parts, direction marks and quotes are gone");
+    let file = app
+        .technician
+        .continue_upload(created.file_id, &path, |_| {})
+        .await
+        .expect("uploaded");
+    assert_eq!(
+        file.name, "passwd; x=.txt",
+        "path parts, direction marks and quotes are gone"
+    );
 
     let link = end_user.download_link(file.id).await.expect("link");
-    let response = app.http.get(app.api(&link.url)).header("range", "bytes=100-199").send().await.expect("get");
+    let response = app
+        .http
+        .get(app.api(&link.url))
+        .header("range", "bytes=100-199")
+        .send()
+        .await
+        .expect("get");
     assert_eq!(response.status(), 206);
-    let disposition = response.headers()["content-disposition"].to_str().expect("ascii").to_owned();
-    assert!(disposition.starts_with("attachment; filename=\"passwd_ x_.txt\""), "{disposition}");
-    assert_eq!(response.headers()["content-type"], "application/octet-stream");
-    assert_eq!(response.bytes().await.expect("body").as_ref(), &bytes[100..200]);
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        disposition.starts_with("attachment; filename=\"passwd_ x_.txt\""),
+        "{disposition}"
+    );
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/octet-stream"
+    );
+    assert_eq!(
+        response.bytes().await.expect("body").as_ref(),
+        &bytes[100..200]
+    );
 
     let tampered = link.url.replace("ticket=", "ticket=1");
     let response = app.http.get(app.api(&tampered)).send().await.expect("get");
-    assert_eq!(response.status(), 403, "a forged ticket does not open the file");
-    let no_auth = app.http.get(app.api(&format!("/api/v1/files/{}/content", file.id))).send().await.expect("get");
+    assert_eq!(
+        response.status(),
+        403,
+        "a forged ticket does not open the file"
+    );
+    let no_auth = app
+        .http
+        .get(app.api(&format!("/api/v1/files/{}/content", file.id)))
+        .send()
+        .await
+        .expect("get");
     assert_eq!(no_auth.status(), 401);
 
     app.clock.advance(std::time::Duration::from_secs(6 * 60));
@@ -204,7 +328,14 @@ async fn files_of_another_session_cannot_be_reached() {
     let (stranger, _) = app.end_user(&second).await;
     let work = tempfile::tempdir().expect("dir");
     let path = write_temp(work.path(), "secret.txt", b"secret");
-    let file = app.technician.upload_file(first.id, &path, |_| {}).await.expect("uploaded");
-    let err = stranger.download_link(file.id).await.expect_err("not their session");
+    let file = app
+        .technician
+        .upload_file(first.id, &path, |_| {})
+        .await
+        .expect("uploaded");
+    let err = stranger
+        .download_link(file.id)
+        .await
+        .expect_err("not their session");
     assert_eq!(code(err), ErrorCode::NotFound);
 }

@@ -48,8 +48,19 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     .await
     .expect("technician added");
     let technician = ApiClient::new(&url).expect("client");
-    technician.login("tech@acme.test", PASSWORD).await.expect("technician signs in");
-    TestApp { server: Some(server), config, clock, _dir: dir, url, technician, http: reqwest::Client::new() }
+    technician
+        .login("tech@acme.test", PASSWORD)
+        .await
+        .expect("technician signs in");
+    TestApp {
+        server: Some(server),
+        config,
+        clock,
+        _dir: dir,
+        url,
+        technician,
+        http: reqwest::Client::new(),
+    }
 }
 
 async fn start(config: &mut Config, clock: &ShiftedClock) -> RunningServer {
@@ -57,7 +68,9 @@ async fn start(config: &mut Config, clock: &ShiftedClock) -> RunningServer {
     let state = lifeline_server::build_state(config.clone(), Arc::new(clock.clone()))
         .await
         .expect("state");
-    lifeline_server::start(listener, state).await.expect("start")
+    lifeline_server::start(listener, state)
+        .await
+        .expect("start")
 }
 
 impl TestApp {
@@ -66,13 +79,19 @@ impl TestApp {
     }
 
     pub async fn new_session(&self) -> SessionSummary {
-        self.technician.create_session(false).await.expect("session created")
+        self.technician
+            .create_session(false)
+            .await
+            .expect("session created")
     }
 
     /// An end user who joined the session through the API.
     pub async fn end_user(&self, session: &SessionSummary) -> (ApiClient, JoinResponse) {
         let client = ApiClient::new(&self.url).expect("client");
-        let joined = client.join(session.support_key.as_str(), Some("Erika")).await.expect("end user joins");
+        let joined = client
+            .join(session.support_key.as_str(), Some("Erika"))
+            .await
+            .expect("end user joins");
         (client, joined)
     }
 
@@ -83,9 +102,14 @@ impl TestApp {
             password: PASSWORD.into(),
             is_admin,
         };
-        lifeline_server::admin::add_technician(&self.state().store, "Acme IT", new, self.state().now())
-            .await
-            .expect("technician added");
+        lifeline_server::admin::add_technician(
+            &self.state().store,
+            "Acme IT",
+            new,
+            self.state().now(),
+        )
+        .await
+        .expect("technician added");
         let client = ApiClient::new(&self.url).expect("client");
         client.login(email, PASSWORD).await.expect("signs in");
         client
@@ -96,7 +120,11 @@ impl TestApp {
         let server = self.server.take().expect("running");
         server.shutdown().await.expect("clean shutdown");
         let server = start(&mut self.config, &self.clock).await;
-        assert_eq!(server.url(), self.url, "the service comes back on the same port");
+        assert_eq!(
+            server.url(),
+            self.url,
+            "the service comes back on the same port"
+        );
         self.server = Some(server);
     }
 
@@ -110,13 +138,18 @@ pub fn realtime(client: &ApiClient) -> RealtimeClient {
 }
 
 /// Waits for the first event that matches, skipping others.
-pub async fn wait_for(rt: &mut RealtimeClient, what: &str, matches: impl Fn(&RealtimeEvent) -> bool) -> RealtimeEvent {
+pub async fn wait_for(
+    rt: &mut RealtimeClient,
+    what: &str,
+    matches: impl Fn(&RealtimeEvent) -> bool,
+) -> RealtimeEvent {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
         let next = tokio::time::timeout_at(deadline, rt.next())
             .await
             .unwrap_or_else(|_| panic!("timed out waiting for {what}"));
-        let event = next.unwrap_or_else(|| panic!("realtime stream ended while waiting for {what}"));
+        let event =
+            next.unwrap_or_else(|| panic!("realtime stream ended while waiting for {what}"));
         if matches(&event) {
             return event;
         }
@@ -124,13 +157,24 @@ pub async fn wait_for(rt: &mut RealtimeClient, what: &str, matches: impl Fn(&Rea
 }
 
 /// Waits for a stored session event that matches.
-pub async fn wait_for_event(rt: &mut RealtimeClient, what: &str, matches: impl Fn(&SessionEvent) -> bool) -> SessionEvent {
-    match wait_for(rt, what, |e| matches!(e, RealtimeEvent::Event(ev) if matches(ev))).await {
+pub async fn wait_for_event(
+    rt: &mut RealtimeClient,
+    what: &str,
+    matches: impl Fn(&SessionEvent) -> bool,
+) -> SessionEvent {
+    match wait_for(
+        rt,
+        what,
+        |e| matches!(e, RealtimeEvent::Event(ev) if matches(ev)),
+    )
+    .await
+    {
         RealtimeEvent::Event(event) => event,
         _ => unreachable!("filtered to events"),
     }
 }
 
 pub fn code(err: ClientError) -> ErrorCode {
-    err.code().unwrap_or_else(|| panic!("expected a typed service error, got {err}"))
+    err.code()
+        .unwrap_or_else(|| panic!("expected a typed service error, got {err}"))
 }
