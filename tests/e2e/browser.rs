@@ -298,6 +298,12 @@ async fn an_end_user_types_the_key_joins_and_ends_the_session_from_the_page() ->
     )
     .await;
     browser.call("reload", json!({})).await?;
+    browser
+        .call(
+            "wait_message",
+            json!({"text": "Hallo!", "from": "end_user"}),
+        )
+        .await?;
     let after_reload = browser.call("messages", json!({})).await?;
     let hallos = after_reload.as_array().map_or(0, |m| {
         m.iter().filter(|b| b["text"] == json!("Hallo!")).count()
@@ -328,7 +334,7 @@ async fn an_end_user_types_the_key_joins_and_ends_the_session_from_the_page() ->
 }
 
 #[tokio::test]
-async fn an_expired_key_shows_a_clear_state() -> anyhow::Result<()> {
+async fn the_link_of_an_ended_session_says_so() -> anyhow::Result<()> {
     let Scene {
         _data,
         service,
@@ -339,17 +345,18 @@ async fn an_expired_key_shows_a_clear_state() -> anyhow::Result<()> {
     realtime.close();
     let session = technician.create_session(false).await?;
     technician.end_session(session.id).await?;
-    browser
+    let opened = browser
         .call("open", json!({"url": session.join_url}))
         .await?;
-    let description = browser.call("state", json!({})).await?;
-    let text = description["description"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    assert_eq!(
+        opened["view"],
+        json!("key"),
+        "the page offers to enter another key: {opened}"
+    );
+    let text = browser.call("text", json!({"testid": "key-state"})).await?;
     assert!(
-        text.contains("key") || text.contains("ended"),
-        "the page explains the dead key: {text}"
+        text.as_str().unwrap_or_default().contains("has ended"),
+        "the page explains the session ended: {text}"
     );
     browser.close().await?;
     let status = service.terminate().await?;

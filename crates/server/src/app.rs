@@ -148,6 +148,25 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     })
 }
 
+/// Hourly: drop expired tokens and rate-limit windows, so the tables stay small.
+async fn housekeeping(state: AppState) {
+    const DAY_MS: i64 = 86_400_000;
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = every_hour.tick() => {}
+            () = state.shutdown.cancelled() => return,
+        }
+        let now = state.now();
+        let tokens = state.store.delete_expired_tokens(now).await;
+        let limits = state.store.delete_stale_rate_limits(now - DAY_MS).await;
+        match (tokens, limits) {
+            (Ok(tokens), Ok(limits)) => tracing::debug!(tokens, limits, "housekeeping done"),
+            (Err(err), _) | (_, Err(err)) => tracing::warn!(error = %err, "housekeeping failed"),
+        }
+    }
+}
+
 /// A service listening on a real socket, for `serve` and for tests.
 pub struct RunningServer {
     pub addr: SocketAddr,
@@ -194,6 +213,7 @@ pub async fn start(
 ) -> anyhow::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let app = router(state.clone());
+    tokio::spawn(housekeeping(state.clone()));
     let shutdown = state.shutdown.clone();
     let task = tokio::spawn(async move {
         axum::serve(

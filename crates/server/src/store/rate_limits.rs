@@ -18,3 +18,16 @@ impl Store {
         .await?)
     }
 }
+
+impl Store {
+    /// Forgets windows that ended before `before`; they can no longer limit anything.
+    pub async fn delete_stale_rate_limits(&self, before: i64) -> StoreResult<u64> {
+        Ok(
+            sqlx::query("DELETE FROM rate_limits WHERE window_start < ?")
+                .bind(before)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+}

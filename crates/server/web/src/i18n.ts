@@ -19,6 +19,8 @@ const en = {
   key_expired:
     'This support key has expired. Keys are valid for 60 minutes; please ask your technician for a new one.',
   key_used: 'This support key has already been used. Please ask your technician for a new one.',
+  key_ended:
+    'The session for this support key has ended. If you still need help, please ask your technician for a new key.',
   key_retry: 'You can enter another key below.',
   join_heading: '{tech} is ready to help you',
   join_company: 'Support from {company}',
@@ -104,6 +106,8 @@ const de: Record<Key, string> = {
     'Dieser Support-Schlüssel ist abgelaufen. Schlüssel gelten 60 Minuten; bitte fragen Sie Ihren Techniker nach einem neuen.',
   key_used:
     'Dieser Support-Schlüssel wurde bereits verwendet. Bitte fragen Sie Ihren Techniker nach einem neuen.',
+  key_ended:
+    'Die Sitzung zu diesem Support-Schlüssel ist beendet. Wenn Sie weitere Hilfe brauchen, fragen Sie Ihren Techniker nach einem neuen Schlüssel.',
   key_retry: 'Unten können Sie einen anderen Schlüssel eingeben.',
   join_heading: '{tech} hilft Ihnen gern',
   join_company: 'Support von {company}',

@@ -181,7 +181,7 @@ function clearSaved(): void {
 
 // ---------------------------------------------------------------- key and join
 
-type KeyProblem = 'key_invalid' | 'key_unknown' | 'key_expired' | 'key_used';
+type KeyProblem = 'key_invalid' | 'key_unknown' | 'key_expired' | 'key_used' | 'key_ended';
 
 function showKeyView(problem: KeyProblem | null, message?: string): void {
   show('key');
@@ -209,7 +209,8 @@ function keyProblemOf(err: unknown): KeyProblem | null {
   if (err instanceof RequestFailed) {
     if (err.code === 'key_unknown' || err.code === 'not_found') return 'key_unknown';
     if (err.code === 'key_expired') return 'key_expired';
-    if (err.code === 'key_used' || err.code === 'session_ended') return 'key_used';
+    if (err.code === 'key_used') return 'key_used';
+    if (err.code === 'session_ended') return 'key_ended';
     if (err.code === 'invalid_input') return 'key_invalid';
   }
   return null;
