@@ -18,6 +18,25 @@ fn write_temp(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::path::Pat
     path
 }
 
+/// One append as a plain HTTP request, to send what the client library never would.
+async fn append_raw(
+    app: &crate::helpers::TestApp,
+    upload_url: &str,
+    offset: u64,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::Response {
+    let token = app.technician.access_token().await.expect("token");
+    app.http
+        .patch(app.api(upload_url))
+        .bearer_auth(&token)
+        .header(UPLOAD_OFFSET_HEADER, offset)
+        .header("content-type", "application/offset+octet-stream")
+        .body(body)
+        .send()
+        .await
+        .expect("request")
+}
+
 fn sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -162,16 +181,7 @@ async fn a_wrong_checksum_is_refused_and_nothing_is_shared() {
         .create_upload(session.id, "x.bin", 1000, &sha256(b"other"))
         .await
         .expect("created");
-    let token = app.technician.access_token().await.expect("token");
-    let response = app
-        .http
-        .patch(app.api(&created.upload_url))
-        .bearer_auth(&token)
-        .header(UPLOAD_OFFSET_HEADER, 0)
-        .body(bytes)
-        .send()
-        .await
-        .expect("request");
+    let response = append_raw(&app, &created.upload_url, 0, bytes).await;
     assert_eq!(response.status(), 422);
     let error: lifeline_protocol::ApiError = response.json().await.expect("typed error");
     assert_eq!(error.code, ErrorCode::ChecksumMismatch);
@@ -215,30 +225,13 @@ async fn uploads_over_the_limit_and_past_their_size_are_refused() {
         .create_upload(session.id, "small", 10, &sha256(&[0; 10]))
         .await
         .expect("created");
-    let token = app.technician.access_token().await.expect("token");
-    let response = app
-        .http
-        .patch(app.api(&created.upload_url))
-        .bearer_auth(&token)
-        .header(UPLOAD_OFFSET_HEADER, 0)
-        .body(vec![0u8; 20])
-        .send()
-        .await
-        .expect("request");
+    let response = append_raw(&app, &created.upload_url, 0, vec![0u8; 20]).await;
     assert_eq!(
         response.status(),
         413,
         "bytes past the announced size are refused"
     );
-    let response = app
-        .http
-        .patch(app.api(&created.upload_url))
-        .bearer_auth(&token)
-        .header(UPLOAD_OFFSET_HEADER, 3)
-        .body(vec![0u8; 2])
-        .send()
-        .await
-        .expect("request");
+    let response = append_raw(&app, &created.upload_url, 3, vec![0u8; 2]).await;
     assert_eq!(
         response.status(),
         409,
