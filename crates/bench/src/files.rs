@@ -44,6 +44,9 @@ pub struct FileResult {
     pub download_receiving_secs: f64,
     pub download_server_cpu_pct: f64,
     pub download_bench_cpu_pct: f64,
+    /// A plain GET of the same file with the body thrown away: the service's side of
+    /// a download without the client's disk write and SHA-256 pass.
+    pub download_discarding_mib_per_sec: f64,
     /// Both legs: 2 × size / (upload + download time), the rate at which the relay
     /// moves bytes over its two TCP connections.
     pub relay_mib_per_sec: f64,
@@ -267,6 +270,30 @@ pub async fn run(
         rate(bytes, download_secs)
     ));
 
+    // The same bytes fetched with the body discarded: what the service's download
+    // path delivers when the client neither writes nor hashes.
+    let token = end_user.access_token().await?;
+    let url = format!("{}/api/v1/files/{}/content", server.base, file.id);
+    let started = Instant::now();
+    let mut response = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()?;
+    let mut discarded = 0u64;
+    while let Some(chunk) = response.chunk().await? {
+        discarded += chunk.len() as u64;
+    }
+    let discarding_secs = started.elapsed().as_secs_f64();
+    if discarded != bytes {
+        bail!("the discarding download got {discarded} of {bytes} bytes");
+    }
+    let download_discarding_mib_per_sec = rate(bytes, discarding_secs);
+    progress(&format!(
+        "download with the body discarded: {download_discarding_mib_per_sec:.0} MiB/s"
+    ));
+
     let server_sampled_peak_rss_kib = sampler.stop().await;
     let server_peak_rss_kib = if hwm_reset {
         server.status_kib("VmHWM")?
@@ -301,6 +328,7 @@ pub async fn run(
         download_receiving_secs,
         download_server_cpu_pct,
         download_bench_cpu_pct,
+        download_discarding_mib_per_sec,
         relay_mib_per_sec,
         relay_to_tcp_ratio: relay_mib_per_sec / tcp_mib_per_sec,
         relay_wire_to_tcp_ratio: relay_wire / tcp_mib_per_sec,

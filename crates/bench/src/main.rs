@@ -256,19 +256,28 @@ async fn main() -> anyhow::Result<()> {
             verdict(r.relay_to_tcp_ratio >= RELAY_TARGET_RATIO)
         );
         println!(
-            "   upload {:.1} s ({:.1} s client SHA-256 before the first byte), download {:.1} s ({:.1} s receiving); \
-             wire-only relay = {:.0}% of TCP",
+            "   upload {:.1} s ({:.1} s of it the client's SHA-256 pass before the first byte; cpu server {:.0}% \
+             bench {:.0}%), download {:.1} s ({:.1} s of it receiving, the rest the client's SHA-256 pass; \
+             cpu server {:.0}% bench {:.0}%)",
             r.upload_secs,
             r.upload_before_first_byte_secs,
+            r.upload_server_cpu_pct,
+            r.upload_bench_cpu_pct,
             r.download_secs,
             r.download_receiving_secs,
-            r.relay_wire_to_tcp_ratio * 100.0
+            r.download_server_cpu_pct,
+            r.download_bench_cpu_pct,
         );
         println!(
-            "   server RSS {:.1} MiB before, peak {:.1} MiB during the transfer (VmHWM; sampled peak {:.1} MiB)",
+            "   relay = 2 x size / (upload + download time); on the wire only (no client hashing) {:.0}% of TCP; \
+             a plain GET discarding the body {:.0} MiB/s",
+            r.relay_wire_to_tcp_ratio * 100.0,
+            r.download_discarding_mib_per_sec
+        );
+        println!(
+            "   server RSS {:.1} MiB before, peak {:.1} MiB during the transfer (VmHWM after a reset, and VmRSS sampled every 50 ms)",
             mib(r.server_rss_before_kib),
-            mib(r.server_peak_rss_kib),
-            mib(r.server_sampled_peak_rss_kib)
+            mib(r.server_peak_rss_kib.max(r.server_sampled_peak_rss_kib))
         );
     }
     let json = serde_json::json!({

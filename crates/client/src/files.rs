@@ -222,9 +222,14 @@ impl ApiClient {
         let mut partial = dest.as_os_str().to_owned();
         partial.push(".part");
         let partial = PathBuf::from(partial);
+        // Hashed while receiving, so the file is not read a second time.
+        let mut hashed = HashedPrefix::default();
         let mut attempt = 0;
         loop {
-            match self.fetch_rest(file, &partial, &progress).await {
+            match self
+                .fetch_rest(file, &partial, &mut hashed, &progress)
+                .await
+            {
                 Ok(()) => break,
                 Err(err) if err.is_transient() && attempt < MAX_ATTEMPTS => {
                     attempt += 1;
@@ -234,7 +239,7 @@ impl ApiClient {
                 Err(err) => return Err(err),
             }
         }
-        let (actual, _) = hash_file(&partial).await?;
+        let actual = hex::encode(hashed.hasher.finalize());
         if actual != file.sha256 {
             let _ = tokio::fs::remove_file(&partial).await;
             return Err(ClientError::ChecksumMismatch {
@@ -250,12 +255,17 @@ impl ApiClient {
         &self,
         file: &FileInfo,
         partial: &Path,
+        hashed: &mut HashedPrefix,
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> Result<(), ClientError> {
         let have = match tokio::fs::metadata(partial).await {
             Ok(meta) => meta.len().min(file.size),
             Err(_) => 0,
         };
+        if hashed.len != have {
+            // A partial file from an earlier run: hash what is there before appending.
+            *hashed = HashedPrefix::of_file(partial, have).await?;
+        }
         if have == file.size {
             return Ok(());
         }
@@ -283,26 +293,58 @@ impl ApiClient {
             }
             StatusCode::OK => {
                 out.set_len(0).await?;
+                *hashed = HashedPrefix::default();
                 0
             }
             _ => return Err(api_error(response).await),
         };
+        let mut out = tokio::io::BufWriter::with_capacity(1 << 20, out);
         let mut stream = response.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk?;
-            out.write_all(&chunk).await?;
-            done += chunk.len() as u64;
-            progress(Progress {
-                done,
-                total: file.size,
-            });
+        let received = async {
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk?;
+                out.write_all(&chunk).await?;
+                hashed.hasher.update(&chunk);
+                hashed.len += chunk.len() as u64;
+                done += chunk.len() as u64;
+                progress(Progress {
+                    done,
+                    total: file.size,
+                });
+            }
+            Ok::<_, ClientError>(())
         }
+        .await;
+        // Keep every byte that arrived, even after a failure, so the next try resumes.
         out.flush().await?;
+        received?;
         if done < file.size {
             return Err(ClientError::Interrupted(
                 "the download stopped early".into(),
             ));
         }
         Ok(())
+    }
+}
+
+/// The SHA-256 state of the first `len` bytes of a partial download.
+#[derive(Default)]
+struct HashedPrefix {
+    hasher: Sha256,
+    len: u64,
+}
+
+impl HashedPrefix {
+    async fn of_file(path: &Path, len: u64) -> Result<Self, ClientError> {
+        let path = path.to_owned();
+        tokio::task::spawn_blocking(move || -> std::io::Result<Self> {
+            let mut reader = std::fs::File::open(&path)?.take(len);
+            let mut hasher = Sha256::new();
+            std::io::copy(&mut reader, &mut hasher)?;
+            Ok(Self { hasher, len })
+        })
+        .await
+        .map_err(|e| ClientError::Io(std::io::Error::other(e)))?
+        .map_err(ClientError::Io)
     }
 }

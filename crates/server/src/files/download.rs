@@ -114,7 +114,9 @@ async fn download(
         (None, None) => return Err(AppError::Unauthorized),
     }
     let path = file_path(&state, record.session_id, record.id);
+    // 1 MiB reads: the default 64 KiB costs a blocking-pool hop per chunk.
     let served = ServeFile::new(&path)
+        .with_buf_chunk_size(1 << 20)
         .oneshot(request)
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("serving a file: {e}")))?;

@@ -203,11 +203,13 @@ async fn append_upload(
         )));
     }
     let size = record.size();
-    let mut file = tokio::fs::OpenOptions::new()
+    let file = tokio::fs::OpenOptions::new()
         .append(true)
         .open(&path)
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
+    // Each tokio::fs write is a hop to the blocking pool; batch network chunks into 1 MiB.
+    let mut file = tokio::io::BufWriter::with_capacity(1 << 20, file);
     // Hash while writing when the whole file comes in this request; otherwise re-read.
     let mut hasher = (offset == 0).then(Sha256::new);
     let mut received = offset;
@@ -244,6 +246,7 @@ async fn append_upload(
     file.flush()
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
+    let file = file.into_inner();
     file.sync_data()
         .await
         .map_err(|e| AppError::Internal(e.into()))?;

@@ -6,7 +6,7 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 /// Room for bursts; a connection that falls further behind re-reads from the database.
-const CHANNEL_CAPACITY: usize = 16;
+const CHANNEL_CAPACITY: usize = 8;
 
 /// What flows to live connections. Only `Event` is stored; the rest is momentary.
 #[derive(Debug, Clone)]

@@ -113,29 +113,46 @@ async fn refuse(mut socket: WebSocket, error: AppError) -> Result<(), SocketErro
     Ok(())
 }
 
+/// Cold paths (auth, replay, database work) are boxed below: a spawned task is as large
+/// as its largest await point for its whole life, and an idle connection should not
+/// pay for a query it ran once.
 async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError> {
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
         Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str::<ClientFrame>(&text),
         Ok(_) | Err(_) => {
-            return refuse(socket, AppError::invalid("the first frame must be a hello")).await;
+            return Box::pin(refuse(
+                socket,
+                AppError::invalid("the first frame must be a hello"),
+            ))
+            .await;
         }
     };
     let (token, cursors) = match hello {
         Ok(ClientFrame::Hello { token, cursors }) => (token, cursors),
-        Ok(_) => return refuse(socket, AppError::invalid("the first frame must be a hello")).await,
+        Ok(_) => {
+            return Box::pin(refuse(
+                socket,
+                AppError::invalid("the first frame must be a hello"),
+            ))
+            .await
+        }
         Err(err) => {
-            return refuse(socket, AppError::invalid(format!("invalid hello: {err}"))).await
+            return Box::pin(refuse(
+                socket,
+                AppError::invalid(format!("invalid hello: {err}")),
+            ))
+            .await
         }
     };
     let authenticated = if token.starts_with(END_USER_PREFIX) {
-        crate::auth::extract_session_for_end_user(&state, &token)
+        Box::pin(crate::auth::extract_session_for_end_user(&state, &token))
             .await
             .map(|session| Peer::EndUser {
                 technician_id: session.technician_id,
                 session_id: session.id,
             })
     } else {
-        crate::auth::extract_technician(&state, &token)
+        Box::pin(crate::auth::extract_technician(&state, &token))
             .await
             .map(|technician| Peer::Technician {
                 technician_id: technician.id,
@@ -143,7 +160,7 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
     };
     let peer = match authenticated {
         Ok(peer) => peer,
-        Err(err) => return refuse(socket, err).await,
+        Err(err) => return Box::pin(refuse(socket, err)).await,
     };
     let mut connection = Connection {
         state,
@@ -172,23 +189,23 @@ impl Connection {
             },
         )
         .await?;
-        self.resume(cursors).await?;
+        Box::pin(self.resume(cursors)).await?;
         self.announce_presence(true);
-        self.report_peer_presence().await?;
+        Box::pin(self.report_peer_presence()).await?;
         let mut ping = tokio::time::interval(PING_INTERVAL);
         ping.reset();
         let shutdown = self.state.shutdown.clone();
         loop {
             tokio::select! {
                 incoming = self.socket.recv() => match incoming {
-                    Some(Ok(Message::Text(text))) => self.handle_client_frame(&text).await?,
+                    Some(Ok(Message::Text(text))) => Box::pin(self.handle_client_frame(&text)).await?,
                     Some(Ok(Message::Close(_))) | None => return Ok(()),
                     Some(Ok(_)) => {}
                     Some(Err(err)) => return Err(err.into()),
                 },
                 received = live.recv() => match received {
-                    Ok(item) => self.forward(item).await?,
-                    Err(RecvError::Lagged(_)) => self.catch_up_all().await?,
+                    Ok(item) => Box::pin(self.forward(item)).await?,
+                    Err(RecvError::Lagged(_)) => Box::pin(self.catch_up_all()).await?,
                     Err(RecvError::Closed) => return Ok(()),
                 },
                 _ = ping.tick() => self.socket.send(Message::Ping(Default::default())).await?,
