@@ -21,6 +21,10 @@ pub enum ErrorCode {
     KeyUsed,
     /// The session has ended; nothing more can happen in it.
     SessionEnded,
+    /// No free ad-hoc licence slot is left in the company.
+    NoFreeSlot,
+    /// The security code is wrong, expired, or has used up its tries.
+    CodeInvalid,
     /// The request conflicts with the current state (e.g. an upload offset).
     Conflict,
     RateLimited,

@@ -5,6 +5,7 @@
 //! It must not do I/O, know about storage, or depend on any transport; the service,
 //! the client and the generated TypeScript all read the same definitions from here.
 
+mod adhoc;
 mod auth;
 mod error;
 mod event;
@@ -14,6 +15,7 @@ mod realtime;
 mod session;
 mod support_key;
 
+pub use adhoc::*;
 pub use auth::*;
 pub use error::*;
 pub use event::*;

@@ -79,7 +79,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::join::api_router())
         .merge(crate::files::router())
         .merge(crate::invites::router())
-        .merge(crate::admin::router());
+        .merge(crate::admin::router())
+        .merge(crate::adhoc::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts()
@@ -101,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(crate::realtime::router())
         .merge(crate::join::page_router())
+        .merge(crate::adhoc::page_router())
         .fallback(|| async { crate::error::AppError::NotFound("page") })
         .layer(DefaultBodyLimit::max(max_json))
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -41,6 +41,14 @@ pub enum Command {
     /// Read invites kept by the outbox drivers.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Set a company's ad-hoc licence slots.
+    Slots {
+        #[arg(long, default_value = "Lifeline")]
+        company: String,
+        /// How many ad-hoc sessions may be prepared or active at once.
+        #[arg(long)]
+        total: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,6 +93,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None | Some(Command::Serve) => serve(config).await,
         Some(Command::Technician(command)) => technician(config, command).await,
+        Some(Command::Slots { company, total }) => {
+            let store = open_store(&config).await?;
+            if !store
+                .set_licence_slots_by_name(&company, i64::from(total))
+                .await?
+            {
+                bail!("no company is named {company:?}");
+            }
+            println!("{company} now has {total} ad hoc licence slots");
+            Ok(())
+        }
         Some(Command::Outbox(OutboxCommand::List { limit })) => {
             let store = open_store(&config).await?;
             for message in store.outbox(None, limit).await? {

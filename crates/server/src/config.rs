@@ -36,6 +36,9 @@ pub struct Limits {
     pub emails_per_technician_per_hour: u32,
     pub access_token_minutes: u32,
     pub refresh_token_days: u32,
+    /// How long a prepared ad-hoc session waits for its agent to enroll.
+    pub adhoc_prepare_hours: u32,
+    pub adhoc_activations_per_ip_per_minute: u32,
 }
 
 impl Default for Limits {
@@ -51,6 +54,8 @@ impl Default for Limits {
             emails_per_technician_per_hour: 50,
             access_token_minutes: 15,
             refresh_token_days: 30,
+            adhoc_prepare_hours: 24,
+            adhoc_activations_per_ip_per_minute: 20,
         }
     }
 }

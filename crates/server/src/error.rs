@@ -28,6 +28,10 @@ pub enum AppError {
     SessionEnded,
     #[error("{0}")]
     Conflict(String),
+    #[error("no ad-hoc licence slot is free: all {total} are in use; end a session or ask an admin for more")]
+    NoFreeSlot { total: i64 },
+    #[error("the security code is wrong, expired or used up; ask the technician for a new one")]
+    CodeInvalid,
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
@@ -58,6 +62,8 @@ impl AppError {
             AppError::KeyUsed => (ErrorCode::KeyUsed, StatusCode::CONFLICT),
             AppError::SessionEnded => (ErrorCode::SessionEnded, StatusCode::GONE),
             AppError::Conflict(_) => (ErrorCode::Conflict, StatusCode::CONFLICT),
+            AppError::NoFreeSlot { .. } => (ErrorCode::NoFreeSlot, StatusCode::CONFLICT),
+            AppError::CodeInvalid => (ErrorCode::CodeInvalid, StatusCode::FORBIDDEN),
             AppError::RateLimited { .. } => (ErrorCode::RateLimited, StatusCode::TOO_MANY_REQUESTS),
             AppError::PayloadTooLarge(_) => {
                 (ErrorCode::PayloadTooLarge, StatusCode::PAYLOAD_TOO_LARGE)

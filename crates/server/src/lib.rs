@@ -5,6 +5,7 @@
 //! sessions. It must not hold UI logic beyond the embedded join page, and it never
 //! logs tokens, passwords or support-key secrets.
 
+pub mod adhoc;
 pub mod admin;
 pub mod app;
 pub mod auth;

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 pub const ACCESS_PREFIX: &str = "lla_";
 pub const REFRESH_PREFIX: &str = "llr_";
 pub const END_USER_PREFIX: &str = "lle_";
+pub const AGENT_PREFIX: &str = "llg_";
 
 /// A fresh token with the given prefix.
 pub fn generate(prefix: &str) -> String {
@@ -23,6 +24,17 @@ pub fn fill_random(bytes: &mut [u8]) {
     OsRng
         .try_fill_bytes(bytes)
         .expect("the operating system's random generator is available");
+}
+
+/// HMAC-SHA256 under the installation's secret, hex: for short secrets such as
+/// security codes, whose plain hash could be reversed by trying every value.
+pub fn keyed_hash(secret: &[u8], purpose: &str, value: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(purpose.as_bytes());
+    mac.update(b":");
+    mac.update(value.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// What the database keeps of a token.

@@ -41,6 +41,7 @@ type Channels = Mutex<HashMap<Uuid, broadcast::Sender<Live>>>;
 pub struct Hub {
     sessions: Arc<Channels>,
     technicians: Arc<Channels>,
+    agents: Arc<Mutex<std::collections::HashSet<Uuid>>>,
 }
 
 fn subscribe(channels: &Channels, id: Uuid) -> broadcast::Receiver<Live> {
@@ -89,6 +90,13 @@ impl Hub {
 
     pub fn release_technician(&self, technician_id: Uuid) {
         release(&self.technicians, technician_id);
+    }
+
+    /// Whether the agent of an ad-hoc session is connected. Agents connect in a later
+    /// step; until then none is.
+    pub fn agent_online(&self, adhoc_session_id: Uuid) -> bool {
+        let map = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
+        map.contains(&adhoc_session_id)
     }
 
     /// Whether the technician has a live connection.

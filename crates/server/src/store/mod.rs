@@ -4,6 +4,7 @@
 //! Rule for writes that touch several rows: a transaction starts with a write, so
 //! SQLite takes its write lock at once and never fails a later lock upgrade.
 
+mod adhoc;
 mod events;
 mod files;
 mod outbox;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+pub use adhoc::{Activation, AdhocRecord, ComputerRecord, GroupRecord, NewAdhoc, PrepareOutcome};
 pub use events::{AppendOutcome, ConsentState};
 pub use files::FileRecord;
 pub use outbox::{NewOutboxEntry, OutboxRecord};

@@ -115,6 +115,16 @@ impl TestApp {
         client
     }
 
+    /// Jumps the service's clock; the technician signs in again, as the access token
+    /// has expired by the service's clock.
+    pub async fn advance_clock(&self, by: Duration) {
+        self.clock.advance(by);
+        self.technician
+            .login("tech@acme.test", PASSWORD)
+            .await
+            .expect("signs in again");
+    }
+
     /// Stops the service and starts it again on the same port and database.
     pub async fn restart(&mut self) {
         let server = self.server.take().expect("running");

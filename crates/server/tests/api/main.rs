@@ -2,6 +2,7 @@
 //! file, driven through `lifeline-client` as technician and end user.
 
 mod abuse;
+mod adhoc;
 mod auth;
 mod chat;
 mod files;

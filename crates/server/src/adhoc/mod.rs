@@ -1,0 +1,71 @@
+//! Ad-hoc support: 24-hour unattended access to one end user's computer. Licence slots,
+//! one live session per technician, the invite email, the one-time security code, the
+//! agent's enrollment, computer groups, and expiry by the (injectable) clock.
+
+mod download;
+mod password;
+mod routes;
+
+use lifeline_protocol::{AdhocSessionSummary, AdhocStatus, ComputerSummary};
+
+use crate::state::AppState;
+use crate::store::{AdhocRecord, ComputerRecord};
+
+pub use download::{page_router, TRAILER_MAGIC};
+pub use password::validate_adhoc_password;
+pub use routes::router;
+
+/// An activated session lasts this long.
+pub const ADHOC_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
+
+pub fn status_of(record_status: &str) -> AdhocStatus {
+    match record_status {
+        "prepared" => AdhocStatus::Prepared,
+        "active" => AdhocStatus::Active,
+        "expired" => AdhocStatus::Expired,
+        _ => AdhocStatus::Ended,
+    }
+}
+
+pub fn summary(record: &AdhocRecord) -> AdhocSessionSummary {
+    AdhocSessionSummary {
+        id: record.id,
+        end_user_email: record.end_user_email.clone(),
+        technician_name: record.technician_name.clone(),
+        status: status_of(&record.status),
+        created_at: record.created_at,
+        code_expires_at: record.code_expires_at,
+        activated_at: record.activated_at,
+        expires_at: record.expires_at,
+        computer_id: record.computer_id,
+    }
+}
+
+pub fn computer_summary(state: &AppState, record: &ComputerRecord) -> ComputerSummary {
+    let live = record.adhoc_status.as_deref() == Some("active");
+    ComputerSummary {
+        id: record.id,
+        hostname: record.hostname.clone(),
+        os: record.os.clone(),
+        os_version: record.os_version.clone(),
+        user: record.username.clone(),
+        agent_version: record.agent_version.clone(),
+        ip: record.ip.clone(),
+        online: live
+            && record
+                .adhoc_session_id
+                .is_some_and(|id| state.hub.agent_online(id)),
+        live,
+        expires_at: record.expires_at,
+        adhoc_session_id: record.adhoc_session_id,
+    }
+}
+
+/// Expires what is due; cheap, and called before anything that counts or lists.
+pub async fn expire_due(state: &AppState) -> crate::error::AppResult<()> {
+    let expired = state.store.expire_due_adhoc(state.now()).await?;
+    for id in expired {
+        tracing::info!(adhoc = %id, "ad-hoc session expired");
+    }
+    Ok(())
+}

@@ -1,0 +1,361 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use lettre::message::Mailbox;
+use lifeline_protocol::{
+    ActivateAdhocRequest, AdhocActivated, AdhocPrepared, AdhocSessionSummary, ComputerGroup,
+    LicenceSlots, NewComputerGroup, PrepareAdhocRequest, SetLicenceSlots, MAX_NAME_CHARS,
+};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::{computer_summary, expire_due, summary, validate_adhoc_password, ADHOC_LIFETIME_MS};
+use crate::auth::tokens::{self, AGENT_PREFIX};
+use crate::auth::{hash_password, AuthAdmin, AuthTechnician, ClientIp};
+use crate::error::{AppError, AppResult, Json, Path};
+use crate::invites::EmailMessage;
+use crate::rate_limit::{self, Limit};
+use crate::sessions::generate_support_key;
+use crate::state::AppState;
+use crate::store::{Activation, NewAdhoc, NewOutboxEntry, PrepareOutcome, TechnicianRecord};
+
+const CODE_PURPOSE: &str = "adhoc-security-code";
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(prepare, list_adhoc))
+        .routes(routes!(end_adhoc))
+        .routes(routes!(activate))
+        .routes(routes!(computers))
+        .routes(routes!(create_group))
+        .routes(routes!(get_slots, set_slots))
+}
+
+fn invite_email(
+    locale: Option<&str>,
+    technician: &TechnicianRecord,
+    link: &str,
+) -> (String, String) {
+    let name = &technician.display_name;
+    let company = &technician.company_name;
+    if locale.is_some_and(|l| l.to_ascii_lowercase().starts_with("de")) {
+        (
+            format!("{name} hilft Ihnen aus der Ferne: so geht es"),
+            format!(
+                "{name} ({company}) möchte Ihnen über eine Ad-hoc-Supportsitzung helfen.\n\n\
+                 1. Laden Sie die Supportsitzungs-App herunter: {link}\n\
+                 2. Starten Sie die App.\n\
+                 3. Geben Sie den Sicherheitscode ein, den {name} Ihnen vorliest.\n\n\
+                 Die Sitzung gilt 24 Stunden ab der Aktivierung. Sie können sie in der App \
+                 jederzeit mit „Sitzung beenden“ schließen; danach entfernt die App alles, was \
+                 sie angelegt hat."
+            ),
+        )
+    } else {
+        (
+            format!("{name} will help you remotely: what to do"),
+            format!(
+                "{name} ({company}) would like to help you through an ad hoc support session.\n\n\
+                 1. Download the support session app: {link}\n\
+                 2. Start the app.\n\
+                 3. Enter the security code that {name} reads to you.\n\n\
+                 The session lasts 24 hours from activation. You can close it at any time with \
+                 \"End session\" in the app; the app then removes everything it set up."
+            ),
+        )
+    }
+}
+
+/// Prepares an ad-hoc session, emails the end user, and returns the security code once.
+#[utoipa::path(post, path = "/adhoc", tag = "adhoc", request_body = PrepareAdhocRequest,
+    responses((status = 201, body = AdhocPrepared), (status = 400, body = lifeline_protocol::ApiError),
+              (status = 409, body = lifeline_protocol::ApiError)),
+    security(("bearer" = [])))]
+async fn prepare(
+    State(state): State<AppState>,
+    AuthTechnician(technician): AuthTechnician,
+    Json(request): Json<PrepareAdhocRequest>,
+) -> AppResult<(StatusCode, Json<AdhocPrepared>)> {
+    let email: Mailbox =
+        request.email.trim().parse().map_err(|_| {
+            AppError::invalid(format!("{:?} is not an email address", request.email))
+        })?;
+    validate_adhoc_password(&request.password, &request.password_confirmation)?;
+    expire_due(&state).await?;
+    let password = request.password;
+    let verifier = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))??;
+    let code = generate_support_key();
+    let now = state.now();
+    let id = Uuid::new_v4();
+    let outcome = state
+        .store
+        .prepare_adhoc(NewAdhoc {
+            id,
+            technician_id: technician.id,
+            company_id: technician.company_id,
+            end_user_email: email.email.as_ref(),
+            password_verifier: &verifier,
+            code_hash: &tokens::keyed_hash(&state.link_secret, CODE_PURPOSE, code.as_str()),
+            code_expires_at: now + i64::from(state.config.limits.adhoc_prepare_hours) * 3_600_000,
+            now,
+        })
+        .await?;
+    let record = match outcome {
+        PrepareOutcome::Prepared(record) => *record,
+        PrepareOutcome::NoFreeSlot { total } => return Err(AppError::NoFreeSlot { total }),
+        PrepareOutcome::TechnicianHasOne => {
+            return Err(AppError::Conflict(
+                "you already have an ad hoc session; end it before preparing another".into(),
+            ))
+        }
+    };
+    let base = state.config.public_url.as_str().trim_end_matches('/');
+    let link = format!("{base}/adhoc/{id}");
+    let (subject, body) = invite_email(request.locale.as_deref(), &technician, &link);
+    if let Err(err) = state
+        .delivery
+        .email
+        .send(EmailMessage {
+            to: &email,
+            subject: &subject,
+            body: &body,
+        })
+        .await
+    {
+        // Nothing half-made: without the email the session is useless and holds a slot.
+        state.store.delete_prepared_adhoc(id).await?;
+        return Err(AppError::DeliveryFailed(err.to_string()));
+    }
+    state
+        .store
+        .insert_outbox(NewOutboxEntry {
+            id: Uuid::new_v4(),
+            channel: "email",
+            driver: state.delivery.email.name(),
+            recipient: &record.end_user_email,
+            subject: Some(&subject),
+            body: &body,
+            technician_id: technician.id,
+            session_id: None,
+            now,
+        })
+        .await?;
+    tracing::info!(adhoc = %id, technician = %technician.id, "ad-hoc session prepared");
+    Ok((
+        StatusCode::CREATED,
+        Json(AdhocPrepared {
+            session: summary(&record),
+            security_code: code.grouped(),
+        }),
+    ))
+}
+
+/// The technician's ad-hoc sessions, newest first.
+#[utoipa::path(get, path = "/adhoc", tag = "adhoc",
+    responses((status = 200, body = Vec<AdhocSessionSummary>)), security(("bearer" = [])))]
+async fn list_adhoc(
+    State(state): State<AppState>,
+    AuthTechnician(technician): AuthTechnician,
+) -> AppResult<Json<Vec<AdhocSessionSummary>>> {
+    expire_due(&state).await?;
+    let records = state.store.adhoc_of_technician(technician.id, 100).await?;
+    Ok(Json(records.iter().map(summary).collect()))
+}
+
+/// Ends the session: the computer leaves its groups and the slot is free again.
+#[utoipa::path(post, path = "/adhoc/{id}/end", tag = "adhoc",
+    params(("id" = Uuid, Path, description = "ad-hoc session id")),
+    responses((status = 200, body = AdhocSessionSummary), (status = 404, body = lifeline_protocol::ApiError)),
+    security(("bearer" = [])))]
+async fn end_adhoc(
+    State(state): State<AppState>,
+    AuthTechnician(technician): AuthTechnician,
+    Path(id): Path<Uuid>,
+) -> AppResult<Json<AdhocSessionSummary>> {
+    expire_due(&state).await?;
+    let record = match state.store.adhoc(id).await? {
+        Some(r) if r.company_id == technician.company_id => r,
+        _ => return Err(AppError::NotFound("ad hoc session")),
+    };
+    if !state.store.end_adhoc(record.id, state.now()).await? {
+        return Err(AppError::SessionEnded);
+    }
+    let record = state
+        .store
+        .adhoc(id)
+        .await?
+        .ok_or(AppError::NotFound("ad hoc session"))?;
+    Ok(Json(summary(&record)))
+}
+
+fn clean(field: &str, value: &str) -> AppResult<String> {
+    let value: String = value.chars().filter(|c| !c.is_control()).collect();
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > MAX_NAME_CHARS * 2 {
+        return Err(AppError::invalid(format!(
+            "computer {field} must have 1 to {} characters",
+            MAX_NAME_CHARS * 2
+        )));
+    }
+    Ok(value.to_owned())
+}
+
+/// The agent enrolls with the security code. Five wrong codes burn it.
+#[utoipa::path(post, path = "/adhoc/{id}/activate", tag = "adhoc", request_body = ActivateAdhocRequest,
+    params(("id" = Uuid, Path, description = "ad-hoc session id from the download link")),
+    responses((status = 200, body = AdhocActivated), (status = 403, body = lifeline_protocol::ApiError),
+              (status = 429, body = lifeline_protocol::ApiError)))]
+async fn activate(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<Uuid>,
+    Json(request): Json<ActivateAdhocRequest>,
+) -> AppResult<Json<AdhocActivated>> {
+    let bucket = rate_limit::ip_bucket("adhoc-code", ip);
+    rate_limit::check(
+        &state,
+        &[Limit::per_minute(
+            &bucket,
+            state.config.limits.adhoc_activations_per_ip_per_minute,
+        )],
+    )
+    .await?;
+    expire_due(&state).await?;
+    let code = lifeline_protocol::SupportKey::parse(&request.security_code)
+        .map_err(|_| AppError::CodeInvalid)?;
+    let mut computer = request.computer;
+    computer.hostname = clean("hostname", &computer.hostname)?;
+    computer.os = clean("os", &computer.os)?;
+    computer.os_version = clean("os version", &computer.os_version)?;
+    computer.user = clean("user", &computer.user)?;
+    computer.agent_version = clean("agent version", &computer.agent_version)?;
+    let agent_token = tokens::generate(AGENT_PREFIX);
+    let activated = state
+        .store
+        .activate_adhoc(
+            id,
+            Activation {
+                code_hash: &tokens::keyed_hash(&state.link_secret, CODE_PURPOSE, code.as_str()),
+                agent_token_hash: &tokens::hash(&agent_token),
+                computer: &computer,
+                ip: &ip.to_string(),
+                lifetime_ms: ADHOC_LIFETIME_MS,
+                now: state.now(),
+            },
+        )
+        .await?;
+    let Some(record) = activated else {
+        tracing::warn!(adhoc = %id, "wrong or spent security code");
+        return Err(AppError::CodeInvalid);
+    };
+    tracing::info!(adhoc = %id, "ad-hoc session activated");
+    Ok(Json(AdhocActivated {
+        session_id: record.id,
+        computer_id: record
+            .computer_id
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("activated without a computer")))?,
+        agent_token,
+        password_verifier: record.password_verifier,
+        technician_name: record.technician_name,
+        expires_at: record.expires_at.unwrap_or_default(),
+    }))
+}
+
+/// The company's computer groups, Ad Hoc Support Sessions first.
+#[utoipa::path(get, path = "/computers", tag = "adhoc",
+    responses((status = 200, body = Vec<ComputerGroup>)), security(("bearer" = [])))]
+async fn computers(
+    State(state): State<AppState>,
+    AuthTechnician(technician): AuthTechnician,
+) -> AppResult<Json<Vec<ComputerGroup>>> {
+    expire_due(&state).await?;
+    let groups = state
+        .store
+        .computer_groups(technician.company_id, state.now())
+        .await?;
+    Ok(Json(
+        groups
+            .into_iter()
+            .map(|(group, computers)| ComputerGroup {
+                id: group.id,
+                name: group.name,
+                system: group.system,
+                computers: computers
+                    .iter()
+                    .map(|c| computer_summary(&state, c))
+                    .collect(),
+            })
+            .collect(),
+    ))
+}
+
+/// Creates a named computer group (admins).
+#[utoipa::path(post, path = "/admin/computer-groups", tag = "adhoc", request_body = NewComputerGroup,
+    responses((status = 201, body = ComputerGroup), (status = 409, body = lifeline_protocol::ApiError)),
+    security(("bearer" = [])))]
+async fn create_group(
+    State(state): State<AppState>,
+    AuthAdmin(admin): AuthAdmin,
+    Json(request): Json<NewComputerGroup>,
+) -> AppResult<(StatusCode, Json<ComputerGroup>)> {
+    let name = clean("group name", &request.name)
+        .map_err(|_| AppError::invalid("a group name needs 1 to 160 characters"))?;
+    match state
+        .store
+        .create_computer_group(admin.company_id, &name, state.now())
+        .await
+    {
+        Ok(group) => Ok((
+            StatusCode::CREATED,
+            Json(ComputerGroup {
+                id: group.id,
+                name: group.name,
+                system: false,
+                computers: Vec::new(),
+            }),
+        )),
+        Err(err) if err.is_unique_violation() => Err(AppError::Conflict(format!(
+            "a group named {name:?} exists already"
+        ))),
+        Err(err) => Err(err.into()),
+    }
+}
+
+async fn slots(state: &AppState, company_id: Uuid) -> AppResult<LicenceSlots> {
+    expire_due(state).await?;
+    let (total, used) = state.store.licence_slots(company_id).await?;
+    Ok(LicenceSlots {
+        total: u32::try_from(total).unwrap_or(0),
+        used: u32::try_from(used).unwrap_or(0),
+    })
+}
+
+/// The company's ad-hoc licence slots and how many are in use.
+#[utoipa::path(get, path = "/admin/licence-slots", tag = "adhoc",
+    responses((status = 200, body = LicenceSlots)), security(("bearer" = [])))]
+async fn get_slots(
+    State(state): State<AppState>,
+    AuthAdmin(admin): AuthAdmin,
+) -> AppResult<Json<LicenceSlots>> {
+    slots(&state, admin.company_id).await.map(Json)
+}
+
+/// Sets how many ad-hoc sessions the company may have at once.
+#[utoipa::path(put, path = "/admin/licence-slots", tag = "adhoc", request_body = SetLicenceSlots,
+    responses((status = 200, body = LicenceSlots)), security(("bearer" = [])))]
+async fn set_slots(
+    State(state): State<AppState>,
+    AuthAdmin(admin): AuthAdmin,
+    Json(request): Json<SetLicenceSlots>,
+) -> AppResult<Json<LicenceSlots>> {
+    if request.total > 10_000 {
+        return Err(AppError::invalid("at most 10000 slots"));
+    }
+    state
+        .store
+        .set_licence_slots(admin.company_id, i64::from(request.total))
+        .await?;
+    slots(&state, admin.company_id).await.map(Json)
+}

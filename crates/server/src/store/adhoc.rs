@@ -1,0 +1,388 @@
+use lifeline_protocol::ComputerInfo;
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use super::{Store, StoreError, StoreResult};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct AdhocRecord {
+    pub id: Uuid,
+    pub technician_id: Uuid,
+    pub technician_name: String,
+    pub company_id: Uuid,
+    pub end_user_email: String,
+    pub password_verifier: String,
+    pub code_attempts: i64,
+    pub code_expires_at: i64,
+    /// `prepared`, `active`, `ended` or `expired`.
+    pub status: String,
+    pub created_at: i64,
+    pub activated_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub computer_id: Option<Uuid>,
+}
+
+pub struct NewAdhoc<'a> {
+    pub id: Uuid,
+    pub technician_id: Uuid,
+    pub company_id: Uuid,
+    pub end_user_email: &'a str,
+    pub password_verifier: &'a str,
+    pub code_hash: &'a str,
+    pub code_expires_at: i64,
+    pub now: i64,
+}
+
+/// Why a session could not be prepared; nothing was written in either case.
+#[derive(Debug)]
+pub enum PrepareOutcome {
+    Prepared(Box<AdhocRecord>),
+    NoFreeSlot { total: i64 },
+    TechnicianHasOne,
+}
+
+pub struct Activation<'a> {
+    pub code_hash: &'a str,
+    pub agent_token_hash: &'a str,
+    pub computer: &'a ComputerInfo,
+    pub ip: &'a str,
+    pub lifetime_ms: i64,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ComputerRecord {
+    pub id: Uuid,
+    pub hostname: String,
+    pub os: String,
+    pub os_version: String,
+    pub username: String,
+    pub agent_version: String,
+    pub ip: String,
+    pub adhoc_session_id: Option<Uuid>,
+    pub adhoc_status: Option<String>,
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct GroupRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub system: bool,
+}
+
+const SELECT_ADHOC: &str = "SELECT a.id, a.technician_id, t.display_name AS technician_name, a.company_id, \
+     a.end_user_email, a.password_verifier, a.code_attempts, a.code_expires_at, a.status, a.created_at, \
+     a.activated_at, a.expires_at, a.computer_id \
+     FROM adhoc_sessions a JOIN technicians t ON t.id = a.technician_id";
+
+const LIVE: &str = "('prepared', 'active')";
+
+impl Store {
+    /// Marks sessions whose time is up as expired and takes their computers out of every
+    /// group. Returns the sessions that expired now.
+    pub async fn expire_due_adhoc(&self, now: i64) -> StoreResult<Vec<Uuid>> {
+        let mut tx = self.pool.begin().await?;
+        let expired: Vec<(Uuid, Option<Uuid>)> = sqlx::query_as(&format!(
+            "UPDATE adhoc_sessions SET status = 'expired', ended_at = ?1, code_hash = NULL \
+             WHERE status IN {LIVE} AND ((status = 'prepared' AND code_expires_at <= ?1) \
+                OR (status = 'active' AND expires_at <= ?1)) \
+             RETURNING id, computer_id"
+        ))
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (_, computer) in &expired {
+            if let Some(computer) = computer {
+                leave_groups(&mut tx, *computer).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(expired.into_iter().map(|(id, _)| id).collect())
+    }
+
+    /// Prepares a session if the company has a free slot and the technician has no live one.
+    pub async fn prepare_adhoc(&self, new: NewAdhoc<'_>) -> StoreResult<PrepareOutcome> {
+        let mut tx = self.pool.begin().await?;
+        // A write first, so this transaction holds the lock while it counts slots.
+        sqlx::query("UPDATE companies SET adhoc_slots = adhoc_slots WHERE id = ?")
+            .bind(new.company_id)
+            .execute(&mut *tx)
+            .await?;
+        let (total, used): (i64, i64) = sqlx::query_as(&format!(
+            "SELECT c.adhoc_slots, (SELECT COUNT(*) FROM adhoc_sessions a \
+               WHERE a.company_id = c.id AND a.status IN {LIVE}) FROM companies c WHERE c.id = ?"
+        ))
+        .bind(new.company_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let has_one: bool = sqlx::query_scalar(&format!(
+            "SELECT EXISTS (SELECT 1 FROM adhoc_sessions WHERE technician_id = ? AND status IN {LIVE})"
+        ))
+        .bind(new.technician_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if has_one {
+            return Ok(PrepareOutcome::TechnicianHasOne);
+        }
+        if used >= total {
+            return Ok(PrepareOutcome::NoFreeSlot { total });
+        }
+        sqlx::query(
+            "INSERT INTO adhoc_sessions (id, technician_id, company_id, end_user_email, password_verifier, \
+             code_hash, code_expires_at, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'prepared', ?)",
+        )
+        .bind(new.id)
+        .bind(new.technician_id)
+        .bind(new.company_id)
+        .bind(new.end_user_email)
+        .bind(new.password_verifier)
+        .bind(new.code_hash)
+        .bind(new.code_expires_at)
+        .bind(new.now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let record = self
+            .adhoc(new.id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("ad-hoc session vanished".into()))?;
+        Ok(PrepareOutcome::Prepared(Box::new(record)))
+    }
+
+    /// Forgets a prepared session whose invite could not be sent, freeing its slot.
+    pub async fn delete_prepared_adhoc(&self, id: Uuid) -> StoreResult<()> {
+        sqlx::query("DELETE FROM adhoc_sessions WHERE id = ? AND status = 'prepared'")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn adhoc(&self, id: Uuid) -> StoreResult<Option<AdhocRecord>> {
+        Ok(sqlx::query_as(&format!("{SELECT_ADHOC} WHERE a.id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn adhoc_of_technician(
+        &self,
+        technician_id: Uuid,
+        limit: i64,
+    ) -> StoreResult<Vec<AdhocRecord>> {
+        Ok(sqlx::query_as(&format!(
+            "{SELECT_ADHOC} WHERE a.technician_id = ? ORDER BY a.created_at DESC LIMIT ?"
+        ))
+        .bind(technician_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn adhoc_by_agent_token(&self, token_hash: &str) -> StoreResult<Option<AdhocRecord>> {
+        Ok(
+            sqlx::query_as(&format!("{SELECT_ADHOC} WHERE a.agent_token_hash = ?"))
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Enrolls the agent when the code matches a prepared session with tries left;
+    /// `None` otherwise, after counting the failed try.
+    pub async fn activate_adhoc(
+        &self,
+        id: Uuid,
+        activation: Activation<'_>,
+    ) -> StoreResult<Option<AdhocRecord>> {
+        let mut tx = self.pool.begin().await?;
+        let computer_id = Uuid::new_v4();
+        let activated: Option<Uuid> = sqlx::query_scalar(
+            "UPDATE adhoc_sessions SET status = 'active', code_hash = NULL, activated_at = ?1, \
+             expires_at = ?1 + ?2, agent_token_hash = ?3, computer_id = ?4 \
+             WHERE id = ?5 AND status = 'prepared' AND code_hash = ?6 AND code_attempts < ?7 \
+               AND code_expires_at > ?1 RETURNING company_id",
+        )
+        .bind(activation.now)
+        .bind(activation.lifetime_ms)
+        .bind(activation.agent_token_hash)
+        .bind(computer_id)
+        .bind(id)
+        .bind(activation.code_hash)
+        .bind(i64::from(lifeline_protocol::MAX_CODE_ATTEMPTS))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(company_id) = activated else {
+            sqlx::query("UPDATE adhoc_sessions SET code_attempts = code_attempts + 1 WHERE id = ? AND status = 'prepared'")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let c = activation.computer;
+        sqlx::query(
+            "INSERT INTO computers (id, company_id, hostname, os, os_version, username, agent_version, ip, created_at, last_seen_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(computer_id)
+        .bind(company_id)
+        .bind(&c.hostname)
+        .bind(&c.os)
+        .bind(&c.os_version)
+        .bind(&c.user)
+        .bind(&c.agent_version)
+        .bind(activation.ip)
+        .bind(activation.now)
+        .bind(activation.now)
+        .execute(&mut *tx)
+        .await?;
+        let group = system_group(&mut tx, company_id, activation.now).await?;
+        sqlx::query("INSERT INTO computer_group_members (group_id, computer_id) VALUES (?, ?)")
+            .bind(group)
+            .bind(computer_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.adhoc(id).await
+    }
+
+    /// Ends a live session; false when it was not live.
+    pub async fn end_adhoc(&self, id: Uuid, now: i64) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let ended: Option<Option<Uuid>> = sqlx::query_scalar(&format!(
+            "UPDATE adhoc_sessions SET status = 'ended', ended_at = ?, code_hash = NULL \
+             WHERE id = ? AND status IN {LIVE} RETURNING computer_id"
+        ))
+        .bind(now)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(computer) = ended else {
+            return Ok(false);
+        };
+        if let Some(computer) = computer {
+            leave_groups(&mut tx, computer).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn licence_slots(&self, company_id: Uuid) -> StoreResult<(i64, i64)> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT c.adhoc_slots, (SELECT COUNT(*) FROM adhoc_sessions a \
+               WHERE a.company_id = c.id AND a.status IN {LIVE}) FROM companies c WHERE c.id = ?"
+        ))
+        .bind(company_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    pub async fn set_licence_slots(&self, company_id: Uuid, total: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE companies SET adhoc_slots = ? WHERE id = ?")
+            .bind(total)
+            .bind(company_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_licence_slots_by_name(&self, company: &str, total: i64) -> StoreResult<bool> {
+        Ok(
+            sqlx::query("UPDATE companies SET adhoc_slots = ? WHERE name = ?")
+                .bind(total)
+                .bind(company)
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                == 1,
+        )
+    }
+
+    /// The company's groups, the system group first, with their computers.
+    pub async fn computer_groups(
+        &self,
+        company_id: Uuid,
+        now: i64,
+    ) -> StoreResult<Vec<(GroupRecord, Vec<ComputerRecord>)>> {
+        let mut tx = self.pool.begin().await?;
+        system_group(&mut tx, company_id, now).await?;
+        tx.commit().await?;
+        let groups: Vec<GroupRecord> = sqlx::query_as(
+            "SELECT id, name, system FROM computer_groups WHERE company_id = ? ORDER BY system DESC, name",
+        )
+        .bind(company_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(groups.len());
+        for group in groups {
+            let computers: Vec<ComputerRecord> = sqlx::query_as(
+                "SELECT c.id, c.hostname, c.os, c.os_version, c.username, c.agent_version, c.ip, \
+                        a.id AS adhoc_session_id, a.status AS adhoc_status, a.expires_at \
+                 FROM computer_group_members m JOIN computers c ON c.id = m.computer_id \
+                 LEFT JOIN adhoc_sessions a ON a.computer_id = c.id \
+                 WHERE m.group_id = ? ORDER BY c.hostname",
+            )
+            .bind(group.id)
+            .fetch_all(&self.pool)
+            .await?;
+            out.push((group, computers));
+        }
+        Ok(out)
+    }
+
+    pub async fn create_computer_group(
+        &self,
+        company_id: Uuid,
+        name: &str,
+        now: i64,
+    ) -> StoreResult<GroupRecord> {
+        let id = Uuid::new_v4();
+        sqlx::query("INSERT INTO computer_groups (id, company_id, name, system, created_at) VALUES (?, ?, ?, 0, ?)")
+            .bind(id)
+            .bind(company_id)
+            .bind(name)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(GroupRecord {
+            id,
+            name: name.to_owned(),
+            system: false,
+        })
+    }
+}
+
+/// The company's "Ad Hoc Support Sessions" group, created on first use.
+async fn system_group(
+    tx: &mut sqlx::SqliteConnection,
+    company_id: Uuid,
+    now: i64,
+) -> StoreResult<Uuid> {
+    sqlx::query(
+        "INSERT INTO computer_groups (id, company_id, name, system, created_at) VALUES (?, ?, ?, 1, ?) \
+         ON CONFLICT (company_id, name) DO NOTHING",
+    )
+    .bind(Uuid::new_v4())
+    .bind(company_id)
+    .bind(lifeline_protocol::ADHOC_GROUP_NAME)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(
+        sqlx::query_scalar("SELECT id FROM computer_groups WHERE company_id = ? AND name = ?")
+            .bind(company_id)
+            .bind(lifeline_protocol::ADHOC_GROUP_NAME)
+            .fetch_one(&mut *tx)
+            .await?,
+    )
+}
+
+async fn leave_groups(tx: &mut sqlx::SqliteConnection, computer_id: Uuid) -> StoreResult<()> {
+    sqlx::query("DELETE FROM computer_group_members WHERE computer_id = ?")
+        .bind(computer_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
