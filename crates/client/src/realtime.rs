@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use lifeline_protocol::{
-    ApiError, ClientFrame, Cursor, ErrorCode, EventData, Party, ServerFrame, SessionEvent,
-    REALTIME_PATH,
+    AdhocSessionSummary, ApiError, ClientFrame, Cursor, ErrorCode, EventData, Party, ServerFrame,
+    SessionEvent, REALTIME_PATH,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -33,6 +33,8 @@ pub enum RealtimeEvent {
         party: Party,
         online: bool,
     },
+    /// One of the technician's ad-hoc sessions changed (activated, ended, expired).
+    Adhoc(AdhocSessionSummary),
     /// The service refused the sign-in; no further reconnects.
     Rejected(ApiError),
 }
@@ -285,6 +287,9 @@ async fn connect_once(
                     }
                     ServerFrame::Presence { session_id, party, online } => {
                         let _ = events.send(RealtimeEvent::Presence { session_id, party, online });
+                    }
+                    ServerFrame::Adhoc { session } => {
+                        let _ = events.send(RealtimeEvent::Adhoc(session));
                     }
                     ServerFrame::Error { error } => {
                         if own_party.is_none() {

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{ApiError, Party, SessionEvent};
+use crate::{AdhocSessionSummary, ApiError, Party, SessionEvent};
 
 /// Where a client stands in one session: it has seen every event up to `seq`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +63,9 @@ pub enum ServerFrame {
         party: Party,
         online: bool,
     },
+    /// To the technician: one of their ad-hoc sessions changed (activated, ended,
+    /// expired). Not stored; `GET /api/v1/adhoc` has the current state.
+    Adhoc { session: AdhocSessionSummary },
     /// A frame was refused. After a refused hello the service closes the socket.
     Error { error: ApiError },
 }

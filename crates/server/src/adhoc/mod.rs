@@ -66,6 +66,17 @@ pub async fn expire_due(state: &AppState) -> crate::error::AppResult<()> {
     let expired = state.store.expire_due_adhoc(state.now()).await?;
     for id in expired {
         tracing::info!(adhoc = %id, "ad-hoc session expired");
+        announce(state, id).await?;
+    }
+    Ok(())
+}
+
+/// Tells the owning technician's connection the session's new state.
+pub async fn announce(state: &AppState, id: uuid::Uuid) -> crate::error::AppResult<()> {
+    if let Some(record) = state.store.adhoc(id).await? {
+        state
+            .hub
+            .publish_adhoc(record.technician_id, summary(&record));
     }
     Ok(())
 }

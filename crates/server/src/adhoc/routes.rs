@@ -187,6 +187,9 @@ async fn end_adhoc(
         .adhoc(id)
         .await?
         .ok_or(AppError::NotFound("ad hoc session"))?;
+    state
+        .hub
+        .publish_adhoc(record.technician_id, summary(&record));
     Ok(Json(summary(&record)))
 }
 
@@ -251,6 +254,9 @@ async fn activate(
         return Err(AppError::CodeInvalid);
     };
     tracing::info!(adhoc = %id, "ad-hoc session activated");
+    state
+        .hub
+        .publish_adhoc(record.technician_id, summary(&record));
     Ok(Json(AdhocActivated {
         session_id: record.id,
         computer_id: record

@@ -22,6 +22,8 @@ pub enum Live {
         party: Party,
         online: bool,
     },
+    /// For the technician's connection only.
+    Adhoc(Arc<lifeline_protocol::AdhocSessionSummary>),
 }
 
 impl Live {
@@ -29,6 +31,7 @@ impl Live {
         match self {
             Live::Event(event) => event.session_id,
             Live::Typing { session_id, .. } | Live::Presence { session_id, .. } => *session_id,
+            Live::Adhoc(summary) => summary.id,
         }
     }
 }
@@ -76,6 +79,19 @@ impl Hub {
 
     pub fn subscribe_technician(&self, technician_id: Uuid) -> broadcast::Receiver<Live> {
         subscribe(&self.technicians, technician_id)
+    }
+
+    /// Tells the technician's connection about an ad-hoc session.
+    pub fn publish_adhoc(
+        &self,
+        technician_id: Uuid,
+        summary: lifeline_protocol::AdhocSessionSummary,
+    ) {
+        send(
+            &self.technicians,
+            technician_id,
+            &Live::Adhoc(Arc::new(summary)),
+        );
     }
 
     pub fn publish(&self, technician_id: Uuid, live: Live) {

@@ -376,6 +376,12 @@ impl Connection {
                 )
                 .await
             }
+            Live::Adhoc(summary) => {
+                let frame = ServerFrame::Adhoc {
+                    session: (*summary).clone(),
+                };
+                send_frame(&mut self.socket, &frame).await
+            }
             Live::Typing { .. } | Live::Presence { .. } => Ok(()),
         }
     }

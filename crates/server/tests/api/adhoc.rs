@@ -432,3 +432,47 @@ async fn the_invite_link_offers_the_agent_with_the_session_in_its_trailer() {
         "an activated session's link no longer hands out agents"
     );
 }
+
+#[tokio::test]
+async fn the_technician_hears_of_the_activation_and_the_end_at_once() {
+    use lifeline_client::RealtimeEvent;
+    let app = spawn_app().await;
+    let mut rt = crate::helpers::realtime(&app.technician);
+    crate::helpers::wait_for(&mut rt, "connected", |e| {
+        matches!(e, RealtimeEvent::Connected { .. })
+    })
+    .await;
+    let prepared = prepare(&app, &app.technician, "erika@example.test")
+        .await
+        .expect("prepared");
+    activate(&app, prepared.session.id, &prepared.security_code)
+        .await
+        .expect("activated");
+    let activated = crate::helpers::wait_for(
+        &mut rt,
+        "the activation",
+        |e| matches!(e, RealtimeEvent::Adhoc(s) if s.status == AdhocStatus::Active),
+    )
+    .await;
+    let RealtimeEvent::Adhoc(session) = activated else {
+        unreachable!()
+    };
+    assert_eq!(session.id, prepared.session.id);
+    assert!(session.computer_id.is_some(), "names the enrolled computer");
+
+    call::<lifeline_protocol::AdhocSessionSummary>(
+        &app,
+        Some(&app.technician),
+        reqwest::Method::POST,
+        &format!("/api/v1/adhoc/{}/end", prepared.session.id),
+        None,
+    )
+    .await
+    .expect("ended");
+    crate::helpers::wait_for(
+        &mut rt,
+        "the end",
+        |e| matches!(e, RealtimeEvent::Adhoc(s) if s.status == AdhocStatus::Ended),
+    )
+    .await;
+}
