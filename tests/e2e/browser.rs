@@ -118,30 +118,34 @@ async fn an_end_user_joins_by_link_chats_swaps_files_declines_a_view_and_sees_th
     browser
         .call("send", json!({"text": "Hi Tina, my printer is offline."}))
         .await?;
-    let reply = next_event(&mut realtime, "the end user's message", |e| {
-        matches!(
-            e.data,
-            EventData::Message {
-                from: Party::EndUser,
-                ..
-            }
-        )
-    })
-    .await;
+    // The page marks the technician's messages read as soon as they show, which may be
+    // before or after its own message arrives: wait for both, in either order.
+    let (mut reply, mut read) = (None, None);
+    while reply.is_none() || read.is_none() {
+        let event = next_event(&mut realtime, "the end user's message and read mark", |e| {
+            matches!(
+                e.data,
+                EventData::Message {
+                    from: Party::EndUser,
+                    ..
+                } | EventData::Read {
+                    by: Party::EndUser,
+                    ..
+                }
+            )
+        })
+        .await;
+        match event.data {
+            EventData::Message { text, .. } => reply = Some(text),
+            EventData::Read { up_to_seq, .. } => read = Some(up_to_seq),
+            _ => {}
+        }
+    }
+    assert_eq!(reply.as_deref(), Some("Hi Tina, my printer is offline."));
     assert!(
-        matches!(&reply.data, EventData::Message { text, .. } if text == "Hi Tina, my printer is offline.")
+        read.is_some_and(|seq| seq > 0),
+        "the page marked messages read"
     );
-    let read = next_event(&mut realtime, "the read mark", |e| {
-        matches!(
-            e.data,
-            EventData::Read {
-                by: Party::EndUser,
-                ..
-            }
-        )
-    })
-    .await;
-    assert!(matches!(read.data, EventData::Read { up_to_seq, .. } if up_to_seq > 0));
 
     // The technician's file reaches the browser byte for byte.
     let work = tempfile::tempdir()?;

@@ -292,9 +292,14 @@ async fn connect_once(
                         let _ = events.send(RealtimeEvent::Adhoc(session));
                     }
                     ServerFrame::Error { error } => {
-                        if own_party.is_none() {
+                        // Only a refused sign-in is final; anything else at hello (the
+                        // service restarting, a busy database) is worth another try.
+                        if own_party.is_none() && matches!(error.code, ErrorCode::Unauthorized | ErrorCode::Forbidden) {
                             let _ = events.send(RealtimeEvent::Rejected(error));
                             return Ok(Stop::Rejected);
+                        }
+                        if own_party.is_none() {
+                            return Err(ClientError::WebSocket(format!("hello refused: {}", error.message)));
                         }
                         tracing::warn!(code = ?error.code, message = %error.message, "realtime frame refused");
                     }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::{computer_summary, expire_due, summary, validate_adhoc_password, ADHOC_LIFETIME_MS};
 use crate::auth::tokens::{self, AGENT_PREFIX};
-use crate::auth::{hash_password, AuthAdmin, AuthTechnician, ClientIp};
+use crate::auth::{hash_password, AuthAdmin, AuthAgent, AuthTechnician, ClientIp};
 use crate::error::{AppError, AppResult, Json, Path};
 use crate::invites::EmailMessage;
 use crate::rate_limit::{self, Limit};
@@ -29,6 +29,39 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(computers))
         .routes(routes!(create_group))
         .routes(routes!(get_slots, set_slots))
+        .routes(routes!(agent_session))
+        .routes(routes!(agent_end))
+}
+
+/// The agent's own session: who helps, and until when.
+#[utoipa::path(get, path = "/agent/session", tag = "adhoc",
+    responses((status = 200, body = AdhocSessionSummary), (status = 410, body = lifeline_protocol::ApiError)),
+    security(("bearer" = [])))]
+async fn agent_session(AuthAgent(record): AuthAgent) -> Json<AdhocSessionSummary> {
+    Json(summary(&record))
+}
+
+/// The person at the computer ends the session; the agent then removes itself.
+#[utoipa::path(post, path = "/agent/end", tag = "adhoc",
+    responses((status = 200, body = AdhocSessionSummary), (status = 410, body = lifeline_protocol::ApiError)),
+    security(("bearer" = [])))]
+async fn agent_end(
+    State(state): State<AppState>,
+    AuthAgent(record): AuthAgent,
+) -> AppResult<Json<AdhocSessionSummary>> {
+    if !state.store.end_adhoc(record.id, state.now()).await? {
+        return Err(AppError::SessionEnded);
+    }
+    tracing::info!(adhoc = %record.id, "ad-hoc session ended at the computer");
+    let record = state
+        .store
+        .adhoc(record.id)
+        .await?
+        .ok_or(AppError::NotFound("ad hoc session"))?;
+    state
+        .hub
+        .publish_adhoc(record.technician_id, summary(&record));
+    Ok(Json(summary(&record)))
 }
 
 fn invite_email(

@@ -184,6 +184,43 @@ impl AuthParty {
     }
 }
 
+/// Resolves an agent token to its ad-hoc session, while that session is active.
+pub async fn adhoc_for_agent_token(
+    state: &AppState,
+    token: &str,
+) -> Result<crate::store::AdhocRecord, AppError> {
+    if !token.starts_with(tokens::AGENT_PREFIX) {
+        return Err(AppError::Unauthorized);
+    }
+    crate::adhoc::expire_due(state).await?;
+    let record = state
+        .store
+        .adhoc_by_agent_token(&tokens::hash(token))
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    if record.status != "active" {
+        return Err(AppError::SessionEnded);
+    }
+    Ok(record)
+}
+
+/// The support-session app of an active ad-hoc session.
+pub struct AuthAgent(pub crate::store::AdhocRecord);
+
+impl<S> FromRequestParts<S> for AuthAgent
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let token = bearer(parts).ok_or(AppError::Unauthorized)?;
+        adhoc_for_agent_token(&state, token).await.map(AuthAgent)
+    }
+}
+
 /// The peer's address, for per-IP rate limits.
 pub struct ClientIp(pub IpAddr);
 

@@ -6,9 +6,10 @@ mod routes;
 pub mod tokens;
 
 pub use extract::{
+    adhoc_for_agent_token as extract_agent,
     session_for_end_user_token as extract_session_for_end_user,
-    technician_for_token as extract_technician, AuthAdmin, AuthEndUser, AuthParty, AuthTechnician,
-    ClientIp,
+    technician_for_token as extract_technician, AuthAdmin, AuthAgent, AuthEndUser, AuthParty,
+    AuthTechnician, ClientIp,
 };
 pub use password::{hash_password, validate_new_password, verify_password};
 pub use routes::{profile as routes_profile, router};

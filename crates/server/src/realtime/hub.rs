@@ -22,7 +22,7 @@ pub enum Live {
         party: Party,
         online: bool,
     },
-    /// For the technician's connection only.
+    /// For the technician's connection and the session's agent.
     Adhoc(Arc<lifeline_protocol::AdhocSessionSummary>),
 }
 
@@ -44,7 +44,8 @@ type Channels = Mutex<HashMap<Uuid, broadcast::Sender<Live>>>;
 pub struct Hub {
     sessions: Arc<Channels>,
     technicians: Arc<Channels>,
-    agents: Arc<Mutex<std::collections::HashSet<Uuid>>>,
+    /// Per ad-hoc session, the agent's connection.
+    agents: Arc<Channels>,
 }
 
 fn subscribe(channels: &Channels, id: Uuid) -> broadcast::Receiver<Live> {
@@ -81,17 +82,15 @@ impl Hub {
         subscribe(&self.technicians, technician_id)
     }
 
-    /// Tells the technician's connection about an ad-hoc session.
+    /// Tells the technician's connection and the session's agent about an ad-hoc session.
     pub fn publish_adhoc(
         &self,
         technician_id: Uuid,
         summary: lifeline_protocol::AdhocSessionSummary,
     ) {
-        send(
-            &self.technicians,
-            technician_id,
-            &Live::Adhoc(Arc::new(summary)),
-        );
+        let live = Live::Adhoc(Arc::new(summary));
+        send(&self.agents, live.session_id(), &live);
+        send(&self.technicians, technician_id, &live);
     }
 
     pub fn publish(&self, technician_id: Uuid, live: Live) {
@@ -108,11 +107,19 @@ impl Hub {
         release(&self.technicians, technician_id);
     }
 
-    /// Whether the agent of an ad-hoc session is connected. Agents connect in a later
-    /// step; until then none is.
+    /// Whether the agent of an ad-hoc session is connected.
     pub fn agent_online(&self, adhoc_session_id: Uuid) -> bool {
         let map = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
-        map.contains(&adhoc_session_id)
+        map.get(&adhoc_session_id)
+            .is_some_and(|s| s.receiver_count() > 0)
+    }
+
+    pub fn subscribe_agent(&self, adhoc_session_id: Uuid) -> broadcast::Receiver<Live> {
+        subscribe(&self.agents, adhoc_session_id)
+    }
+
+    pub fn release_agent(&self, adhoc_session_id: Uuid) {
+        release(&self.agents, adhoc_session_id);
     }
 
     /// Whether the technician has a live connection.

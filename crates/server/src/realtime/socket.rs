@@ -68,20 +68,26 @@ enum Peer {
         technician_id: Uuid,
         session_id: Uuid,
     },
+    /// The support-session app of an ad-hoc session; it speaks for the person at the
+    /// computer, so it is the end-user party of what it takes part in.
+    Agent {
+        technician_id: Uuid,
+        adhoc_session_id: Uuid,
+    },
 }
 
 impl Peer {
     fn party(&self) -> Party {
         match self {
             Peer::Technician { .. } => Party::Technician,
-            Peer::EndUser { .. } => Party::EndUser,
+            Peer::EndUser { .. } | Peer::Agent { .. } => Party::EndUser,
         }
     }
     fn technician_id(&self) -> Uuid {
         match self {
-            Peer::Technician { technician_id } | Peer::EndUser { technician_id, .. } => {
-                *technician_id
-            }
+            Peer::Technician { technician_id }
+            | Peer::EndUser { technician_id, .. }
+            | Peer::Agent { technician_id, .. } => *technician_id,
         }
     }
 }
@@ -144,7 +150,14 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
             .await
         }
     };
-    let authenticated = if token.starts_with(END_USER_PREFIX) {
+    let authenticated = if token.starts_with(crate::auth::tokens::AGENT_PREFIX) {
+        Box::pin(crate::auth::extract_agent(&state, &token))
+            .await
+            .map(|record| Peer::Agent {
+                technician_id: record.technician_id,
+                adhoc_session_id: record.id,
+            })
+    } else if token.starts_with(END_USER_PREFIX) {
         Box::pin(crate::auth::extract_session_for_end_user(&state, &token))
             .await
             .map(|session| Peer::EndUser {
@@ -181,6 +194,9 @@ impl Connection {
                 self.state.hub.subscribe_technician(technician_id)
             }
             Peer::EndUser { session_id, .. } => self.state.hub.subscribe_session(session_id),
+            Peer::Agent {
+                adhoc_session_id, ..
+            } => self.state.hub.subscribe_agent(adhoc_session_id),
         };
         send_frame(
             &mut self.socket,
@@ -223,6 +239,16 @@ impl Connection {
         match self.peer {
             Peer::Technician { technician_id } => self.state.hub.release_technician(technician_id),
             Peer::EndUser { session_id, .. } => self.state.hub.release_session(session_id),
+            Peer::Agent {
+                adhoc_session_id, ..
+            } => {
+                self.state.hub.release_agent(adhoc_session_id);
+                // The Computers page shows whether the agent is online.
+                let state = self.state.clone();
+                tokio::spawn(async move {
+                    let _ = crate::adhoc::announce(&state, adhoc_session_id).await;
+                });
+            }
         }
     }
 
@@ -260,6 +286,26 @@ impl Connection {
                     online: hub.end_user_online(session_id),
                 })
                 .collect(),
+            Peer::Agent {
+                adhoc_session_id, ..
+            } => {
+                // The agent learns its session's state first, then every change; the
+                // technician's view of the computer turns online.
+                let record = self
+                    .state
+                    .store
+                    .adhoc(adhoc_session_id)
+                    .await
+                    .map_err(AppError::from)?
+                    .ok_or(AppError::NotFound("ad hoc session"))?;
+                // Tell the technician only: this connection sends its own state below.
+                let session = crate::adhoc::summary(&record);
+                hub.publish(
+                    record.technician_id,
+                    Live::Adhoc(std::sync::Arc::new(session.clone())),
+                );
+                vec![ServerFrame::Adhoc { session }]
+            }
         };
         for frame in frames {
             send_frame(&mut self.socket, &frame).await?;
@@ -273,6 +319,7 @@ impl Connection {
         let given: HashMap<Uuid, u64> = cursors.iter().map(|c| (c.session_id, c.seq)).collect();
         let sessions = match self.peer {
             Peer::EndUser { session_id, .. } => vec![session_id],
+            Peer::Agent { .. } => Vec::new(),
             Peer::Technician { technician_id } => {
                 let mut ids = self
                     .state
@@ -448,6 +495,7 @@ async fn owns(state: &AppState, peer: &Peer, session_id: Uuid) -> Result<bool, S
         Peer::EndUser {
             session_id: own, ..
         } => own == session_id,
+        Peer::Agent { .. } => false,
         Peer::Technician { technician_id } => state
             .store
             .session(session_id)

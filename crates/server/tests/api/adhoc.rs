@@ -476,3 +476,116 @@ async fn the_technician_hears_of_the_activation_and_the_end_at_once() {
     )
     .await;
 }
+
+async fn next_frame(
+    socket: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> lifeline_protocol::ServerFrame {
+    use futures_util::StreamExt;
+    let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+        .await
+        .expect("a frame")
+        .expect("open")
+        .expect("ok");
+    serde_json::from_str(message.to_text().expect("text")).expect("frame")
+}
+
+/// The agent's side: its connection shows it online, it hears the technician end the
+/// session, and the person at the computer can end it too.
+#[tokio::test]
+async fn the_agent_is_online_hears_the_end_and_can_end_the_session_itself() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let app = spawn_app().await;
+    let prepared = prepare(&app, &app.technician, "erika@example.test")
+        .await
+        .expect("prepared");
+    let activated = activate(&app, prepared.session.id, &prepared.security_code)
+        .await
+        .expect("activated");
+
+    let url = format!("{}/api/v1/realtime", app.url.replace("http://", "ws://"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .expect("agent connects");
+    let hello = serde_json::json!({"type": "hello", "token": activated.agent_token, "cursors": []});
+    socket
+        .send(Message::Text(hello.to_string().into()))
+        .await
+        .expect("hello");
+    assert!(matches!(
+        next_frame(&mut socket).await,
+        lifeline_protocol::ServerFrame::Welcome { .. }
+    ));
+    assert!(
+        matches!(next_frame(&mut socket).await, lifeline_protocol::ServerFrame::Adhoc { session } if session.status == AdhocStatus::Active)
+    );
+    let listed = adhoc_group(&app)
+        .await
+        .computers
+        .into_iter()
+        .next()
+        .expect("listed");
+    assert!(
+        listed.online,
+        "the agent's connection shows the computer online"
+    );
+
+    call::<lifeline_protocol::AdhocSessionSummary>(
+        &app,
+        Some(&app.technician),
+        reqwest::Method::POST,
+        &format!("/api/v1/adhoc/{}/end", prepared.session.id),
+        None,
+    )
+    .await
+    .expect("ended");
+    let frame = next_frame(&mut socket).await;
+    assert!(
+        matches!(frame, lifeline_protocol::ServerFrame::Adhoc { ref session } if session.status == AdhocStatus::Ended),
+        "the agent hears the end: {frame:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_person_at_the_computer_ends_the_session_from_the_agent() {
+    let app = spawn_app().await;
+    let prepared = prepare(&app, &app.technician, "erika@example.test")
+        .await
+        .expect("prepared");
+    let activated = activate(&app, prepared.session.id, &prepared.security_code)
+        .await
+        .expect("activated");
+    let agent_get = |path: &'static str| {
+        app.http
+            .get(app.api(path))
+            .bearer_auth(&activated.agent_token)
+            .send()
+    };
+    let session: lifeline_protocol::AdhocSessionSummary = agent_get("/api/v1/agent/session")
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        (session.id, session.status),
+        (prepared.session.id, AdhocStatus::Active)
+    );
+    let ended = app
+        .http
+        .post(app.api("/api/v1/agent/end"))
+        .bearer_auth(&activated.agent_token)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(ended.status(), 200);
+    assert_eq!(slots(&app).await.used, 0, "the slot is free again");
+    let after = agent_get("/api/v1/agent/session").await.expect("get");
+    assert_eq!(
+        after.status(),
+        410,
+        "an ended session's agent token no longer works"
+    );
+}
