@@ -1,6 +1,7 @@
 //! Cross-component tests: the real `lifeline-server` process, the technician client,
 //! and the end user in headless Chromium driven by Playwright.
 
+mod agent;
 mod browser;
 mod puppet;
 mod restart;

@@ -294,7 +294,7 @@ async fn connect_once(
                     ServerFrame::Error { error } => {
                         // Only a refused sign-in is final; anything else at hello (the
                         // service restarting, a busy database) is worth another try.
-                        if own_party.is_none() && matches!(error.code, ErrorCode::Unauthorized | ErrorCode::Forbidden) {
+                        if own_party.is_none() && matches!(error.code, ErrorCode::Unauthorized | ErrorCode::Forbidden | ErrorCode::SessionEnded) {
                             let _ = events.send(RealtimeEvent::Rejected(error));
                             return Ok(Stop::Rejected);
                         }

@@ -150,14 +150,23 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     })
 }
 
-/// Hourly: drop expired tokens and rate-limit windows, so the tables stay small.
+/// Every minute, expire ad-hoc sessions whose time is up, so their agents hear it at
+/// once; every hour, drop expired tokens and rate-limit windows.
 async fn housekeeping(state: AppState) {
     const DAY_MS: i64 = 86_400_000;
-    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+    let mut minutes: u64 = 0;
     loop {
         tokio::select! {
-            _ = every_hour.tick() => {}
+            _ = every_minute.tick() => {}
             () = state.shutdown.cancelled() => return,
+        }
+        if let Err(err) = crate::adhoc::expire_due(&state).await {
+            tracing::warn!(error = %err, "expiring ad-hoc sessions failed");
+        }
+        minutes += 1;
+        if minutes % 60 != 1 {
+            continue;
         }
         let now = state.now();
         let tokens = state.store.delete_expired_tokens(now).await;

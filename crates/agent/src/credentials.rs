@@ -1,0 +1,83 @@
+//! The agent's saved session: readable by this user only, removed at the end.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::AgentError;
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Credentials {
+    pub server: String,
+    pub session_id: Uuid,
+    pub agent_token: String,
+    /// argon2id hash of the session password; the agent checks connections against it.
+    pub password_verifier: String,
+    pub technician_name: String,
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("server", &self.server)
+            .field("session_id", &self.session_id)
+            .field("agent_token", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// `$XDG_DATA_HOME/lifeline-agent` (or `~/.local/share/lifeline-agent`).
+pub fn default_state_dir() -> PathBuf {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(std::env::temp_dir);
+    data.join("lifeline-agent")
+}
+
+fn file(dir: &Path) -> PathBuf {
+    dir.join("session.json")
+}
+
+pub fn load(dir: &Path) -> Result<Option<Credentials>, AgentError> {
+    match std::fs::read(file(dir)) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| AgentError::Corrupt(e.to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(AgentError::io(format!("reading {}", file(dir).display()))(
+            e,
+        )),
+    }
+}
+
+pub fn save(dir: &Path, credentials: &Credentials) -> Result<(), AgentError> {
+    std::fs::create_dir_all(dir).map_err(AgentError::io(format!("creating {}", dir.display())))?;
+    let json =
+        serde_json::to_vec_pretty(credentials).map_err(|e| AgentError::Corrupt(e.to_string()))?;
+    let path = file(dir);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut out = options
+        .open(&path)
+        .map_err(AgentError::io(format!("writing {}", path.display())))?;
+    std::io::Write::write_all(&mut out, &json)
+        .map_err(AgentError::io(format!("writing {}", path.display())))
+}
+
+/// Removes the whole state directory.
+pub fn remove(dir: &Path) -> Result<(), AgentError> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(AgentError::io(format!("removing {}", dir.display()))(e)),
+    }
+}

@@ -1,0 +1,35 @@
+//! `lifeline-agent`, the support-session app an end user runs for ad-hoc support.
+//!
+//! It owns the computer side of a session: reading where to enroll (its download's
+//! trailer, or flags), enrolling with the security code, keeping its credentials and a
+//! user autostart entry for the 24 hours, staying connected, and removing everything it
+//! created when the session ends or expires. It never creates OS user accounts and never
+//! needs administrator rights.
+
+pub mod autostart;
+pub mod computer;
+pub mod credentials;
+pub mod run;
+pub mod trailer;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("{0}")]
+    Client(#[from] lifeline_client::ClientError),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("the saved session is unreadable: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl AgentError {
+    pub fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
+        let what = what.into();
+        move |source| AgentError::Io { what, source }
+    }
+}

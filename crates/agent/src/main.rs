@@ -1,0 +1,139 @@
+//! `lifeline-agent`: parses the command line and runs the agent.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use lifeline_agent::credentials;
+use lifeline_agent::run::{self, Finish, Places};
+use lifeline_protocol::ErrorCode;
+use uuid::Uuid;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lifeline-agent",
+    version,
+    about = "Lifeline support session app (ad hoc support)"
+)]
+struct Cli {
+    /// The Lifeline service; read from the download when not given.
+    #[arg(long)]
+    server: Option<String>,
+    /// The ad hoc session to enroll in; read from the download when not given.
+    #[arg(long)]
+    session: Option<Uuid>,
+    /// The security code the technician reads to you; asked for when not given.
+    #[arg(long)]
+    code: Option<String>,
+    /// Where the session is kept while it lasts.
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// The autostart entry to create (default: the user's XDG autostart folder).
+    #[arg(long)]
+    autostart_entry: Option<PathBuf>,
+    /// Do not start again after a reboot.
+    #[arg(long)]
+    no_autostart: bool,
+    /// End the session now and remove everything.
+    #[arg(long)]
+    end: bool,
+}
+
+fn ask_code() -> anyhow::Result<String> {
+    print!("Security code: ");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the security code")?;
+    Ok(line.trim().to_owned())
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let places = Places {
+        state_dir: cli
+            .state_dir
+            .clone()
+            .unwrap_or_else(credentials::default_state_dir),
+        autostart_entry: cli
+            .autostart_entry
+            .clone()
+            .unwrap_or_else(lifeline_agent::autostart::default_entry_path),
+    };
+    let saved = credentials::load(&places.state_dir)?;
+    if cli.end {
+        let Some(saved) = saved else {
+            bail!("there is no session to end on this computer")
+        };
+        run::end_now(&saved, &places).await?;
+        println!("The session has ended and everything this app set up was removed.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let credentials = match saved {
+        Some(saved) => saved,
+        None => {
+            let exe = std::env::current_exe().context("finding this program")?;
+            let trailer = lifeline_agent::trailer::read(&exe).ok().flatten();
+            let server = cli
+                .server
+                .clone()
+                .or_else(|| trailer.as_ref().map(|t| t.server.clone()));
+            let session = cli
+                .session
+                .or_else(|| trailer.as_ref().map(|t| t.session_id));
+            let (Some(server), Some(session)) = (server, session) else {
+                bail!("this copy does not say which session to join: download it again from the link in your email, or pass --server and --session");
+            };
+            let code = match cli.code.clone() {
+                Some(code) => code,
+                None => ask_code()?,
+            };
+            let autostart = (!cli.no_autostart).then_some(exe.as_path());
+            match run::enroll(&server, session, &code, &places, autostart).await {
+                Ok(credentials) => credentials,
+                Err(lifeline_agent::AgentError::Client(err))
+                    if err.code() == Some(ErrorCode::CodeInvalid) =>
+                {
+                    eprintln!("{err}");
+                    return Ok(ExitCode::from(2));
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+    };
+    println!(
+        "Support session with {} until {}. Press Ctrl-C to leave it running in the background, or run with --end to end it.",
+        credentials.technician_name,
+        run::local_time(credentials.expires_at)
+    );
+    let finish = run::stay_connected(&credentials, &places, |line| println!("{line}")).await?;
+    println!(
+        "{} Everything this app set up was removed.",
+        match finish {
+            Finish::Ended => "The session was ended.",
+            Finish::Expired => "The session's 24 hours are over.",
+            Finish::Refused => "The session is no longer valid.",
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

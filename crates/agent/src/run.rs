@@ -1,0 +1,144 @@
+//! Enrolling, staying connected, and cleaning up at the end.
+
+use std::path::{Path, PathBuf};
+
+use lifeline_client::{ApiClient, ClientError, RealtimeClient, RealtimeEvent, RealtimeOptions};
+use lifeline_protocol::{AdhocStatus, ErrorCode};
+use uuid::Uuid;
+
+use crate::credentials::{self, Credentials};
+use crate::{autostart, computer, AgentError};
+
+/// Where the agent keeps what it creates; everything here is removed at the end.
+#[derive(Debug, Clone)]
+pub struct Places {
+    pub state_dir: PathBuf,
+    pub autostart_entry: PathBuf,
+}
+
+/// Why the agent stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    Ended,
+    Expired,
+    /// The service no longer accepts this agent (ended while it was away).
+    Refused,
+}
+
+/// Enrolls with the code and saves the credentials; a wrong code saves nothing.
+pub async fn enroll(
+    server: &str,
+    session_id: Uuid,
+    code: &str,
+    places: &Places,
+    autostart_program: Option<&Path>,
+) -> Result<Credentials, AgentError> {
+    let api = ApiClient::new(server)?;
+    let activated = api
+        .activate_adhoc(session_id, code, computer::describe())
+        .await?;
+    let credentials = Credentials {
+        server: server.trim_end_matches('/').to_owned(),
+        session_id: activated.session_id,
+        agent_token: activated.agent_token,
+        password_verifier: activated.password_verifier,
+        technician_name: activated.technician_name,
+        expires_at: activated.expires_at,
+    };
+    credentials::save(&places.state_dir, &credentials)?;
+    if let Some(program) = autostart_program {
+        autostart::install(&places.autostart_entry, program, &places.state_dir)?;
+    }
+    Ok(credentials)
+}
+
+/// Removes everything the agent created: its credentials, its state and its autostart
+/// entry. (It does not install itself anywhere, so the program the user downloaded is
+/// theirs to keep or delete.)
+pub fn clean_up(places: &Places) -> Result<(), AgentError> {
+    autostart::remove(&places.autostart_entry)?;
+    credentials::remove(&places.state_dir)
+}
+
+fn api_for(credentials: &Credentials) -> Result<ApiClient, AgentError> {
+    Ok(ApiClient::new(&credentials.server)?)
+}
+
+/// The person at the computer ends the session now.
+pub async fn end_now(credentials: &Credentials, places: &Places) -> Result<(), AgentError> {
+    let api = api_for(credentials)?;
+    api.use_end_user_token(&credentials.agent_token, credentials.session_id)
+        .await;
+    match api.agent_end().await {
+        Ok(_) => {}
+        // Already over: nothing left to end, only to clean up.
+        Err(ClientError::Api { error, .. })
+            if matches!(
+                error.code,
+                ErrorCode::SessionEnded | ErrorCode::Unauthorized
+            ) => {}
+        Err(err) => return Err(err.into()),
+    }
+    clean_up(places)
+}
+
+/// Stays connected until the session ends or expires, reporting to `status`, then
+/// cleans up.
+pub async fn stay_connected(
+    credentials: &Credentials,
+    places: &Places,
+    status: impl Fn(&str),
+) -> Result<Finish, AgentError> {
+    let api = api_for(credentials)?;
+    api.use_end_user_token(&credentials.agent_token, credentials.session_id)
+        .await;
+    let options = RealtimeOptions {
+        auto_delivered: false,
+        ..RealtimeOptions::default()
+    };
+    let mut realtime = RealtimeClient::connect(api, options);
+    let finish = loop {
+        let Some(event) = realtime.next().await else {
+            break Finish::Refused;
+        };
+        match event {
+            RealtimeEvent::Connected { .. } => status(&format!(
+                "Connected to {} until {}",
+                credentials.technician_name,
+                crate::run::local_time(credentials.expires_at)
+            )),
+            RealtimeEvent::Disconnected { reason } => {
+                status(&format!("Connection lost ({reason}); reconnecting"))
+            }
+            RealtimeEvent::Adhoc(session) if session.status == AdhocStatus::Ended => {
+                break Finish::Ended
+            }
+            RealtimeEvent::Adhoc(session) if session.status == AdhocStatus::Expired => {
+                break Finish::Expired
+            }
+            RealtimeEvent::Rejected(_) => break Finish::Refused,
+            _ => {}
+        }
+    };
+    realtime.close();
+    clean_up(places)?;
+    Ok(finish)
+}
+
+/// A UTC time for people, e.g. `2026-11-24 09:15 UTC`.
+pub fn local_time(unix_ms: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| unix_ms.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_read_as_calendar_dates() {
+        assert_eq!(super::local_time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(super::local_time(1_795_410_322_726), "2026-11-23 05:05 UTC");
+    }
+}

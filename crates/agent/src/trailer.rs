@@ -1,0 +1,59 @@
+//! The download trailer the service appends: `<JSON><u32 LE length><b"LLAGENT1">`.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+use serde::Deserialize;
+use uuid::Uuid;
+
+pub const MAGIC: &[u8; 8] = b"LLAGENT1";
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Trailer {
+    pub server: String,
+    pub session_id: Uuid,
+}
+
+/// The trailer of a file, if it has one.
+pub fn read(path: &Path) -> std::io::Result<Option<Trailer>> {
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    if len < 12 {
+        return Ok(None);
+    }
+    file.seek(SeekFrom::End(-12))?;
+    let mut tail = [0u8; 12];
+    file.read_exact(&mut tail)?;
+    if &tail[4..] != MAGIC {
+        return Ok(None);
+    }
+    let json_len = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+    if json_len > 4096 || json_len + 12 > len {
+        return Ok(None);
+    }
+    file.seek(SeekFrom::End(-12 - i64::try_from(json_len).unwrap_or(0)))?;
+    let mut json = vec![0u8; usize::try_from(json_len).unwrap_or(0)];
+    file.read_exact(&mut json)?;
+    Ok(serde_json::from_slice(&json).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trailer_is_read_back_and_a_plain_file_has_none() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("agent");
+        let json = br#"{"server":"http://127.0.0.1:8080","session_id":"6a5a9788-84c9-4e7c-881a-8e659aaf7523"}"#;
+        let mut bytes = b"\x7fELF program".to_vec();
+        bytes.extend_from_slice(json);
+        bytes.extend_from_slice(&u32::try_from(json.len()).expect("small").to_le_bytes());
+        bytes.extend_from_slice(MAGIC);
+        std::fs::write(&path, &bytes).expect("write");
+        let trailer = read(&path).expect("read").expect("has a trailer");
+        assert_eq!(trailer.server, "http://127.0.0.1:8080");
+        std::fs::write(&path, b"\x7fELF program without trailer").expect("write");
+        assert_eq!(read(&path).expect("read"), None);
+    }
+}
