@@ -282,7 +282,7 @@ async fn activate(
             },
         )
         .await?;
-    let Some(record) = activated else {
+    let Some((record, password_verifier)) = activated else {
         tracing::warn!(adhoc = %id, "wrong or spent security code");
         return Err(AppError::CodeInvalid);
     };
@@ -296,7 +296,7 @@ async fn activate(
             .computer_id
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("activated without a computer")))?,
         agent_token,
-        password_verifier: record.password_verifier,
+        password_verifier,
         technician_name: record.technician_name,
         expires_at: record.expires_at.unwrap_or_default(),
     }))

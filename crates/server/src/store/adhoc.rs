@@ -189,13 +189,15 @@ impl Store {
         )
     }
 
-    /// Enrolls the agent when the code matches a prepared session with tries left;
-    /// `None` otherwise, after counting the failed try.
+    /// Enrolls the agent when the code matches a prepared session with tries left, and
+    /// hands over the password verifier, which the service then forgets: from here on
+    /// only the agent can check the password. `None` for a wrong or spent code, after
+    /// counting the failed try.
     pub async fn activate_adhoc(
         &self,
         id: Uuid,
         activation: Activation<'_>,
-    ) -> StoreResult<Option<AdhocRecord>> {
+    ) -> StoreResult<Option<(AdhocRecord, String)>> {
         let mut tx = self.pool.begin().await?;
         let computer_id = Uuid::new_v4();
         let activated: Option<Uuid> = sqlx::query_scalar(
@@ -221,6 +223,15 @@ impl Store {
             tx.commit().await?;
             return Ok(None);
         };
+        let verifier: String =
+            sqlx::query_scalar("SELECT password_verifier FROM adhoc_sessions WHERE id = ?")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+        sqlx::query("UPDATE adhoc_sessions SET password_verifier = '' WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         let c = activation.computer;
         sqlx::query(
             "INSERT INTO computers (id, company_id, hostname, os, os_version, username, agent_version, ip, created_at, last_seen_at) \
@@ -245,7 +256,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        self.adhoc(id).await
+        Ok(self.adhoc(id).await?.map(|record| (record, verifier)))
     }
 
     /// Ends a live session; false when it was not live.

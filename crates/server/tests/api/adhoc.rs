@@ -254,6 +254,17 @@ async fn the_agent_enrolls_with_the_code_and_the_computer_is_listed_for_24_hours
         "the agent gets a verifier, not the password"
     );
     assert!(activated.agent_token.starts_with("llg_"));
+    let kept = app
+        .state()
+        .store
+        .adhoc(id)
+        .await
+        .expect("read")
+        .expect("exists");
+    assert!(
+        kept.password_verifier.is_empty(),
+        "after handing it to the agent, the service forgets the verifier"
+    );
     let group = adhoc_group(&app).await;
     let listed = group.computers.first().expect("the computer is listed");
     assert_eq!(listed.hostname, "erika-laptop");
