@@ -148,13 +148,13 @@ pub struct ServeArgs {
     /// Address and port to listen on (port 0 picks a free one).
     #[arg(long, global = true, env = "LIFELINE_LISTEN")]
     pub listen: Option<SocketAddr>,
-    /// Base URL for links sent to end users; defaults to http://<listen address>.
+    /// Base URL for links sent to end users; defaults to `http://<listen address>`.
     #[arg(long, global = true, env = "LIFELINE_PUBLIC_URL")]
     pub public_url: Option<Url>,
     /// Directory for the SQLite database and uploaded files.
     #[arg(long, global = true, env = "LIFELINE_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Database URL; defaults to sqlite://<data dir>/lifeline.db.
+    /// Database URL; defaults to `sqlite://<data dir>/lifeline.db`.
     #[arg(long, global = true, env = "LIFELINE_DATABASE_URL")]
     pub database_url: Option<String>,
     /// Largest file that can be uploaded, in bytes.
