@@ -1,17 +1,24 @@
 //! Lifeline's technician core, with no UI: the typed REST client, the realtime client
 //! that reconnects and resumes by itself, and resumable file transfer with checksums.
+//! On top of them, [`desk::Desk`] is everything the desktop app does, with the OS
+//! integrations it needs (keychain, clipboard, notifications) in plugin shape: a small
+//! type over a trait, a real backend behind a cargo feature, and a fake for tests.
 //!
 //! The desktop app uses it as it is; tests use it to play the technician (and, through
 //! [`ApiClient::join`], the end user). It must not know about Tauri, windows or any UI,
 //! and it never logs tokens.
 
 mod api;
+pub mod clipboard;
+pub mod desk;
 mod error;
 mod files;
+pub mod keychain;
+pub mod notifications;
 mod realtime;
 
 pub use api::{ApiClient, Bearer};
 pub use error::ClientError;
 pub use files::Progress;
 pub use lifeline_protocol as protocol;
-pub use realtime::{RealtimeClient, RealtimeEvent, RealtimeOptions};
+pub use realtime::{RealtimeClient, RealtimeEvent, RealtimeHandle, RealtimeOptions};

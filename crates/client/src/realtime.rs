@@ -142,10 +142,40 @@ impl RealtimeClient {
         });
     }
 
+    /// A sender for momentary frames that another task can keep while this client's
+    /// owner waits on [`RealtimeClient::next`].
+    pub fn handle(&self) -> RealtimeHandle {
+        RealtimeHandle {
+            commands: self.commands.clone(),
+        }
+    }
+
     /// Closes the connection for good.
     pub fn close(self) {
         drop(self.commands);
         self.task.abort();
+    }
+}
+
+/// Sends typing, delivered and read frames on a [`RealtimeClient`]'s connection.
+/// Like the client's own methods, frames are dropped while disconnected.
+#[derive(Debug, Clone)]
+pub struct RealtimeHandle {
+    commands: mpsc::UnboundedSender<ClientFrame>,
+}
+
+impl RealtimeHandle {
+    pub fn typing(&self, session_id: Uuid, typing: bool) {
+        let _ = self
+            .commands
+            .send(ClientFrame::Typing { session_id, typing });
+    }
+
+    pub fn read(&self, session_id: Uuid, up_to_seq: u64) {
+        let _ = self.commands.send(ClientFrame::Read {
+            session_id,
+            up_to_seq,
+        });
     }
 }
 

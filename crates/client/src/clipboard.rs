@@ -1,0 +1,102 @@
+//! Copy to clipboard: puts the join link on the OS clipboard.
+
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+#[error("the clipboard is not available: {0}")]
+pub struct ClipboardError(pub String);
+
+/// Something that holds text for other programs to paste.
+pub trait ClipboardBackend: Send + Sync {
+    fn set_text(&self, text: &str) -> Result<(), ClipboardError>;
+}
+
+/// The clipboard the app uses: cheap to clone, backed by one [`ClipboardBackend`].
+#[derive(Clone)]
+pub struct Clipboard {
+    backend: Arc<dyn ClipboardBackend>,
+}
+
+impl Clipboard {
+    pub fn new(backend: impl ClipboardBackend + 'static) -> Self {
+        Self {
+            backend: Arc::new(backend),
+        }
+    }
+
+    #[cfg(feature = "clipboard")]
+    pub fn os() -> Self {
+        Self::new(os::OsClipboard::default())
+    }
+
+    pub fn set_text(&self, text: &str) -> Result<(), ClipboardError> {
+        self.backend.set_text(text)
+    }
+}
+
+#[cfg(feature = "clipboard")]
+mod os {
+    use std::sync::{Mutex, PoisonError};
+
+    use super::*;
+
+    /// arboard, with one handle kept for the app's lifetime: on X11 the copied text lives
+    /// only as long as a handle does (unless a clipboard manager takes it over).
+    #[derive(Default)]
+    pub(super) struct OsClipboard {
+        handle: Mutex<Option<arboard::Clipboard>>,
+    }
+
+    impl ClipboardBackend for OsClipboard {
+        fn set_text(&self, text: &str) -> Result<(), ClipboardError> {
+            let mut handle = self.handle.lock().unwrap_or_else(PoisonError::into_inner);
+            if handle.is_none() {
+                *handle =
+                    Some(arboard::Clipboard::new().map_err(|e| ClipboardError(e.to_string()))?);
+            }
+            let clipboard = handle
+                .as_mut()
+                .ok_or_else(|| ClipboardError("no clipboard handle".into()))?;
+            let result = clipboard
+                .set_text(text)
+                .map_err(|e| ClipboardError(e.to_string()));
+            if result.is_err() {
+                // A broken handle (e.g. the X server went away) is replaced next time.
+                *handle = None;
+            }
+            result
+        }
+    }
+}
+
+#[cfg(any(test, feature = "fakes"))]
+pub use fake::MemoryClipboard;
+
+#[cfg(any(test, feature = "fakes"))]
+mod fake {
+    use std::sync::{Arc, Mutex, PoisonError};
+
+    use super::*;
+
+    /// Remembers the last text set, for tests.
+    #[derive(Clone, Default)]
+    pub struct MemoryClipboard {
+        text: Arc<Mutex<Option<String>>>,
+    }
+
+    impl MemoryClipboard {
+        pub fn text(&self) -> Option<String> {
+            self.text
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+        }
+    }
+
+    impl ClipboardBackend for MemoryClipboard {
+        fn set_text(&self, text: &str) -> Result<(), ClipboardError> {
+            *self.text.lock().unwrap_or_else(PoisonError::into_inner) = Some(text.to_owned());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! What the desk tells its UI, and the task that turns realtime events into it.
+
+use std::sync::Arc;
+
+use lifeline_protocol::{EventData, Party, SessionEvent, TechnicianProfile, UnixMillis};
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use crate::desk::DeskShared;
+use crate::{RealtimeClient, RealtimeEvent};
+
+/// One thing the UI should know about, pushed as it happens.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DeskEvent {
+    /// The realtime connection came up (`online`) or dropped; it reconnects by itself.
+    Connection {
+        online: bool,
+        reason: Option<String>,
+    },
+    /// A stored session event, once and in `seq` order per session.
+    Session { event: SessionEvent },
+    /// The end user started or stopped typing.
+    Typing { session_id: Uuid, typing: bool },
+    /// The end user's connection came or went.
+    Presence { session_id: Uuid, online: bool },
+    /// A file transfer moved on.
+    Transfer { transfer: TransferUpdate },
+    /// The service no longer accepts this sign-in; the UI returns to Sign in.
+    SignedOut { reason: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum TransferDirection {
+    Send,
+    Receive,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum TransferState {
+    Running,
+    Done,
+    Cancelled,
+    Failed { message: String },
+}
+
+/// Where one file transfer stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TransferUpdate {
+    pub id: Uuid,
+    pub session_id: Uuid,
+    pub name: String,
+    pub direction: TransferDirection,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub done: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub total: u64,
+    pub state: TransferState,
+}
+
+/// The result of a sign-in, silent or not.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SignedIn {
+    pub technician: TechnicianProfile,
+    pub server: lifeline_protocol::ServerInfo,
+    /// The refresh token is in the OS keychain, so the next start signs in silently.
+    pub remembered: bool,
+    /// Remember me was asked for but the keychain failed; the sign-in still holds.
+    pub keychain_error: Option<String>,
+}
+
+/// Where the UI receives [`DeskEvent`]s; the desktop shell forwards them as app events.
+pub type EventSink = Arc<dyn Fn(DeskEvent) + Send + Sync>;
+
+/// Only an arrival this recent is news: older ones are replays after a (re)connect.
+const ARRIVAL_NEWS_MS: UnixMillis = 60_000;
+
+/// Pumps realtime events to the sink until `stop` fires or the service refuses us.
+pub(crate) async fn pump(
+    mut realtime: RealtimeClient,
+    shared: Arc<DeskShared>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    loop {
+        let next = tokio::select! {
+            _ = &mut stop => break,
+            next = realtime.next() => next,
+        };
+        let Some(event) = next else { break };
+        let desk_event = match event {
+            RealtimeEvent::Connected { .. } => DeskEvent::Connection {
+                online: true,
+                reason: None,
+            },
+            RealtimeEvent::Disconnected { reason } => DeskEvent::Connection {
+                online: false,
+                reason: Some(reason),
+            },
+            RealtimeEvent::Event(event) => {
+                if let EventData::EndUserJoined { name } = &event.data {
+                    if super::now_ms() - event.at < ARRIVAL_NEWS_MS {
+                        shared.announce_arrival(name.as_deref());
+                    }
+                }
+                DeskEvent::Session { event }
+            }
+            RealtimeEvent::Typing {
+                session_id,
+                from: Party::EndUser,
+                typing,
+            } => DeskEvent::Typing { session_id, typing },
+            RealtimeEvent::Presence {
+                session_id,
+                party: Party::EndUser,
+                online,
+            } => DeskEvent::Presence { session_id, online },
+            // Our own typing and presence echo back; the UI has no use for them.
+            RealtimeEvent::Typing { .. } | RealtimeEvent::Presence { .. } => continue,
+            // Ad-hoc sessions (workflow B) have no screen in the app yet.
+            RealtimeEvent::Adhoc(_) => continue,
+            RealtimeEvent::Rejected(error) => {
+                (shared.sink)(DeskEvent::SignedOut {
+                    reason: error.message,
+                });
+                break;
+            }
+        };
+        (shared.sink)(desk_event);
+    }
+    realtime.close();
+}

@@ -1,0 +1,475 @@
+//! The technician's desk: everything the desktop app does, as one object the Tauri
+//! commands call once each. It owns the sign-in (and Remember me), the one realtime
+//! connection, file transfers and the OS integrations, and pushes [`DeskEvent`]s.
+//!
+//! It knows nothing of Tauri or windows: the shell tells it when the window is in the
+//! foreground and forwards its events.
+
+mod events;
+mod transfers;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use lifeline_protocol::{
+    ConsentKind, InviteSent, ServerInfo, SessionEvent, SessionSummary, TokenPair, UnixMillis,
+};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::{oneshot, watch, RwLock};
+use uuid::Uuid;
+
+pub use events::{
+    DeskEvent, EventSink, SignedIn, TransferDirection, TransferState, TransferUpdate,
+};
+
+use crate::clipboard::{Clipboard, ClipboardError};
+use crate::keychain::{Keychain, KeychainError, RefreshTokenEntry};
+use crate::notifications::Notifier;
+use crate::realtime::RealtimeHandle;
+use crate::{ApiClient, ClientError, RealtimeClient, RealtimeOptions};
+
+/// What can go wrong at the desk.
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Keychain(#[from] KeychainError),
+    #[error(transparent)]
+    Clipboard(#[from] ClipboardError),
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("there is no such transfer")]
+    UnknownTransfer,
+}
+
+/// The OS integrations a desk uses; real ones in the app, fakes in tests.
+#[derive(Clone)]
+pub struct DeskOs {
+    pub keychain: Keychain,
+    pub clipboard: Clipboard,
+    pub notifier: Notifier,
+}
+
+/// Settings the desk acts on by itself.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Preferences {
+    /// Show a system notification when an end user arrives while the app is not focused.
+    pub notifications: bool,
+    /// `en` or `de`: the language of notifications and invites.
+    pub locale: String,
+}
+
+/// The parts of the desk its background tasks share.
+pub(crate) struct DeskShared {
+    sink: EventSink,
+    notifier: Notifier,
+    foreground: AtomicBool,
+    notifications: AtomicBool,
+    german: AtomicBool,
+}
+
+impl DeskShared {
+    fn announce_arrival(&self, name: Option<&str>) {
+        if self.foreground.load(Ordering::SeqCst) || !self.notifications.load(Ordering::SeqCst) {
+            return;
+        }
+        let german = self.german.load(Ordering::SeqCst);
+        let title = if german {
+            "Endbenutzer ist da"
+        } else {
+            "End user arrived"
+        };
+        let body = match (name, german) {
+            (Some(name), false) => format!("{name} joined your support session."),
+            (Some(name), true) => format!("{name} ist Ihrer Supportsitzung beigetreten."),
+            (None, false) => "The end user joined your support session.".to_owned(),
+            (None, true) => "Der Endbenutzer ist Ihrer Supportsitzung beigetreten.".to_owned(),
+        };
+        if let Err(err) = self.notifier.notify(title, &body) {
+            // The in-app badge still shows the arrival; a missing daemon is not fatal.
+            tracing::warn!(error = %err, "arrival notification failed");
+        }
+    }
+}
+
+/// A running realtime connection and what keeps the keychain in step with it.
+struct Live {
+    handle: RealtimeHandle,
+    stop: oneshot::Sender<()>,
+    keeper: tokio::task::JoinHandle<()>,
+}
+
+pub struct Desk {
+    os: DeskOs,
+    shared: Arc<DeskShared>,
+    api: RwLock<Option<ApiClient>>,
+    live: Mutex<Option<Live>>,
+    remembered: Arc<Mutex<Option<RefreshTokenEntry>>>,
+    transfers: transfers::Transfers,
+}
+
+pub(crate) fn now_ms() -> UnixMillis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
+}
+
+impl Desk {
+    pub fn new(os: DeskOs, sink: EventSink) -> Self {
+        let shared = Arc::new(DeskShared {
+            sink,
+            notifier: os.notifier.clone(),
+            foreground: AtomicBool::new(true),
+            notifications: AtomicBool::new(true),
+            german: AtomicBool::new(false),
+        });
+        Self {
+            os,
+            shared,
+            api: RwLock::new(None),
+            live: Mutex::new(None),
+            remembered: Arc::new(Mutex::new(None)),
+            transfers: transfers::Transfers::default(),
+        }
+    }
+
+    pub(crate) async fn api(&self) -> Result<ApiClient, DeskError> {
+        self.api
+            .read()
+            .await
+            .clone()
+            .ok_or(DeskError::Client(ClientError::NotSignedIn))
+    }
+
+    fn locale(&self) -> &'static str {
+        if self.shared.german.load(Ordering::SeqCst) {
+            "de"
+        } else {
+            "en"
+        }
+    }
+
+    // --- sign-in ---
+
+    /// Signs in with a password; with `remember`, keeps the refresh token in the OS
+    /// keychain. A keychain failure is reported in the result, not as an error.
+    pub async fn sign_in(
+        &self,
+        server_url: &str,
+        email: &str,
+        password: SecretString,
+        remember: bool,
+    ) -> Result<SignedIn, DeskError> {
+        let api = ApiClient::new(server_url.trim())?;
+        let pair = api.login(email.trim(), password.expose_secret()).await?;
+        let entry = RefreshTokenEntry::new(server_url, &pair.technician.email);
+        let keychain_error = if remember {
+            self.os
+                .keychain
+                .save_refresh_token(&entry, &pair.refresh_token)
+                .err()
+                .map(|e| e.to_string())
+        } else {
+            // Unticking Remember me also forgets an older sign-in of this account.
+            let _ = self.os.keychain.forget(&entry);
+            None
+        };
+        let remembered = remember && keychain_error.is_none();
+        self.start(api, pair, remembered.then_some(entry), keychain_error)
+            .await
+    }
+
+    /// Signs in silently with the refresh token the keychain holds for this server and
+    /// account. `Ok(None)`: nothing remembered, or the service no longer accepts it.
+    pub async fn resume(
+        &self,
+        server_url: &str,
+        email: &str,
+    ) -> Result<Option<SignedIn>, DeskError> {
+        let entry = RefreshTokenEntry::new(server_url, email);
+        let Some(token) = self.os.keychain.refresh_token(&entry)? else {
+            return Ok(None);
+        };
+        let api = ApiClient::new(server_url.trim())?;
+        let pair = match api.resume(token.expose_secret()).await {
+            Ok(pair) => pair,
+            Err(err) if err.code().is_some() && !err.is_transient() => {
+                // Revoked or expired: the token is useless, so do not keep it around.
+                let _ = self.os.keychain.forget(&entry);
+                return Ok(None);
+            }
+            Err(err) => return Err(err.into()),
+        };
+        // The refresh rotated the token; the keeper saves the new one.
+        self.start(api, pair, Some(entry), None).await.map(Some)
+    }
+
+    async fn start(
+        &self,
+        api: ApiClient,
+        pair: TokenPair,
+        remembered: Option<RefreshTokenEntry>,
+        keychain_error: Option<String>,
+    ) -> Result<SignedIn, DeskError> {
+        let server = api.info().await?;
+        self.stop_live();
+        *self
+            .remembered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = remembered.clone();
+        if let Some(entry) = &remembered {
+            self.os
+                .keychain
+                .save_refresh_token(entry, &pair.refresh_token)?;
+        }
+        let keeper = tokio::spawn(keep_token(
+            api.token_updates(),
+            self.os.keychain.clone(),
+            Arc::clone(&self.remembered),
+        ));
+        let realtime = RealtimeClient::connect(api.clone(), RealtimeOptions::default());
+        let handle = realtime.handle();
+        let (stop, stopped) = oneshot::channel();
+        tokio::spawn(events::pump(realtime, Arc::clone(&self.shared), stopped));
+        *self.live.lock().unwrap_or_else(PoisonError::into_inner) = Some(Live {
+            handle,
+            stop,
+            keeper,
+        });
+        *self.api.write().await = Some(api);
+        Ok(SignedIn {
+            technician: pair.technician,
+            server,
+            remembered: remembered.is_some(),
+            keychain_error,
+        })
+    }
+
+    fn stop_live(&self) {
+        let live = self
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(live) = live {
+            let _ = live.stop.send(());
+            live.keeper.abort();
+        }
+    }
+
+    /// Revokes the sign-in on the service and deletes the remembered token.
+    pub async fn sign_out(&self) -> Result<(), DeskError> {
+        self.stop_live();
+        self.transfers.cancel_all();
+        let entry = self
+            .remembered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let api = self.api.write().await.take();
+        let forgotten = match &entry {
+            Some(entry) => self.os.keychain.forget(entry),
+            None => Ok(()),
+        };
+        if let Some(api) = api {
+            // Offline sign-out still forgets locally; the token expires on its own.
+            if let Err(err) = api.logout().await {
+                tracing::warn!(error = %err, "sign-out could not reach the service");
+            }
+        }
+        Ok(forgotten?)
+    }
+
+    pub async fn server_info(&self) -> Result<ServerInfo, DeskError> {
+        Ok(self.api().await?.info().await?)
+    }
+
+    // --- preferences and window state ---
+
+    pub fn set_preferences(&self, preferences: &Preferences) {
+        self.shared
+            .notifications
+            .store(preferences.notifications, Ordering::SeqCst);
+        self.shared
+            .german
+            .store(preferences.locale.starts_with("de"), Ordering::SeqCst);
+    }
+
+    /// The shell reports window focus: arrivals notify only while in the background.
+    pub fn set_foreground(&self, foreground: bool) {
+        self.shared.foreground.store(foreground, Ordering::SeqCst);
+    }
+
+    // --- sessions ---
+
+    pub async fn sessions(&self) -> Result<Vec<SessionSummary>, DeskError> {
+        Ok(self.api().await?.sessions().await?)
+    }
+
+    /// Creates a support key (valid 60 minutes) and its waiting session.
+    pub async fn start_session(
+        &self,
+        request_control_on_arrival: bool,
+    ) -> Result<SessionSummary, DeskError> {
+        Ok(self
+            .api()
+            .await?
+            .create_session(request_control_on_arrival)
+            .await?)
+    }
+
+    pub async fn set_request_control_on_arrival(
+        &self,
+        session_id: Uuid,
+        value: bool,
+    ) -> Result<SessionSummary, DeskError> {
+        Ok(self
+            .api()
+            .await?
+            .set_request_control_on_arrival(session_id, value)
+            .await?)
+    }
+
+    /// Stored events after `since`, to fill a tab opened after they were pushed.
+    pub async fn events(
+        &self,
+        session_id: Uuid,
+        since: u64,
+    ) -> Result<Vec<SessionEvent>, DeskError> {
+        Ok(self.api().await?.events(session_id, since).await?)
+    }
+
+    pub async fn send_message(
+        &self,
+        session_id: Uuid,
+        text: &str,
+    ) -> Result<SessionEvent, DeskError> {
+        if text.trim().is_empty() {
+            return Err(DeskError::InvalidInput("the message is empty".into()));
+        }
+        let api = self.api().await?;
+        Ok(api.send_message(session_id, Uuid::new_v4(), text).await?)
+    }
+
+    fn with_live(&self, f: impl FnOnce(&RealtimeHandle)) {
+        if let Some(live) = &*self.live.lock().unwrap_or_else(PoisonError::into_inner) {
+            f(&live.handle);
+        }
+    }
+
+    pub fn typing(&self, session_id: Uuid, typing: bool) {
+        self.with_live(|h| h.typing(session_id, typing));
+    }
+
+    /// The technician has seen everything up to `up_to_seq` (the end user sees "read").
+    pub fn mark_read(&self, session_id: Uuid, up_to_seq: u64) {
+        self.with_live(|h| h.read(session_id, up_to_seq));
+    }
+
+    pub async fn request_consent(
+        &self,
+        session_id: Uuid,
+        kind: ConsentKind,
+    ) -> Result<SessionEvent, DeskError> {
+        Ok(self.api().await?.request_consent(session_id, kind).await?)
+    }
+
+    pub async fn end_session(&self, session_id: Uuid) -> Result<SessionEvent, DeskError> {
+        Ok(self.api().await?.end_session(session_id).await?)
+    }
+
+    pub async fn transcript_text(&self, session_id: Uuid) -> Result<String, DeskError> {
+        Ok(self.api().await?.transcript_text(session_id).await?)
+    }
+
+    /// Saves the readable transcript where the technician chose.
+    pub async fn export_transcript(&self, session_id: Uuid, dest: &Path) -> Result<(), DeskError> {
+        let text = self.transcript_text(session_id).await?;
+        tokio::fs::write(dest, text)
+            .await
+            .map_err(ClientError::Io)?;
+        Ok(())
+    }
+
+    // --- invites ---
+
+    pub async fn send_sms(&self, session_id: Uuid, to: &str) -> Result<InviteSent, DeskError> {
+        let api = self.api().await?;
+        Ok(api
+            .send_sms_invite(session_id, to, Some(self.locale()))
+            .await?)
+    }
+
+    /// Sends the invite through the service's SMTP server (when it has one).
+    pub async fn send_email(&self, session_id: Uuid, to: &str) -> Result<InviteSent, DeskError> {
+        let api = self.api().await?;
+        Ok(api
+            .send_email_invite(session_id, to, Some(self.locale()))
+            .await?)
+    }
+
+    pub fn copy_to_clipboard(&self, text: &str) -> Result<(), DeskError> {
+        Ok(self.os.clipboard.set_text(text)?)
+    }
+
+    // --- files ---
+
+    /// Starts sending a file into the session; progress arrives as transfer events.
+    pub async fn send_file(&self, session_id: Uuid, path: &Path) -> Result<Uuid, DeskError> {
+        let api = self.api().await?;
+        Ok(self
+            .transfers
+            .send(api, Arc::clone(&self.shared), session_id, path))
+    }
+
+    /// Starts saving a shared file to `dest`; its SHA-256 is checked before it lands.
+    pub async fn save_file(
+        &self,
+        session_id: Uuid,
+        file: lifeline_protocol::FileInfo,
+        dest: &Path,
+    ) -> Result<Uuid, DeskError> {
+        let api = self.api().await?;
+        Ok(self
+            .transfers
+            .receive(api, Arc::clone(&self.shared), session_id, file, dest))
+    }
+
+    pub async fn cancel_transfer(&self, transfer_id: Uuid) -> Result<(), DeskError> {
+        let api = self.api().await?;
+        self.transfers.cancel(&api, &self.shared, transfer_id).await
+    }
+}
+
+impl Drop for Desk {
+    fn drop(&mut self) {
+        self.stop_live();
+    }
+}
+
+/// Writes every rotated refresh token to the keychain while Remember me holds: refresh
+/// tokens are single-use, so a stale one would fail the next silent sign-in.
+async fn keep_token(
+    mut updates: watch::Receiver<Option<TokenPair>>,
+    keychain: Keychain,
+    remembered: Arc<Mutex<Option<RefreshTokenEntry>>>,
+) {
+    while updates.changed().await.is_ok() {
+        let Some(pair) = updates.borrow_and_update().clone() else {
+            continue;
+        };
+        let entry = remembered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(entry) = entry {
+            if let Err(err) = keychain.save_refresh_token(&entry, &pair.refresh_token) {
+                tracing::warn!(error = %err, "could not keep the rotated refresh token");
+            }
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The commands the UI invokes, one module per feature. Each is a one-call adapter onto
+//! [`lifeline_client::desk::Desk`]: no logic lives here.
+
+pub mod auth;
+pub mod chat;
+pub mod files;
+pub mod invites;
+pub mod sessions;
+pub mod settings;

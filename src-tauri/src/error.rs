@@ -1,0 +1,111 @@
+//! The one error every command returns, `{code, message}`, with `code` an enum the UI
+//! branches on (its TypeScript twin is generated into `src-tauri/bindings`).
+
+use lifeline_client::desk::DeskError;
+use lifeline_client::keychain::KeychainError;
+use lifeline_client::protocol::ErrorCode;
+use lifeline_client::ClientError;
+use serde::Serialize;
+
+/// The service's own codes pass through as they are (so a new one needs no change
+/// here); the rest are what can fail on this side of the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum IpcErrorCode {
+    /// The service cannot be reached.
+    Network,
+    NotSignedIn,
+    InvalidUrl,
+    KeychainUnavailable,
+    ClipboardUnavailable,
+    /// Reading or writing a local file failed.
+    File,
+    /// The file arrived, but its SHA-256 differs from the one announced.
+    ChecksumMismatch,
+    UnknownTransfer,
+    InvalidInput,
+    /// An answer the app did not expect.
+    Internal,
+    /// The service answered with this code (serde wants untagged variants last).
+    #[serde(untagged)]
+    Service(ErrorCode),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS, thiserror::Error)]
+#[error("{message} ({code:?})")]
+pub struct IpcError {
+    pub code: IpcErrorCode,
+    pub message: String,
+}
+
+impl IpcError {
+    pub fn new(code: IpcErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ClientError> for IpcError {
+    fn from(err: ClientError) -> Self {
+        let code = match &err {
+            ClientError::Api { error, .. } => IpcErrorCode::Service(error.code),
+            ClientError::Network(_) | ClientError::WebSocket(_) | ClientError::Interrupted(_) => {
+                IpcErrorCode::Network
+            }
+            ClientError::Io(_) => IpcErrorCode::File,
+            ClientError::ChecksumMismatch { .. } => IpcErrorCode::ChecksumMismatch,
+            ClientError::NotSignedIn => IpcErrorCode::NotSignedIn,
+            ClientError::InvalidUrl(_) => IpcErrorCode::InvalidUrl,
+            ClientError::Protocol(_) => IpcErrorCode::Internal,
+        };
+        Self::new(code, err.to_string())
+    }
+}
+
+impl From<DeskError> for IpcError {
+    fn from(err: DeskError) -> Self {
+        match err {
+            DeskError::Client(err) => err.into(),
+            DeskError::Keychain(KeychainError::Unavailable(_) | KeychainError::Failed(_)) => {
+                Self::new(IpcErrorCode::KeychainUnavailable, err.to_string())
+            }
+            DeskError::Clipboard(_) => {
+                Self::new(IpcErrorCode::ClipboardUnavailable, err.to_string())
+            }
+            DeskError::InvalidInput(message) => Self::new(IpcErrorCode::InvalidInput, message),
+            DeskError::UnknownTransfer => Self::new(IpcErrorCode::UnknownTransfer, err.to_string()),
+        }
+    }
+}
+
+/// What every command returns.
+pub type IpcResult<T> = Result<T, IpcError>;
+
+#[cfg(test)]
+mod tests {
+    use lifeline_client::protocol::ApiError;
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn errors_serialize_as_code_and_message_with_the_service_code_as_is() {
+        let refused: IpcError = ClientError::Api {
+            status: 410,
+            error: ApiError::new(ErrorCode::KeyExpired, "the key has expired"),
+        }
+        .into();
+        assert_eq!(
+            serde_json::to_value(&refused).ok(),
+            Some(json!({"code": "key_expired", "message": "the key has expired"})),
+            "the UI branches on the service's own code"
+        );
+        let offline: IpcError = ClientError::NotSignedIn.into();
+        assert_eq!(
+            serde_json::to_value(&offline).ok(),
+            Some(json!({"code": "not_signed_in", "message": "not signed in"}))
+        );
+    }
+}

@@ -1,0 +1,100 @@
+//! The technician desktop app's Tauri shell. It registers plugins, manages one
+//! [`Desk`] (from `lifeline-client`), lists the command handlers, and forwards the
+//! desk's events to the UI as the app event [`DESK_EVENT`].
+//!
+//! It must not hold logic: commands live in [`commands`], one call each. The builder is
+//! generic over [`Runtime`] so the commands run on `tauri::test::mock_builder()` too.
+
+pub mod commands;
+pub mod error;
+mod tray;
+
+use std::sync::{Arc, OnceLock};
+
+use lifeline_client::desk::{Desk, DeskEvent, DeskOs};
+use tauri::{AppHandle, Emitter, Manager, Runtime, WindowEvent};
+
+/// The app event that carries every [`DeskEvent`] to the UI.
+pub const DESK_EVENT: &str = "desk";
+
+/// Adds the app's plugins, state and commands to `builder`, on any runtime (the tests
+/// pass `tauri::test::mock_builder()`).
+pub fn app<R: Runtime>(builder: tauri::Builder<R>, os: DeskOs) -> tauri::Builder<R> {
+    // The desk is managed from the start so every command finds it; its events reach
+    // the UI once setup has handed over the app handle.
+    let app_handle: Arc<OnceLock<AppHandle<R>>> = Arc::default();
+    let emitter = Arc::clone(&app_handle);
+    let sink = Arc::new(move |event: DeskEvent| {
+        if let Some(handle) = emitter.get() {
+            if let Err(err) = handle.emit(DESK_EVENT, &event) {
+                tracing::warn!(error = %err, "could not forward a desk event");
+            }
+        }
+    });
+    builder
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_dialog::init())
+        .manage(Desk::new(os, sink))
+        .setup(move |app| {
+            let _ = app_handle.set(app.handle().clone());
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let WindowEvent::Focused(focused) = event {
+                window.state::<Desk>().set_foreground(*focused);
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::auth::sign_in,
+            commands::auth::resume_sign_in,
+            commands::auth::sign_out,
+            commands::auth::server_info,
+            commands::sessions::list_sessions,
+            commands::sessions::start_session,
+            commands::sessions::set_request_control_on_arrival,
+            commands::sessions::session_events,
+            commands::sessions::request_consent,
+            commands::sessions::end_session,
+            commands::sessions::transcript_text,
+            commands::sessions::export_transcript,
+            commands::chat::send_message,
+            commands::chat::set_typing,
+            commands::chat::mark_read,
+            commands::invites::copy_to_clipboard,
+            commands::invites::send_sms,
+            commands::invites::send_email,
+            commands::files::send_file,
+            commands::files::save_file,
+            commands::files::cancel_transfer,
+            commands::settings::set_preferences,
+        ])
+}
+
+/// Starts the app with the real keychain, clipboard and notifications.
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,lifeline=info".into()),
+        )
+        .init();
+    let os = DeskOs {
+        keychain: lifeline_client::keychain::Keychain::os(),
+        clipboard: lifeline_client::clipboard::Clipboard::os(),
+        notifier: lifeline_client::notifications::Notifier::os(),
+    };
+    let built = app(tauri::Builder::<tauri::Wry>::new(), os)
+        .build(tauri::generate_context!("../tauri.conf.json"));
+    let app = match built {
+        Ok(app) => app,
+        Err(err) => {
+            tracing::error!(error = %err, "the app could not start");
+            std::process::exit(1);
+        }
+    };
+    // The tray is for the real desktop only; the mock runtime's tests do without it.
+    if let Err(err) = tray::create(app.handle()) {
+        tracing::warn!(error = %err, "no tray icon");
+    }
+    app.run(|_, _| {});
+}

@@ -1,0 +1,128 @@
+//! Each command group once, through the real IPC path on the mock runtime, against a
+//! real service.
+
+use lifeline_client::desk::SignedIn;
+use lifeline_client::protocol::{InviteSent, SessionEvent, SessionSummary};
+use lifeline_client::ApiClient;
+use serde_json::json;
+
+use crate::support::{Fakes, MockApp, Service, ADMIN_EMAIL, ADMIN_PASSWORD};
+
+fn sign_in_args(service: &Service, remember: bool) -> serde_json::Value {
+    json!({
+        "serverUrl": service.url,
+        "email": ADMIN_EMAIL,
+        "password": ADMIN_PASSWORD,
+        "remember": remember,
+    })
+}
+
+#[test]
+fn remember_me_keeps_the_token_so_the_next_start_signs_in_silently_until_sign_out(
+) -> anyhow::Result<()> {
+    let service = Service::start()?;
+    let fakes = Fakes::default();
+    let first = MockApp::new(&fakes)?;
+    let signed_in: SignedIn = first.ok("sign_in", sign_in_args(&service, true))?;
+    assert!(signed_in.remembered, "the keychain took the token");
+    assert_eq!(fakes.keychain.len(), 1, "one entry per server and account");
+    drop(first);
+
+    let second = MockApp::new(&fakes)?;
+    let args = json!({ "serverUrl": service.url, "email": ADMIN_EMAIL });
+    let resumed: Option<SignedIn> = second.ok("resume_sign_in", args.clone())?;
+    assert_eq!(
+        resumed.map(|s| s.technician.email).as_deref(),
+        Some(ADMIN_EMAIL),
+        "a restart signs in silently with the kept (and rotated) refresh token"
+    );
+
+    second.ok::<()>("sign_out", json!({}))?;
+    assert!(fakes.keychain.is_empty(), "sign out deletes the kept token");
+    let third = MockApp::new(&fakes)?;
+    let resumed: Option<SignedIn> = third.ok("resume_sign_in", args)?;
+    assert!(
+        resumed.is_none(),
+        "after sign out nothing signs in silently"
+    );
+    Ok(())
+}
+
+#[test]
+fn sign_in_goes_on_without_remember_me_when_the_keychain_is_unavailable() -> anyhow::Result<()> {
+    let service = Service::start()?;
+    let fakes = Fakes::default();
+    fakes.keychain.set_unavailable(true);
+    let app = MockApp::new(&fakes)?;
+    let signed_in: SignedIn = app.ok("sign_in", sign_in_args(&service, true))?;
+    assert!(!signed_in.remembered);
+    assert!(
+        signed_in.keychain_error.is_some(),
+        "the UI must be able to say that the keychain failed"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_wrong_password_is_refused_with_the_code_unauthorized() -> anyhow::Result<()> {
+    let service = Service::start()?;
+    let app = MockApp::new(&Fakes::default())?;
+    let mut args = sign_in_args(&service, false);
+    args["password"] = json!("not the password");
+    let error = app
+        .invoke::<SignedIn>("sign_in", args)?
+        .expect_err("a wrong password cannot sign in");
+    assert_eq!(
+        error["code"], "unauthorized",
+        "the UI branches on the code: {error}"
+    );
+    let error = app
+        .invoke::<Vec<SessionSummary>>("list_sessions", json!({}))?
+        .expect_err("nothing works before sign-in");
+    assert_eq!(error["code"], "not_signed_in");
+    Ok(())
+}
+
+#[test]
+fn a_session_is_started_invited_chatted_in_and_ended_with_a_transcript() -> anyhow::Result<()> {
+    let service = Service::start()?;
+    let fakes = Fakes::default();
+    let app = MockApp::new(&fakes)?;
+    app.ok::<SignedIn>("sign_in", sign_in_args(&service, false))?;
+
+    let session: SessionSummary =
+        app.ok("start_session", json!({ "requestControlOnArrival": false }))?;
+    assert!(!session.request_control_on_arrival, "off by default");
+    app.ok::<()>("copy_to_clipboard", json!({ "text": session.join_url }))?;
+    assert_eq!(fakes.clipboard.text(), Some(session.join_url.clone()));
+
+    let error = app
+        .invoke::<InviteSent>("send_sms", json!({ "sessionId": session.id, "to": "12" }))?
+        .expect_err("a number that is not a phone number is refused");
+    assert_eq!(error["code"], "invalid_input");
+    let sent: InviteSent = app.ok(
+        "send_sms",
+        json!({ "sessionId": session.id, "to": "+49 151 12345678" }),
+    )?;
+    assert_eq!(
+        sent.to, "+4915112345678",
+        "the confirmation names the number"
+    );
+
+    let runtime = tokio::runtime::Runtime::new()?;
+    let end_user = ApiClient::new(&service.url)?;
+    runtime.block_on(end_user.join(session.support_key.as_str(), Some("Erika")))?;
+
+    let sent: SessionEvent = app.ok(
+        "send_message",
+        json!({ "sessionId": session.id, "text": "Hello <b>Erika</b>" }),
+    )?;
+    assert!(sent.seq > 0);
+    app.ok::<SessionEvent>("end_session", json!({ "sessionId": session.id }))?;
+    let transcript: String = app.ok("transcript_text", json!({ "sessionId": session.id }))?;
+    assert!(
+        transcript.contains("Hello <b>Erika</b>"),
+        "the transcript keeps the chat as text: {transcript}"
+    );
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! The desktop shell's tests: the commands on Tauri's mock runtime against a real
+//! `lifeline-server` process, the generated TypeScript types being fresh, and (ignored
+//! unless run by `src-tauri/e2e/run`) the real window over WebDriver.
+
+mod bindings;
+mod commands;
+mod support;
+mod webdriver;
+mod window;

@@ -1,0 +1,226 @@
+//! Just enough of the W3C WebDriver protocol to drive the real app window through
+//! `tauri-driver` (which hands the session to WebKitWebDriver).
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use base64::Engine;
+use serde_json::{json, Value};
+
+/// The key WebDriver uses for element references.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// The WebDriver code point for the Enter key.
+pub const ENTER: &str = "\u{E007}";
+
+/// A running `tauri-driver`, killed on drop.
+pub struct Driver {
+    child: Child,
+    port: u16,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+impl Driver {
+    pub fn start() -> anyhow::Result<Self> {
+        let port = free_port()?;
+        let native = free_port()?;
+        let child = Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("tauri-driver (cargo install tauri-driver --version '^2' --locked)")?;
+        Ok(Self { child, port })
+    }
+
+    /// Starts the app binary in a new WebDriver session.
+    pub async fn open(&self, app: &Path) -> anyhow::Result<Window> {
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{}", self.port);
+        let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {
+            "application": app.display().to_string()
+        }}}});
+        let started = Instant::now();
+        // The driver and WebKitWebDriver take a moment to listen.
+        let answer = loop {
+            match http
+                .post(format!("{base}/session"))
+                .json(&caps)
+                .send()
+                .await
+            {
+                Ok(response) => break response.json::<Value>().await?,
+                Err(_) if started.elapsed() < Duration::from_secs(20) => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(err) => return Err(err).context("no WebDriver session"),
+            }
+        };
+        let id = answer["value"]["sessionId"]
+            .as_str()
+            .with_context(|| format!("no session id in {answer}"))?;
+        Ok(Window {
+            http,
+            session: format!("{base}/session/{id}"),
+        })
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One app window in a WebDriver session.
+pub struct Window {
+    http: reqwest::Client,
+    session: String,
+}
+
+impl Window {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> anyhow::Result<Value> {
+        let request = self.http.request(method, format!("{}{path}", self.session));
+        let request = if body.is_null() {
+            request
+        } else {
+            request.json(&body)
+        };
+        let answer: Value = request.send().await?.json().await?;
+        if let Some(error) = answer["value"]["error"].as_str() {
+            bail!("{path}: {error}: {}", answer["value"]["message"]);
+        }
+        Ok(answer["value"].clone())
+    }
+
+    /// Waits up to 20 s for an element matching `css`.
+    pub async fn find(&self, css: &str) -> anyhow::Result<String> {
+        let started = Instant::now();
+        loop {
+            let found = self
+                .call(
+                    reqwest::Method::POST,
+                    "/element",
+                    json!({"using": "css selector", "value": css}),
+                )
+                .await;
+            match found {
+                Ok(value) => {
+                    return value[ELEMENT]
+                        .as_str()
+                        .map(str::to_owned)
+                        .with_context(|| format!("no element reference in {value}"));
+                }
+                Err(_) if started.elapsed() < Duration::from_secs(20) => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(err) => return Err(err.context(format!("waiting for {css}"))),
+            }
+        }
+    }
+
+    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+        let id = self.find(css).await?;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            json!({}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        let id = self.find(css).await?;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/clear"),
+            json!({}),
+        )
+        .await?;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            json!({ "text": text }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn text(&self, css: &str) -> anyhow::Result<String> {
+        let id = self.find(css).await?;
+        let value = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/element/{id}/text"),
+                Value::Null,
+            )
+            .await?;
+        Ok(value.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Runs `script` (an async function body; `arguments` ends with the callback).
+    pub async fn run_async(&self, script: &str, args: Value) -> anyhow::Result<Value> {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/async",
+            json!({ "script": script, "args": args }),
+        )
+        .await
+    }
+
+    /// Waits until `predicate` (a JS expression) is true in the page.
+    pub async fn wait_for(&self, predicate: &str, what: &str) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let script = format!("return Boolean({predicate});");
+        loop {
+            let value = self
+                .call(
+                    reqwest::Method::POST,
+                    "/execute/sync",
+                    json!({ "script": script, "args": [] }),
+                )
+                .await?;
+            if value.as_bool() == Some(true) {
+                return Ok(());
+            }
+            if started.elapsed() > Duration::from_secs(20) {
+                bail!("timed out waiting for {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub async fn screenshot(&self, dest: &Path) -> anyhow::Result<()> {
+        let value = self
+            .call(reqwest::Method::GET, "/screenshot", Value::Null)
+            .await?;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(value.as_str().context("screenshot data")?)?;
+        std::fs::write(dest, png)?;
+        Ok(())
+    }
+
+    /// Ends the session, which closes the app.
+    pub async fn close(self) -> anyhow::Result<()> {
+        self.http.delete(&self.session).send().await?;
+        Ok(())
+    }
+}

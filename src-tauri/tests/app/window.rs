@@ -1,0 +1,330 @@
+//! The real app window, end to end: a real service, the real keychain (gnome-keyring),
+//! notification daemon (dunst) and X clipboard, driven over WebDriver, with the Rust
+//! client playing the end user. `src-tauri/e2e/run` provides the desktop session.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use anyhow::Context;
+use lifeline_client::protocol::{ConsentKind, EventData, Party, SessionEvent};
+use lifeline_client::{ApiClient, RealtimeClient, RealtimeEvent, RealtimeOptions};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::support::{binary, Service, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::webdriver::{Driver, Window, ENTER};
+
+fn sha256(path: &Path) -> anyhow::Result<String> {
+    Ok(hex::encode(Sha256::digest(std::fs::read(path)?)))
+}
+
+fn output(program: &str, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .with_context(|| format!("running {program}"))?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Records the bodies of `Notify` calls on the session bus.
+fn watch_notifications() -> anyhow::Result<(std::process::Child, Arc<Mutex<String>>)> {
+    let mut child = Command::new("dbus-monitor")
+        .args([
+            "--session",
+            "interface='org.freedesktop.Notifications',member='Notify'",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("dbus-monitor")?;
+    let seen = Arc::new(Mutex::new(String::new()));
+    let sink = Arc::clone(&seen);
+    let stdout = child.stdout.take().context("stdout")?;
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let mut seen = sink.lock().unwrap_or_else(PoisonError::into_inner);
+            seen.push_str(&line);
+            seen.push('\n');
+        }
+    });
+    Ok((child, seen))
+}
+
+/// The next realtime event (within 20 s) for which `pick` returns something.
+async fn next_event<T>(
+    realtime: &mut RealtimeClient,
+    mut pick: impl FnMut(&SessionEvent) -> Option<T>,
+) -> anyhow::Result<T> {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match realtime.next().await {
+                Some(RealtimeEvent::Event(event)) => {
+                    if let Some(found) = pick(&event) {
+                        return Ok(found);
+                    }
+                }
+                Some(_) => {}
+                None => anyhow::bail!("the end user's realtime connection closed"),
+            }
+        }
+    })
+    .await
+    .context("the end user waited in vain")?
+}
+
+async fn shot(window: &Window, dir: &Path, name: &str) -> anyhow::Result<()> {
+    window.screenshot(&dir.join(format!("{name}.png"))).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb, a session bus, gnome-keyring, dunst and tauri-driver: run src-tauri/e2e/run"]
+async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyhow::Result<()> {
+    let mut service = Service::start()?;
+    let app = binary("lifeline-desktop")?;
+    let shots = std::env::var_os("LIFELINE_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("lifeline-window-shots"));
+    std::fs::create_dir_all(&shots)?;
+    let driver = Driver::start()?;
+    let files = tempfile::tempdir()?;
+
+    // Sign in with Remember me: the refresh token goes to the Secret Service.
+    let window = driver.open(&app).await?;
+    window.type_into("#server-url", &service.url).await?;
+    window.type_into("#email", ADMIN_EMAIL).await?;
+    window.type_into("#password", ADMIN_PASSWORD).await?;
+    window.click("#remember").await?;
+    shot(&window, &shots, "01-sign-in").await?;
+    window.click("#sign-in").await?;
+    window.find("#start-session").await?;
+    shot(&window, &shots, "02-support").await?;
+    let account = format!("{ADMIN_EMAIL}@{}", service.url);
+    let token = output(
+        "secret-tool",
+        &["lookup", "service", "Lifeline", "username", &account],
+    )?;
+    assert!(token.len() > 20, "secret-tool reads the refresh token back");
+
+    // A restart signs in silently.
+    window.close().await?;
+    let window = driver.open(&app).await?;
+    window.find("#start-session").await?;
+
+    // Start a session; copy its link to the X clipboard.
+    window.click("#start-session").await?;
+    let join_url = window.text("#join-url").await?;
+    window.find("#countdown").await?;
+    shot(&window, &shots, "03-session-waiting").await?;
+    window.click("#copy-link").await?;
+    window.find("#copied").await?;
+    let clipboard = output("xclip", &["-o", "-selection", "clipboard"])?;
+    assert_eq!(clipboard.trim(), join_url.trim(), "xclip -o gives the link");
+
+    // Send SMS: a bad number is refused in place, a good one is confirmed by name.
+    window.click("#send-sms").await?;
+    window.type_into("#invite-to", "12").await?;
+    window.click("#invite-send").await?;
+    window
+        .wait_for(
+            "document.querySelector('#invite-to[aria-invalid=true]')",
+            "the refusal",
+        )
+        .await?;
+    window.type_into("#invite-to", "+49 151 12345678").await?;
+    window.click("#invite-send").await?;
+    let confirmation = window.text("#invite-sent").await?;
+    assert!(confirmation.contains("+4915112345678"), "{confirmation}");
+    shot(&window, &shots, "04-sms-sent").await?;
+    window.click("#invite-done").await?;
+    let admin = ApiClient::new(&service.url)?;
+    admin.login(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
+    let outbox = admin.outbox().await?;
+    assert!(
+        outbox.iter().any(|m| m.to == "+4915112345678"),
+        "the SMS is in the outbox"
+    );
+
+    // The end user arrives while another window has the focus: a notification.
+    let (mut monitor, notifications) = watch_notifications()?;
+    let mut other = Command::new("xeyes").spawn().context("xeyes")?;
+    output(
+        "xdotool",
+        &[
+            "search",
+            "--sync",
+            "--class",
+            "xeyes",
+            "windowfocus",
+            "--sync",
+        ],
+    )?;
+    let key = join_url
+        .rsplit('/')
+        .next()
+        .context("key in link")?
+        .to_owned();
+    let end_user = ApiClient::new(&service.url)?;
+    let joined = end_user.join(&key, Some("Erika")).await?;
+    let session_id = joined.session_id;
+    let mut realtime = RealtimeClient::connect(end_user.clone(), RealtimeOptions::default());
+    let started = std::time::Instant::now();
+    while !notifications
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .contains("End user arrived")
+    {
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(15),
+            "no arrival notification on D-Bus"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let _ = other.kill();
+    let _ = monitor.kill();
+    output(
+        "xdotool",
+        &["search", "--sync", "--name", "^Lifeline$", "windowfocus"],
+    )?;
+
+    // Chat both ways.
+    window.type_into("#message", "Hello Erika").await?;
+    window.type_into("#message", ENTER).await?;
+    let text = next_event(&mut realtime, |e| match &e.data {
+        EventData::Message {
+            from: Party::Technician,
+            text,
+            ..
+        } => Some(text.clone()),
+        _ => None,
+    })
+    .await?;
+    assert_eq!(text, "Hello Erika", "Enter sends the message box");
+    end_user
+        .send_message(
+            session_id,
+            uuid::Uuid::new_v4(),
+            "My <b>printer</b> is stuck",
+        )
+        .await?;
+    window
+        .wait_for(
+            "[...document.querySelectorAll('.message .text')].some(e => e.textContent === 'My <b>printer</b> is stuck')",
+            "the end user's message, as text",
+        )
+        .await?;
+
+    // The service goes away: the banner shows, the app reconnects and resumes by itself.
+    service.restart()?;
+    window
+        .wait_for(
+            "document.querySelector('#connection-lost')",
+            "the connection-lost banner",
+        )
+        .await
+        .or_else(|err| {
+            // A fast restart may beat the banner; what counts is the resume below.
+            eprintln!("{err:#}");
+            anyhow::Ok(())
+        })?;
+    window
+        .wait_for(
+            "!document.querySelector('#connection-lost')",
+            "the reconnect",
+        )
+        .await?;
+    end_user
+        .send_message(session_id, uuid::Uuid::new_v4(), "Still there?")
+        .await?;
+    window
+        .wait_for(
+            "[...document.querySelectorAll('.message .text')].some(e => e.textContent === 'Still there?')",
+            "a message sent after the restart",
+        )
+        .await?;
+
+    // Files both ways, with equal SHA-256s. The native pickers are replaced by calling
+    // the same commands the pickers lead to.
+    let outgoing = files.path().join("diagnostics.bin");
+    std::fs::write(
+        &outgoing,
+        (0..1_500_000u32)
+            .map(|i| (i % 251) as u8)
+            .collect::<Vec<_>>(),
+    )?;
+    window
+        .run_async(
+            "const [sessionId, path, done] = arguments; \
+             window.__TAURI_INTERNALS__.invoke('send_file', { sessionId, path }).then(done, done);",
+            json!([session_id, outgoing]),
+        )
+        .await?;
+    let shared = next_event(&mut realtime, |e| match &e.data {
+        EventData::FileShared { file } if file.from == Party::Technician => Some(file.clone()),
+        _ => None,
+    })
+    .await?;
+    let received = files.path().join("received-by-end-user.bin");
+    end_user.download_file(&shared, &received, |_| {}).await?;
+    assert_eq!(sha256(&received)?, sha256(&outgoing)?);
+
+    let incoming = files.path().join("screenshot-from-erika.bin");
+    std::fs::write(
+        &incoming,
+        (0..700_000u32).map(|i| (i % 13) as u8).collect::<Vec<_>>(),
+    )?;
+    let file = end_user.upload_file(session_id, &incoming, |_| {}).await?;
+    window.find(".save-file").await?;
+    let saved = files.path().join("saved-by-technician.bin");
+    window
+        .run_async(
+            "const [sessionId, file, dest, done] = arguments; \
+             window.__TAURI_INTERNALS__.invoke('save_file', { sessionId, file, dest }).then(done, done);",
+            json!([session_id, file, saved]),
+        )
+        .await?;
+    window
+        .wait_for(
+            "[...document.querySelectorAll('.transfer')].filter(e => e.dataset.state === 'done').length >= 2",
+            "both transfers done",
+        )
+        .await?;
+    assert_eq!(sha256(&saved)?, sha256(&incoming)?);
+    shot(&window, &shots, "05-chat-and-files").await?;
+
+    // Request a screen view; the end user declines.
+    window.click("#request-view").await?;
+    let request_id = next_event(&mut realtime, |e| match &e.data {
+        EventData::ConsentRequested {
+            request_id,
+            kind: ConsentKind::ViewScreen,
+        } => Some(*request_id),
+        _ => None,
+    })
+    .await?;
+    end_user
+        .answer_consent(session_id, request_id, false)
+        .await?;
+    window
+        .wait_for(
+            "document.querySelector('[data-consent=declined]')",
+            "the declined view",
+        )
+        .await?;
+    shot(&window, &shots, "06-view-declined").await?;
+
+    // End the session after confirming; the transcript follows.
+    window.click("#end-session").await?;
+    window.click("#end-confirm").await?;
+    let transcript = window.text("#transcript").await?;
+    assert!(transcript.contains("Hello Erika"), "{transcript}");
+    shot(&window, &shots, "07-transcript").await?;
+    next_event(&mut realtime, |e| {
+        matches!(e.data, EventData::SessionEnded { .. }).then_some(())
+    })
+    .await?;
+    realtime.close();
+    window.close().await?;
+    Ok(())
+}

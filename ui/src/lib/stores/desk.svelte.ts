@@ -1,0 +1,161 @@
+import type { Backend } from '../backend';
+import type {
+  DeskEvent,
+  SessionEvent,
+  SessionStatus,
+  SessionSummary,
+  SignedIn,
+  TransferUpdate,
+} from '../backend/types';
+import { mergeEvents, statusAfter, unreadAfter } from '../timeline';
+
+function endUserName(summary: SessionSummary, events: SessionEvent[]): string | null {
+  for (const { data } of events) if (data.type === 'end_user_joined' && data.name) return data.name;
+  return summary.end_user_name;
+}
+
+/** One open session tab. */
+export class SessionState {
+  summary = $state<SessionSummary>() as SessionSummary;
+  events = $state<SessionEvent[]>([]);
+  /** The newest seq the technician has seen (the tab was in front). */
+  seenUpTo = $state(0);
+  endUserTyping = $state(false);
+  endUserOnline = $state(false);
+  transfers = $state<Record<string, TransferUpdate>>({});
+  readonly status: SessionStatus = $derived(statusAfter(this.summary.status, this.events));
+  readonly unread: number = $derived(unreadAfter(this.events, this.seenUpTo));
+  readonly lastSeq: number = $derived(this.events.at(-1)?.seq ?? 0);
+  /** The name the end user gave on joining, if any (the summary predates the join). */
+  readonly endUserName: string | null = $derived(endUserName(this.summary, this.events));
+
+  constructor(summary: SessionSummary) {
+    this.summary = summary;
+  }
+}
+
+export type Tab = { kind: 'support' } | { kind: 'settings' } | { kind: 'session'; id: string };
+
+/**
+ * The app's state: the sign-in, the open session tabs, and the connection; fed by
+ * backend calls and by the desk events the shell pushes.
+ */
+export class DeskStore {
+  signedIn = $state<SignedIn | null>(null);
+  sessions = $state<SessionState[]>([]);
+  active = $state<Tab>({ kind: 'support' });
+  online = $state(true);
+  signedOutReason = $state<string | null>(null);
+  /** Remember me failed: the keychain's complaint, shown once after sign-in. */
+  keychainError = $state<string | null>(null);
+  readonly totalUnread: number = $derived(this.sessions.reduce((sum, s) => sum + s.unread, 0));
+
+  constructor(private readonly backend: Backend) {}
+
+  session(id: string): SessionState | undefined {
+    return this.sessions.find((s) => s.summary.id === id);
+  }
+
+  isFront(id: string): boolean {
+    return this.active.kind === 'session' && this.active.id === id;
+  }
+
+  /** After a sign-in: reopen the sessions that are still waiting or active. */
+  async begin(signedIn: SignedIn): Promise<void> {
+    this.signedIn = signedIn;
+    this.keychainError = signedIn.keychain_error;
+    this.signedOutReason = null;
+    this.online = true;
+    const open = (await this.backend.listSessions()).filter(
+      (s) => s.status === 'waiting' || s.status === 'active',
+    );
+    for (const summary of open) await this.open(summary, false);
+  }
+
+  /** Opens (or shows) a session's tab and fills in its history. */
+  async open(summary: SessionSummary, front = true): Promise<SessionState> {
+    let state = this.session(summary.id);
+    if (!state) {
+      state = new SessionState(summary);
+      this.sessions.push(state);
+      // Pushed events may already have arrived; merging by seq keeps each once.
+      const history = await this.backend.sessionEvents(summary.id, 0);
+      state.events = mergeEvents(state.events, history);
+      state.seenUpTo = state.lastSeq;
+    }
+    if (front) this.show({ kind: 'session', id: summary.id });
+    return state;
+  }
+
+  async startSession(requestControlOnArrival: boolean): Promise<SessionState> {
+    const summary = await this.backend.startSession(requestControlOnArrival);
+    return this.open(summary);
+  }
+
+  show(tab: Tab): void {
+    this.active = tab;
+    if (tab.kind === 'session') this.markSeen(tab.id);
+  }
+
+  close(id: string): void {
+    this.sessions = this.sessions.filter((s) => s.summary.id !== id);
+    if (this.isFront(id)) this.active = { kind: 'support' };
+  }
+
+  private markSeen(id: string): void {
+    const state = this.session(id);
+    if (!state || state.seenUpTo >= state.lastSeq) return;
+    state.seenUpTo = state.lastSeq;
+    void this.backend.markRead(id, state.lastSeq);
+    void this.backend.setBadge(this.totalUnread);
+  }
+
+  /** Applies one pushed desk event. */
+  apply(event: DeskEvent): void {
+    switch (event.type) {
+      case 'connection':
+        this.online = event.online;
+        break;
+      case 'signed_out':
+        this.signedOutReason = event.reason;
+        this.signedIn = null;
+        this.sessions = [];
+        break;
+      case 'session': {
+        const state = this.session(event.event.session_id);
+        if (!state) return;
+        state.events = mergeEvents(state.events, [event.event]);
+        if (this.isFront(state.summary.id) && document.hasFocus()) this.markSeen(state.summary.id);
+        else void this.backend.setBadge(this.totalUnread);
+        break;
+      }
+      case 'typing': {
+        const state = this.session(event.session_id);
+        if (state) state.endUserTyping = event.typing;
+        break;
+      }
+      case 'presence': {
+        const state = this.session(event.session_id);
+        if (state) state.endUserOnline = event.online;
+        break;
+      }
+      case 'transfer': {
+        const state = this.session(event.transfer.session_id);
+        if (state) state.transfers[event.transfer.id] = event.transfer;
+        break;
+      }
+    }
+  }
+
+  /** The window came to the front: what the front tab shows now counts as read. */
+  focused(): void {
+    if (this.active.kind === 'session') this.markSeen(this.active.id);
+  }
+
+  async signOut(): Promise<void> {
+    await this.backend.signOut();
+    this.signedIn = null;
+    this.sessions = [];
+    this.active = { kind: 'support' };
+  }
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { Backend } from '../backend';
+import type { SessionEvent, SessionSummary } from '../backend/types';
+import { DeskStore } from './desk.svelte';
+
+const summary = (id: string): SessionSummary => ({
+  id,
+  support_key: '482913605',
+  support_key_display: '482 913 605',
+  join_url: `http://x/join/482913605`,
+  key_expires_at: Date.now() + 3_600_000,
+  request_control_on_arrival: false,
+  status: 'waiting',
+  technician_name: 'Tina',
+  end_user_name: null,
+  created_at: Date.now(),
+  ended_at: null,
+  last_seq: 0,
+});
+
+const message = (session_id: string, seq: number): SessionEvent => ({
+  session_id,
+  seq,
+  at: Date.now(),
+  data: { type: 'message', from: 'end_user', client_id: `c${seq}`, text: `m${seq}` },
+});
+
+function fakeBackend(): Backend {
+  const fake: Partial<Backend> = {
+    sessionEvents: vi.fn(async () => []),
+    startSession: vi.fn(async () => summary('s1')),
+    markRead: vi.fn(async () => {}),
+    setBadge: vi.fn(async () => {}),
+  };
+  return fake as Backend;
+}
+
+describe('DeskStore', () => {
+  it('counts unread messages on a tab in the back and clears them when it comes to the front', async () => {
+    const backend = fakeBackend();
+    const desk = new DeskStore(backend);
+    await desk.open(summary('s1'), false);
+    await desk.open(summary('s2'));
+    desk.apply({ type: 'session', event: message('s1', 1) });
+    desk.apply({ type: 'session', event: message('s1', 2) });
+    expect(desk.session('s1')?.unread).toBe(2);
+    expect(desk.totalUnread).toBe(2);
+
+    desk.show({ kind: 'session', id: 's1' });
+    expect(desk.session('s1')?.unread).toBe(0);
+    expect(backend.markRead).toHaveBeenCalledWith('s1', 2);
+  });
+
+  it('applies each pushed event once, even when it was also in the loaded history', async () => {
+    const backend = fakeBackend();
+    backend.sessionEvents = vi.fn(async () => [message('s1', 1)]);
+    const desk = new DeskStore(backend);
+    await desk.open(summary('s1'), false);
+    desk.apply({ type: 'session', event: message('s1', 1) });
+    expect(desk.session('s1')?.events).toHaveLength(1);
+  });
+
+  it('shows the connection-lost state until the connection is back', () => {
+    const desk = new DeskStore(fakeBackend());
+    desk.apply({ type: 'connection', online: false, reason: 'reset' });
+    expect(desk.online).toBe(false);
+    desk.apply({ type: 'connection', online: true, reason: null });
+    expect(desk.online).toBe(true);
+  });
+
+  it('returns to sign-in when the service refuses the sign-in', async () => {
+    const desk = new DeskStore(fakeBackend());
+    await desk.open(summary('s1'));
+    desk.apply({ type: 'signed_out', reason: 'revoked' });
+    expect(desk.signedIn).toBeNull();
+    expect(desk.sessions).toHaveLength(0);
+    expect(desk.signedOutReason).toBe('revoked');
+  });
+});

@@ -1,0 +1,68 @@
+import { type Locale, type MessageKey, systemLocale, translate } from '../i18n';
+
+export type LanguageChoice = 'system' | Locale;
+export type ThemeChoice = 'system' | 'light' | 'dark';
+
+/** What the UI keeps between starts. No secret ever goes here (it is localStorage). */
+type Stored = {
+  language: LanguageChoice;
+  theme: ThemeChoice;
+  notifications: boolean;
+  serverUrl: string;
+  email: string;
+  remember: boolean;
+};
+
+const KEY = 'lifeline.settings';
+const defaults: Stored = {
+  language: 'system',
+  theme: 'system',
+  notifications: true,
+  serverUrl: '',
+  email: '',
+  remember: false,
+};
+
+function load(storage: Storage | undefined): Stored {
+  try {
+    const raw = storage?.getItem(KEY);
+    return raw ? { ...defaults, ...(JSON.parse(raw) as Partial<Stored>) } : { ...defaults };
+  } catch {
+    return { ...defaults };
+  }
+}
+
+export class Settings {
+  language = $state<LanguageChoice>('system');
+  theme = $state<ThemeChoice>('system');
+  notifications = $state(true);
+  serverUrl = $state('');
+  email = $state('');
+  remember = $state(false);
+  readonly locale: Locale = $derived(this.language === 'system' ? systemLocale() : this.language);
+
+  constructor(private readonly storage: Storage | undefined = globalThis.localStorage) {
+    const stored = load(storage);
+    this.language = stored.language;
+    this.theme = stored.theme;
+    this.notifications = stored.notifications;
+    this.serverUrl = stored.serverUrl;
+    this.email = stored.email;
+    this.remember = stored.remember;
+  }
+
+  t = (key: MessageKey, params?: Record<string, string | number>): string =>
+    translate(this.locale, key, params);
+
+  save(): void {
+    const stored: Stored = {
+      language: this.language,
+      theme: this.theme,
+      notifications: this.notifications,
+      serverUrl: this.serverUrl,
+      email: this.email,
+      remember: this.remember,
+    };
+    this.storage?.setItem(KEY, JSON.stringify(stored));
+  }
+}

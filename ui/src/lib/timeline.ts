@@ -1,0 +1,83 @@
+import type { ConsentKind, EventData, FileInfo, Party, SessionEvent, SessionStatus } from './backend/types';
+
+export type Mark = 'sent' | 'delivered' | 'read';
+export type ConsentState = 'pending' | 'accepted' | 'declined';
+
+/** One line of a session's chat panel, derived from the stored events. */
+export type TimelineItem =
+  | { kind: 'message'; seq: number; at: number; from: Party; text: string; mark: Mark }
+  | { kind: 'file'; seq: number; at: number; file: FileInfo }
+  | { kind: 'joined'; seq: number; at: number; name: string | null }
+  | { kind: 'consent'; seq: number; at: number; requestId: string; consent: ConsentKind; state: ConsentState }
+  | { kind: 'ended'; seq: number; at: number; by: Party };
+
+/** Adds `incoming` to `events`, keeping them ordered by `seq` and each once. */
+export function mergeEvents(events: SessionEvent[], incoming: SessionEvent[]): SessionEvent[] {
+  const bySeq = new Map(events.map((e) => [e.seq, e]));
+  for (const event of incoming) bySeq.set(event.seq, event);
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/** The chat panel's lines, with the technician's messages marked delivered or read. */
+export function timeline(events: SessionEvent[]): TimelineItem[] {
+  let deliveredUpTo = 0;
+  let readUpTo = 0;
+  const answers = new Map<string, boolean>();
+  for (const { data } of events) {
+    if (data.type === 'delivered' && data.by === 'end_user')
+      deliveredUpTo = Math.max(deliveredUpTo, data.up_to_seq);
+    if (data.type === 'read' && data.by === 'end_user') readUpTo = Math.max(readUpTo, data.up_to_seq);
+    if (data.type === 'consent_answered') answers.set(data.request_id, data.accepted);
+  }
+  const items: TimelineItem[] = [];
+  for (const { seq, at, data } of events) {
+    const item = toItem(seq, at, data, deliveredUpTo, readUpTo, answers);
+    if (item) items.push(item);
+  }
+  return items;
+}
+
+function toItem(
+  seq: number,
+  at: number,
+  data: EventData,
+  deliveredUpTo: number,
+  readUpTo: number,
+  answers: Map<string, boolean>,
+): TimelineItem | null {
+  switch (data.type) {
+    case 'message': {
+      const mark: Mark = readUpTo >= seq ? 'read' : deliveredUpTo >= seq ? 'delivered' : 'sent';
+      return { kind: 'message', seq, at, from: data.from, text: data.text, mark };
+    }
+    case 'file_shared':
+      return { kind: 'file', seq, at, file: data.file };
+    case 'end_user_joined':
+      return { kind: 'joined', seq, at, name: data.name };
+    case 'consent_requested': {
+      const answer = answers.get(data.request_id);
+      const state: ConsentState = answer === undefined ? 'pending' : answer ? 'accepted' : 'declined';
+      return { kind: 'consent', seq, at, requestId: data.request_id, consent: data.kind, state };
+    }
+    case 'session_ended':
+      return { kind: 'ended', seq, at, by: data.by };
+    default:
+      return null;
+  }
+}
+
+/** The session's status after its events, from the status it was loaded with. */
+export function statusAfter(status: SessionStatus, events: SessionEvent[]): SessionStatus {
+  let current = status;
+  for (const { data } of events) {
+    if (data.type === 'end_user_joined' && current === 'waiting') current = 'active';
+    if (data.type === 'session_ended') current = 'ended';
+  }
+  return current;
+}
+
+/** The end user's messages after `seenUpTo`: what the tab counts as unread. */
+export function unreadAfter(events: SessionEvent[], seenUpTo: number): number {
+  return events.filter((e) => e.seq > seenUpTo && e.data.type === 'message' && e.data.from === 'end_user')
+    .length;
+}
