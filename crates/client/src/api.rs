@@ -224,7 +224,7 @@ impl ApiClient {
             .map_err(|e| ClientError::Protocol(e.to_string()))
     }
 
-    async fn call<T: DeserializeOwned>(
+    pub(crate) async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
@@ -253,7 +253,7 @@ impl ApiClient {
         }
     }
 
-    async fn public<T: DeserializeOwned>(
+    pub(crate) async fn public<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
@@ -549,81 +549,6 @@ impl ApiClient {
 
     pub async fn end_user_session(&self) -> Result<EndUserSessionView, ClientError> {
         self.call(Method::GET, "/api/v1/end-user/session", None::<&()>)
-            .await
-    }
-
-    // --- ad-hoc support, the technician's side ---
-
-    /// Prepares an ad-hoc session; the answer holds the security code, shown once.
-    pub async fn prepare_adhoc(
-        &self,
-        request: &lifeline_protocol::PrepareAdhocRequest,
-    ) -> Result<lifeline_protocol::AdhocPrepared, ClientError> {
-        self.call(Method::POST, "/api/v1/adhoc", Some(request))
-            .await
-    }
-
-    pub async fn adhoc_sessions(
-        &self,
-    ) -> Result<Vec<lifeline_protocol::AdhocSessionSummary>, ClientError> {
-        self.call(Method::GET, "/api/v1/adhoc", None::<&()>).await
-    }
-
-    pub async fn end_adhoc(
-        &self,
-        id: Uuid,
-    ) -> Result<lifeline_protocol::AdhocSessionSummary, ClientError> {
-        self.call(
-            Method::POST,
-            &format!("/api/v1/adhoc/{id}/end"),
-            None::<&()>,
-        )
-        .await
-    }
-
-    /// The company's computer groups, Ad Hoc Support Sessions first.
-    pub async fn computers(&self) -> Result<Vec<lifeline_protocol::ComputerGroup>, ClientError> {
-        self.call(Method::GET, "/api/v1/computers", None::<&()>)
-            .await
-    }
-
-    pub async fn licence_slots(&self) -> Result<lifeline_protocol::LicenceSlots, ClientError> {
-        self.call(Method::GET, "/api/v1/admin/licence-slots", None::<&()>)
-            .await
-    }
-
-    // --- the ad-hoc agent's side ---
-
-    /// Enrolls this computer with the security code read to the end user.
-    pub async fn activate_adhoc(
-        &self,
-        session_id: Uuid,
-        security_code: &str,
-        computer: lifeline_protocol::ComputerInfo,
-    ) -> Result<lifeline_protocol::AdhocActivated, ClientError> {
-        let request = lifeline_protocol::ActivateAdhocRequest {
-            security_code: security_code.to_owned(),
-            computer,
-        };
-        self.public(
-            Method::POST,
-            &format!("/api/v1/adhoc/{session_id}/activate"),
-            Some(&request),
-        )
-        .await
-    }
-
-    /// The agent's session, with the agent token as bearer.
-    pub async fn agent_session(
-        &self,
-    ) -> Result<lifeline_protocol::AdhocSessionSummary, ClientError> {
-        self.call(Method::GET, "/api/v1/agent/session", None::<&()>)
-            .await
-    }
-
-    /// The person at the computer ends the session.
-    pub async fn agent_end(&self) -> Result<lifeline_protocol::AdhocSessionSummary, ClientError> {
-        self.call(Method::POST, "/api/v1/agent/end", None::<&()>)
             .await
     }
 

@@ -3,10 +3,7 @@
 
 use std::sync::Arc;
 
-use secrecy::{ExposeSecret, SecretString};
-
-/// The keychain's service name; the account names the server and the technician.
-const SERVICE: &str = "Lifeline";
+use secrecy::SecretString;
 
 /// Why the keychain could not be used. The app says so and goes on without it.
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +87,10 @@ impl Keychain {
 #[cfg(feature = "keychain")]
 mod os {
     use super::*;
+    use secrecy::ExposeSecret;
+
+    /// The keychain's service name; the account names the server and the technician.
+    const SERVICE: &str = "Lifeline";
 
     /// The `keyring` crate with its persistent native store (see Cargo features): without
     /// those features it would silently fall back to memory.
@@ -137,6 +138,7 @@ pub use fake::MemoryKeychain;
 
 #[cfg(any(test, feature = "fakes"))]
 mod fake {
+    use secrecy::ExposeSecret;
     use std::collections::HashMap;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex, PoisonError};
@@ -204,6 +206,7 @@ mod fake {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
 
     #[test]
     fn entries_for_the_same_server_and_account_match_however_they_are_typed() {

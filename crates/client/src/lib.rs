@@ -8,6 +8,7 @@
 //! [`ApiClient::join`], the end user). It must not know about Tauri, windows or any UI,
 //! and it never logs tokens.
 
+mod adhoc;
 mod api;
 pub mod clipboard;
 pub mod desk;
