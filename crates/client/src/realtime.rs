@@ -65,7 +65,7 @@ type Cursors = Arc<Mutex<HashMap<Uuid, u64>>>;
 /// `seq` it delivered, so nothing is lost or delivered twice.
 pub struct RealtimeClient {
     events: mpsc::UnboundedReceiver<RealtimeEvent>,
-    commands: mpsc::UnboundedSender<ClientFrame>,
+    frames: RealtimeHandle,
     cursors: Cursors,
     task: JoinHandle<()>,
 }
@@ -98,7 +98,7 @@ impl RealtimeClient {
         ));
         Self {
             events,
-            commands,
+            frames: RealtimeHandle { commands },
             cursors,
             task,
         }
@@ -123,36 +123,30 @@ impl RealtimeClient {
 
     /// Momentary frames; dropped while disconnected, which is what typing should do.
     pub fn typing(&self, session_id: Uuid, typing: bool) {
-        let _ = self
-            .commands
-            .send(ClientFrame::Typing { session_id, typing });
+        self.frames.typing(session_id, typing);
     }
 
     pub fn delivered(&self, session_id: Uuid, up_to_seq: u64) {
-        let _ = self.commands.send(ClientFrame::Delivered {
-            session_id,
-            up_to_seq,
-        });
+        self.frames.delivered(session_id, up_to_seq);
     }
 
     pub fn read(&self, session_id: Uuid, up_to_seq: u64) {
-        let _ = self.commands.send(ClientFrame::Read {
-            session_id,
-            up_to_seq,
-        });
+        self.frames.read(session_id, up_to_seq);
     }
 
     /// A sender for momentary frames that another task can keep while this client's
     /// owner waits on [`RealtimeClient::next`].
     pub fn handle(&self) -> RealtimeHandle {
-        RealtimeHandle {
-            commands: self.commands.clone(),
-        }
+        self.frames.clone()
     }
 
-    /// Closes the connection for good.
-    pub fn close(self) {
-        drop(self.commands);
+    /// Closes the connection for good (as dropping the client does).
+    pub fn close(self) {}
+}
+
+impl Drop for RealtimeClient {
+    fn drop(&mut self) {
+        // Handles may outlive the client; the connection must not.
         self.task.abort();
     }
 }
@@ -165,6 +159,13 @@ pub struct RealtimeHandle {
 }
 
 impl RealtimeHandle {
+    pub fn delivered(&self, session_id: Uuid, up_to_seq: u64) {
+        let _ = self.commands.send(ClientFrame::Delivered {
+            session_id,
+            up_to_seq,
+        });
+    }
+
     pub fn typing(&self, session_id: Uuid, typing: bool) {
         let _ = self
             .commands
