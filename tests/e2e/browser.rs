@@ -6,8 +6,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::puppet::{artifacts_dir, Puppet};
 use crate::service::ServiceProcess;
+use lifeline_e2e::puppet::{artifacts_dir, Puppet};
 
 async fn next_event(
     rt: &mut RealtimeClient,

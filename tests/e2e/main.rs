@@ -3,6 +3,5 @@
 
 mod agent;
 mod browser;
-mod puppet;
 mod restart;
 mod service;

@@ -1,6 +1,7 @@
 //! The real app window, end to end: a real service, the real keychain (gnome-keyring),
-//! notification daemon (dunst) and X clipboard, driven over WebDriver, with the Rust
-//! client playing the end user. `src-tauri/e2e/run` provides the desktop session.
+//! notification daemon (dunst) and X clipboard, driven over WebDriver, with the end user
+//! in the real join page (headless Chromium through Playwright). `src-tauri/e2e/run`
+//! provides the desktop session.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -9,8 +10,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context;
-use lifeline_client::protocol::{ConsentKind, EventData, Party, SessionEvent};
-use lifeline_client::{ApiClient, RealtimeClient, RealtimeEvent, RealtimeOptions};
+use lifeline_client::ApiClient;
+use lifeline_e2e::puppet::Puppet;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -50,28 +51,6 @@ fn watch_notifications() -> anyhow::Result<(std::process::Child, Arc<Mutex<Strin
         }
     });
     Ok((child, seen))
-}
-
-/// The next realtime event (within 20 s) for which `pick` returns something.
-async fn next_event<T>(
-    realtime: &mut RealtimeClient,
-    mut pick: impl FnMut(&SessionEvent) -> Option<T>,
-) -> anyhow::Result<T> {
-    tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            match realtime.next().await {
-                Some(RealtimeEvent::Event(event)) => {
-                    if let Some(found) = pick(&event) {
-                        return Ok(found);
-                    }
-                }
-                Some(_) => {}
-                None => anyhow::bail!("the end user's realtime connection closed"),
-            }
-        }
-    })
-    .await
-    .context("the end user waited in vain")?
 }
 
 async fn shot(window: &Window, dir: &Path, name: &str) -> anyhow::Result<()> {
@@ -165,10 +144,14 @@ async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyho
         .next()
         .context("key in link")?
         .to_owned();
-    let end_user = ApiClient::new(&service.url)?;
-    let joined = end_user.join(&key, Some("Erika")).await?;
-    let session_id = joined.session_id;
-    let mut realtime = RealtimeClient::connect(end_user.clone(), RealtimeOptions::default());
+    let mut end_user = Puppet::start().await?;
+    end_user.call("open", json!({ "url": join_url })).await?;
+    let joined = end_user.call("join", json!({ "name": "Erika" })).await?;
+    let session_id: uuid::Uuid = joined["session_id"]
+        .as_str()
+        .context("the page names its session")?
+        .parse()?;
+    anyhow::ensure!(join_url.ends_with(&key), "joined through the copied link");
     let started = std::time::Instant::now();
     while !notifications
         .lock()
@@ -191,22 +174,15 @@ async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyho
     // Chat both ways.
     window.type_into("#message", "Hello Erika").await?;
     window.type_into("#message", ENTER).await?;
-    let text = next_event(&mut realtime, |e| match &e.data {
-        EventData::Message {
-            from: Party::Technician,
-            text,
-            ..
-        } => Some(text.clone()),
-        _ => None,
-    })
-    .await?;
-    assert_eq!(text, "Hello Erika", "Enter sends the message box");
     end_user
-        .send_message(
-            session_id,
-            uuid::Uuid::new_v4(),
-            "My <b>printer</b> is stuck",
+        .call(
+            "wait_message",
+            json!({ "text": "Hello Erika", "from": "technician" }),
         )
+        .await
+        .context("Enter sends the message box")?;
+    end_user
+        .call("send", json!({ "text": "My <b>printer</b> is stuck" }))
         .await?;
     window
         .wait_for(
@@ -235,7 +211,7 @@ async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyho
         )
         .await?;
     end_user
-        .send_message(session_id, uuid::Uuid::new_v4(), "Still there?")
+        .call("send", json!({ "text": "Still there?" }))
         .await?;
     window
         .wait_for(
@@ -260,21 +236,28 @@ async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyho
             json!([session_id, outgoing]),
         )
         .await?;
-    let shared = next_event(&mut realtime, |e| match &e.data {
-        EventData::FileShared { file } if file.from == Party::Technician => Some(file.clone()),
-        _ => None,
-    })
-    .await?;
-    let received = files.path().join("received-by-end-user.bin");
-    end_user.download_file(&shared, &received, |_| {}).await?;
-    assert_eq!(sha256(&received)?, sha256(&outgoing)?);
+    let received = end_user
+        .call("download", json!({ "name": "diagnostics.bin" }))
+        .await?;
+    assert_eq!(
+        received["sha256"],
+        json!(sha256(&outgoing)?),
+        "the end user's browser got the same bytes"
+    );
 
     let incoming = files.path().join("screenshot-from-erika.bin");
     std::fs::write(
         &incoming,
         (0..700_000u32).map(|i| (i % 13) as u8).collect::<Vec<_>>(),
     )?;
-    let file = end_user.upload_file(session_id, &incoming, |_| {}).await?;
+    let uploaded = end_user.call("upload", json!({ "path": incoming })).await?;
+    let file = json!({
+        "id": uploaded["file_id"],
+        "name": "screenshot-from-erika.bin",
+        "size": 700_000,
+        "sha256": sha256(&incoming)?,
+        "from": "end_user",
+    });
     window.find(".save-file").await?;
     let saved = files.path().join("saved-by-technician.bin");
     window
@@ -295,17 +278,7 @@ async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyho
 
     // Request a screen view; the end user declines.
     window.click("#request-view").await?;
-    let request_id = next_event(&mut realtime, |e| match &e.data {
-        EventData::ConsentRequested {
-            request_id,
-            kind: ConsentKind::ViewScreen,
-        } => Some(*request_id),
-        _ => None,
-    })
-    .await?;
-    end_user
-        .answer_consent(session_id, request_id, false)
-        .await?;
+    end_user.call("consent", json!({ "accept": false })).await?;
     window
         .wait_for(
             "document.querySelector('[data-consent=declined]')",
@@ -320,11 +293,8 @@ async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyho
     let transcript = window.text("#transcript").await?;
     assert!(transcript.contains("Hello Erika"), "{transcript}");
     shot(&window, &shots, "07-transcript").await?;
-    next_event(&mut realtime, |e| {
-        matches!(e.data, EventData::SessionEnded { .. }).then_some(())
-    })
-    .await?;
-    realtime.close();
+    end_user.call("wait_ended", json!({})).await?;
+    end_user.close().await?;
     window.close().await?;
     Ok(())
 }
