@@ -71,6 +71,21 @@ pub async fn expire_due(state: &AppState) -> crate::error::AppResult<()> {
     Ok(())
 }
 
+/// Ends a live session, whoever asks, and tells the technician and the agent.
+pub async fn end(state: &AppState, id: uuid::Uuid) -> crate::error::AppResult<AdhocSessionSummary> {
+    if !state.store.end_adhoc(id, state.now()).await? {
+        return Err(crate::error::AppError::SessionEnded);
+    }
+    let record = state
+        .store
+        .adhoc(id)
+        .await?
+        .ok_or(crate::error::AppError::NotFound("ad hoc session"))?;
+    let ended = summary(&record);
+    state.hub.publish_adhoc(record.technician_id, ended.clone());
+    Ok(ended)
+}
+
 /// Tells the owning technician's connection the session's new state.
 pub async fn announce(state: &AppState, id: uuid::Uuid) -> crate::error::AppResult<()> {
     if let Some(record) = state.store.adhoc(id).await? {

@@ -49,19 +49,9 @@ async fn agent_end(
     State(state): State<AppState>,
     AuthAgent(record): AuthAgent,
 ) -> AppResult<Json<AdhocSessionSummary>> {
-    if !state.store.end_adhoc(record.id, state.now()).await? {
-        return Err(AppError::SessionEnded);
-    }
+    let ended = super::end(&state, record.id).await?;
     tracing::info!(adhoc = %record.id, "ad-hoc session ended at the computer");
-    let record = state
-        .store
-        .adhoc(record.id)
-        .await?
-        .ok_or(AppError::NotFound("ad hoc session"))?;
-    state
-        .hub
-        .publish_adhoc(record.technician_id, summary(&record));
-    Ok(Json(summary(&record)))
+    Ok(Json(ended))
 }
 
 fn invite_email(
@@ -212,18 +202,7 @@ async fn end_adhoc(
         Some(r) if r.company_id == technician.company_id => r,
         _ => return Err(AppError::NotFound("ad hoc session")),
     };
-    if !state.store.end_adhoc(record.id, state.now()).await? {
-        return Err(AppError::SessionEnded);
-    }
-    let record = state
-        .store
-        .adhoc(id)
-        .await?
-        .ok_or(AppError::NotFound("ad hoc session"))?;
-    state
-        .hub
-        .publish_adhoc(record.technician_id, summary(&record));
-    Ok(Json(summary(&record)))
+    super::end(&state, record.id).await.map(Json)
 }
 
 fn clean(field: &str, value: &str) -> AppResult<String> {
