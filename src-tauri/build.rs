@@ -26,6 +26,12 @@ const COMMANDS: &[&str] = &[
     "save_file",
     "cancel_transfer",
     "set_preferences",
+    "prepare_adhoc",
+    "list_adhoc_sessions",
+    "list_computers",
+    "connect_computer",
+    "adhoc_connections",
+    "end_adhoc",
 ];
 
 fn main() {

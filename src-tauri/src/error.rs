@@ -59,6 +59,7 @@ impl From<ClientError> for IpcError {
             ClientError::NotSignedIn => IpcErrorCode::NotSignedIn,
             ClientError::InvalidUrl(_) => IpcErrorCode::InvalidUrl,
             ClientError::Protocol(_) => IpcErrorCode::Internal,
+            ClientError::InvalidInput(_) => IpcErrorCode::Service(ErrorCode::InvalidInput),
         };
         Self::new(code, err.to_string())
     }

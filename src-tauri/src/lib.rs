@@ -67,6 +67,12 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>, os: DeskOs) -> tauri::Builder
             commands::files::save_file,
             commands::files::cancel_transfer,
             commands::settings::set_preferences,
+            commands::adhoc::prepare_adhoc,
+            commands::adhoc::list_adhoc_sessions,
+            commands::adhoc::list_computers,
+            commands::adhoc::connect_computer,
+            commands::adhoc::adhoc_connections,
+            commands::adhoc::end_adhoc,
         ])
 }
 

@@ -6,10 +6,15 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::sync::Mutex;
+
 use lifeline_client::ApiClient;
-use lifeline_protocol::{NewTechnician, PrepareAdhocRequest};
+use lifeline_protocol::{ErrorCode, EventData, FileInfo, NewTechnician, Party, SessionEvent};
 use lifeline_server::clock::ShiftedClock;
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
+use uuid::Uuid;
 
 const PASSWORD: &str = "Sunny-Day-42";
 
@@ -42,6 +47,9 @@ impl Computer {
             .join("autostart")
             .join("lifeline-agent.desktop")
     }
+    fn downloads(&self) -> PathBuf {
+        self.dir.path().join("Downloads")
+    }
     fn agent(&self, args: &[&str]) -> Command {
         let mut command = Command::new(agent_binary());
         command
@@ -50,7 +58,9 @@ impl Computer {
             .arg(self.state_dir())
             .arg("--autostart-entry")
             .arg(self.autostart_entry())
-            .stdin(Stdio::null())
+            .arg("--downloads")
+            .arg(self.downloads())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
@@ -69,6 +79,64 @@ async fn wait_until<F: std::future::Future<Output = bool>>(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("timed out waiting until {what}");
+}
+
+/// Everything the agent has printed for the person at the computer.
+#[derive(Clone, Default)]
+struct Screen(Arc<Mutex<String>>);
+
+impl Screen {
+    fn watch(child: &mut Child) -> Self {
+        let screen = Screen::default();
+        let sink = screen.clone();
+        let stdout = child.stdout.take().expect("piped stdout");
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let mut text = sink
+                    .0
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                text.push_str(&line);
+                text.push('\n');
+            }
+        });
+        screen
+    }
+    fn text(&self) -> String {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+    async fn shows(&self, what: &str) {
+        wait_until(&format!("the agent shows {what:?}"), || {
+            let shown = self.text().contains(what);
+            async move { shown }
+        })
+        .await;
+    }
+}
+
+fn sha256(path: &Path) -> String {
+    hex::encode(Sha256::digest(std::fs::read(path).expect("read file")))
+}
+
+async fn event_in(
+    technician: &ApiClient,
+    session_id: Uuid,
+    what: &str,
+    matches: impl Fn(&SessionEvent) -> bool,
+) -> SessionEvent {
+    for _ in 0..200 {
+        if let Ok(events) = technician.events(session_id, 0).await {
+            if let Some(event) = events.into_iter().find(|e| matches(e)) {
+                return event;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
 }
 
 async fn exits(child: &mut Child, what: &str) -> std::process::ExitStatus {
@@ -105,12 +173,7 @@ async fn the_agent_enrolls_stays_listed_and_removes_itself_when_the_24_hours_are
         .await?;
 
     let prepared = technician
-        .prepare_adhoc(&PrepareAdhocRequest {
-            email: "erika@example.test".into(),
-            password: PASSWORD.into(),
-            password_confirmation: PASSWORD.into(),
-            locale: None,
-        })
+        .prepare_adhoc("erika@example.test", PASSWORD, PASSWORD, None)
         .await?;
     let session = prepared.session.id.to_string();
     let computer = Computer {
@@ -189,6 +252,99 @@ async fn the_agent_enrolls_stays_listed_and_removes_itself_when_the_24_hours_are
         );
     }
 
+    // Connecting: the agent itself refuses a wrong password and tells the person.
+    let screen = Screen::watch(&mut agent);
+    let mut keyboard = agent.stdin.take().expect("piped stdin");
+    let adhoc_id = prepared.session.id;
+    let err = technician
+        .connect_adhoc(adhoc_id, "Rainy-Day-42")
+        .await
+        .expect_err("a wrong password");
+    assert_eq!(err.code(), Some(ErrorCode::WrongPassword), "{err}");
+    screen
+        .shows("A connection as Tina Tech was refused: the password was wrong")
+        .await;
+
+    // The right password: a connection with the computer's system information.
+    let session = technician.connect_adhoc(adhoc_id, PASSWORD).await?;
+    screen
+        .shows("Tina Tech is connected to this computer now")
+        .await;
+    let reported = event_in(&technician, session.id, "the system information", |e| {
+        matches!(e.data, EventData::SystemInfo { .. })
+    })
+    .await;
+    let EventData::SystemInfo { info } = reported.data else {
+        unreachable!("filtered")
+    };
+    assert!(
+        info.cpu_cores > 0
+            && info.memory_total_bytes > 0
+            && !info.disks.is_empty()
+            && info.uptime_seconds > 0
+            && !info.logged_in_user.is_empty()
+            && !info.kernel_version.is_empty(),
+        "OS, CPU, memory, disks, uptime and user are reported: {info:?}"
+    );
+
+    // Chat both ways.
+    technician
+        .send_message(session.id, Uuid::new_v4(), "Hello Erika, Tina here")
+        .await?;
+    screen.shows("Tina Tech: Hello Erika, Tina here").await;
+    keyboard
+        .write_all(b"Hi Tina, the printer is stuck\n")
+        .await?;
+    event_in(&technician, session.id, "the reply from the computer", |e| {
+        matches!(&e.data, EventData::Message { from: Party::EndUser, text, .. } if text == "Hi Tina, the printer is stuck")
+    })
+    .await;
+
+    // Files both ways, with equal SHA-256s.
+    let sent = computer.dir.path().join("driver-notes.txt");
+    std::fs::write(
+        &sent,
+        "Reinstall the driver, then restart the spooler.\n".repeat(5000),
+    )?;
+    technician.upload_file(session.id, &sent, |_| {}).await?;
+    screen.shows("Received the file driver-notes.txt").await;
+    let received = computer.downloads().join("driver-notes.txt");
+    assert_eq!(
+        sha256(&received),
+        sha256(&sent),
+        "the computer got the file intact"
+    );
+
+    let log = computer.dir.path().join("printer.log");
+    std::fs::write(&log, "error 0x0000011b at spooler\n".repeat(3000))?;
+    keyboard
+        .write_all(format!("/send {}\n", log.display()).as_bytes())
+        .await?;
+    let shared = event_in(
+        &technician,
+        session.id,
+        "the computer's file",
+        |e| matches!(&e.data, EventData::FileShared { file } if file.from == Party::EndUser),
+    )
+    .await;
+    let EventData::FileShared { file } = shared.data else {
+        unreachable!("filtered")
+    };
+    let file: FileInfo = file;
+    let fetched = computer.dir.path().join("fetched.log");
+    technician.download_file(&file, &fetched, |_| {}).await?;
+    assert_eq!(
+        sha256(&fetched),
+        sha256(&log),
+        "the technician got the file intact"
+    );
+
+    technician.end_session(session.id).await?;
+    screen.shows("Tina Tech has disconnected").await;
+    let audit = technician.adhoc_connections(adhoc_id).await?;
+    assert_eq!(audit.len(), 2, "both attempts are audited: {audit:?}");
+    assert!(audit.iter().all(|a| a.ended_at.is_some()));
+
     // 24 hours later the session expires: the agent removes everything and exits.
     clock.advance(Duration::from_secs(24 * 3600 + 60));
     technician
@@ -214,12 +370,7 @@ async fn the_agent_enrolls_stays_listed_and_removes_itself_when_the_24_hours_are
 
     // The person at the computer can end a session too.
     let again = technician
-        .prepare_adhoc(&PrepareAdhocRequest {
-            email: "erika@example.test".into(),
-            password: PASSWORD.into(),
-            password_confirmation: PASSWORD.into(),
-            locale: Some("de".into()),
-        })
+        .prepare_adhoc("erika@example.test", PASSWORD, PASSWORD, Some("de"))
         .await?;
     let session = again.session.id.to_string();
     let mut agent = computer

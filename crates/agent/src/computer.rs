@@ -28,3 +28,44 @@ pub fn describe() -> ComputerInfo {
         agent_version: env!("CARGO_PKG_VERSION").to_owned(),
     }
 }
+
+/// The system information a connected technician sees.
+pub fn system_info() -> lifeline_protocol::SystemInfo {
+    use sysinfo::{CpuRefreshKind, Disks, MemoryRefreshKind, RefreshKind, System};
+    let system = System::new_with_specifics(
+        RefreshKind::nothing()
+            .with_cpu(CpuRefreshKind::nothing())
+            .with_memory(MemoryRefreshKind::nothing().with_ram()),
+    );
+    let described = describe();
+    let cpu = system
+        .cpus()
+        .first()
+        .map(|c| c.brand().trim().to_owned())
+        .filter(|brand| !brand.is_empty())
+        .unwrap_or_else(|| std::env::consts::ARCH.to_owned());
+    let disks = Disks::new_with_refreshed_list()
+        .iter()
+        .filter(|d| d.total_space() > 0)
+        .take(64)
+        .map(|d| lifeline_protocol::DiskInfo {
+            mount_point: d.mount_point().to_string_lossy().into_owned(),
+            file_system: d.file_system().to_string_lossy().into_owned(),
+            total_bytes: d.total_space(),
+            available_bytes: d.available_space(),
+        })
+        .collect();
+    lifeline_protocol::SystemInfo {
+        hostname: described.hostname,
+        os: System::name().unwrap_or(described.os),
+        os_version: described.os_version,
+        kernel_version: System::kernel_version().unwrap_or_else(|| "unknown".to_owned()),
+        cpu,
+        cpu_cores: u32::try_from(system.cpus().len()).unwrap_or(u32::MAX),
+        memory_total_bytes: system.total_memory(),
+        memory_available_bytes: system.available_memory(),
+        disks,
+        uptime_seconds: System::uptime(),
+        logged_in_user: described.user,
+    }
+}

@@ -12,8 +12,8 @@ pub struct Credentials {
     pub server: String,
     pub session_id: Uuid,
     pub agent_token: String,
-    /// argon2id hash of the session password; the agent checks connections against it.
-    pub password_verifier: String,
+    /// What the agent checks a connecting technician's proof of the password against.
+    pub verifier: lifeline_protocol::AdhocVerifier,
     pub technician_name: String,
     pub expires_at: i64,
 }

@@ -3,11 +3,13 @@
 //! It owns the computer side of a session: reading where to enroll (its download's
 //! trailer, or flags), enrolling with the security code, keeping its credentials and a
 //! user autostart entry for the 24 hours, staying connected, and removing everything it
-//! created when the session ends or expires. It never creates OS user accounts and never
-//! needs administrator rights.
+//! created when the session ends or expires. It checks a connecting technician's proof
+//! of the ad-hoc password itself, then offers chat, files both ways and system
+//! information. It never creates OS user accounts and never needs administrator rights.
 
 pub mod autostart;
 pub mod computer;
+pub mod connection;
 pub mod credentials;
 pub mod run;
 pub mod trailer;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::Parser;
+use lifeline_agent::connection::Request;
 use lifeline_agent::credentials;
 use lifeline_agent::run::{self, Finish, Places};
 use lifeline_protocol::ErrorCode;
@@ -39,6 +40,32 @@ struct Cli {
     /// End the session now and remove everything.
     #[arg(long)]
     end: bool,
+    /// Where files from the technician are saved (default: the user's Downloads folder).
+    #[arg(long)]
+    downloads: Option<PathBuf>,
+}
+
+/// `$XDG_DOWNLOAD_DIR`, else `~/Downloads`.
+fn default_downloads() -> PathBuf {
+    std::env::var_os("XDG_DOWNLOAD_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join("Downloads")))
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+/// Lines typed at the terminal, as requests: chat, or `/send <path>` for a file.
+fn read_requests() -> tokio::sync::mpsc::UnboundedReceiver<Request> {
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+            if let Some(request) = Request::from_line(&line) {
+                if sender.send(request).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    receiver
 }
 
 fn ask_code() -> anyhow::Result<String> {
@@ -109,7 +136,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         credentials.technician_name,
         run::local_time(credentials.expires_at)
     );
-    let finish = run::stay_connected(&credentials, &places, |line| println!("{line}")).await?;
+    println!("While a technician is connected, type to chat; \"/send <file>\" sends a file.");
+    let downloads = cli.downloads.clone().unwrap_or_else(default_downloads);
+    let finish = run::stay_connected(
+        &credentials,
+        &places,
+        &downloads,
+        read_requests(),
+        |notice| println!("{notice}"),
+    )
+    .await?;
     println!(
         "{} Everything this app set up was removed.",
         match finish {

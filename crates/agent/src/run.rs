@@ -3,9 +3,11 @@
 use std::path::{Path, PathBuf};
 
 use lifeline_client::{ApiClient, ClientError, RealtimeClient, RealtimeEvent, RealtimeOptions};
-use lifeline_protocol::{AdhocStatus, ErrorCode};
+use lifeline_protocol::{AdhocStatus, ConnectVerdict, ErrorCode, VerdictRecorded};
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use crate::connection::{Connection, Gate, Notice, Request};
 use crate::credentials::{self, Credentials};
 use crate::{autostart, computer, AgentError};
 
@@ -41,7 +43,7 @@ pub async fn enroll(
         server: server.trim_end_matches('/').to_owned(),
         session_id: activated.session_id,
         agent_token: activated.agent_token,
-        password_verifier: activated.password_verifier,
+        verifier: activated.verifier,
         technician_name: activated.technician_name,
         expires_at: activated.expires_at,
     };
@@ -60,7 +62,7 @@ pub fn clean_up(places: &Places) -> Result<(), AgentError> {
     credentials::remove(&places.state_dir)
 }
 
-fn api_for(credentials: &Credentials) -> Result<ApiClient, AgentError> {
+pub(crate) fn api_for(credentials: &Credentials) -> Result<ApiClient, AgentError> {
     Ok(ApiClient::new(&credentials.server)?)
 }
 
@@ -82,12 +84,14 @@ pub async fn end_now(credentials: &Credentials, places: &Places) -> Result<(), A
     clean_up(places)
 }
 
-/// Stays connected until the session ends or expires, reporting to `status`, then
-/// cleans up.
+/// Stays connected until the session ends or expires, answering technicians who
+/// connect, reporting to `notify` and taking the person's `requests`; then cleans up.
 pub async fn stay_connected(
     credentials: &Credentials,
     places: &Places,
-    status: impl Fn(&str),
+    downloads: &Path,
+    mut requests: mpsc::UnboundedReceiver<Request>,
+    notify: impl Fn(Notice) + Clone + Send + Sync + 'static,
 ) -> Result<Finish, AgentError> {
     let api = api_for(credentials)?;
     api.use_end_user_token(&credentials.agent_token, credentials.session_id)
@@ -96,33 +100,86 @@ pub async fn stay_connected(
         auto_delivered: false,
         ..RealtimeOptions::default()
     };
-    let mut realtime = RealtimeClient::connect(api, options);
+    let mut realtime = RealtimeClient::connect(api.clone(), options);
+    let mut gate = Gate::new(credentials);
+    let mut connection: Option<Connection> = None;
     let finish = loop {
-        let Some(event) = realtime.next().await else {
-            break Finish::Refused;
-        };
-        match event {
-            RealtimeEvent::Connected { .. } => status(&format!(
-                "Connected to {} until {}",
-                credentials.technician_name,
-                crate::run::local_time(credentials.expires_at)
-            )),
-            RealtimeEvent::Disconnected { reason } => {
-                status(&format!("Connection lost ({reason}); reconnecting"))
+        tokio::select! {
+            event = realtime.next() => {
+                let Some(event) = event else { break Finish::Refused };
+                match event {
+                    RealtimeEvent::Connected { .. } => {
+                        notify(Notice::Connected {
+                            technician: credentials.technician_name.clone(),
+                            until: credentials.expires_at,
+                        });
+                        // A fresh challenge each time: the one before may have been used.
+                        if let Err(err) = api.agent_publish_challenge(&gate.renew()).await {
+                            notify(Notice::Problem(format!("publishing the challenge: {err}")));
+                        }
+                    }
+                    RealtimeEvent::Disconnected { reason } => notify(Notice::Reconnecting { reason }),
+                    RealtimeEvent::Adhoc(session) if session.status == AdhocStatus::Ended => {
+                        break Finish::Ended
+                    }
+                    RealtimeEvent::Adhoc(session) if session.status == AdhocStatus::Expired => {
+                        break Finish::Expired
+                    }
+                    RealtimeEvent::ConnectRequested { connection_id, technician_name, nonce, proof } => {
+                        let accepted = gate.check(&nonce, &proof);
+                        let verdict = ConnectVerdict { accepted, next_nonce: gate.renew() };
+                        match api.agent_verdict(connection_id, &verdict).await {
+                            Ok(VerdictRecorded { connection: Some(ticket) }) if accepted => {
+                                if let Some(old) = connection.take() {
+                                    old.close().await;
+                                }
+                                match Connection::open(credentials, ticket, technician_name, &notify).await {
+                                    Ok(opened) => connection = Some(opened),
+                                    Err(err) => notify(Notice::Problem(format!("opening the connection: {err}"))),
+                                }
+                            }
+                            Ok(_) if !accepted => notify(Notice::WrongPassword { technician: technician_name }),
+                            Ok(_) => {}
+                            Err(err) => notify(Notice::Problem(format!("answering the technician: {err}"))),
+                        }
+                    }
+                    RealtimeEvent::Rejected(_) => break Finish::Refused,
+                    _ => {}
+                }
             }
-            RealtimeEvent::Adhoc(session) if session.status == AdhocStatus::Ended => {
-                break Finish::Ended
+            event = next_connection_event(&mut connection) => {
+                let still_open = match (connection.as_ref(), event) {
+                    (Some(open), Some(event)) => open.handle(event, downloads, &notify),
+                    _ => false,
+                };
+                if !still_open {
+                    if let Some(closed) = connection.take() {
+                        notify(Notice::TechnicianLeft { technician: closed.technician.clone() });
+                        closed.close().await;
+                    }
+                }
             }
-            RealtimeEvent::Adhoc(session) if session.status == AdhocStatus::Expired => {
-                break Finish::Expired
-            }
-            RealtimeEvent::Rejected(_) => break Finish::Refused,
-            _ => {}
+            request = requests.recv() => match (request, connection.as_ref()) {
+                (Some(request), Some(open)) => open.perform(request, &notify),
+                (Some(_), None) => notify(Notice::Problem("no technician is connected now".into())),
+                // Nobody types any more (stdin closed): carry on without input.
+                (None, _) => requests = mpsc::unbounded_channel().1,
+            },
         }
     };
+    if let Some(open) = connection.take() {
+        open.close().await;
+    }
     realtime.close();
     clean_up(places)?;
     Ok(finish)
+}
+
+async fn next_connection_event(connection: &mut Option<Connection>) -> Option<RealtimeEvent> {
+    match connection {
+        Some(open) => open.realtime.next().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// A UTC time for people, e.g. `2026-11-24 09:15 UTC`.

@@ -224,28 +224,39 @@ impl ApiClient {
             .map_err(|e| ClientError::Protocol(e.to_string()))
     }
 
+    async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&(impl Serialize + Sync)>,
+    ) -> Result<Response, ClientError> {
+        self.send_authed(|http| {
+            let builder = http.request(method.clone(), self.url(path)?);
+            Ok(match body {
+                Some(body) => builder.json(body),
+                None => builder,
+            })
+        })
+        .await
+    }
+
     pub(crate) async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
         body: Option<&(impl Serialize + Sync)>,
     ) -> Result<T, ClientError> {
-        let response = self
-            .send_authed(|http| {
-                let builder = http.request(method.clone(), self.url(path)?);
-                Ok(match body {
-                    Some(body) => builder.json(body),
-                    None => builder,
-                })
-            })
-            .await?;
-        Self::json(response).await
+        Self::json(self.send_json(method, path, body).await?).await
     }
 
-    async fn call_empty(&self, method: Method, path: &str) -> Result<(), ClientError> {
-        let response = self
-            .send_authed(|http| Ok(http.request(method.clone(), self.url(path)?)))
-            .await?;
+    /// A call whose success has no body.
+    pub(crate) async fn call_empty(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&(impl Serialize + Sync)>,
+    ) -> Result<(), ClientError> {
+        let response = self.send_json(method, path, body).await?;
         if response.status().is_success() {
             Ok(())
         } else {
@@ -553,7 +564,7 @@ impl ApiClient {
     }
 
     pub(crate) async fn delete(&self, path: &str) -> Result<(), ClientError> {
-        self.call_empty(Method::DELETE, path).await
+        self.call_empty(Method::DELETE, path, None::<&()>).await
     }
 
     pub(crate) async fn post_json<T: DeserializeOwned>(

@@ -21,6 +21,9 @@ pub enum ClientError {
     InvalidUrl(String),
     #[error("unexpected answer from the service: {0}")]
     Protocol(String),
+    /// Refused before anything was sent, e.g. a weak ad-hoc password.
+    #[error("{0}")]
+    InvalidInput(String),
 }
 
 impl ClientError {
@@ -28,6 +31,7 @@ impl ClientError {
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
             ClientError::Api { error, .. } => Some(error.code),
+            ClientError::InvalidInput(_) => Some(ErrorCode::InvalidInput),
             _ => None,
         }
     }
@@ -41,5 +45,11 @@ impl ClientError {
             ClientError::Api { status, .. } => *status >= 500 || *status == 429,
             _ => false,
         }
+    }
+}
+
+impl From<lifeline_adhoc_key::KeyError> for ClientError {
+    fn from(err: lifeline_adhoc_key::KeyError) -> Self {
+        ClientError::InvalidInput(err.to_string())
     }
 }

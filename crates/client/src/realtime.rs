@@ -35,6 +35,13 @@ pub enum RealtimeEvent {
     },
     /// One of the technician's ad-hoc sessions changed (activated, ended, expired).
     Adhoc(AdhocSessionSummary),
+    /// To an agent: a technician asks to connect with this proof of the password.
+    ConnectRequested {
+        connection_id: Uuid,
+        technician_name: String,
+        nonce: String,
+        proof: String,
+    },
     /// The service refused the sign-in; no further reconnects.
     Rejected(ApiError),
 }
@@ -321,6 +328,9 @@ async fn connect_once(
                     }
                     ServerFrame::Adhoc { session } => {
                         let _ = events.send(RealtimeEvent::Adhoc(session));
+                    }
+                    ServerFrame::ConnectRequested { connection_id, technician_name, nonce, proof } => {
+                        let _ = events.send(RealtimeEvent::ConnectRequested { connection_id, technician_name, nonce, proof });
                     }
                     ServerFrame::Error { error } => {
                         // Only a refused sign-in is final; anything else at hello (the

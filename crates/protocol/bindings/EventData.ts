@@ -2,5 +2,6 @@
 import type { ConsentKind } from "./ConsentKind";
 import type { FileInfo } from "./FileInfo";
 import type { Party } from "./Party";
+import type { SystemInfo } from "./SystemInfo";
 
-export type EventData = { "type": "end_user_joined", name: string | null, } | { "type": "message", from: Party, client_id: string, text: string, } | { "type": "file_shared", file: FileInfo, } | { "type": "delivered", by: Party, up_to_seq: number, } | { "type": "read", by: Party, up_to_seq: number, } | { "type": "consent_requested", request_id: string, kind: ConsentKind, } | { "type": "consent_answered", request_id: string, kind: ConsentKind, accepted: boolean, } | { "type": "session_ended", by: Party, };
+export type EventData = { "type": "end_user_joined", name: string | null, } | { "type": "message", from: Party, client_id: string, text: string, } | { "type": "file_shared", file: FileInfo, } | { "type": "delivered", by: Party, up_to_seq: number, } | { "type": "read", by: Party, up_to_seq: number, } | { "type": "consent_requested", request_id: string, kind: ConsentKind, } | { "type": "consent_answered", request_id: string, kind: ConsentKind, accepted: boolean, } | { "type": "session_ended", by: Party, } | { "type": "system_info", info: SystemInfo, };

@@ -7,4 +7,4 @@ import type { SessionEvent } from "./SessionEvent";
 /**
  * Frames the service sends.
  */
-export type ServerFrame = { "type": "welcome", party: Party, } | { "type": "event", event: SessionEvent, } | { "type": "typing", session_id: string, from: Party, typing: boolean, } | { "type": "presence", session_id: string, party: Party, online: boolean, } | { "type": "adhoc", session: AdhocSessionSummary, } | { "type": "error", error: ApiError, };
+export type ServerFrame = { "type": "welcome", party: Party, } | { "type": "event", event: SessionEvent, } | { "type": "typing", session_id: string, from: Party, typing: boolean, } | { "type": "presence", session_id: string, party: Party, online: boolean, } | { "type": "adhoc", session: AdhocSessionSummary, } | { "type": "connect_requested", connection_id: string, technician_name: string, nonce: string, proof: string, } | { "type": "error", error: ApiError, };

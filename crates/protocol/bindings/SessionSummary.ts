@@ -16,4 +16,9 @@ join_url: string, key_expires_at: number, request_control_on_arrival: boolean, s
 /**
  * The newest event's `seq`; 0 before any event.
  */
-last_seq: number, };
+last_seq: number, 
+/**
+ * Set when this is a connection to an ad-hoc computer rather than a keyed
+ * session: the end-user party is that computer's support-session app.
+ */
+adhoc_session_id: string | null, };

@@ -16,16 +16,34 @@ pub enum AdhocStatus {
     Expired,
 }
 
+/// What checks the ad-hoc password without holding it: an Ed25519 public key whose
+/// private half is derived from the password with argon2id under these parameters.
+/// The technician's client derives it, so the password never leaves the technician's
+/// computer. It is public: it cannot open the computer, and each guess at the password
+/// costs a full argon2id run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct AdhocVerifier {
+    /// Base64url (no padding) of the argon2id salt.
+    pub salt: String,
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    /// Base64url (no padding) of the 32-byte Ed25519 public key.
+    pub public_key: String,
+}
+
 /// The technician prepares a session for the end user at `email`, protected by a
-/// password that only the agent will check.
+/// password that only the agent will check; the service gets only its verifier.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(deny_unknown_fields)]
 pub struct PrepareAdhocRequest {
     pub email: String,
-    pub password: String,
-    pub password_confirmation: String,
+    pub verifier: AdhocVerifier,
     /// `en` or `de` for the email; English when absent.
     #[serde(default)]
     pub locale: Option<String>,
@@ -104,8 +122,8 @@ pub struct AdhocActivated {
     pub computer_id: Uuid,
     /// Bearer token of the agent, valid until `expires_at`.
     pub agent_token: String,
-    /// The argon2id hash of the technician's password, so the agent checks it itself.
-    pub password_verifier: String,
+    /// What the agent checks the technician's password against, itself.
+    pub verifier: AdhocVerifier,
     pub technician_name: String,
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub expires_at: UnixMillis,
@@ -176,6 +194,140 @@ pub struct LicenceSlots {
 #[serde(deny_unknown_fields)]
 pub struct SetLicenceSlots {
     pub total: u32,
+}
+
+/// The agent's current challenge: random, and good for one connection attempt.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct AgentChallenge {
+    /// Base64url (no padding) of 32 random bytes.
+    pub nonce: String,
+}
+
+/// What the technician's client needs to prove the password to the agent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct ConnectChallenge {
+    pub verifier: AdhocVerifier,
+    pub nonce: String,
+}
+
+/// The technician asks to connect, with a signature over the agent's challenge made
+/// with the key derived from the password.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct ConnectRequest {
+    pub nonce: String,
+    /// Base64url (no padding) of the Ed25519 signature.
+    pub proof: String,
+}
+
+/// The agent's answer to a connection request, with its next challenge: each
+/// challenge serves one attempt, right or wrong.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct ConnectVerdict {
+    pub accepted: bool,
+    pub next_nonce: String,
+}
+
+/// The agent's ticket into the connection's session, as its end-user party.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct AgentConnection {
+    pub session_id: Uuid,
+    pub end_user_token: String,
+}
+
+impl std::fmt::Debug for AgentConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentConnection")
+            .field("session_id", &self.session_id)
+            .field("end_user_token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// The service's reply to a verdict: the connection when it was accepted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct VerdictRecorded {
+    pub connection: Option<AgentConnection>,
+}
+
+/// How a connection attempt ended up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionOutcome {
+    Pending,
+    Accepted,
+    /// The agent refused the password.
+    Refused,
+    /// The agent did not answer in time.
+    TimedOut,
+}
+
+/// One audited connection to an ad-hoc computer: who, when, and for how long.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct AdhocConnectionRecord {
+    pub id: Uuid,
+    pub technician_name: String,
+    pub outcome: ConnectionOutcome,
+    /// The connection's chat session, when it was accepted.
+    pub session_id: Option<Uuid>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub started_at: UnixMillis,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub ended_at: Option<UnixMillis>,
+}
+
+/// One mounted file system of the computer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct DiskInfo {
+    pub mount_point: String,
+    pub file_system: String,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub total_bytes: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub available_bytes: u64,
+}
+
+/// What the support-session app reports about its computer when a technician connects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct SystemInfo {
+    pub hostname: String,
+    pub os: String,
+    pub os_version: String,
+    pub kernel_version: String,
+    pub cpu: String,
+    pub cpu_cores: u32,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub memory_total_bytes: u64,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub memory_available_bytes: u64,
+    pub disks: Vec<DiskInfo>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub uptime_seconds: u64,
+    pub logged_in_user: String,
 }
 
 /// Name of the system group every enrolled ad-hoc computer is listed in.

@@ -25,6 +25,10 @@ pub enum ErrorCode {
     NoFreeSlot,
     /// The security code is wrong, expired, or has used up its tries.
     CodeInvalid,
+    /// The ad-hoc computer's support-session app is not connected, or did not answer.
+    ComputerOffline,
+    /// The ad-hoc computer refused the password.
+    WrongPassword,
     /// The request conflicts with the current state (e.g. an upload offset).
     Conflict,
     RateLimited,

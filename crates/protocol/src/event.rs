@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{ConsentKind, FileInfo, UnixMillis};
+use crate::{ConsentKind, FileInfo, SystemInfo, UnixMillis};
 
 /// Who did something in a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -84,5 +84,9 @@ pub enum EventData {
     },
     SessionEnded {
         by: Party,
+    },
+    /// The support-session app of an ad-hoc connection describes its computer.
+    SystemInfo {
+        info: SystemInfo,
     },
 }

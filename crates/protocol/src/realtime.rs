@@ -66,6 +66,15 @@ pub enum ServerFrame {
     /// To the technician: one of their ad-hoc sessions changed (activated, ended,
     /// expired). Not stored; `GET /api/v1/adhoc` has the current state.
     Adhoc { session: AdhocSessionSummary },
+    /// To the agent: a technician asks to connect. The agent checks `proof` against its
+    /// verifier and its current challenge `nonce`, and answers at
+    /// `/api/v1/agent/connections/{connection_id}`.
+    ConnectRequested {
+        connection_id: Uuid,
+        technician_name: String,
+        nonce: String,
+        proof: String,
+    },
     /// A frame was refused. After a refused hello the service closes the socket.
     Error { error: ApiError },
 }

@@ -59,6 +59,9 @@ pub struct SessionSummary {
     /// The newest event's `seq`; 0 before any event.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub last_seq: u64,
+    /// Set when this is a connection to an ad-hoc computer rather than a keyed
+    /// session: the end-user party is that computer's support-session app.
+    pub adhoc_session_id: Option<Uuid>,
 }
 
 /// What the join page may learn about a key before the end user joins.

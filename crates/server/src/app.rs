@@ -80,7 +80,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::files::router())
         .merge(crate::invites::router())
         .merge(crate::admin::router())
-        .merge(crate::adhoc::router());
+        .merge(crate::adhoc::router())
+        .merge(crate::adhoc::connect_router());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts()
@@ -145,6 +146,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             delivery,
             link_secret,
             uploads: Default::default(),
+            connects: Default::default(),
             shutdown: tokio_util::sync::CancellationToken::new(),
         }),
     })

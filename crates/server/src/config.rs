@@ -39,6 +39,10 @@ pub struct Limits {
     /// How long a prepared ad-hoc session waits for its agent to enroll.
     pub adhoc_prepare_hours: u32,
     pub adhoc_activations_per_ip_per_minute: u32,
+    /// Connection attempts on one ad-hoc computer; each wrong password costs one.
+    pub adhoc_connects_per_minute: u32,
+    /// How long a connection attempt waits for the agent's verdict.
+    pub adhoc_connect_timeout_secs: u32,
 }
 
 impl Default for Limits {
@@ -56,6 +60,8 @@ impl Default for Limits {
             refresh_token_days: 30,
             adhoc_prepare_hours: 24,
             adhoc_activations_per_ip_per_minute: 20,
+            adhoc_connects_per_minute: 10,
+            adhoc_connect_timeout_secs: 20,
         }
     }
 }

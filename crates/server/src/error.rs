@@ -32,6 +32,10 @@ pub enum AppError {
     NoFreeSlot { total: i64 },
     #[error("the security code is wrong, expired or used up; ask the technician for a new one")]
     CodeInvalid,
+    #[error("{0}")]
+    ComputerOffline(&'static str),
+    #[error("the computer refused the password; check it and try again")]
+    WrongPassword,
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
@@ -64,6 +68,8 @@ impl AppError {
             AppError::Conflict(_) => (ErrorCode::Conflict, StatusCode::CONFLICT),
             AppError::NoFreeSlot { .. } => (ErrorCode::NoFreeSlot, StatusCode::CONFLICT),
             AppError::CodeInvalid => (ErrorCode::CodeInvalid, StatusCode::FORBIDDEN),
+            AppError::ComputerOffline(_) => (ErrorCode::ComputerOffline, StatusCode::CONFLICT),
+            AppError::WrongPassword => (ErrorCode::WrongPassword, StatusCode::FORBIDDEN),
             AppError::RateLimited { .. } => (ErrorCode::RateLimited, StatusCode::TOO_MANY_REQUESTS),
             AppError::PayloadTooLarge(_) => {
                 (ErrorCode::PayloadTooLarge, StatusCode::PAYLOAD_TOO_LARGE)

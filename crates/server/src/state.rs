@@ -22,6 +22,8 @@ pub struct Inner {
     /// Signs download links; random per installation, kept in the database.
     pub link_secret: Vec<u8>,
     pub uploads: crate::files::UploadLocks,
+    /// Connection attempts waiting for their agent's verdict.
+    pub connects: crate::adhoc::PendingConnections,
     pub shutdown: tokio_util::sync::CancellationToken,
 }
 

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use lifeline_client::desk::{DeskEvent, Preferences, SignedIn};
 use lifeline_client::protocol::{
-    ConsentKind, FileInfo, InviteSent, ServerInfo, SessionEvent, SessionSummary,
+    AdhocConnectionRecord, AdhocPrepared, AdhocSessionSummary, ComputerGroup, ConsentKind,
+    FileInfo, InviteSent, ServerInfo, SessionEvent, SessionSummary,
 };
 use lifeline_desktop::error::{IpcError, IpcErrorCode};
 use ts_rs::TS;
@@ -24,6 +25,10 @@ fn export_all(dir: &Path) -> anyhow::Result<()> {
     InviteSent::export_all_to(dir)?;
     ServerInfo::export_all_to(dir)?;
     ConsentKind::export_all_to(dir)?;
+    AdhocPrepared::export_all_to(dir)?;
+    AdhocSessionSummary::export_all_to(dir)?;
+    ComputerGroup::export_all_to(dir)?;
+    AdhocConnectionRecord::export_all_to(dir)?;
     Ok(())
 }
 

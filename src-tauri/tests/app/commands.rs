@@ -126,3 +126,73 @@ fn a_session_is_started_invited_chatted_in_and_ended_with_a_transcript() -> anyh
     );
     Ok(())
 }
+
+#[test]
+fn the_adhoc_wizard_and_computers_commands_prepare_list_refuse_and_end() -> anyhow::Result<()> {
+    use lifeline_client::protocol::{
+        AdhocPrepared, AdhocSessionSummary, AdhocStatus, ComputerGroup,
+    };
+    let service = Service::start()?;
+    let app = MockApp::new(&Fakes::default())?;
+    let _: SignedIn = app.ok("sign_in", sign_in_args(&service, false))?;
+
+    for (password, confirmation) in [
+        ("password12", "password12"),
+        ("Sunny-Day-42", "Sunny-Day-43"),
+    ] {
+        let error = app
+            .invoke::<AdhocPrepared>(
+                "prepare_adhoc",
+                json!({ "email": "erika@example.test", "password": password, "confirmation": confirmation }),
+            )?
+            .expect_err("refused before anything is sent");
+        assert_eq!(error["code"], "invalid_input", "{error}");
+    }
+    let args = json!({ "email": "erika@example.test", "password": "Sunny-Day-42", "confirmation": "Sunny-Day-42" });
+    let prepared: AdhocPrepared = app.ok("prepare_adhoc", args.clone())?;
+    let digits: String = prepared
+        .security_code
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    assert_eq!(digits.len(), 9, "nine digits: {}", prepared.security_code);
+    assert_eq!(prepared.security_code.len(), 11, "grouped 3-3-3");
+    let error = app
+        .invoke::<AdhocPrepared>("prepare_adhoc", args)?
+        .expect_err("one live session per technician");
+    assert_eq!(error["code"], "conflict");
+
+    let listed: Vec<AdhocSessionSummary> = app.ok("list_adhoc_sessions", json!({}))?;
+    assert_eq!(listed[0].status, AdhocStatus::Prepared);
+    let groups: Vec<ComputerGroup> = app.ok("list_computers", json!({}))?;
+    assert!(
+        groups[0].system && groups[0].computers.is_empty(),
+        "{groups:?}"
+    );
+    let error = app
+        .invoke::<SessionSummary>(
+            "connect_computer",
+            json!({ "adhocSessionId": prepared.session.id, "password": "Sunny-Day-42" }),
+        )?
+        .expect_err("nothing to connect to before the code is entered");
+    assert_eq!(error["code"], "computer_offline");
+
+    let ended: AdhocSessionSummary = app.ok(
+        "end_adhoc",
+        json!({ "adhocSessionId": prepared.session.id }),
+    )?;
+    assert_eq!(ended.status, AdhocStatus::Ended);
+    let admin = tokio::runtime::Runtime::new()?;
+    let outbox = admin.block_on(async {
+        let client = ApiClient::new(&service.url)?;
+        client.login(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
+        anyhow::Ok(client.outbox().await?)
+    })?;
+    assert!(
+        outbox
+            .iter()
+            .any(|m| m.to == "erika@example.test" && m.body.contains("/adhoc/")),
+        "the invite email with its download link is in the outbox"
+    );
+    Ok(())
+}

@@ -19,6 +19,7 @@ const summary: SessionSummary = {
   created_at: Date.now(),
   ended_at: null,
   last_seq: 0,
+  adhoc_session_id: null,
 };
 
 function setup() {

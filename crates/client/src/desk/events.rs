@@ -28,6 +28,11 @@ pub enum DeskEvent {
     Presence { session_id: Uuid, online: bool },
     /// A file transfer moved on.
     Transfer { transfer: TransferUpdate },
+    /// One of the technician's ad-hoc sessions changed: activated, ended or expired, or
+    /// its computer came online or went offline.
+    Adhoc {
+        session: lifeline_protocol::AdhocSessionSummary,
+    },
     /// The service no longer accepts this sign-in; the UI returns to Sign in.
     SignedOut { reason: String },
 }
@@ -124,8 +129,17 @@ pub(crate) async fn pump(
             } => DeskEvent::Presence { session_id, online },
             // Our own typing and presence echo back; the UI has no use for them.
             RealtimeEvent::Typing { .. } | RealtimeEvent::Presence { .. } => continue,
-            // Ad-hoc sessions (workflow B) have no screen in the app yet.
-            RealtimeEvent::Adhoc(_) => continue,
+            RealtimeEvent::Adhoc(session) => {
+                let fresh = session
+                    .activated_at
+                    .is_some_and(|at| super::now_ms() - at < ARRIVAL_NEWS_MS);
+                if session.status == lifeline_protocol::AdhocStatus::Active && fresh {
+                    shared.announce_activation(&session.end_user_email);
+                }
+                DeskEvent::Adhoc { session }
+            }
+            // Only agents are asked to let technicians in.
+            RealtimeEvent::ConnectRequested { .. } => continue,
             RealtimeEvent::Rejected(error) => {
                 (shared.sink)(DeskEvent::SignedOut {
                     reason: error.message,

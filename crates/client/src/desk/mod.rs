@@ -5,6 +5,7 @@
 //! It knows nothing of Tauri or windows: the shell tells it when the window is in the
 //! foreground and forwards its events.
 
+mod adhoc;
 mod events;
 mod transfers;
 
@@ -72,10 +73,32 @@ pub(crate) struct DeskShared {
 }
 
 impl DeskShared {
-    fn announce_arrival(&self, name: Option<&str>) {
+    /// Notifies only while the window is in the background and notifications are on.
+    fn notify(&self, title: &str, body: &str) {
         if self.foreground.load(Ordering::SeqCst) || !self.notifications.load(Ordering::SeqCst) {
             return;
         }
+        if let Err(err) = self.notifier.notify(title, body) {
+            // The app itself still shows what happened; a missing daemon is not fatal.
+            tracing::warn!(error = %err, "system notification failed");
+        }
+    }
+
+    fn announce_activation(&self, end_user_email: &str) {
+        if self.german.load(Ordering::SeqCst) {
+            self.notify(
+                "Ad-hoc-Sitzung aktiviert",
+                &format!("Der Computer von {end_user_email} ist jetzt 24 Stunden lang erreichbar."),
+            );
+        } else {
+            self.notify(
+                "Ad hoc session activated",
+                &format!("The computer of {end_user_email} is now available for 24 hours."),
+            );
+        }
+    }
+
+    fn announce_arrival(&self, name: Option<&str>) {
         let german = self.german.load(Ordering::SeqCst);
         let title = if german {
             "Endbenutzer ist da"
@@ -88,10 +111,7 @@ impl DeskShared {
             (None, false) => "The end user joined your support session.".to_owned(),
             (None, true) => "Der Endbenutzer ist Ihrer Supportsitzung beigetreten.".to_owned(),
         };
-        if let Err(err) = self.notifier.notify(title, &body) {
-            // The in-app badge still shows the arrival; a missing daemon is not fatal.
-            tracing::warn!(error = %err, "arrival notification failed");
-        }
+        self.notify(title, &body);
     }
 }
 

@@ -2,17 +2,17 @@
 //! one live session per technician, the invite email, the one-time security code, the
 //! agent's enrollment, computer groups, and expiry by the (injectable) clock.
 
+mod connect;
 mod download;
-mod password;
 mod routes;
 
-use lifeline_protocol::{AdhocSessionSummary, AdhocStatus, ComputerSummary};
+use lifeline_protocol::{AdhocSessionSummary, AdhocStatus, AdhocVerifier, ComputerSummary, Party};
 
 use crate::state::AppState;
 use crate::store::{AdhocRecord, ComputerRecord};
 
+pub use connect::{router as connect_router, PendingConnections};
 pub use download::{page_router, TRAILER_MAGIC};
-pub use password::validate_adhoc_password;
 pub use routes::router;
 
 /// An activated session lasts this long.
@@ -61,6 +61,28 @@ pub fn computer_summary(state: &AppState, record: &ComputerRecord) -> ComputerSu
     }
 }
 
+/// The session's stored verifier.
+pub fn verifier_of(record: &AdhocRecord) -> crate::error::AppResult<AdhocVerifier> {
+    serde_json::from_str(&record.verifier).map_err(|e| {
+        crate::error::AppError::Internal(anyhow::anyhow!("stored verifier of {}: {e}", record.id))
+    })
+}
+
+/// Ends the chat sessions of the ad-hoc session's open connections, so both sides see
+/// them end with it.
+async fn end_connections(state: &AppState, record: &AdhocRecord) -> crate::error::AppResult<()> {
+    for session_id in state.store.open_connection_sessions(record.id).await? {
+        if let Some(event) = state
+            .store
+            .end_session(session_id, Party::EndUser, state.now())
+            .await?
+        {
+            crate::sessions::publish_event(state, record.technician_id, event);
+        }
+    }
+    Ok(())
+}
+
 /// Expires what is due; cheap, and called before anything that counts or lists.
 pub async fn expire_due(state: &AppState) -> crate::error::AppResult<()> {
     let expired = state.store.expire_due_adhoc(state.now()).await?;
@@ -81,6 +103,7 @@ pub async fn end(state: &AppState, id: uuid::Uuid) -> crate::error::AppResult<Ad
         .adhoc(id)
         .await?
         .ok_or(crate::error::AppError::NotFound("ad hoc session"))?;
+    end_connections(state, &record).await?;
     let ended = summary(&record);
     state.hub.publish_adhoc(record.technician_id, ended.clone());
     Ok(ended)
@@ -89,6 +112,9 @@ pub async fn end(state: &AppState, id: uuid::Uuid) -> crate::error::AppResult<Ad
 /// Tells the owning technician's connection the session's new state.
 pub async fn announce(state: &AppState, id: uuid::Uuid) -> crate::error::AppResult<()> {
     if let Some(record) = state.store.adhoc(id).await? {
+        if record.status != "active" && record.status != "prepared" {
+            end_connections(state, &record).await?;
+        }
         state
             .hub
             .publish_adhoc(record.technician_id, summary(&record));

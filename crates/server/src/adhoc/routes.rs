@@ -9,9 +9,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{computer_summary, expire_due, summary, validate_adhoc_password, ADHOC_LIFETIME_MS};
+use super::{computer_summary, expire_due, summary, verifier_of, ADHOC_LIFETIME_MS};
 use crate::auth::tokens::{self, AGENT_PREFIX};
-use crate::auth::{hash_password, AuthAdmin, AuthAgent, AuthTechnician, ClientIp};
+use crate::auth::{AuthAdmin, AuthAgent, AuthTechnician, ClientIp};
 use crate::error::{AppError, AppResult, Json, Path};
 use crate::invites::EmailMessage;
 use crate::rate_limit::{self, Limit};
@@ -90,6 +90,7 @@ fn invite_email(
 }
 
 /// Prepares an ad-hoc session, emails the end user, and returns the security code once.
+/// The technician's client sends only the password's verifier, never the password.
 #[utoipa::path(post, path = "/adhoc", tag = "adhoc", request_body = PrepareAdhocRequest,
     responses((status = 201, body = AdhocPrepared), (status = 400, body = lifeline_protocol::ApiError),
               (status = 409, body = lifeline_protocol::ApiError)),
@@ -103,12 +104,11 @@ async fn prepare(
         request.email.trim().parse().map_err(|_| {
             AppError::invalid(format!("{:?} is not an email address", request.email))
         })?;
-    validate_adhoc_password(&request.password, &request.password_confirmation)?;
+    lifeline_adhoc_key::check_verifier(&request.verifier)
+        .map_err(|e| AppError::invalid(e.to_string()))?;
+    let verifier =
+        serde_json::to_string(&request.verifier).map_err(|e| AppError::Internal(e.into()))?;
     expire_due(&state).await?;
-    let password = request.password;
-    let verifier = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))??;
     let code = generate_support_key();
     let now = state.now();
     let id = Uuid::new_v4();
@@ -119,7 +119,7 @@ async fn prepare(
             technician_id: technician.id,
             company_id: technician.company_id,
             end_user_email: email.email.as_ref(),
-            password_verifier: &verifier,
+            verifier: &verifier,
             code_hash: &tokens::keyed_hash(&state.link_secret, CODE_PURPOSE, code.as_str()),
             code_expires_at: now + i64::from(state.config.limits.adhoc_prepare_hours) * 3_600_000,
             now,
@@ -261,7 +261,7 @@ async fn activate(
             },
         )
         .await?;
-    let Some((record, password_verifier)) = activated else {
+    let Some(record) = activated else {
         tracing::warn!(adhoc = %id, "wrong or spent security code");
         return Err(AppError::CodeInvalid);
     };
@@ -275,7 +275,7 @@ async fn activate(
             .computer_id
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("activated without a computer")))?,
         agent_token,
-        password_verifier,
+        verifier: verifier_of(&record)?,
         technician_name: record.technician_name,
         expires_at: record.expires_at.unwrap_or_default(),
     }))

@@ -24,6 +24,11 @@ pub enum Live {
     },
     /// For the technician's connection and the session's agent.
     Adhoc(Arc<lifeline_protocol::AdhocSessionSummary>),
+    /// A frame for one ad-hoc session's agent only.
+    ToAgent {
+        adhoc_session_id: Uuid,
+        frame: Arc<lifeline_protocol::ServerFrame>,
+    },
 }
 
 impl Live {
@@ -32,6 +37,9 @@ impl Live {
             Live::Event(event) => event.session_id,
             Live::Typing { session_id, .. } | Live::Presence { session_id, .. } => *session_id,
             Live::Adhoc(summary) => summary.id,
+            Live::ToAgent {
+                adhoc_session_id, ..
+            } => *adhoc_session_id,
         }
     }
 }
@@ -112,6 +120,21 @@ impl Hub {
         let map = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
         map.get(&adhoc_session_id)
             .is_some_and(|s| s.receiver_count() > 0)
+    }
+
+    /// Sends a frame to the ad-hoc session's agent; false when it is not connected.
+    pub fn send_to_agent(
+        &self,
+        adhoc_session_id: Uuid,
+        frame: lifeline_protocol::ServerFrame,
+    ) -> bool {
+        let live = Live::ToAgent {
+            adhoc_session_id,
+            frame: Arc::new(frame),
+        };
+        let map = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(&adhoc_session_id)
+            .is_some_and(|sender| sender.send(live).is_ok_and(|receivers| receivers > 0))
     }
 
     pub fn subscribe_agent(&self, adhoc_session_id: Uuid) -> broadcast::Receiver<Live> {

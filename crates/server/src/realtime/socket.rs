@@ -429,6 +429,7 @@ impl Connection {
                 };
                 send_frame(&mut self.socket, &frame).await
             }
+            Live::ToAgent { frame, .. } => send_frame(&mut self.socket, &frame).await,
             Live::Typing { .. } | Live::Presence { .. } => Ok(()),
         }
     }

@@ -96,5 +96,6 @@ pub fn summary(state: &AppState, session: &SessionRecord) -> AppResult<SessionSu
         created_at: session.created_at,
         ended_at: session.ended_at,
         last_seq: session.last_seq(),
+        adhoc_session_id: session.adhoc_session_id,
     })
 }

@@ -61,6 +61,19 @@ pub fn to_text(transcript: &Transcript) -> String {
                 consent_words(*kind)
             ),
             EventData::SessionEnded { by } => format!("Session ended by {}", name(*by)),
+            EventData::SystemInfo { info } => format!(
+                "{end_user} reported its system: {} {} (kernel {}), {} with {} cores, \
+                 {} MiB memory ({} MiB free), up {} min, user {}",
+                info.os,
+                info.os_version,
+                info.kernel_version,
+                info.cpu,
+                info.cpu_cores,
+                info.memory_total_bytes / (1024 * 1024),
+                info.memory_available_bytes / (1024 * 1024),
+                info.uptime_seconds / 60,
+                info.logged_in_user
+            ),
             // Receipts matter live, not in a record of the conversation.
             EventData::Delivered { .. } | EventData::Read { .. } => continue,
         };

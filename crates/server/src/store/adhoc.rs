@@ -11,7 +11,10 @@ pub struct AdhocRecord {
     pub technician_name: String,
     pub company_id: Uuid,
     pub end_user_email: String,
-    pub password_verifier: String,
+    /// JSON of the public `AdhocVerifier`.
+    pub verifier: String,
+    /// The agent's current single-use challenge.
+    pub challenge_nonce: Option<String>,
     pub code_attempts: i64,
     pub code_expires_at: i64,
     /// `prepared`, `active`, `ended` or `expired`.
@@ -27,7 +30,7 @@ pub struct NewAdhoc<'a> {
     pub technician_id: Uuid,
     pub company_id: Uuid,
     pub end_user_email: &'a str,
-    pub password_verifier: &'a str,
+    pub verifier: &'a str,
     pub code_hash: &'a str,
     pub code_expires_at: i64,
     pub now: i64,
@@ -72,7 +75,7 @@ pub struct GroupRecord {
 }
 
 const SELECT_ADHOC: &str = "SELECT a.id, a.technician_id, t.display_name AS technician_name, a.company_id, \
-     a.end_user_email, a.password_verifier, a.code_attempts, a.code_expires_at, a.status, a.created_at, \
+     a.end_user_email, a.password_verifier AS verifier, a.challenge_nonce, a.code_attempts, a.code_expires_at, a.status, a.created_at, \
      a.activated_at, a.expires_at, a.computer_id \
      FROM adhoc_sessions a JOIN technicians t ON t.id = a.technician_id";
 
@@ -136,7 +139,7 @@ impl Store {
         .bind(new.technician_id)
         .bind(new.company_id)
         .bind(new.end_user_email)
-        .bind(new.password_verifier)
+        .bind(new.verifier)
         .bind(new.code_hash)
         .bind(new.code_expires_at)
         .bind(new.now)
@@ -189,15 +192,13 @@ impl Store {
         )
     }
 
-    /// Enrolls the agent when the code matches a prepared session with tries left, and
-    /// hands over the password verifier, which the service then forgets: from here on
-    /// only the agent can check the password. `None` for a wrong or spent code, after
-    /// counting the failed try.
+    /// Enrolls the agent when the code matches a prepared session with tries left.
+    /// `None` for a wrong or spent code, after counting the failed try.
     pub async fn activate_adhoc(
         &self,
         id: Uuid,
         activation: Activation<'_>,
-    ) -> StoreResult<Option<(AdhocRecord, String)>> {
+    ) -> StoreResult<Option<AdhocRecord>> {
         let mut tx = self.pool.begin().await?;
         let computer_id = Uuid::new_v4();
         let activated: Option<Uuid> = sqlx::query_scalar(
@@ -223,15 +224,6 @@ impl Store {
             tx.commit().await?;
             return Ok(None);
         };
-        let verifier: String =
-            sqlx::query_scalar("SELECT password_verifier FROM adhoc_sessions WHERE id = ?")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-        sqlx::query("UPDATE adhoc_sessions SET password_verifier = '' WHERE id = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
         let c = activation.computer;
         sqlx::query(
             "INSERT INTO computers (id, company_id, hostname, os, os_version, username, agent_version, ip, created_at, last_seen_at) \
@@ -256,7 +248,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(self.adhoc(id).await?.map(|record| (record, verifier)))
+        self.adhoc(id).await
     }
 
     /// Ends a live session; false when it was not live.

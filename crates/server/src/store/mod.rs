@@ -5,6 +5,7 @@
 //! SQLite takes its write lock at once and never fails a later lock upgrade.
 
 mod adhoc;
+mod connections;
 mod events;
 mod files;
 mod outbox;
@@ -20,6 +21,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 pub use adhoc::{Activation, AdhocRecord, ComputerRecord, GroupRecord, NewAdhoc, PrepareOutcome};
+pub use connections::{ConnectionRecord, NewConnectionSession};
 pub use events::{AppendOutcome, ConsentState};
 pub use files::FileRecord;
 pub use outbox::{NewOutboxEntry, OutboxRecord};

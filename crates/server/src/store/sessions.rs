@@ -22,6 +22,8 @@ pub struct SessionRecord {
     pub joined_at: Option<i64>,
     pub ended_at: Option<i64>,
     pub last_seq: i64,
+    /// Set for a connection to an ad-hoc computer.
+    pub adhoc_session_id: Option<Uuid>,
 }
 
 pub struct NewSession<'a> {
@@ -42,7 +44,8 @@ pub struct JoinedSession {
 const SELECT_SESSION: &str = "SELECT s.id, s.technician_id, t.display_name AS technician_name, \
      c.name AS company_name, s.support_key, s.key_live, s.key_expires_at, \
      s.request_control_on_arrival, s.status, s.end_user_name, s.created_at, s.joined_at, \
-     s.ended_at, COALESCE((SELECT MAX(seq) FROM events e WHERE e.session_id = s.id), 0) AS last_seq \
+     s.ended_at, COALESCE((SELECT MAX(seq) FROM events e WHERE e.session_id = s.id), 0) AS last_seq, \
+     s.adhoc_session_id \
      FROM sessions s JOIN technicians t ON t.id = s.technician_id \
      JOIN companies c ON c.id = t.company_id";
 
@@ -219,6 +222,14 @@ impl Store {
         if changed == 0 {
             return Ok(None);
         }
+        // A connection to an ad-hoc computer: its audit row gets its end.
+        sqlx::query(
+            "UPDATE adhoc_connections SET ended_at = ? WHERE session_id = ? AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         let ended = EventData::SessionEnded { by };
         let event = append_event(&mut tx, id, Some(by), None, &ended, now)
             .await?

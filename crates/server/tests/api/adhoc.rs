@@ -10,9 +10,18 @@ use uuid::Uuid;
 
 use crate::helpers::{spawn_app, TestApp};
 
-const PASSWORD: &str = "Sunny-Day-42";
+pub const PASSWORD: &str = "Sunny-Day-42";
 
-async fn call<T: DeserializeOwned>(
+/// One verifier for the whole binary: deriving it is slow on purpose.
+pub fn verifier() -> lifeline_protocol::AdhocVerifier {
+    static VERIFIER: std::sync::OnceLock<lifeline_protocol::AdhocVerifier> =
+        std::sync::OnceLock::new();
+    VERIFIER
+        .get_or_init(|| lifeline_adhoc_key::new_verifier(PASSWORD).expect("verifier"))
+        .clone()
+}
+
+pub async fn call<T: DeserializeOwned>(
     app: &TestApp,
     client: Option<&ApiClient>,
     method: reqwest::Method,
@@ -35,15 +44,14 @@ async fn call<T: DeserializeOwned>(
     }
 }
 
-async fn prepare(
+pub async fn prepare(
     app: &TestApp,
     technician: &ApiClient,
     email: &str,
 ) -> Result<AdhocPrepared, (u16, ApiError)> {
     let request = PrepareAdhocRequest {
         email: email.into(),
-        password: PASSWORD.into(),
-        password_confirmation: PASSWORD.into(),
+        verifier: verifier(),
         locale: None,
     };
     call(
@@ -56,6 +64,17 @@ async fn prepare(
     .await
 }
 
+/// A prepared session whose agent has enrolled with the code.
+pub async fn enrolled(app: &TestApp) -> (AdhocPrepared, AdhocActivated) {
+    let prepared = prepare(app, &app.technician, "erika@example.test")
+        .await
+        .expect("prepared");
+    let activated = activate(app, prepared.session.id, &prepared.security_code)
+        .await
+        .expect("activated");
+    (prepared, activated)
+}
+
 fn computer() -> ComputerInfo {
     ComputerInfo {
         hostname: "erika-laptop".into(),
@@ -66,7 +85,11 @@ fn computer() -> ComputerInfo {
     }
 }
 
-async fn activate(app: &TestApp, id: Uuid, code: &str) -> Result<AdhocActivated, (u16, ApiError)> {
+pub async fn activate(
+    app: &TestApp,
+    id: Uuid,
+    code: &str,
+) -> Result<AdhocActivated, (u16, ApiError)> {
     let request = ActivateAdhocRequest {
         security_code: code.into(),
         computer: computer(),
@@ -81,7 +104,7 @@ async fn activate(app: &TestApp, id: Uuid, code: &str) -> Result<AdhocActivated,
     .await
 }
 
-async fn slots(app: &TestApp) -> LicenceSlots {
+pub async fn slots(app: &TestApp) -> LicenceSlots {
     call(
         app,
         Some(&app.technician),
@@ -93,7 +116,7 @@ async fn slots(app: &TestApp) -> LicenceSlots {
     .expect("slots")
 }
 
-async fn adhoc_group(app: &TestApp) -> ComputerGroup {
+pub async fn adhoc_group(app: &TestApp) -> ComputerGroup {
     let groups: Vec<ComputerGroup> = call(
         app,
         Some(&app.technician),
@@ -167,12 +190,28 @@ async fn preparing_emails_the_user_and_shows_the_code_once() {
 #[tokio::test]
 async fn bad_input_is_refused_and_nothing_is_created() {
     let app = spawn_app().await;
-    for (email, password, confirmation) in [
-        ("not-an-email", PASSWORD, PASSWORD),
-        ("erika@example.test", "password12", "password12"),
-        ("erika@example.test", PASSWORD, "Sunny-Day-43"),
+    let weak_verifier = lifeline_protocol::AdhocVerifier {
+        memory_kib: 64,
+        ..verifier()
+    };
+    let foreign_key = lifeline_protocol::AdhocVerifier {
+        public_key: "not-a-key".into(),
+        ..verifier()
+    };
+    for (email, verifier, why) in [
+        ("not-an-email", verifier(), "malformed email"),
+        (
+            "erika@example.test",
+            weak_verifier,
+            "a verifier cheaper than the minimum",
+        ),
+        (
+            "erika@example.test",
+            foreign_key,
+            "a public key that is not one",
+        ),
     ] {
-        let body = serde_json::json!({"email": email, "password": password, "password_confirmation": confirmation});
+        let body = serde_json::json!({"email": email, "verifier": verifier});
         let err = call::<AdhocPrepared>(
             &app,
             Some(&app.technician),
@@ -185,9 +224,34 @@ async fn bad_input_is_refused_and_nothing_is_created() {
         assert_eq!(
             (err.0, err.1.code),
             (400, ErrorCode::InvalidInput),
-            "{email} / {password}: {}",
+            "{why}: {}",
             err.1.message
         );
+    }
+    let sent_a_password = serde_json::json!({"email": "erika@example.test",
+        "password": PASSWORD, "password_confirmation": PASSWORD});
+    let err = call::<AdhocPrepared>(
+        &app,
+        Some(&app.technician),
+        reqwest::Method::POST,
+        "/api/v1/adhoc",
+        Some(sent_a_password),
+    )
+    .await
+    .expect_err("the service does not take passwords");
+    assert_eq!(err.1.code, ErrorCode::InvalidInput, "{}", err.1.message);
+    // Weak or mismatched passwords are refused by the client before anything is sent.
+    for (password, confirmation, expected) in [
+        ("password12", "password12", "too weak"),
+        (PASSWORD, "Sunny-Day-43", "not the same"),
+    ] {
+        let err = app
+            .technician
+            .prepare_adhoc("erika@example.test", password, confirmation, None)
+            .await
+            .expect_err("refused");
+        assert_eq!(err.code(), Some(ErrorCode::InvalidInput));
+        assert!(err.to_string().contains(expected), "{password}: {err}");
     }
     assert_eq!(slots(&app).await.used, 0, "no slot taken");
     assert!(
@@ -249,22 +313,12 @@ async fn the_agent_enrolls_with_the_code_and_the_computer_is_listed_for_24_hours
     let activated = activate(&app, id, &prepared.security_code)
         .await
         .expect("right code");
-    assert!(
-        activated.password_verifier.starts_with("$argon2id$"),
-        "the agent gets a verifier, not the password"
+    assert_eq!(
+        activated.verifier,
+        verifier(),
+        "the agent gets the public verifier to check connections against"
     );
     assert!(activated.agent_token.starts_with("llg_"));
-    let kept = app
-        .state()
-        .store
-        .adhoc(id)
-        .await
-        .expect("read")
-        .expect("exists");
-    assert!(
-        kept.password_verifier.is_empty(),
-        "after handing it to the agent, the service forgets the verifier"
-    );
     let group = adhoc_group(&app).await;
     let listed = group.computers.first().expect("the computer is listed");
     assert_eq!(listed.hostname, "erika-laptop");
@@ -509,12 +563,7 @@ async fn the_agent_is_online_hears_the_end_and_can_end_the_session_itself() {
     use futures_util::SinkExt;
     use tokio_tungstenite::tungstenite::Message;
     let app = spawn_app().await;
-    let prepared = prepare(&app, &app.technician, "erika@example.test")
-        .await
-        .expect("prepared");
-    let activated = activate(&app, prepared.session.id, &prepared.security_code)
-        .await
-        .expect("activated");
+    let (prepared, activated) = enrolled(&app).await;
 
     let url = format!("{}/api/v1/realtime", app.url.replace("http://", "ws://"));
     let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
@@ -562,12 +611,7 @@ async fn the_agent_is_online_hears_the_end_and_can_end_the_session_itself() {
 #[tokio::test]
 async fn the_person_at_the_computer_ends_the_session_from_the_agent() {
     let app = spawn_app().await;
-    let prepared = prepare(&app, &app.technician, "erika@example.test")
-        .await
-        .expect("prepared");
-    let activated = activate(&app, prepared.session.id, &prepared.security_code)
-        .await
-        .expect("activated");
+    let (prepared, activated) = enrolled(&app).await;
     let agent_get = |path: &'static str| {
         app.http
             .get(app.api(path))

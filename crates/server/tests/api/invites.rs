@@ -1,14 +1,12 @@
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Form, Json, Router};
+use lifeline_e2e::smtp::SmtpServer;
 use lifeline_protocol::{ErrorCode, InviteChannel};
 use lifeline_server::config::{SmsConfig, SmtpConfig, SmtpTls};
-use tokio::io::AsyncReadExt;
 
 use crate::helpers::{code, spawn_app, spawn_app_with};
 
@@ -174,67 +172,9 @@ async fn the_twilio_driver_posts_the_message_and_reports_provider_errors() {
     }
 }
 
-/// A real SMTP server process on loopback (Debian's python3-aiosmtpd).
-struct SmtpServer {
-    child: tokio::process::Child,
-    port: u16,
-}
-
-impl SmtpServer {
-    async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("free port")
-            .local_addr()
-            .expect("addr")
-            .port();
-        let child = tokio::process::Command::new("/usr/bin/python3")
-            .args([
-                "-u",
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                &format!("127.0.0.1:{port}"),
-                "-c",
-                "aiosmtpd.handlers.Debugging",
-                "stdout",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("python3-aiosmtpd is installed (apt-get install python3-aiosmtpd)");
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return Self { child, port };
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the SMTP server did not start");
-    }
-
-    async fn received_text(&mut self, until: &str) -> String {
-        let stdout = self.child.stdout.as_mut().expect("stdout");
-        let mut text = String::new();
-        let mut buffer = [0u8; 4096];
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while !text.contains(until) {
-            let n = tokio::time::timeout_at(deadline, stdout.read(&mut buffer))
-                .await
-                .unwrap_or_else(|_| panic!("no mail containing {until:?}; got {text}"))
-                .expect("read");
-            text.push_str(&String::from_utf8_lossy(&buffer[..n]));
-        }
-        text
-    }
-}
-
 #[tokio::test]
 async fn an_email_invite_goes_out_through_a_real_smtp_server() {
-    let mut smtp = SmtpServer::start().await;
+    let mut smtp = SmtpServer::start().await.expect("SMTP server");
     let port = smtp.port;
     let app = spawn_app_with(|c| {
         c.smtp = Some(SmtpConfig {
@@ -255,7 +195,10 @@ async fn an_email_invite_goes_out_through_a_real_smtp_server() {
         .await
         .expect("sent");
     assert_eq!(sent.to, "erika@example.test");
-    let mail = smtp.received_text(&session.support_key_display).await;
+    let mail = smtp
+        .received_text(&session.support_key_display)
+        .await
+        .expect("the invite arrives");
     assert!(
         mail.contains("Subject: Your support session with Tina Tech"),
         "{mail}"

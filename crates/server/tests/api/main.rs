@@ -3,6 +3,7 @@
 
 mod abuse;
 mod adhoc;
+mod adhoc_connect;
 mod auth;
 mod chat;
 mod files;

@@ -1,4 +1,8 @@
 import type {
+  AdhocConnectionRecord,
+  AdhocPrepared,
+  AdhocSessionSummary,
+  ComputerGroup,
   ConsentKind,
   DeskEvent,
   FileInfo,
@@ -66,6 +70,15 @@ export interface Backend {
   pickFiles(): Promise<string[]>;
   /** The OS save dialog; `null` when cancelled. */
   pickSavePath(suggestedName: string): Promise<string | null>;
+
+  /** Prepares an ad-hoc session; the password stays on this computer (only its verifier goes out). */
+  prepareAdhoc(email: string, password: string, confirmation: string): Promise<AdhocPrepared>;
+  listAdhocSessions(): Promise<AdhocSessionSummary[]>;
+  listComputers(): Promise<ComputerGroup[]>;
+  /** Connects to an ad-hoc computer; its agent checks the password. Opens as a session. */
+  connectComputer(adhocSessionId: string, password: string): Promise<SessionSummary>;
+  adhocConnections(adhocSessionId: string): Promise<AdhocConnectionRecord[]>;
+  endAdhoc(adhocSessionId: string): Promise<AdhocSessionSummary>;
 
   setPreferences(preferences: Preferences): Promise<void>;
   /** App badge with the unread count (0 clears it) and a taskbar hint; best effort. */

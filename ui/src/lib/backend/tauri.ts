@@ -57,6 +57,13 @@ export const tauriBackend: Backend = {
   },
   pickSavePath: (suggestedName) => save({ defaultPath: suggestedName }),
 
+  prepareAdhoc: (email, password, confirmation) => call('prepare_adhoc', { email, password, confirmation }),
+  listAdhocSessions: () => call('list_adhoc_sessions'),
+  listComputers: () => call('list_computers'),
+  connectComputer: (adhocSessionId, password) => call('connect_computer', { adhocSessionId, password }),
+  adhocConnections: (adhocSessionId) => call('adhoc_connections', { adhocSessionId }),
+  endAdhoc: (adhocSessionId) => call('end_adhoc', { adhocSessionId }),
+
   setPreferences: (preferences) => call('set_preferences', { preferences }),
   setBadge: async (count) => {
     const window = getCurrentWindow();

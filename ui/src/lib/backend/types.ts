@@ -1,4 +1,9 @@
 // The UI's view of the generated IPC types (from Rust, see src-tauri/bindings).
+export type { AdhocConnectionRecord } from '$bindings/AdhocConnectionRecord';
+export type { AdhocPrepared } from '$bindings/AdhocPrepared';
+export type { AdhocSessionSummary } from '$bindings/AdhocSessionSummary';
+export type { ComputerGroup } from '$bindings/ComputerGroup';
+export type { ComputerSummary } from '$bindings/ComputerSummary';
 export type { ConsentKind } from '$bindings/ConsentKind';
 export type { DeskEvent } from '$bindings/DeskEvent';
 export type { EventData } from '$bindings/EventData';
@@ -13,5 +18,6 @@ export type { SessionEvent } from '$bindings/SessionEvent';
 export type { SessionStatus } from '$bindings/SessionStatus';
 export type { SessionSummary } from '$bindings/SessionSummary';
 export type { SignedIn } from '$bindings/SignedIn';
+export type { SystemInfo } from '$bindings/SystemInfo';
 export type { TechnicianProfile } from '$bindings/TechnicianProfile';
 export type { TransferUpdate } from '$bindings/TransferUpdate';

@@ -1,5 +1,6 @@
 import type { Backend } from '../backend';
 import type {
+  AdhocSessionSummary,
   DeskEvent,
   SessionEvent,
   SessionStatus,
@@ -34,7 +35,12 @@ export class SessionState {
   }
 }
 
-export type Tab = { kind: 'support' } | { kind: 'settings' } | { kind: 'session'; id: string };
+export type Tab =
+  | { kind: 'support' }
+  | { kind: 'adhoc' }
+  | { kind: 'computers' }
+  | { kind: 'settings' }
+  | { kind: 'session'; id: string };
 
 /**
  * The app's state: the sign-in, the open session tabs, and the connection; fed by
@@ -49,6 +55,14 @@ export class DeskStore {
   /** Remember me failed: the keychain's complaint, shown once after sign-in. */
   keychainError = $state<string | null>(null);
   readonly totalUnread: number = $derived(this.sessions.reduce((sum, s) => sum + s.unread, 0));
+  /** The newest state of each ad-hoc session pushed since sign-in, by id. */
+  adhoc = $state<Record<string, AdhocSessionSummary>>({});
+  /** Counts ad-hoc changes, so pages that list computers know to reload. */
+  adhocChanges = $state(0);
+  /** Set while the page in front holds something that would be lost by leaving it. */
+  leaveGuard = $state(false);
+  /** Where the technician wanted to go when the leave guard stopped them. */
+  pendingTab = $state<Tab | null>(null);
 
   constructor(private readonly backend: Backend) {}
 
@@ -92,6 +106,33 @@ export class DeskStore {
     return this.open(summary);
   }
 
+  /** Connects to an ad-hoc computer; the connection opens as a session tab. */
+  async connectComputer(adhocSessionId: string, password: string): Promise<SessionState> {
+    const summary = await this.backend.connectComputer(adhocSessionId, password);
+    return this.open(summary);
+  }
+
+  /** Shows `tab`, unless the page in front asks first (see `leaveGuard`). */
+  navigate(tab: Tab): void {
+    if (this.leaveGuard && this.active.kind !== tab.kind) {
+      this.pendingTab = tab;
+      return;
+    }
+    this.show(tab);
+  }
+
+  /** The technician confirmed leaving the guarded page. */
+  leave(): void {
+    const tab = this.pendingTab;
+    this.leaveGuard = false;
+    this.pendingTab = null;
+    if (tab) this.show(tab);
+  }
+
+  stay(): void {
+    this.pendingTab = null;
+  }
+
   show(tab: Tab): void {
     this.active = tab;
     if (tab.kind === 'session') this.markSeen(tab.id);
@@ -120,6 +161,7 @@ export class DeskStore {
         this.signedOutReason = event.reason;
         this.signedIn = null;
         this.sessions = [];
+        this.leaveGuard = false;
         break;
       case 'session': {
         const state = this.session(event.event.session_id);
@@ -139,6 +181,10 @@ export class DeskStore {
         if (state) state.endUserOnline = event.online;
         break;
       }
+      case 'adhoc':
+        this.adhoc[event.session.id] = event.session;
+        this.adhocChanges += 1;
+        break;
       case 'transfer': {
         const state = this.session(event.transfer.session_id);
         if (state) state.transfers[event.transfer.id] = event.transfer;

@@ -16,6 +16,7 @@ const summary = (id: string): SessionSummary => ({
   created_at: Date.now(),
   ended_at: null,
   last_seq: 0,
+  adhoc_session_id: null,
 });
 
 const message = (session_id: string, seq: number): SessionEvent => ({
@@ -75,5 +76,50 @@ describe('DeskStore', () => {
     expect(desk.signedIn).toBeNull();
     expect(desk.sessions).toHaveLength(0);
     expect(desk.signedOutReason).toBe('revoked');
+  });
+
+  it('asks before leaving a page that guards something shown once', () => {
+    const desk = new DeskStore(fakeBackend());
+    desk.show({ kind: 'adhoc' });
+    desk.leaveGuard = true;
+    desk.navigate({ kind: 'computers' });
+    expect(desk.active.kind).toBe('adhoc');
+    expect(desk.pendingTab).toEqual({ kind: 'computers' });
+    desk.stay();
+    expect(desk.pendingTab).toBeNull();
+    expect(desk.active.kind).toBe('adhoc');
+    desk.navigate({ kind: 'computers' });
+    desk.leave();
+    expect(desk.active.kind).toBe('computers');
+    expect(desk.leaveGuard).toBe(false);
+  });
+
+  it('opens a connection to an ad-hoc computer as a session tab', async () => {
+    const backend = fakeBackend();
+    const connection = { ...summary('c1'), status: 'active' as const, adhoc_session_id: 'a1' };
+    backend.connectComputer = vi.fn(async () => connection);
+    const desk = new DeskStore(backend);
+    await desk.connectComputer('a1', 'Sunny-Day-42');
+    expect(backend.connectComputer).toHaveBeenCalledWith('a1', 'Sunny-Day-42');
+    expect(desk.isFront('c1')).toBe(true);
+  });
+
+  it('keeps the newest state of each ad-hoc session and counts the changes', () => {
+    const desk = new DeskStore(fakeBackend());
+    const session = {
+      id: 'a1',
+      end_user_email: 'erika@example.test',
+      technician_name: 'Tina',
+      status: 'active' as const,
+      created_at: 0,
+      code_expires_at: 1,
+      activated_at: 2,
+      expires_at: 3,
+      computer_id: 'k1',
+    };
+    desk.apply({ type: 'adhoc', session });
+    desk.apply({ type: 'adhoc', session: { ...session, status: 'ended' } });
+    expect(desk.adhoc.a1?.status).toBe('ended');
+    expect(desk.adhocChanges).toBe(2);
   });
 });

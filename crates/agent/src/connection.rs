@@ -1,0 +1,328 @@
+//! A technician's connection to this computer: the agent's own check of the password,
+//! then chat, files both ways and system information over the connection's session, in
+//! which the agent is the end-user party.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use lifeline_client::{ApiClient, RealtimeClient, RealtimeEvent, RealtimeOptions};
+use lifeline_protocol::{AgentConnection, EventData, Party};
+use uuid::Uuid;
+
+use crate::credentials::Credentials;
+use crate::{computer, AgentError};
+
+/// What the agent tells the person at the computer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// Connected to the service for the session, which lasts `until` (Unix ms).
+    Connected {
+        technician: String,
+        until: i64,
+    },
+    Reconnecting {
+        reason: String,
+    },
+    TechnicianConnected {
+        technician: String,
+    },
+    TechnicianLeft {
+        technician: String,
+    },
+    /// Someone tried to connect with a wrong password and was refused.
+    WrongPassword {
+        technician: String,
+    },
+    Message {
+        from: String,
+        text: String,
+    },
+    FileReceived {
+        name: String,
+        path: PathBuf,
+    },
+    FileSent {
+        name: String,
+    },
+    /// The technician asked for something this app does not offer.
+    Declined {
+        what: &'static str,
+    },
+    Problem(String),
+}
+
+impl fmt::Display for Notice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Notice::Connected { technician, until } => write!(
+                f,
+                "Connected to {technician} until {}",
+                crate::run::local_time(*until)
+            ),
+            Notice::Reconnecting { reason } => {
+                write!(f, "Connection lost ({reason}); reconnecting")
+            }
+            Notice::TechnicianConnected { technician } => {
+                write!(f, "{technician} is connected to this computer now")
+            }
+            Notice::TechnicianLeft { technician } => {
+                write!(f, "{technician} has disconnected")
+            }
+            Notice::WrongPassword { technician } => write!(
+                f,
+                "A connection as {technician} was refused: the password was wrong"
+            ),
+            Notice::Message { from, text } => write!(f, "{from}: {text}"),
+            Notice::FileReceived { name, path } => {
+                write!(f, "Received the file {name}: saved as {}", path.display())
+            }
+            Notice::FileSent { name } => write!(f, "Sent the file {name}"),
+            Notice::Declined { what } => write!(
+                f,
+                "The technician asked to {what}; this app does not offer that yet, so it was declined"
+            ),
+            Notice::Problem(problem) => write!(f, "Problem: {problem}"),
+        }
+    }
+}
+
+/// What the person at the computer asks for while a technician is connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    Say(String),
+    SendFile(PathBuf),
+}
+
+impl Request {
+    /// A line typed at the terminal: `/send <path>` sends a file, anything else is chat.
+    pub fn from_line(line: &str) -> Option<Self> {
+        let line = line.trim_end_matches(['\r', '\n']);
+        if let Some(path) = line.strip_prefix("/send ") {
+            return Some(Request::SendFile(PathBuf::from(path.trim())));
+        }
+        (!line.trim().is_empty()).then(|| Request::Say(line.to_owned()))
+    }
+}
+
+/// The agent's side of the password check: its verifier from enrollment and its
+/// current single-use challenge.
+pub struct Gate {
+    adhoc_session_id: Uuid,
+    verifier: lifeline_protocol::AdhocVerifier,
+    nonce: Option<String>,
+}
+
+impl Gate {
+    pub fn new(credentials: &Credentials) -> Self {
+        Self {
+            adhoc_session_id: credentials.session_id,
+            verifier: credentials.verifier.clone(),
+            nonce: None,
+        }
+    }
+
+    /// A new challenge, replacing the current one; to be published.
+    pub fn renew(&mut self) -> String {
+        let nonce = lifeline_adhoc_key::new_nonce();
+        self.nonce = Some(nonce.clone());
+        nonce
+    }
+
+    /// Whether `proof` signs the current challenge with the password's key. The
+    /// challenge is used up either way, so a proof cannot be replayed.
+    pub fn check(&mut self, nonce: &str, proof: &str) -> bool {
+        let current = self.nonce.take();
+        current.as_deref() == Some(nonce)
+            && lifeline_adhoc_key::verify(&self.verifier, self.adhoc_session_id, nonce, proof)
+    }
+}
+
+/// An open connection: the agent in the connection's session as its end-user party.
+pub struct Connection {
+    api: ApiClient,
+    pub(crate) realtime: RealtimeClient,
+    session_id: Uuid,
+    pub technician: String,
+}
+
+/// A free path in `dir` for a received file: its bare name, numbered if taken.
+fn free_path(dir: &Path, name: &str) -> PathBuf {
+    let name = Path::new(name)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".to_owned());
+    let candidate = dir.join(&name);
+    if !candidate.exists() {
+        return candidate;
+    }
+    let (stem, extension) = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => (stem.to_owned(), format!(".{ext}")),
+        _ => (name.clone(), String::new()),
+    };
+    (1..)
+        .map(|n| dir.join(format!("{stem} ({n}){extension}")))
+        .find(|path| !path.exists())
+        .unwrap_or(candidate)
+}
+
+impl Connection {
+    /// Joins the connection's session and describes this computer to the technician.
+    pub async fn open(
+        credentials: &Credentials,
+        ticket: AgentConnection,
+        technician: String,
+        notify: &(impl Fn(Notice) + Clone + Send + Sync + 'static),
+    ) -> Result<Self, AgentError> {
+        let api = crate::run::api_for(credentials)?;
+        api.use_end_user_token(&ticket.end_user_token, ticket.session_id)
+            .await;
+        let info = tokio::task::spawn_blocking(computer::system_info)
+            .await
+            .map_err(|e| AgentError::Usage(format!("reading system information: {e}")))?;
+        api.post_system_info(ticket.session_id, &info).await?;
+        let realtime = RealtimeClient::connect(api.clone(), RealtimeOptions::default());
+        notify(Notice::TechnicianConnected {
+            technician: technician.clone(),
+        });
+        Ok(Self {
+            api,
+            realtime,
+            session_id: ticket.session_id,
+            technician,
+        })
+    }
+
+    /// Acts on an event of the connection; false once it is over.
+    pub fn handle(
+        &self,
+        event: RealtimeEvent,
+        downloads: &Path,
+        notify: &(impl Fn(Notice) + Clone + Send + Sync + 'static),
+    ) -> bool {
+        let event = match event {
+            RealtimeEvent::Event(event) => event,
+            RealtimeEvent::Rejected(_) => return false,
+            _ => return true,
+        };
+        match event.data {
+            EventData::Message {
+                from: Party::Technician,
+                text,
+                ..
+            } => {
+                notify(Notice::Message {
+                    from: self.technician.clone(),
+                    text,
+                });
+                self.realtime.read(self.session_id, event.seq);
+            }
+            EventData::FileShared { file } if file.from == Party::Technician => {
+                let api = self.api.clone();
+                let notify = notify.clone();
+                let dest = free_path(downloads, &file.name);
+                tokio::spawn(async move {
+                    let result =
+                        match tokio::fs::create_dir_all(dest.parent().unwrap_or(&dest)).await {
+                            Ok(()) => api.download_file(&file, &dest, |_| {}).await,
+                            Err(err) => Err(err.into()),
+                        };
+                    notify(match result {
+                        Ok(()) => Notice::FileReceived {
+                            name: file.name.clone(),
+                            path: dest,
+                        },
+                        Err(err) => Notice::Problem(format!("receiving {}: {err}", file.name)),
+                    });
+                });
+            }
+            EventData::ConsentRequested { request_id, kind } => {
+                let api = self.api.clone();
+                let session_id = self.session_id;
+                let report = notify.clone();
+                tokio::spawn(async move {
+                    if let Err(err) = api.answer_consent(session_id, request_id, false).await {
+                        report(Notice::Problem(format!("answering the request: {err}")));
+                    }
+                });
+                notify(Notice::Declined {
+                    what: match kind {
+                        lifeline_protocol::ConsentKind::ViewScreen => "view the screen",
+                        lifeline_protocol::ConsentKind::Control => "control the screen",
+                    },
+                });
+            }
+            EventData::SessionEnded { .. } => return false,
+            _ => {}
+        }
+        true
+    }
+
+    /// Carries out what the person asked for, in the background.
+    pub fn perform(
+        &self,
+        request: Request,
+        notify: &(impl Fn(Notice) + Clone + Send + Sync + 'static),
+    ) {
+        let api = self.api.clone();
+        let session_id = self.session_id;
+        let notify = notify.clone();
+        tokio::spawn(async move {
+            match request {
+                Request::Say(text) => {
+                    if let Err(err) = api.send_message(session_id, Uuid::new_v4(), &text).await {
+                        notify(Notice::Problem(format!("sending the message: {err}")));
+                    }
+                }
+                Request::SendFile(path) => match api.upload_file(session_id, &path, |_| {}).await {
+                    Ok(file) => notify(Notice::FileSent { name: file.name }),
+                    Err(err) => notify(Notice::Problem(format!(
+                        "sending {}: {err}",
+                        path.display()
+                    ))),
+                },
+            }
+        });
+    }
+
+    /// Ends the connection's session (if the technician has not) and disconnects.
+    pub async fn close(self) {
+        match self.api.end_session(self.session_id).await {
+            Ok(_) => {}
+            Err(err) if err.code() == Some(lifeline_protocol::ErrorCode::SessionEnded) => {}
+            Err(err) => tracing::debug!(error = %err, "ending the connection's session"),
+        }
+        self.realtime.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_lines_become_chat_or_files() {
+        assert_eq!(
+            Request::from_line("hello there\n"),
+            Some(Request::Say("hello there".into()))
+        );
+        assert_eq!(
+            Request::from_line("/send notes/report.txt"),
+            Some(Request::SendFile(PathBuf::from("notes/report.txt")))
+        );
+        assert_eq!(Request::from_line("   \n"), None);
+    }
+
+    #[test]
+    fn received_files_never_overwrite_and_never_leave_the_folder() {
+        let dir = tempfile::tempdir().expect("dir");
+        assert_eq!(
+            free_path(dir.path(), "../../etc/passwd"),
+            dir.path().join("passwd")
+        );
+        std::fs::write(dir.path().join("log.txt"), "x").expect("write");
+        assert_eq!(
+            free_path(dir.path(), "log.txt"),
+            dir.path().join("log (1).txt")
+        );
+    }
+}
