@@ -1,122 +1,19 @@
 //! The real `lifeline-agent` process against the service, in-process on a real socket so
 //! the test can move the service's clock 24 hours ahead.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use std::sync::Mutex;
-
 use lifeline_client::ApiClient;
+use lifeline_e2e::agent::{exits, wait_until, Computer, Screen};
 use lifeline_protocol::{ErrorCode, EventData, FileInfo, NewTechnician, Party, SessionEvent};
 use lifeline_server::clock::ShiftedClock;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 const PASSWORD: &str = "Sunny-Day-42";
-
-fn agent_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary");
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target dir")
-        .join("lifeline-agent");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build --bins` first",
-        bin.display()
-    );
-    bin
-}
-
-struct Computer {
-    dir: tempfile::TempDir,
-}
-
-impl Computer {
-    fn state_dir(&self) -> PathBuf {
-        self.dir.path().join("state")
-    }
-    fn autostart_entry(&self) -> PathBuf {
-        self.dir
-            .path()
-            .join("autostart")
-            .join("lifeline-agent.desktop")
-    }
-    fn downloads(&self) -> PathBuf {
-        self.dir.path().join("Downloads")
-    }
-    fn agent(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(agent_binary());
-        command
-            .args(args)
-            .arg("--state-dir")
-            .arg(self.state_dir())
-            .arg("--autostart-entry")
-            .arg(self.autostart_entry())
-            .arg("--downloads")
-            .arg(self.downloads())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        command
-    }
-}
-
-async fn wait_until<F: std::future::Future<Output = bool>>(
-    what: &str,
-    mut check: impl FnMut() -> F,
-) {
-    for _ in 0..200 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting until {what}");
-}
-
-/// Everything the agent has printed for the person at the computer.
-#[derive(Clone, Default)]
-struct Screen(Arc<Mutex<String>>);
-
-impl Screen {
-    fn watch(child: &mut Child) -> Self {
-        let screen = Screen::default();
-        let sink = screen.clone();
-        let stdout = child.stdout.take().expect("piped stdout");
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stdout).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                let mut text = sink
-                    .0
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                text.push_str(&line);
-                text.push('\n');
-            }
-        });
-        screen
-    }
-    fn text(&self) -> String {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-    async fn shows(&self, what: &str) {
-        wait_until(&format!("the agent shows {what:?}"), || {
-            let shown = self.text().contains(what);
-            async move { shown }
-        })
-        .await;
-    }
-}
 
 fn sha256(path: &Path) -> String {
     hex::encode(Sha256::digest(std::fs::read(path).expect("read file")))
@@ -137,13 +34,6 @@ async fn event_in(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("timed out waiting for {what}");
-}
-
-async fn exits(child: &mut Child, what: &str) -> std::process::ExitStatus {
-    tokio::time::timeout(Duration::from_secs(15), child.wait())
-        .await
-        .unwrap_or_else(|_| panic!("the agent did not exit after {what}"))
-        .expect("wait")
 }
 
 #[tokio::test]
@@ -176,9 +66,7 @@ async fn the_agent_enrolls_stays_listed_and_removes_itself_when_the_24_hours_are
         .prepare_adhoc("erika@example.test", PASSWORD, PASSWORD, None)
         .await?;
     let session = prepared.session.id.to_string();
-    let computer = Computer {
-        dir: tempfile::tempdir()?,
-    };
+    let computer = Computer::new()?;
 
     // A wrong code is refused, and nothing is left on the computer.
     let wrong = computer

@@ -1,8 +1,10 @@
 //! Support for Lifeline's cross-component tests, shared by `tests/e2e` and the desktop
 //! app's real-window test: the end user's browser, driven over JSON lines, and a real
-//! SMTP server that shows what the service sent.
+//! SMTP server that shows what the service sent, and the real support-session app on a
+//! test's "computer".
 //!
 //! Test code only (never published); it may use `anyhow` like the tests it serves.
 
+pub mod agent;
 pub mod puppet;
 pub mod smtp;

@@ -24,6 +24,8 @@ pub struct Service {
     child: Child,
     pub url: String,
     _dir: tempfile::TempDir,
+    /// Flags beyond the listen address and data directory, kept for restarts.
+    extra: Vec<String>,
 }
 
 /// A workspace binary beside this test: target/<profile>/deps/<test> → target/<profile>/<name>.
@@ -44,12 +46,18 @@ pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
 
 impl Service {
     pub fn start() -> anyhow::Result<Self> {
+        Self::start_with(&[])
+    }
+
+    /// With more command-line flags, e.g. an SMTP server to send email through.
+    pub fn start_with(extra: &[String]) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
-        let (child, url) = spawn(dir.path(), "127.0.0.1:0")?;
+        let (child, url) = spawn(dir.path(), "127.0.0.1:0", extra)?;
         Ok(Self {
             child,
             url,
             _dir: dir,
+            extra: extra.to_vec(),
         })
     }
 
@@ -62,17 +70,18 @@ impl Service {
             .trim_start_matches("http://")
             .trim_end_matches('/')
             .to_owned();
-        let (child, _) = spawn(self._dir.path(), &listen)?;
+        let (child, _) = spawn(self._dir.path(), &listen, &self.extra)?;
         self.child = child;
         Ok(())
     }
 }
 
 /// Starts `lifeline-server` and waits until it says where it listens.
-fn spawn(data_dir: &Path, listen: &str) -> anyhow::Result<(Child, String)> {
+fn spawn(data_dir: &Path, listen: &str, extra: &[String]) -> anyhow::Result<(Child, String)> {
     let mut child = Command::new(binary("lifeline-server")?)
         .args(["--listen", listen, "--data-dir"])
         .arg(data_dir)
+        .args(extra)
         .env("LIFELINE_FIRST_PASSWORD", ADMIN_PASSWORD)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())

@@ -1,0 +1,264 @@
+//! Ad hoc support in the real window: the invite email through a real SMTP server, the
+//! real `lifeline-agent` enrolling with the code read off the screen, the Computers page,
+//! Connect with a wrong and then the right password, chat, files and system
+//! information, and End session from the Computers page, after which the agent removes
+//! itself. `src-tauri/e2e/run` provides the desktop session.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use lifeline_client::ApiClient;
+use lifeline_e2e::agent::{exits, Computer, Screen};
+use lifeline_e2e::smtp::SmtpServer;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use crate::support::{binary, Service, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::webdriver::{Driver, Window, ENTER};
+
+const PASSWORD: &str = "Sunny-Day-42";
+
+fn sha256(path: &Path) -> anyhow::Result<String> {
+    Ok(hex::encode(Sha256::digest(std::fs::read(path)?)))
+}
+
+async fn shot(window: &Window, dir: &Path, name: &str) -> anyhow::Result<()> {
+    window.screenshot(&dir.join(format!("{name}.png"))).await
+}
+
+/// The ad-hoc session id from the download link in the invite email.
+fn session_in(mail: &str) -> anyhow::Result<String> {
+    // Quoted-printable bodies break long lines with a trailing "=".
+    let mail = mail.replace("=\r\n", "").replace("=\n", "");
+    let at = mail
+        .find("/adhoc/")
+        .context("a download link in the email")?;
+    let id: String = mail[at + "/adhoc/".len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit() || *c == '-')
+        .collect();
+    anyhow::ensure!(id.len() == 36, "a session id in the link: {id}");
+    Ok(id)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb, a session bus, gnome-keyring, dunst and tauri-driver: run src-tauri/e2e/run"]
+async fn a_technician_gives_adhoc_support_through_the_wizard_and_the_computers_page_in_the_real_window(
+) -> anyhow::Result<()> {
+    let mut smtp = SmtpServer::start().await?;
+    let service = Service::start_with(&[
+        "--smtp-host".into(),
+        "127.0.0.1".into(),
+        "--smtp-port".into(),
+        smtp.port.to_string(),
+        "--smtp-tls".into(),
+        "none".into(),
+        "--smtp-from".into(),
+        "Lifeline <support@acme.test>".into(),
+    ])?;
+    let app = binary("lifeline-desktop")?;
+    let shots = std::env::var_os("LIFELINE_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("lifeline-window-shots"));
+    std::fs::create_dir_all(&shots)?;
+    let driver = Driver::start()?;
+    let window = driver.open(&app).await?;
+    window.type_into("#server-url", &service.url).await?;
+    window.type_into("#email", ADMIN_EMAIL).await?;
+    window.type_into("#password", ADMIN_PASSWORD).await?;
+    window.click("#sign-in").await?;
+    window.find("#start-session").await?;
+
+    // The wizard: email, password twice; a weak password is refused in place.
+    window.click("#tab-adhoc").await?;
+    window
+        .type_into("#adhoc-email", "erika@example.test")
+        .await?;
+    window.type_into("#adhoc-password", "password12").await?;
+    window
+        .type_into("#adhoc-confirmation", "password12")
+        .await?;
+    window.click("#adhoc-submit").await?;
+    let refusal = window.text("#adhoc-error").await?;
+    assert!(refusal.contains("too weak"), "{refusal}");
+    window
+        .run_async(
+            "const [done] = arguments; for (const id of ['adhoc-password', 'adhoc-confirmation']) { \
+             const input = document.getElementById(id); input.value = ''; \
+             input.dispatchEvent(new Event('input', { bubbles: true })); } done();",
+            json!([]),
+        )
+        .await?;
+    window.type_into("#adhoc-password", PASSWORD).await?;
+    window.type_into("#adhoc-confirmation", PASSWORD).await?;
+    shot(&window, &shots, "08-adhoc-wizard").await?;
+    window.click("#adhoc-submit").await?;
+    let code = window.text("#security-code").await?;
+    window.find("#code-warning").await?;
+    window.find("#adhoc-waiting").await?;
+    shot(&window, &shots, "09-adhoc-code").await?;
+
+    // Leaving asks first, because the code will not be shown again.
+    window.click("#tab-support").await?;
+    window.find("#leave-dialog").await?;
+    window.click("#leave-stay").await?;
+    window.find("#security-code").await?;
+
+    // The invite went out through SMTP with the download link.
+    let mail = smtp.received_text("/adhoc/").await?;
+    assert!(mail.contains("erika@example.test"), "{mail}");
+    let session = session_in(&mail)?;
+
+    // The real agent: a wrong code is refused, the right one enrolls.
+    let computer = Computer::new()?;
+    let wrong = computer
+        .agent(&[
+            "--server",
+            &service.url,
+            "--session",
+            &session,
+            "--code",
+            "000 000 000",
+        ])
+        .output()
+        .await?;
+    assert_eq!(wrong.status.code(), Some(2), "a wrong code is refused");
+    let mut agent = computer
+        .agent(&[
+            "--server",
+            &service.url,
+            "--session",
+            &session,
+            "--code",
+            &code,
+        ])
+        .spawn()?;
+    let screen = Screen::watch(&mut agent);
+    let mut keyboard = agent.stdin.take().context("piped stdin")?;
+    window.find("#adhoc-activated").await?;
+
+    // The computer is listed online under Ad Hoc Support Sessions, with its time left.
+    window.click("#open-computers").await?;
+    window
+        .wait_for(
+            "document.querySelector('[data-group=adhoc] .computer [data-online=true]')",
+            "the computer online in Ad Hoc Support Sessions",
+        )
+        .await?;
+    let left = window.text("[data-group=adhoc] .time-left").await?;
+    assert!(left.contains("24 h") || left.contains("23 h"), "{left}");
+    shot(&window, &shots, "10-computers").await?;
+
+    // Connect: a wrong password is refused by the agent, the right one opens a tab.
+    window.click("[data-group=adhoc] .connect").await?;
+    window
+        .type_into("#connect-password", "Rainy-Day-42")
+        .await?;
+    window.click("#connect-submit").await?;
+    let refused = window.text("#connect-error").await?;
+    assert!(refused.contains("refused the password"), "{refused}");
+    screen.shows("was refused: the password was wrong").await;
+    window.type_into("#connect-password", PASSWORD).await?;
+    window.click("#connect-submit").await?;
+    window.find("#sys-user").await?;
+    screen.shows("is connected to this computer now").await;
+    let user = window.text("#sys-user").await?;
+    assert!(!user.trim().is_empty(), "the logged-in user is shown");
+    assert!(!window.text("#sys-memory").await?.is_empty());
+
+    // Chat both ways.
+    window.type_into("#message", "Hello Erika").await?;
+    window.type_into("#message", ENTER).await?;
+    screen.shows("Hello Erika").await;
+    keyboard
+        .write_all(b"Hi Tina, the printer is stuck\n")
+        .await?;
+    window
+        .wait_for(
+            "[...document.querySelectorAll('.message .text')].some(e => e.textContent === 'Hi Tina, the printer is stuck')",
+            "the reply typed at the computer",
+        )
+        .await?;
+
+    // Files both ways, with equal SHA-256s (the native pickers replaced by their commands).
+    let session_id = window
+        .run_async(
+            "const [done] = arguments; done(document.querySelector('.session-tab').dataset.session);",
+            json!([]),
+        )
+        .await?;
+    let outgoing = computer.dir.path().join("driver-notes.bin");
+    std::fs::write(
+        &outgoing,
+        (0..900_000u32).map(|i| (i % 239) as u8).collect::<Vec<_>>(),
+    )?;
+    window
+        .run_async(
+            "const [sessionId, path, done] = arguments; \
+             window.__TAURI_INTERNALS__.invoke('send_file', { sessionId, path }).then(done, done);",
+            json!([session_id, outgoing]),
+        )
+        .await?;
+    screen.shows("Received the file driver-notes.bin").await;
+    assert_eq!(
+        sha256(&computer.downloads().join("driver-notes.bin"))?,
+        sha256(&outgoing)?,
+        "the computer got the same bytes"
+    );
+    let log = computer.dir.path().join("printer.log");
+    std::fs::write(&log, "error 0x0000011b at spooler\n".repeat(4000))?;
+    keyboard
+        .write_all(format!("/send {}\n", log.display()).as_bytes())
+        .await?;
+    window.find(".save-file").await?;
+    let technician = ApiClient::new(&service.url)?;
+    technician.login(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
+    let session_id: uuid::Uuid = session_id.as_str().context("session id")?.parse()?;
+    let events = technician.events(session_id, 0).await?;
+    let file = events
+        .iter()
+        .find_map(|e| match &e.data {
+            lifeline_client::protocol::EventData::FileShared { file }
+                if file.from == lifeline_client::protocol::Party::EndUser =>
+            {
+                Some(file.clone())
+            }
+            _ => None,
+        })
+        .context("the computer's file in the session")?;
+    let saved = computer.dir.path().join("saved-by-technician.log");
+    window
+        .run_async(
+            "const [sessionId, file, dest, done] = arguments; \
+             window.__TAURI_INTERNALS__.invoke('save_file', { sessionId, file, dest }).then(done, done);",
+            json!([session_id, file, saved]),
+        )
+        .await?;
+    window
+        .wait_for(
+            "[...document.querySelectorAll('.transfer')].filter(e => e.dataset.state === 'done').length >= 2",
+            "both transfers done",
+        )
+        .await?;
+    assert_eq!(sha256(&saved)?, sha256(&log)?);
+    shot(&window, &shots, "11-computer-connection").await?;
+
+    // End session from the Computers page: the agent removes everything and exits, the
+    // computer leaves the group and the licence slot is free again.
+    window.click("#tab-computers").await?;
+    window.click("[data-group=adhoc] .end-adhoc").await?;
+    window.click("#end-adhoc-confirm").await?;
+    let status = exits(&mut agent, "the technician ended the session").await;
+    assert!(status.success(), "{status:?}");
+    assert!(!computer.state_dir().exists() && !computer.autostart_entry().exists());
+    window
+        .wait_for(
+            "!document.querySelector('[data-group=adhoc] .computer')",
+            "the computer leaving Ad Hoc Support Sessions",
+        )
+        .await?;
+    assert_eq!(technician.licence_slots().await?.used, 0);
+    window.close().await?;
+    Ok(())
+}

@@ -1,0 +1,125 @@
+//! The support-session app on a test's computer: the real `lifeline-agent` process with
+//! its own state, autostart and downloads folders, and what it shows its user.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// `lifeline-agent` beside the running test binary (target/<profile>/).
+pub fn agent_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary");
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .join("lifeline-agent");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build --bins` first",
+        bin.display()
+    );
+    bin
+}
+
+/// One end user's computer: a folder holding everything the agent may create.
+pub struct Computer {
+    pub dir: tempfile::TempDir,
+}
+
+impl Computer {
+    pub fn new() -> std::io::Result<Self> {
+        Ok(Self {
+            dir: tempfile::tempdir()?,
+        })
+    }
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+    pub fn autostart_entry(&self) -> PathBuf {
+        self.dir
+            .path()
+            .join("autostart")
+            .join("lifeline-agent.desktop")
+    }
+    pub fn downloads(&self) -> PathBuf {
+        self.dir.path().join("Downloads")
+    }
+    /// The agent with these arguments and this computer's folders; stdin and stdout
+    /// are piped, so a test types and reads as the person at the computer.
+    pub fn agent(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(agent_binary());
+        command
+            .args(args)
+            .arg("--state-dir")
+            .arg(self.state_dir())
+            .arg("--autostart-entry")
+            .arg(self.autostart_entry())
+            .arg("--downloads")
+            .arg(self.downloads())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command
+    }
+}
+
+/// Polls `check` every 50 ms for up to 10 s.
+pub async fn wait_until<F: std::future::Future<Output = bool>>(
+    what: &str,
+    mut check: impl FnMut() -> F,
+) {
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+/// Everything the agent has printed for the person at the computer.
+#[derive(Clone, Default)]
+pub struct Screen(Arc<Mutex<String>>);
+
+impl Screen {
+    pub fn watch(child: &mut Child) -> Self {
+        let screen = Screen::default();
+        let sink = screen.clone();
+        let stdout = child.stdout.take().expect("piped stdout");
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let mut text = sink.0.lock().unwrap_or_else(PoisonError::into_inner);
+                text.push_str(&line);
+                text.push('\n');
+            }
+        });
+        screen
+    }
+    pub fn text(&self) -> String {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+    pub async fn shows(&self, what: &str) {
+        wait_until(&format!("the agent shows {what:?}"), || {
+            let shown = self.text().contains(what);
+            async move { shown }
+        })
+        .await;
+    }
+}
+
+/// Waits for the agent to exit, for up to 15 s.
+pub async fn exits(child: &mut Child, what: &str) -> std::process::ExitStatus {
+    tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .unwrap_or_else(|_| panic!("the agent did not exit after {what}"))
+        .expect("wait")
+}
