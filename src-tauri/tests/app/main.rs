@@ -5,5 +5,4 @@
 mod bindings;
 mod commands;
 mod support;
-mod webdriver;
 mod window;

@@ -12,11 +12,11 @@ use std::time::Duration;
 use anyhow::Context;
 use lifeline_client::ApiClient;
 use lifeline_e2e::puppet::Puppet;
+use lifeline_e2e::webdriver::{Driver, Window, ENTER};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::support::{binary, Service, ADMIN_EMAIL, ADMIN_PASSWORD};
-use crate::webdriver::{Driver, Window, ENTER};
 
 fn sha256(path: &Path) -> anyhow::Result<String> {
     Ok(hex::encode(Sha256::digest(std::fs::read(path)?)))
