@@ -4,5 +4,7 @@
 
 mod bindings;
 mod commands;
+mod handover;
 mod support;
+mod transfers;
 mod window;
