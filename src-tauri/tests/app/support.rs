@@ -185,7 +185,9 @@ impl MockApp {
         let mut app = lifeline_desktop::app(mock_builder(), fakes.os(), handover)
             .build(mock_context(noop_assets()))?;
         // The mock runtime has no event loop; one iteration runs the app's setup, which
-        // connects the desk's events to the app.
+        // connects the desk's events to the app. Deprecated only for use in a loop (it
+        // would spin); called once, it is the way to run setup without `run`.
+        #[allow(deprecated)]
         app.run_iteration(|_, _| {});
         let events: Arc<Mutex<Vec<DeskEvent>>> = Arc::default();
         let sink = Arc::clone(&events);
