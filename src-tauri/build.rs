@@ -6,6 +6,7 @@
 const COMMANDS: &[&str] = &[
     "sign_in",
     "resume_sign_in",
+    "sign_in_handed_over",
     "sign_out",
     "server_info",
     "list_sessions",

@@ -5,4 +5,4 @@ import type { ErrorCode } from "./ErrorCode";
  * The service's own codes pass through as they are (so a new one needs no change
  * here); the rest are what can fail on this side of the network.
  */
-export type IpcErrorCode = "network" | "not_signed_in" | "invalid_url" | "keychain_unavailable" | "clipboard_unavailable" | "file" | "checksum_mismatch" | "unknown_transfer" | "invalid_input" | "internal" | ErrorCode;
+export type IpcErrorCode = "network" | "not_signed_in" | "invalid_url" | "keychain_unavailable" | "clipboard_unavailable" | "handover" | "file" | "checksum_mismatch" | "unknown_transfer" | "invalid_input" | "internal" | ErrorCode;

@@ -5,7 +5,11 @@ import type { TechnicianProfile } from "./TechnicianProfile";
 /**
  * The result of a sign-in, silent or not.
  */
-export type SignedIn = { technician: TechnicianProfile, server: ServerInfo, 
+export type SignedIn = { 
+/**
+ * The service signed in to, as the desk reaches it (no trailing slash).
+ */
+server_url: string, technician: TechnicianProfile, server: ServerInfo, 
 /**
  * The refresh token is in the OS keychain, so the next start signs in silently.
  */

@@ -18,6 +18,8 @@ pub enum IpcErrorCode {
     InvalidUrl,
     KeychainUnavailable,
     ClipboardUnavailable,
+    /// The sign-in handed over at start could not be read or was refused.
+    Handover,
     /// Reading or writing a local file failed.
     File,
     /// The file arrived, but its SHA-256 differs from the one announced.
@@ -77,6 +79,7 @@ impl From<DeskError> for IpcError {
             }
             DeskError::InvalidInput(message) => Self::new(IpcErrorCode::InvalidInput, message),
             DeskError::UnknownTransfer => Self::new(IpcErrorCode::UnknownTransfer, err.to_string()),
+            DeskError::Handover(_) => Self::new(IpcErrorCode::Handover, err.to_string()),
         }
     }
 }

@@ -11,15 +11,24 @@ mod tray;
 
 use std::sync::{Arc, OnceLock};
 
-use lifeline_client::desk::{Desk, DeskEvent, DeskOs};
+use lifeline_client::desk::{Desk, DeskEvent, DeskOs, Handover, HandoverError};
 use tauri::{AppHandle, Emitter, Manager, Runtime, WindowEvent};
 
 /// The app event that carries every [`DeskEvent`] to the UI.
 pub const DESK_EVENT: &str = "desk";
 
+/// Names an inherited file descriptor to read a one-time sign-in from at start (one JSON
+/// line from `lifeline-server technician sign-in-token`; `scripts/run` sets it).
+pub const SIGN_IN_FD_ENV: &str = "LIFELINE_SIGN_IN_FD";
+
 /// Adds the app's plugins, state and commands to `builder`, on any runtime (the tests
-/// pass `tauri::test::mock_builder()`).
-pub fn app<R: Runtime>(builder: tauri::Builder<R>, os: DeskOs) -> tauri::Builder<R> {
+/// pass `tauri::test::mock_builder()`). A `handover` is kept for the UI's first
+/// `sign_in_handed_over`.
+pub fn app<R: Runtime>(
+    builder: tauri::Builder<R>,
+    os: DeskOs,
+    handover: Option<Result<Handover, HandoverError>>,
+) -> tauri::Builder<R> {
     // The desk is managed from the start so every command finds it; its events reach
     // the UI once setup has handed over the app handle.
     let app_handle: Arc<OnceLock<AppHandle<R>>> = Arc::default();
@@ -31,10 +40,14 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>, os: DeskOs) -> tauri::Builder
             }
         }
     });
+    let desk = Desk::new(os, sink);
+    if let Some(handover) = handover {
+        desk.hand_over(handover);
+    }
     builder
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
-        .manage(Desk::new(os, sink))
+        .manage(desk)
         .setup(move |app| {
             let _ = app_handle.set(app.handle().clone());
             Ok(())
@@ -47,6 +60,7 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>, os: DeskOs) -> tauri::Builder
         .invoke_handler(tauri::generate_handler![
             commands::auth::sign_in,
             commands::auth::resume_sign_in,
+            commands::auth::sign_in_handed_over,
             commands::auth::sign_out,
             commands::auth::server_info,
             commands::sessions::list_sessions,
@@ -76,6 +90,14 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>, os: DeskOs) -> tauri::Builder
         ])
 }
 
+/// Reads the sign-in handed over through [`SIGN_IN_FD_ENV`], if one is.
+fn handover_from_env() -> Option<Result<Handover, HandoverError>> {
+    let fd = std::env::var(SIGN_IN_FD_ENV).ok()?;
+    // Read once: the processes the app starts (WebKit's) have no business with it.
+    std::env::remove_var(SIGN_IN_FD_ENV);
+    Some(Handover::read_fd(&fd))
+}
+
 /// Starts the app with the real keychain, clipboard and notifications.
 pub fn run() {
     tracing_subscriber::fmt()
@@ -84,12 +106,14 @@ pub fn run() {
                 .unwrap_or_else(|_| "warn,lifeline=info".into()),
         )
         .init();
+    // Before any thread starts: changing the environment is only sound then.
+    let handover = handover_from_env();
     let os = DeskOs {
         keychain: lifeline_client::keychain::Keychain::os(),
         clipboard: lifeline_client::clipboard::Clipboard::os(),
         notifier: lifeline_client::notifications::Notifier::os(),
     };
-    let built = app(tauri::Builder::<tauri::Wry>::new(), os)
+    let built = app(tauri::Builder::<tauri::Wry>::new(), os, handover)
         .build(tauri::generate_context!("../tauri.conf.json"));
     let app = match built {
         Ok(app) => app,

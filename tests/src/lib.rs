@@ -1,6 +1,7 @@
 //! Support for Lifeline's cross-component tests, shared by `tests/e2e` and the desktop
-//! app's real-window test: the end user's browser, driven over JSON lines, and a real
-//! SMTP server that shows what the service sent, and the real support-session app on a
+//! app's real-window test: the end user's browser, driven over JSON lines, a WebDriver
+//! client for real Tauri windows (also used by `lifeline-bench-desktop`), a real SMTP
+//! server that shows what the service sent, and the real support-session app on a
 //! test's "computer".
 //!
 //! Test code only (never published); it may use `anyhow` like the tests it serves.
@@ -8,3 +9,4 @@
 pub mod agent;
 pub mod puppet;
 pub mod smtp;
+pub mod webdriver;

@@ -24,7 +24,6 @@
 mod chat;
 mod files;
 mod idle;
-mod server;
 mod ws;
 
 use std::path::PathBuf;
@@ -32,9 +31,9 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use clap::Parser;
+use lifeline_bench::server::{self, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
+use lifeline_bench::{mib, progress};
 use lifeline_client::ApiClient;
-
-use crate::server::{Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -76,15 +75,6 @@ const KIB: f64 = 1024.0;
 const IDLE_TARGET_BYTES: f64 = 10.0 * KIB;
 const CHAT_P99_TARGET_MS: f64 = 10.0;
 const RELAY_TARGET_RATIO: f64 = 0.70;
-
-/// A line about what the bench is doing, apart from the figures.
-pub fn progress(line: &str) {
-    eprintln!("  · {line}");
-}
-
-pub fn mib(kib: u64) -> f64 {
-    kib as f64 / KIB
-}
 
 /// The server's memory between figures, to see what a phase leaves behind.
 fn report_memory(server: &Server) {

@@ -159,28 +159,7 @@ impl Server {
     }
 
     pub fn mem(&self) -> anyhow::Result<Mem> {
-        let text = std::fs::read_to_string(self.proc_path("smaps_rollup"))
-            .context("reading smaps_rollup")?;
-        let mut mem = Mem::default();
-        for line in text.lines() {
-            let Some((key, rest)) = line.split_once(':') else {
-                continue;
-            };
-            let kib: u64 = rest
-                .trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse()
-                .unwrap_or(0);
-            match key {
-                "Rss" => mem.rss_kib = kib,
-                "Pss" => mem.pss_kib = kib,
-                "Private_Clean" | "Private_Dirty" => mem.private_kib += kib,
-                "Anonymous" => mem.anonymous_kib = kib,
-                _ => {}
-            }
-        }
-        Ok(mem)
+        mem_of(self.pid)
     }
 
     /// A field of `/proc/<pid>/status` given in kB (VmRSS, VmHWM, ...).
@@ -221,6 +200,32 @@ impl Server {
         let hard = fields.next().unwrap_or("?").to_owned();
         Ok((soft, hard))
     }
+}
+
+/// Memory of any process from `/proc/<pid>/smaps_rollup`.
+pub fn mem_of(pid: u32) -> anyhow::Result<Mem> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+        .with_context(|| format!("reading /proc/{pid}/smaps_rollup"))?;
+    let mut mem = Mem::default();
+    for line in text.lines() {
+        let Some((key, rest)) = line.split_once(':') else {
+            continue;
+        };
+        let kib: u64 = rest
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        match key {
+            "Rss" => mem.rss_kib = kib,
+            "Pss" => mem.pss_kib = kib,
+            "Private_Clean" | "Private_Dirty" => mem.private_kib += kib,
+            "Anonymous" => mem.anonymous_kib = kib,
+            _ => {}
+        }
+    }
+    Ok(mem)
 }
 
 /// CPU seconds of this bench process.

@@ -302,18 +302,24 @@ impl ApiClient {
         let bearer = std::mem::take(&mut *self.inner.bearer.write().await);
         self.inner.token_updates.send_replace(None);
         if let Bearer::Technician(pair) = bearer {
-            let request = RefreshRequest {
-                refresh_token: pair.refresh_token,
-            };
-            let response = self
-                .http()
-                .post(self.url("/api/v1/auth/logout")?)
-                .json(&request)
-                .send()
-                .await?;
-            if !response.status().is_success() {
-                return Err(api_error(response).await);
-            }
+            self.revoke(&pair.refresh_token).await?;
+        }
+        Ok(())
+    }
+
+    /// Revokes the sign-in `refresh_token` belongs to, without using it.
+    pub async fn revoke(&self, refresh_token: &str) -> Result<(), ClientError> {
+        let request = RefreshRequest {
+            refresh_token: refresh_token.to_owned(),
+        };
+        let response = self
+            .http()
+            .post(self.url("/api/v1/auth/logout")?)
+            .json(&request)
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            return Err(api_error(response).await);
         }
         Ok(())
     }

@@ -82,3 +82,23 @@ pub struct UpdateTechnician {
 
 /// Minimum length of a technician password.
 pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// A one-time sign-in for the desktop app on the service's own machine, printed by
+/// `lifeline-server technician sign-in-token` as one JSON line. `refresh_token` is a
+/// refresh token that expires within minutes and works once.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct SignInHandover {
+    pub server_url: String,
+    pub email: String,
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for SignInHandover {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInHandover")
+            .field("server_url", &self.server_url)
+            .field("email", &self.email)
+            .field("refresh_token", &"<redacted>")
+            .finish()
+    }
+}

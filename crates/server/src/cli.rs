@@ -8,12 +8,16 @@ use anyhow::{bail, Context};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use clap::{Parser, Subcommand};
-use lifeline_protocol::NewTechnician;
+use lifeline_protocol::{NewTechnician, SignInHandover};
 
 use crate::admin::add_technician;
+use crate::auth::mint_sign_in_token;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ServeArgs};
 use crate::store::Store;
+
+/// The technician the first start creates.
+const FIRST_TECHNICIAN_EMAIL: &str = "admin@lifeline.local";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -69,6 +73,15 @@ pub enum TechnicianCommand {
         admin: bool,
     },
     List,
+    /// Print a one-time sign-in for the desktop app on this machine, as one JSON line for
+    /// a pipe into the app (scripts/run does this). It works once, within --minutes.
+    SignInToken {
+        /// Defaults to the technician the first start created.
+        #[arg(long, default_value = FIRST_TECHNICIAN_EMAIL)]
+        email: String,
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=60))]
+        minutes: u32,
+    },
     Disable {
         #[arg(long)]
         email: String,
@@ -190,6 +203,23 @@ async fn technician(config: Config, command: TechnicianCommand) -> anyhow::Resul
                 );
             }
         }
+        TechnicianCommand::SignInToken { email, minutes } => {
+            let Some(technician) = store.technician_by_email(&email).await? else {
+                bail!("no technician has the email {email}");
+            };
+            if technician.disabled {
+                bail!("{email} is disabled");
+            }
+            let valid_ms = i64::from(minutes) * 60_000;
+            let refresh_token = mint_sign_in_token(&store, &technician, valid_ms, now).await?;
+            let handover = SignInHandover {
+                server_url: config.public_url.to_string(),
+                email: technician.email,
+                refresh_token,
+            };
+            // Standard output only, meant for a pipe into the app; never the log.
+            println!("{}", serde_json::to_string(&handover)?);
+        }
         TechnicianCommand::Disable { email } | TechnicianCommand::Enable { email }
             if email.is_empty() =>
         {
@@ -224,7 +254,7 @@ async fn bootstrap_first_technician(store: &Store) -> anyhow::Result<()> {
     }
     let password = std::env::var("LIFELINE_FIRST_PASSWORD").unwrap_or_else(|_| random_password());
     let new = NewTechnician {
-        email: "admin@lifeline.local".into(),
+        email: FIRST_TECHNICIAN_EMAIL.into(),
         display_name: "Lifeline Admin".into(),
         password: password.clone(),
         is_admin: true,
@@ -234,7 +264,7 @@ async fn bootstrap_first_technician(store: &Store) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("creating the first technician: {e}"))?;
     // Printed once on the console, never logged: the operator needs it to sign in.
     println!("First technician created. Sign in with:");
-    println!("  email:    admin@lifeline.local");
+    println!("  email:    {FIRST_TECHNICIAN_EMAIL}");
     println!("  password: {password}");
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! Sign in (with Remember me), silent sign-in at start, sign out.
+//! Sign in (with Remember me), silent sign-in at start (from the keychain, or from a
+//! sign-in handed over when the app was started), sign out.
 
 use lifeline_client::desk::{Desk, SignedIn};
 use lifeline_client::protocol::ServerInfo;
@@ -27,6 +28,12 @@ pub async fn resume_sign_in(
     email: String,
 ) -> IpcResult<Option<SignedIn>> {
     Ok(desk.resume(&server_url, &email).await?)
+}
+
+/// Signs in with the sign-in handed over at start, once; `null` when there is none.
+#[tauri::command]
+pub async fn sign_in_handed_over(desk: State<'_, Desk>) -> IpcResult<Option<SignedIn>> {
+    Ok(desk.sign_in_handed_over().await?)
 }
 
 #[tauri::command]

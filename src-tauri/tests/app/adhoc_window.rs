@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use crate::support::{binary, Service, ADMIN_EMAIL, ADMIN_PASSWORD};
-use crate::webdriver::{Driver, Window, ENTER};
+use lifeline_e2e::webdriver::{Driver, Window, ENTER};
 
 const PASSWORD: &str = "Sunny-Day-42";
 

@@ -1,21 +1,13 @@
 //! Each command group once, through the real IPC path on the mock runtime, against a
 //! real service.
 
+use anyhow::Context;
 use lifeline_client::desk::SignedIn;
-use lifeline_client::protocol::{InviteSent, SessionEvent, SessionSummary};
+use lifeline_client::protocol::{InviteChannel, InviteSent, SessionEvent, SessionSummary};
 use lifeline_client::ApiClient;
 use serde_json::json;
 
-use crate::support::{Fakes, MockApp, Service, ADMIN_EMAIL, ADMIN_PASSWORD};
-
-fn sign_in_args(service: &Service, remember: bool) -> serde_json::Value {
-    json!({
-        "serverUrl": service.url,
-        "email": ADMIN_EMAIL,
-        "password": ADMIN_PASSWORD,
-        "remember": remember,
-    })
-}
+use crate::support::{sign_in_args, Fakes, MockApp, Service, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 #[test]
 fn remember_me_keeps_the_token_so_the_next_start_signs_in_silently_until_sign_out(
@@ -193,6 +185,94 @@ fn the_adhoc_wizard_and_computers_commands_prepare_list_refuse_and_end() -> anyh
             .iter()
             .any(|m| m.to == "erika@example.test" && m.body.contains("/adhoc/")),
         "the invite email with its download link is in the outbox"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_transcript_is_exported_to_the_chosen_file_and_a_bad_place_is_a_file_error(
+) -> anyhow::Result<()> {
+    let service = Service::start()?;
+    let app = MockApp::signed_in(&service, &Fakes::default())?;
+    let session = app.joined_session(&service)?;
+    app.ok::<SessionEvent>(
+        "send_message",
+        json!({ "sessionId": session.id, "text": "The printer queue is cleared" }),
+    )?;
+    app.ok::<SessionEvent>("end_session", json!({ "sessionId": session.id }))?;
+
+    let dir = tempfile::tempdir()?;
+    let dest = dir.path().join("transcript.txt");
+    app.ok::<()>(
+        "export_transcript",
+        json!({ "sessionId": session.id, "path": dest }),
+    )?;
+    let exported = std::fs::read_to_string(&dest)?;
+    let shown: String = app.ok("transcript_text", json!({ "sessionId": session.id }))?;
+    assert_eq!(
+        exported, shown,
+        "the file holds the transcript the tab shows"
+    );
+    assert!(
+        exported.contains("The printer queue is cleared") && exported.contains("Erika"),
+        "the transcript names the end user and keeps the chat: {exported}"
+    );
+
+    let nowhere = dir.path().join("no such folder").join("transcript.txt");
+    let error = app
+        .invoke::<()>(
+            "export_transcript",
+            json!({ "sessionId": session.id, "path": nowhere }),
+        )?
+        .expect_err("a folder that does not exist cannot take the file");
+    assert_eq!(error["code"], "file", "the UI says a file failed: {error}");
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "with a message to show: {error}"
+    );
+    Ok(())
+}
+
+#[test]
+fn send_by_server_puts_the_invite_with_its_link_in_the_services_outbox() -> anyhow::Result<()> {
+    let service = Service::start()?;
+    let app = MockApp::signed_in(&service, &Fakes::default())?;
+    let session: SessionSummary =
+        app.ok("start_session", json!({ "requestControlOnArrival": false }))?;
+
+    let error = app
+        .invoke::<InviteSent>(
+            "send_email",
+            json!({ "sessionId": session.id, "to": "not an address" }),
+        )?
+        .expect_err("the service refuses what is not an email address");
+    assert_eq!(error["code"], "invalid_input", "{error}");
+
+    let sent: InviteSent = app.ok(
+        "send_email",
+        json!({ "sessionId": session.id, "to": "erika@example.com" }),
+    )?;
+    assert_eq!(
+        sent.to, "erika@example.com",
+        "the confirmation names the address"
+    );
+    assert_eq!(sent.channel, InviteChannel::Email);
+
+    // Without SMTP the service keeps email invites in its outbox, which admins read.
+    let admin = ApiClient::new(&service.url)?;
+    let outbox = tokio::runtime::Runtime::new()?.block_on(async {
+        admin.login(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
+        admin.outbox().await
+    })?;
+    let mail = outbox
+        .iter()
+        .find(|m| m.to == "erika@example.com")
+        .context("the email invite is in the outbox")?;
+    assert_eq!(mail.channel, InviteChannel::Email);
+    assert!(
+        mail.body.contains(&session.join_url),
+        "the email holds the join link: {}",
+        mail.body
     );
     Ok(())
 }

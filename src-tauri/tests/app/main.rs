@@ -5,6 +5,7 @@
 mod adhoc_window;
 mod bindings;
 mod commands;
+mod handover;
 mod support;
-mod webdriver;
+mod transfers;
 mod window;

@@ -4,20 +4,34 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use lifeline_client::clipboard::{Clipboard, MemoryClipboard};
-use lifeline_client::desk::DeskOs;
+use lifeline_client::desk::{DeskEvent, DeskOs, Handover, HandoverError, SignedIn};
 use lifeline_client::keychain::{Keychain, MemoryKeychain};
 use lifeline_client::notifications::{MemoryNotifier, Notifier};
+use lifeline_client::protocol::SessionSummary;
+use lifeline_client::ApiClient;
 use serde::de::DeserializeOwned;
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
-use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+use tauri::{App, Listener, WebviewWindow, WebviewWindowBuilder};
 
 pub const ADMIN_EMAIL: &str = "admin@lifeline.local";
 pub const ADMIN_PASSWORD: &str = "first admin password";
+
+/// The `sign_in` command's arguments for the bootstrap admin.
+pub fn sign_in_args(service: &Service, remember: bool) -> serde_json::Value {
+    serde_json::json!({
+        "serverUrl": service.url,
+        "email": ADMIN_EMAIL,
+        "password": ADMIN_PASSWORD,
+        "remember": remember,
+    })
+}
 
 /// `lifeline-server` on a free loopback port with its own data directory; killed on drop.
 pub struct Service {
@@ -59,6 +73,31 @@ impl Service {
             _dir: dir,
             extra: extra.to_vec(),
         })
+    }
+
+    /// The service's data directory (database and uploaded files).
+    pub fn data_dir(&self) -> &Path {
+        self._dir.path()
+    }
+
+    /// Runs `lifeline-server <args>` against this service's data directory and returns
+    /// what it printed; fails with its error output when it fails.
+    pub fn cli(&self, args: &[&str]) -> anyhow::Result<String> {
+        let out = Command::new(binary("lifeline-server")?)
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .arg("--public-url")
+            .arg(&self.url)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .context("running lifeline-server")?;
+        anyhow::ensure!(
+            out.status.success(),
+            "lifeline-server {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(String::from_utf8(out.stdout)?)
     }
 
     /// Kills the service (SIGKILL) and starts it again on the same port and data.
@@ -127,18 +166,106 @@ impl Fakes {
     }
 }
 
-/// The app on the mock runtime with one window to invoke commands from.
+/// The app on the mock runtime with one window to invoke commands from, and every desk
+/// event it pushed to the UI.
 pub struct MockApp {
     _app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
+    events: Arc<Mutex<Vec<DeskEvent>>>,
 }
 
 impl MockApp {
     pub fn new(fakes: &Fakes) -> anyhow::Result<Self> {
-        let app =
-            lifeline_desktop::app(mock_builder(), fakes.os()).build(mock_context(noop_assets()))?;
+        Self::build(fakes, None)
+    }
+
+    /// The app as started with a sign-in handed over (see `LIFELINE_SIGN_IN_FD`).
+    pub fn with_handover(
+        fakes: &Fakes,
+        handover: Result<Handover, HandoverError>,
+    ) -> anyhow::Result<Self> {
+        Self::build(fakes, Some(handover))
+    }
+
+    fn build(
+        fakes: &Fakes,
+        handover: Option<Result<Handover, HandoverError>>,
+    ) -> anyhow::Result<Self> {
+        let mut app = lifeline_desktop::app(mock_builder(), fakes.os(), handover)
+            .build(mock_context(noop_assets()))?;
+        // The mock runtime has no event loop; one iteration runs the app's setup, which
+        // connects the desk's events to the app. Deprecated only for use in a loop (it
+        // would spin); called once, it is the way to run setup without `run`.
+        #[allow(deprecated)]
+        app.run_iteration(|_, _| {});
+        let events: Arc<Mutex<Vec<DeskEvent>>> = Arc::default();
+        let sink = Arc::clone(&events);
+        app.listen_any(lifeline_desktop::DESK_EVENT, move |event| {
+            if let Ok(event) = serde_json::from_str(event.payload()) {
+                sink.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(event);
+            }
+        });
         let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build()?;
-        Ok(Self { _app: app, window })
+        Ok(Self {
+            _app: app,
+            window,
+            events,
+        })
+    }
+
+    /// Signed in as the bootstrap admin, without Remember me.
+    pub fn signed_in(service: &Service, fakes: &Fakes) -> anyhow::Result<Self> {
+        let app = Self::new(fakes)?;
+        app.ok::<SignedIn>("sign_in", sign_in_args(service, false))?;
+        Ok(app)
+    }
+
+    /// Starts a session that an end user (Erika, through the API) has joined.
+    pub fn joined_session(&self, service: &Service) -> anyhow::Result<SessionSummary> {
+        let session: SessionSummary = self.ok(
+            "start_session",
+            serde_json::json!({ "requestControlOnArrival": false }),
+        )?;
+        let end_user = ApiClient::new(&service.url)?;
+        tokio::runtime::Runtime::new()?
+            .block_on(end_user.join(session.support_key.as_str(), Some("Erika")))?;
+        Ok(session)
+    }
+
+    /// Waits up to 30 s for a pushed desk event that `pick` maps to something.
+    pub fn wait_event<T>(
+        &self,
+        what: &str,
+        pick: impl Fn(&DeskEvent) -> Option<T>,
+    ) -> anyhow::Result<T> {
+        let started = Instant::now();
+        loop {
+            let found = self
+                .events
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .find_map(&pick);
+            if let Some(found) = found {
+                return Ok(found);
+            }
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(30),
+                "no desk event: {what}; the last ones: {:?}",
+                self.events().iter().rev().take(3).collect::<Vec<_>>()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Every desk event pushed so far.
+    pub fn events(&self) -> Vec<DeskEvent> {
+        self.events
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Invokes a command as the UI would; `Err` holds the serialized `IpcError`.

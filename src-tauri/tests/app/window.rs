@@ -12,11 +12,11 @@ use std::time::Duration;
 use anyhow::Context;
 use lifeline_client::ApiClient;
 use lifeline_e2e::puppet::Puppet;
+use lifeline_e2e::webdriver::{Driver, Window, ENTER};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::support::{binary, Service, ADMIN_EMAIL, ADMIN_PASSWORD};
-use crate::webdriver::{Driver, Window, ENTER};
 
 fn sha256(path: &Path) -> anyhow::Result<String> {
     Ok(hex::encode(Sha256::digest(std::fs::read(path)?)))
@@ -53,6 +53,38 @@ fn watch_notifications() -> anyhow::Result<(std::process::Child, Arc<Mutex<Strin
     Ok((child, seen))
 }
 
+/// An `xdg-open` that appends each URL it is given to `log`.
+fn fake_xdg_open(dir: &Path, log: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+
+    std::fs::create_dir_all(dir)?;
+    let script = dir.join("xdg-open");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", log.display()),
+    )?;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
+    Ok(())
+}
+
+/// The first line written to `path`, waiting up to 20 s for it.
+async fn wait_for_line(path: &Path) -> anyhow::Result<String> {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(line) = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| text.lines().next().map(str::to_owned))
+        {
+            return Ok(line);
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(20),
+            "nothing was opened"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn shot(window: &Window, dir: &Path, name: &str) -> anyhow::Result<()> {
     window.screenshot(&dir.join(format!("{name}.png"))).await
 }
@@ -66,8 +98,16 @@ async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyho
         .map(PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join("lifeline-window-shots"));
     std::fs::create_dir_all(&shots)?;
-    let driver = Driver::start()?;
     let files = tempfile::tempdir()?;
+    // The OS's URL handler is replaced by one that writes down what it is asked to open,
+    // so the opener plugin's real path (permission scope, then xdg-open) can be seen.
+    let opened = files.path().join("opened.txt");
+    let handlers = files.path().join("bin");
+    fake_xdg_open(&handlers, &opened)?;
+    let path = std::env::join_paths(std::iter::once(handlers).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))?;
+    let driver = Driver::start_with_env([("PATH", path)])?;
 
     // Sign in with Remember me: the refresh token goes to the Secret Service.
     let window = driver.open(&app).await?;
@@ -117,6 +157,44 @@ async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyho
     assert!(confirmation.contains("+4915112345678"), "{confirmation}");
     shot(&window, &shots, "04-sms-sent").await?;
     window.click("#invite-done").await?;
+
+    // Send email opens the OS mail client with a mailto: message holding the link; the
+    // opener refuses every other kind of URL.
+    window.click("#send-email").await?;
+    let mailto = wait_for_line(&opened).await?;
+    assert!(mailto.starts_with("mailto:?subject="), "{mailto}");
+    // The link as encodeURIComponent writes it (it holds only letters, digits, `.`, `:`
+    // and `/`).
+    let encoded_link = join_url.trim().replace(':', "%3A").replace('/', "%2F");
+    assert!(
+        mailto.contains(&encoded_link),
+        "the message holds the join link {encoded_link}: {mailto}"
+    );
+    for forbidden in [
+        "file:///etc/passwd",
+        "http://example.com/",
+        "javascript:alert(1)",
+    ] {
+        let answer = window
+            .run_async(
+                "const [url, done] = arguments; \
+                 window.__TAURI_INTERNALS__.invoke('plugin:opener|open_url', { url }) \
+                 .then(() => done('opened'), (e) => done(String(e)));",
+                json!([forbidden]),
+            )
+            .await?;
+        assert_ne!(
+            answer,
+            json!("opened"),
+            "the opener must refuse {forbidden}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&opened)?.lines().count(),
+        1,
+        "only the mailto: URL reached the OS"
+    );
+
     let admin = ApiClient::new(&service.url)?;
     admin.login(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
     let outbox = admin.outbox().await?;

@@ -1,37 +1,23 @@
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Backend } from '../lib/backend';
-import type { SessionSummary } from '../lib/backend/types';
 import { SessionState } from '../lib/stores/desk.svelte';
 import { Settings } from '../lib/stores/settings.svelte';
+import { sessionSummary } from '../lib/testing/fixtures';
 import InvitePanel from './InvitePanel.svelte';
 
-const summary: SessionSummary = {
-  id: 's1',
-  support_key: '482913605',
-  support_key_display: '482 913 605',
-  join_url: 'http://x/join/482913605',
-  key_expires_at: Date.now() + 3_600_000,
-  request_control_on_arrival: false,
-  status: 'waiting',
-  technician_name: 'Tina',
-  end_user_name: null,
-  created_at: Date.now(),
-  ended_at: null,
-  last_seq: 0,
-  adhoc_session_id: null,
-};
+const summary = sessionSummary();
 
-function setup() {
+function setup(emailByServer = false) {
   const backend = {
     copyToClipboard: vi.fn(async () => {}),
     openUrl: vi.fn(async () => {}),
     sendSms: vi.fn(async (_id: string, to: string) => ({ id: 'i1', channel: 'sms', to, sent_at: 0 })),
-    sendEmail: vi.fn(),
+    sendEmail: vi.fn(async (_id: string, to: string) => ({ id: 'i2', channel: 'email', to, sent_at: 0 })),
   } as unknown as Backend;
   const settings = new Settings(undefined);
   settings.language = 'en';
-  render(InvitePanel, { session: new SessionState(summary), settings, backend, emailByServer: false });
+  render(InvitePanel, { session: new SessionState(summary), settings, backend, emailByServer });
   return backend;
 }
 
@@ -60,6 +46,25 @@ describe('InvitePanel', () => {
     expect(await screen.findByText('The invitation was sent to +4915112345678.')).toBeTruthy();
     await fireEvent.click(screen.getByText('Done'));
     expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  it('offers Send by server only when the service can send email', () => {
+    setup(false);
+    expect(screen.queryByText('Send by server')).toBeNull();
+  });
+
+  it('sends by server: a bad address is refused in place, a good one is sent and named', async () => {
+    const backend = setup(true);
+    await fireEvent.click(screen.getByText('Send by server'));
+    const input = screen.getByLabelText('Email address');
+    await fireEvent.input(input, { target: { value: 'erika at example' } });
+    await fireEvent.click(screen.getByText('Send'));
+    expect(input.getAttribute('aria-invalid')).toBe('true');
+    expect(backend.sendEmail).not.toHaveBeenCalled();
+    await fireEvent.input(input, { target: { value: '  erika@example.com ' } });
+    await fireEvent.click(screen.getByText('Send'));
+    expect(await screen.findByText('The invitation was emailed to erika@example.com.')).toBeTruthy();
+    expect(backend.sendEmail).toHaveBeenCalledWith('s1', 'erika@example.com');
   });
 
   it('opens a mailto: message holding the link', async () => {

@@ -74,6 +74,8 @@ pub struct TransferUpdate {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SignedIn {
+    /// The service signed in to, as the desk reaches it (no trailing slash).
+    pub server_url: String,
     pub technician: TechnicianProfile,
     pub server: lifeline_protocol::ServerInfo,
     /// The refresh token is in the OS keychain, so the next start signs in silently.

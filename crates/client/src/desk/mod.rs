@@ -7,6 +7,7 @@
 
 mod adhoc;
 mod events;
+mod handover;
 mod transfers;
 
 use std::path::Path;
@@ -23,6 +24,7 @@ use uuid::Uuid;
 pub use events::{
     DeskEvent, EventSink, SignedIn, TransferDirection, TransferState, TransferUpdate,
 };
+pub use handover::{Handover, HandoverError};
 
 use crate::clipboard::{Clipboard, ClipboardError};
 use crate::keychain::{Keychain, KeychainError, RefreshTokenEntry};
@@ -43,6 +45,8 @@ pub enum DeskError {
     InvalidInput(String),
     #[error("there is no such transfer")]
     UnknownTransfer,
+    #[error(transparent)]
+    Handover(#[from] HandoverError),
 }
 
 /// The OS integrations a desk uses; real ones in the app, fakes in tests.
@@ -129,6 +133,8 @@ pub struct Desk {
     live: Mutex<Option<Live>>,
     remembered: Arc<Mutex<Option<RefreshTokenEntry>>>,
     transfers: transfers::Transfers,
+    /// A sign-in handed over at start, kept until the UI asks for it once.
+    handover: Mutex<Option<Result<Handover, HandoverError>>>,
 }
 
 pub(crate) fn now_ms() -> UnixMillis {
@@ -154,6 +160,7 @@ impl Desk {
             live: Mutex::new(None),
             remembered: Arc::new(Mutex::new(None)),
             transfers: transfers::Transfers::default(),
+            handover: Mutex::new(None),
         }
     }
 
@@ -176,7 +183,7 @@ impl Desk {
     // --- sign-in ---
 
     /// Signs in with a password; with `remember`, keeps the refresh token in the OS
-    /// keychain. A keychain failure is reported in the result, not as an error.
+    /// keychain.
     pub async fn sign_in(
         &self,
         server_url: &str,
@@ -186,6 +193,19 @@ impl Desk {
     ) -> Result<SignedIn, DeskError> {
         let api = ApiClient::new(server_url.trim())?;
         let pair = api.login(email.trim(), password.expose_secret()).await?;
+        self.start_new(api, server_url, pair, remember).await
+    }
+
+    /// Starts a sign-in made here (with a password or a handover); with `remember`,
+    /// keeps its refresh token in the OS keychain. A keychain failure is reported in the
+    /// result, not as an error.
+    async fn start_new(
+        &self,
+        api: ApiClient,
+        server_url: &str,
+        pair: TokenPair,
+        remember: bool,
+    ) -> Result<SignedIn, DeskError> {
         let entry = RefreshTokenEntry::new(server_url, &pair.technician.email);
         let keychain_error = if remember {
             self.os
@@ -260,8 +280,10 @@ impl Desk {
             stop,
             keeper,
         });
+        let server_url = api.base_url().as_str().trim_end_matches('/').to_owned();
         *self.api.write().await = Some(api);
         Ok(SignedIn {
+            server_url,
             technician: pair.technician,
             server,
             remembered: remembered.is_some(),

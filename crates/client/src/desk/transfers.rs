@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use lifeline_protocol::FileInfo;
+use lifeline_protocol::{ErrorCode, FileInfo};
 use tokio::task::AbortHandle;
 use uuid::Uuid;
 
@@ -16,6 +16,8 @@ use crate::{ApiClient, ClientError, Progress};
 
 /// Progress events at most this often per transfer: the UI needs no more.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+/// How long a cancel waits for the service to notice the upload request it stopped.
+const CANCEL_PATIENCE: Duration = Duration::from_secs(5);
 
 struct Running {
     task: AbortHandle,
@@ -54,6 +56,29 @@ fn reporter(
                 ..base.clone()
             },
         );
+    }
+}
+
+/// Deletes what arrived of a stopped upload. Until the service sees the aborted request's
+/// connection close, its append still holds the file and the delete is refused with
+/// `conflict`; so it is retried for a while.
+async fn delete_partial_upload(api: &ApiClient, file_id: Uuid) {
+    let started = Instant::now();
+    loop {
+        match api.cancel_upload(file_id).await {
+            Ok(()) => return,
+            Err(err)
+                if err.code() == Some(ErrorCode::Conflict)
+                    && started.elapsed() < CANCEL_PATIENCE =>
+            {
+                tokio::time::sleep(PROGRESS_EVERY).await;
+            }
+            Err(err) => {
+                // A finished upload cannot be cancelled; the file stays shared.
+                tracing::debug!(error = %err, %file_id, "the partial upload was not deleted");
+                return;
+            }
+        }
     }
 }
 
@@ -205,10 +230,7 @@ impl Transfers {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if let Some(file_id) = file_id {
-            if let Err(err) = api.cancel_upload(file_id).await {
-                // A finished upload cannot be cancelled; the file stays shared.
-                tracing::debug!(error = %err, %file_id, "cancel after completion");
-            }
+            delete_partial_upload(api, file_id).await;
         }
         if let Some(partial) = &running.partial {
             let _ = tokio::fs::remove_file(partial).await;

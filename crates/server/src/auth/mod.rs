@@ -1,6 +1,7 @@
 //! Technician sign-in, tokens, and the extractors that make handlers authenticated.
 
 mod extract;
+mod handover;
 mod password;
 mod routes;
 pub mod tokens;
@@ -11,5 +12,6 @@ pub use extract::{
     technician_for_token as extract_technician, AuthAdmin, AuthAgent, AuthEndUser, AuthParty,
     AuthTechnician, ClientIp,
 };
+pub use handover::mint_sign_in_token;
 pub use password::{hash_password, validate_new_password, verify_password};
 pub use routes::{profile as routes_profile, router};

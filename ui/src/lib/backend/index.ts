@@ -41,6 +41,8 @@ export function isIpcError(value: unknown): value is IpcError {
 export interface Backend {
   signIn(serverUrl: string, email: string, password: string, remember: boolean): Promise<SignedIn>;
   resumeSignIn(serverUrl: string, email: string): Promise<SignedIn | null>;
+  /** The sign-in handed over when the app was started (scripts/run), once; `null` without one. */
+  signInHandedOver(): Promise<SignedIn | null>;
   signOut(): Promise<void>;
   serverInfo(): Promise<ServerInfo>;
 

@@ -25,6 +25,7 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 export const tauriBackend: Backend = {
   signIn: (serverUrl, email, password, remember) => call('sign_in', { serverUrl, email, password, remember }),
   resumeSignIn: (serverUrl, email) => call('resume_sign_in', { serverUrl, email }),
+  signInHandedOver: () => call('sign_in_handed_over'),
   signOut: () => call('sign_out'),
   serverInfo: () => call('server_info'),
 

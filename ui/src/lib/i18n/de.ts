@@ -16,6 +16,8 @@ export const de: Record<MessageKey, string> = {
   'signIn.wrongPassword': 'E-Mail oder Passwort ist falsch.',
   'signIn.unreachable': 'Der Server ist nicht erreichbar. Prüfen Sie die URL.',
   'signIn.badUrl': 'Geben Sie die Server-URL mit https:// oder http:// ein.',
+  'signIn.handoverFailed':
+    'Die beim Start übergebene Anmeldung hat nicht funktioniert; melden Sie sich mit Ihrem Passwort an. ({detail})',
   'nav.support': 'Support',
   'nav.settings': 'Einstellungen',
   'nav.signOut': 'Abmelden',
@@ -80,6 +82,7 @@ export const de: Record<MessageKey, string> = {
   'chat.empty': 'Noch keine Nachrichten.',
   'files.send': 'Datei senden',
   'files.drop': 'Dateien hier ablegen, um sie zu senden',
+  'files.dropFailed': 'Die abgelegte Datei konnte nicht gesendet werden: {message}',
   'files.shared': 'Datei: {name} ({size})',
   'files.save': 'Speichern…',
   'files.cancel': 'Abbrechen',

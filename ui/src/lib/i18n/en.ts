@@ -14,6 +14,8 @@ export const en = {
   'signIn.wrongPassword': 'The email or password is wrong.',
   'signIn.unreachable': 'The server cannot be reached. Check the URL.',
   'signIn.badUrl': 'Enter the server URL, starting with https:// or http://.',
+  'signIn.handoverFailed':
+    'The sign-in handed over at start did not work; sign in with your password. ({detail})',
   'nav.support': 'Support',
   'nav.settings': 'Settings',
   'nav.signOut': 'Sign out',
@@ -77,6 +79,7 @@ export const en = {
   'chat.empty': 'No messages yet.',
   'files.send': 'Send file',
   'files.drop': 'Drop files here to send them',
+  'files.dropFailed': 'The dropped file could not be sent: {message}',
   'files.shared': 'File: {name} ({size})',
   'files.save': 'Save…',
   'files.cancel': 'Cancel',

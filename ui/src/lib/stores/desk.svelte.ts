@@ -54,6 +54,8 @@ export class DeskStore {
   signedOutReason = $state<string | null>(null);
   /** Remember me failed: the keychain's complaint, shown once after sign-in. */
   keychainError = $state<string | null>(null);
+  /** Why files dropped on the window could not be sent, until dismissed. */
+  dropError = $state<string | null>(null);
   readonly totalUnread: number = $derived(this.sessions.reduce((sum, s) => sum + s.unread, 0));
   /** The newest state of each ad-hoc session pushed since sign-in, by id. */
   adhoc = $state<Record<string, AdhocSessionSummary>>({});
@@ -99,6 +101,20 @@ export class DeskStore {
     }
     if (front) this.show({ kind: 'session', id: summary.id });
     return state;
+  }
+
+  /** Files dropped on the window go to the session in front; elsewhere they are ignored. */
+  async sendDropped(paths: string[]): Promise<void> {
+    if (this.active.kind !== 'session') return;
+    const sessionId = this.active.id;
+    this.dropError = null;
+    for (const path of paths) {
+      try {
+        await this.backend.sendFile(sessionId, path);
+      } catch (err) {
+        this.dropError = err instanceof Error ? err.message : String(err);
+      }
+    }
   }
 
   async startSession(requestControlOnArrival: boolean): Promise<SessionState> {

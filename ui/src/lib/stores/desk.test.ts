@@ -1,23 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Backend } from '../backend';
-import type { SessionEvent, SessionSummary } from '../backend/types';
+import type { SessionEvent } from '../backend/types';
+import { sessionSummary } from '../testing/fixtures';
 import { DeskStore } from './desk.svelte';
 
-const summary = (id: string): SessionSummary => ({
-  id,
-  support_key: '482913605',
-  support_key_display: '482 913 605',
-  join_url: `http://x/join/482913605`,
-  key_expires_at: Date.now() + 3_600_000,
-  request_control_on_arrival: false,
-  status: 'waiting',
-  technician_name: 'Tina',
-  end_user_name: null,
-  created_at: Date.now(),
-  ended_at: null,
-  last_seq: 0,
-  adhoc_session_id: null,
-});
+const summary = (id: string) => sessionSummary({ id });
 
 const message = (session_id: string, seq: number): SessionEvent => ({
   session_id,

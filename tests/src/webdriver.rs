@@ -1,6 +1,8 @@
-//! Just enough of the W3C WebDriver protocol to drive the real app window through
-//! `tauri-driver` (which hands the session to WebKitWebDriver).
+//! Just enough of the W3C WebDriver protocol to drive a real Tauri app window through
+//! `tauri-driver` (which hands the session to WebKitWebDriver): the desktop app's
+//! real-window test and `lifeline-bench-desktop` both use it.
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -28,9 +30,20 @@ fn free_port() -> anyhow::Result<u16> {
 
 impl Driver {
     pub fn start() -> anyhow::Result<Self> {
+        Self::start_with_env(std::iter::empty::<(&str, &OsStr)>())
+    }
+
+    /// Starts the driver with extra environment variables, which every app it starts
+    /// inherits (through WebKitWebDriver).
+    pub fn start_with_env<K, V>(vars: impl IntoIterator<Item = (K, V)>) -> anyhow::Result<Self>
+    where
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
         let port = free_port()?;
         let native = free_port()?;
         let child = Command::new("tauri-driver")
+            .envs(vars)
             .args([
                 "--port",
                 &port.to_string(),
@@ -42,6 +55,11 @@ impl Driver {
             .spawn()
             .context("tauri-driver (cargo install tauri-driver --version '^2' --locked)")?;
         Ok(Self { child, port })
+    }
+
+    /// The driver's process id: the apps it starts are its descendants.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Starts the app binary in a new WebDriver session.
@@ -186,19 +204,29 @@ impl Window {
         .await
     }
 
+    /// Runs `script` (a function body) and returns what it returns.
+    pub async fn run(&self, script: &str, args: Value) -> anyhow::Result<Value> {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({ "script": script, "args": args }),
+        )
+        .await
+    }
+
+    /// Whether `predicate` (a JS expression) is true in the page now.
+    pub async fn holds(&self, predicate: &str) -> anyhow::Result<bool> {
+        let value = self
+            .run(&format!("return Boolean({predicate});"), json!([]))
+            .await?;
+        Ok(value.as_bool() == Some(true))
+    }
+
     /// Waits until `predicate` (a JS expression) is true in the page.
     pub async fn wait_for(&self, predicate: &str, what: &str) -> anyhow::Result<()> {
         let started = Instant::now();
-        let script = format!("return Boolean({predicate});");
         loop {
-            let value = self
-                .call(
-                    reqwest::Method::POST,
-                    "/execute/sync",
-                    json!({ "script": script, "args": [] }),
-                )
-                .await?;
-            if value.as_bool() == Some(true) {
+            if self.holds(predicate).await? {
                 return Ok(());
             }
             if started.elapsed() > Duration::from_secs(20) {

@@ -1,0 +1,52 @@
+import { cleanup, render, screen } from '@testing-library/svelte';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type Backend, BackendError } from '../lib/backend';
+import { DeskStore } from '../lib/stores/desk.svelte';
+import { Settings } from '../lib/stores/settings.svelte';
+import { signedIn } from '../lib/testing/fixtures';
+import SignIn from './SignIn.svelte';
+
+function setup(signInHandedOver: Backend['signInHandedOver'], stored?: object) {
+  localStorage.clear();
+  if (stored) localStorage.setItem('lifeline.settings', JSON.stringify(stored));
+  const backend = {
+    signInHandedOver: vi.fn(signInHandedOver),
+    resumeSignIn: vi.fn(async () => null),
+    listSessions: vi.fn(async () => []),
+  } as unknown as Backend;
+  const settings = new Settings(localStorage);
+  settings.language = 'en';
+  const desk = new DeskStore(backend);
+  render(SignIn, { desk, settings, backend });
+  return { backend, desk };
+}
+
+describe('SignIn', () => {
+  afterEach(cleanup);
+
+  it('enters with the sign-in handed over at start and keeps where and who, never a secret', async () => {
+    const { backend, desk } = setup(async () => signedIn());
+    await vi.waitFor(() => expect(desk.signedIn?.technician.email).toBe('admin@lifeline.local'));
+    const stored = localStorage.getItem('lifeline.settings') ?? '';
+    expect(JSON.parse(stored)).toMatchObject({
+      serverUrl: 'http://127.0.0.1:8080',
+      email: 'admin@lifeline.local',
+      remember: true,
+    });
+    expect(stored).not.toMatch(/token|password/i);
+    expect(backend.resumeSignIn).not.toHaveBeenCalled();
+  });
+
+  it('says why a handover failed and still resumes a remembered sign-in', async () => {
+    const { backend } = setup(
+      async () => {
+        throw new BackendError({ code: 'handover', message: 'it works once' });
+      },
+      { serverUrl: 'https://support.example.com', email: 'tina@example.com', remember: true },
+    );
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('did not work');
+    expect(alert.textContent).toContain('it works once');
+    expect(backend.resumeSignIn).toHaveBeenCalledWith('https://support.example.com', 'tina@example.com');
+  });
+});
