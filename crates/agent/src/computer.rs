@@ -15,6 +15,35 @@ fn os_version() -> String {
         .unwrap_or_else(|| std::env::consts::OS.to_owned())
 }
 
+/// The user this agent runs as: from the environment, else (on Unix) the password
+/// database entry of the process's uid, which also covers services without `USER`.
+fn current_user() -> String {
+    let from_env = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
+    if let Some(user) = from_env {
+        return user;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(me), Ok(passwd)) = (
+            std::fs::metadata("/proc/self"),
+            std::fs::read_to_string("/etc/passwd"),
+        ) {
+            let uid = me.uid().to_string();
+            if let Some(name) = passwd.lines().find_map(|line| {
+                let mut fields = line.split(':');
+                let name = fields.next()?;
+                (fields.nth(1)? == uid).then(|| name.to_owned())
+            }) {
+                return name;
+            }
+        }
+    }
+    "unknown".to_owned()
+}
+
 pub fn describe() -> ComputerInfo {
     ComputerInfo {
         hostname: hostname::get()
@@ -22,9 +51,7 @@ pub fn describe() -> ComputerInfo {
             .unwrap_or_else(|_| "unknown".to_owned()),
         os: std::env::consts::OS.to_owned(),
         os_version: os_version(),
-        user: std::env::var("USER")
-            .or_else(|_| std::env::var("USERNAME"))
-            .unwrap_or_else(|_| "unknown".to_owned()),
+        user: current_user(),
         agent_version: env!("CARGO_PKG_VERSION").to_owned(),
     }
 }
@@ -58,7 +85,7 @@ pub fn system_info() -> lifeline_protocol::SystemInfo {
     lifeline_protocol::SystemInfo {
         hostname: described.hostname,
         os: System::name().unwrap_or(described.os),
-        os_version: described.os_version,
+        os_version: System::os_version().unwrap_or(described.os_version),
         kernel_version: System::kernel_version().unwrap_or_else(|| "unknown".to_owned()),
         cpu,
         cpu_cores: u32::try_from(system.cpus().len()).unwrap_or(u32::MAX),
