@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-/// `lifeline-agent` beside the running test binary (target/<profile>/).
+/// `lifeline-agent` beside the running test binary (in `target/<profile>/`).
 pub fn agent_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary");
     let bin = exe

@@ -168,7 +168,7 @@ async fn open_one_session(window: &Window, server: &Server) -> anyhow::Result<()
     Ok(())
 }
 
-/// The build profile the apps come from, read from their directory (target/<profile>).
+/// The build profile the apps come from, read from their directory (`target/<profile>`).
 fn profile_of(bin: &Path) -> String {
     bin.parent()
         .and_then(Path::file_name)
