@@ -70,14 +70,7 @@ async fn the_agent_enrolls_stays_listed_and_removes_itself_when_the_24_hours_are
 
     // A wrong code is refused, and nothing is left on the computer.
     let wrong = computer
-        .agent(&[
-            "--server",
-            &url,
-            "--session",
-            &session,
-            "--code",
-            "000 000 000",
-        ])
+        .enroll(&url, &session, "000 000 000")
         .output()
         .await?;
     assert_eq!(
@@ -97,14 +90,7 @@ async fn the_agent_enrolls_stays_listed_and_removes_itself_when_the_24_hours_are
 
     // The right code enrolls; the agent stays connected and the computer is listed.
     let mut agent = computer
-        .agent(&[
-            "--server",
-            &url,
-            "--session",
-            &session,
-            "--code",
-            &prepared.security_code,
-        ])
+        .enroll(&url, &session, &prepared.security_code)
         .spawn()?;
     wait_until("the computer is listed online", || {
         let technician = technician.clone();
@@ -262,14 +248,7 @@ async fn the_agent_enrolls_stays_listed_and_removes_itself_when_the_24_hours_are
         .await?;
     let session = again.session.id.to_string();
     let mut agent = computer
-        .agent(&[
-            "--server",
-            &url,
-            "--session",
-            &session,
-            "--code",
-            &again.security_code,
-        ])
+        .enroll(&url, &session, &again.security_code)
         .spawn()?;
     wait_until("enrolled", || {
         let path = computer.state_dir().join("session.json");

@@ -66,6 +66,10 @@ impl Computer {
             .kill_on_drop(true);
         command
     }
+    /// The agent enrolling in `session` at `server` with `code`, as the end user runs it.
+    pub fn enroll(&self, server: &str, session: &str, code: &str) -> Command {
+        self.agent(&["--server", server, "--session", session, "--code", code])
+    }
 }
 
 /// Polls `check` every 50 ms for up to 10 s.

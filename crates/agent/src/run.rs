@@ -90,7 +90,7 @@ pub async fn stay_connected(
     credentials: &Credentials,
     places: &Places,
     downloads: &Path,
-    mut requests: mpsc::UnboundedReceiver<Request>,
+    requests: mpsc::UnboundedReceiver<Request>,
     notify: impl Fn(Notice) + Clone + Send + Sync + 'static,
 ) -> Result<Finish, AgentError> {
     let api = api_for(credentials)?;
@@ -103,6 +103,8 @@ pub async fn stay_connected(
     let mut realtime = RealtimeClient::connect(api.clone(), options);
     let mut gate = Gate::new(credentials);
     let mut connection: Option<Connection> = None;
+    // `None` once nobody types any more (stdin closed), so that branch stops firing.
+    let mut requests = Some(requests);
     let finish = loop {
         tokio::select! {
             event = realtime.next() => {
@@ -159,11 +161,10 @@ pub async fn stay_connected(
                     }
                 }
             }
-            request = requests.recv() => match (request, connection.as_ref()) {
+            request = next_request(&mut requests) => match (request, connection.as_ref()) {
                 (Some(request), Some(open)) => open.perform(request, &notify),
                 (Some(_), None) => notify(Notice::Problem("no technician is connected now".into())),
-                // Nobody types any more (stdin closed): carry on without input.
-                (None, _) => requests = mpsc::unbounded_channel().1,
+                (None, _) => requests = None,
             },
         }
     };
@@ -173,6 +174,13 @@ pub async fn stay_connected(
     realtime.close();
     clean_up(places)?;
     Ok(finish)
+}
+
+async fn next_request(requests: &mut Option<mpsc::UnboundedReceiver<Request>>) -> Option<Request> {
+    match requests {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn next_connection_event(connection: &mut Option<Connection>) -> Option<RealtimeEvent> {

@@ -4,28 +4,20 @@
 //! information, and End session from the Computers page, after which the agent removes
 //! itself. `src-tauri/e2e/run` provides the desktop session.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use lifeline_client::ApiClient;
 use lifeline_e2e::agent::{exits, Computer, Screen};
 use lifeline_e2e::smtp::SmtpServer;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
+use crate::in_window::{save_file, send_file, sha256, shot};
 use crate::support::{binary, Service, ADMIN_EMAIL, ADMIN_PASSWORD};
-use lifeline_e2e::webdriver::{Driver, Window, ENTER};
+use lifeline_e2e::webdriver::{Driver, ENTER};
 
 const PASSWORD: &str = "Sunny-Day-42";
-
-fn sha256(path: &Path) -> anyhow::Result<String> {
-    Ok(hex::encode(Sha256::digest(std::fs::read(path)?)))
-}
-
-async fn shot(window: &Window, dir: &Path, name: &str) -> anyhow::Result<()> {
-    window.screenshot(&dir.join(format!("{name}.png"))).await
-}
 
 /// The ad-hoc session id from the download link in the invite email.
 fn session_in(mail: &str) -> anyhow::Result<String> {
@@ -113,27 +105,11 @@ async fn a_technician_gives_adhoc_support_through_the_wizard_and_the_computers_p
     // The real agent: a wrong code is refused, the right one enrolls.
     let computer = Computer::new()?;
     let wrong = computer
-        .agent(&[
-            "--server",
-            &service.url,
-            "--session",
-            &session,
-            "--code",
-            "000 000 000",
-        ])
+        .enroll(&service.url, &session, "000 000 000")
         .output()
         .await?;
     assert_eq!(wrong.status.code(), Some(2), "a wrong code is refused");
-    let mut agent = computer
-        .agent(&[
-            "--server",
-            &service.url,
-            "--session",
-            &session,
-            "--code",
-            &code,
-        ])
-        .spawn()?;
+    let mut agent = computer.enroll(&service.url, &session, &code).spawn()?;
     let screen = Screen::watch(&mut agent);
     let mut keyboard = agent.stdin.take().context("piped stdin")?;
     window.find("#adhoc-activated").await?;
@@ -193,13 +169,7 @@ async fn a_technician_gives_adhoc_support_through_the_wizard_and_the_computers_p
         &outgoing,
         (0..900_000u32).map(|i| (i % 239) as u8).collect::<Vec<_>>(),
     )?;
-    window
-        .run_async(
-            "const [sessionId, path, done] = arguments; \
-             window.__TAURI_INTERNALS__.invoke('send_file', { sessionId, path }).then(done, done);",
-            json!([session_id, outgoing]),
-        )
-        .await?;
+    send_file(&window, &session_id, &outgoing).await?;
     screen.shows("Received the file driver-notes.bin").await;
     assert_eq!(
         sha256(&computer.downloads().join("driver-notes.bin"))?,
@@ -228,19 +198,7 @@ async fn a_technician_gives_adhoc_support_through_the_wizard_and_the_computers_p
         })
         .context("the computer's file in the session")?;
     let saved = computer.dir.path().join("saved-by-technician.log");
-    window
-        .run_async(
-            "const [sessionId, file, dest, done] = arguments; \
-             window.__TAURI_INTERNALS__.invoke('save_file', { sessionId, file, dest }).then(done, done);",
-            json!([session_id, file, saved]),
-        )
-        .await?;
-    window
-        .wait_for(
-            "[...document.querySelectorAll('.transfer')].filter(e => e.dataset.state === 'done').length >= 2",
-            "both transfers done",
-        )
-        .await?;
+    save_file(&window, &session_id, &file, &saved, 2).await?;
     assert_eq!(sha256(&saved)?, sha256(&log)?);
     shot(&window, &shots, "11-computer-connection").await?;
 

@@ -6,6 +6,7 @@ mod adhoc_window;
 mod bindings;
 mod commands;
 mod handover;
+mod in_window;
 mod support;
 mod transfers;
 mod window;

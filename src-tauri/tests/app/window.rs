@@ -12,15 +12,11 @@ use std::time::Duration;
 use anyhow::Context;
 use lifeline_client::ApiClient;
 use lifeline_e2e::puppet::Puppet;
-use lifeline_e2e::webdriver::{Driver, Window, ENTER};
+use lifeline_e2e::webdriver::{Driver, ENTER};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
+use crate::in_window::{save_file, send_file, sha256, shot};
 use crate::support::{binary, Service, ADMIN_EMAIL, ADMIN_PASSWORD};
-
-fn sha256(path: &Path) -> anyhow::Result<String> {
-    Ok(hex::encode(Sha256::digest(std::fs::read(path)?)))
-}
 
 fn output(program: &str, args: &[&str]) -> anyhow::Result<String> {
     let out = Command::new(program)
@@ -83,10 +79,6 @@ async fn wait_for_line(path: &Path) -> anyhow::Result<String> {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-async fn shot(window: &Window, dir: &Path, name: &str) -> anyhow::Result<()> {
-    window.screenshot(&dir.join(format!("{name}.png"))).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -307,13 +299,7 @@ async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyho
             .map(|i| (i % 251) as u8)
             .collect::<Vec<_>>(),
     )?;
-    window
-        .run_async(
-            "const [sessionId, path, done] = arguments; \
-             window.__TAURI_INTERNALS__.invoke('send_file', { sessionId, path }).then(done, done);",
-            json!([session_id, outgoing]),
-        )
-        .await?;
+    send_file(&window, &session_id, &outgoing).await?;
     let received = end_user
         .call("download", json!({ "name": "diagnostics.bin" }))
         .await?;
@@ -338,19 +324,7 @@ async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyho
     });
     window.find(".save-file").await?;
     let saved = files.path().join("saved-by-technician.bin");
-    window
-        .run_async(
-            "const [sessionId, file, dest, done] = arguments; \
-             window.__TAURI_INTERNALS__.invoke('save_file', { sessionId, file, dest }).then(done, done);",
-            json!([session_id, file, saved]),
-        )
-        .await?;
-    window
-        .wait_for(
-            "[...document.querySelectorAll('.transfer')].filter(e => e.dataset.state === 'done').length >= 2",
-            "both transfers done",
-        )
-        .await?;
+    save_file(&window, &session_id, &file, &saved, 2).await?;
     assert_eq!(sha256(&saved)?, sha256(&incoming)?);
     shot(&window, &shots, "05-chat-and-files").await?;
 

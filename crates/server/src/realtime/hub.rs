@@ -63,12 +63,15 @@ fn subscribe(channels: &Channels, id: Uuid) -> broadcast::Receiver<Live> {
         .subscribe()
 }
 
-fn send(channels: &Channels, id: Uuid, live: &Live) {
+/// Whether a connected receiver got it. No receiver means nobody is connected; stored
+/// events are replayed from the database later.
+fn send(channels: &Channels, id: Uuid, live: &Live) -> bool {
     let map = channels.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(sender) = map.get(&id) {
-        // No receiver means nobody is connected; they replay from the database later.
-        let _ = sender.send(live.clone());
-    }
+    map.get(&id).is_some_and(|sender| {
+        sender
+            .send(live.clone())
+            .is_ok_and(|receivers| receivers > 0)
+    })
 }
 
 fn release(channels: &Channels, id: Uuid) {
@@ -132,9 +135,7 @@ impl Hub {
             adhoc_session_id,
             frame: Arc::new(frame),
         };
-        let map = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
-        map.get(&adhoc_session_id)
-            .is_some_and(|sender| sender.send(live).is_ok_and(|receivers| receivers > 0))
+        send(&self.agents, adhoc_session_id, &live)
     }
 
     pub fn subscribe_agent(&self, adhoc_session_id: Uuid) -> broadcast::Receiver<Live> {

@@ -9,6 +9,7 @@ import type {
   TransferUpdate,
 } from '../backend/types';
 import { mergeEvents, statusAfter, unreadAfter } from '../timeline';
+import { errorMessage } from './settings.svelte';
 
 function endUserName(summary: SessionSummary, events: SessionEvent[]): string | null {
   for (const { data } of events) if (data.type === 'end_user_joined' && data.name) return data.name;
@@ -112,7 +113,7 @@ export class DeskStore {
       try {
         await this.backend.sendFile(sessionId, path);
       } catch (err) {
-        this.dropError = err instanceof Error ? err.message : String(err);
+        this.dropError = errorMessage(err);
       }
     }
   }

@@ -54,6 +54,9 @@ export class Settings {
   t = (key: MessageKey, params?: Record<string, string | number>): string =>
     translate(this.locale, key, params);
 
+  /** "Something went wrong: …" for any failure, in the UI's language. */
+  failure = (err: unknown): string => this.t('error.generic', { message: errorMessage(err) });
+
   save(): void {
     const stored: Stored = {
       language: this.language,
@@ -65,4 +68,9 @@ export class Settings {
     };
     this.storage?.setItem(KEY, JSON.stringify(stored));
   }
+}
+
+/** The human part of any thrown value. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

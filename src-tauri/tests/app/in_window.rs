@@ -1,0 +1,59 @@
+//! What both real-window tests do: screenshots, checksums, and the file commands that
+//! the native pickers lead to (native dialogs cannot be driven over WebDriver).
+
+use std::path::Path;
+
+use lifeline_e2e::webdriver::Window;
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+pub fn sha256(path: &Path) -> anyhow::Result<String> {
+    Ok(hex::encode(Sha256::digest(std::fs::read(path)?)))
+}
+
+pub async fn shot(window: &Window, dir: &Path, name: &str) -> anyhow::Result<()> {
+    window.screenshot(&dir.join(format!("{name}.png"))).await
+}
+
+/// Sends `path` into the session, as the file picker would.
+pub async fn send_file(
+    window: &Window,
+    session_id: impl Serialize,
+    path: &Path,
+) -> anyhow::Result<()> {
+    window
+        .run_async(
+            "const [sessionId, path, done] = arguments; \
+             window.__TAURI_INTERNALS__.invoke('send_file', { sessionId, path }).then(done, done);",
+            json!([session_id, path]),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Saves a received file to `dest`, as the save dialog would, and waits until the tab
+/// shows `transfers` finished transfers.
+pub async fn save_file(
+    window: &Window,
+    session_id: impl Serialize,
+    file: impl Serialize,
+    dest: &Path,
+    transfers: usize,
+) -> anyhow::Result<()> {
+    window
+        .run_async(
+            "const [sessionId, file, dest, done] = arguments; \
+             window.__TAURI_INTERNALS__.invoke('save_file', { sessionId, file, dest }).then(done, done);",
+            json!([session_id, file, dest]),
+        )
+        .await?;
+    window
+        .wait_for(
+            &format!(
+                "[...document.querySelectorAll('.transfer')].filter(e => e.dataset.state === 'done').length >= {transfers}"
+            ),
+            "the transfers done",
+        )
+        .await
+}
