@@ -4,11 +4,12 @@ import { defineConfig } from 'vitest/config';
 
 // The generated IPC types live beside the Rust that defines them.
 const bindings = fileURLToPath(new URL('../src-tauri/bindings', import.meta.url));
+const agentBindings = fileURLToPath(new URL('../crates/agent/bindings', import.meta.url));
 
 export default defineConfig({
   plugins: [svelte()],
   resolve: {
-    alias: { $bindings: bindings },
+    alias: { $bindings: bindings, '$agent-bindings': agentBindings },
     conditions: process.env.VITEST ? ['browser'] : undefined,
   },
   clearScreen: false,

@@ -2,13 +2,12 @@
 //! the test can move the service's clock 24 hours ahead.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use lifeline_client::ApiClient;
-use lifeline_e2e::agent::{exits, wait_until, Computer, Screen};
-use lifeline_protocol::{ErrorCode, EventData, FileInfo, NewTechnician, Party, SessionEvent};
-use lifeline_server::clock::ShiftedClock;
+use lifeline_e2e::agent::{event_in, exits, wait_until, Computer, Screen};
+use lifeline_e2e::service::InProcessService;
+use lifeline_protocol::{ErrorCode, EventData, FileInfo, NewTechnician, Party};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
@@ -19,44 +18,18 @@ fn sha256(path: &Path) -> String {
     hex::encode(Sha256::digest(std::fs::read(path).expect("read file")))
 }
 
-async fn event_in(
-    technician: &ApiClient,
-    session_id: Uuid,
-    what: &str,
-    matches: impl Fn(&SessionEvent) -> bool,
-) -> SessionEvent {
-    for _ in 0..200 {
-        if let Ok(events) = technician.events(session_id, 0).await {
-            if let Some(event) = events.into_iter().find(|e| matches(e)) {
-                return event;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 #[tokio::test]
 async fn the_agent_enrolls_stays_listed_and_removes_itself_when_the_24_hours_are_over(
 ) -> anyhow::Result<()> {
-    let data = tempfile::tempdir()?;
-    let mut config = lifeline_server::Config::for_data_dir(data.path());
-    config.listen = "127.0.0.1:0".parse()?;
-    config.public_url = "http://127.0.0.1:0".parse()?;
-    let clock = ShiftedClock::default();
-    let listener = lifeline_server::bind(&mut config).await?;
-    let state = lifeline_server::build_state(config, Arc::new(clock.clone())).await?;
-    let server = lifeline_server::start(listener, state).await?;
-    let url = server.url();
+    let service = InProcessService::start(|_| {}).await?;
+    let (url, clock) = (service.url.clone(), &service.clock);
     let new = NewTechnician {
         email: "tina@acme.test".into(),
         display_name: "Tina Tech".into(),
         password: "correct horse battery".into(),
         is_admin: true,
     };
-    lifeline_server::admin::add_technician(&server.state.store, "Acme IT", new, server.state.now())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    service.add_technician("Acme IT", new).await?;
     let technician = ApiClient::new(&url)?;
     technician
         .login("tina@acme.test", "correct horse battery")
@@ -147,7 +120,7 @@ async fn the_agent_enrolls_stays_listed_and_removes_itself_when_the_24_hours_are
     let reported = event_in(&technician, session.id, "the system information", |e| {
         matches!(e.data, EventData::SystemInfo { .. })
     })
-    .await;
+    .await?;
     let EventData::SystemInfo { info } = reported.data else {
         unreachable!("filtered")
     };
@@ -172,7 +145,7 @@ async fn the_agent_enrolls_stays_listed_and_removes_itself_when_the_24_hours_are
     event_in(&technician, session.id, "the reply from the computer", |e| {
         matches!(&e.data, EventData::Message { from: Party::EndUser, text, .. } if text == "Hi Tina, the printer is stuck")
     })
-    .await;
+    .await?;
 
     // Files both ways, with equal SHA-256s.
     let sent = computer.dir.path().join("driver-notes.txt");
@@ -200,7 +173,7 @@ async fn the_agent_enrolls_stays_listed_and_removes_itself_when_the_24_hours_are
         "the computer's file",
         |e| matches!(&e.data, EventData::FileShared { file } if file.from == Party::EndUser),
     )
-    .await;
+    .await?;
     let EventData::FileShared { file } = shared.data else {
         unreachable!("filtered")
     };
@@ -265,9 +238,5 @@ async fn the_agent_enrolls_stays_listed_and_removes_itself_when_the_24_hours_are
     assert!(status.success());
     assert!(!computer.state_dir().exists() && !computer.autostart_entry().exists());
     assert_eq!(technician.licence_slots().await?.used, 0);
-    server
-        .shutdown()
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(())
+    service.shutdown().await
 }

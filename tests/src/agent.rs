@@ -48,11 +48,13 @@ impl Computer {
     pub fn downloads(&self) -> PathBuf {
         self.dir.path().join("Downloads")
     }
-    /// The agent with these arguments and this computer's folders; stdin and stdout
-    /// are piped, so a test types and reads as the person at the computer.
+    /// The agent in the terminal with these arguments and this computer's folders;
+    /// stdin and stdout are piped, so a test types and reads as the person at the
+    /// computer.
     pub fn agent(&self, args: &[&str]) -> Command {
         let mut command = Command::new(agent_binary());
         command
+            .arg("--headless")
             .args(args)
             .arg("--state-dir")
             .arg(self.state_dir())
@@ -126,4 +128,23 @@ pub async fn exits(child: &mut Child, what: &str) -> std::process::ExitStatus {
         .await
         .unwrap_or_else(|_| panic!("the agent did not exit after {what}"))
         .expect("wait")
+}
+
+/// The first event in `session_id` that `matches`, as `technician` sees it, waiting up
+/// to 10 s.
+pub async fn event_in(
+    technician: &lifeline_client::ApiClient,
+    session_id: uuid::Uuid,
+    what: &str,
+    matches: impl Fn(&lifeline_protocol::SessionEvent) -> bool,
+) -> anyhow::Result<lifeline_protocol::SessionEvent> {
+    for _ in 0..200 {
+        if let Ok(events) = technician.events(session_id, 0).await {
+            if let Some(event) = events.into_iter().find(|e| matches(e)) {
+                return Ok(event);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("timed out waiting for {what}")
 }

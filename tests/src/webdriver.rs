@@ -64,10 +64,16 @@ impl Driver {
 
     /// Starts the app binary in a new WebDriver session.
     pub async fn open(&self, app: &Path) -> anyhow::Result<Window> {
+        self.open_with_args(app, &[]).await
+    }
+
+    /// Starts the app binary with these arguments in a new WebDriver session.
+    pub async fn open_with_args(&self, app: &Path, args: &[String]) -> anyhow::Result<Window> {
         let http = reqwest::Client::new();
         let base = format!("http://127.0.0.1:{}", self.port);
         let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {
-            "application": app.display().to_string()
+            "application": app.display().to_string(),
+            "args": args,
         }}}});
         let started = Instant::now();
         // The driver and WebKitWebDriver take a moment to listen.
@@ -230,7 +236,12 @@ impl Window {
                 return Ok(());
             }
             if started.elapsed() > Duration::from_secs(20) {
-                bail!("timed out waiting for {what}");
+                // What the window showed instead, so a failure explains itself.
+                let shown = self
+                    .run("return document.body.innerText;", json!([]))
+                    .await
+                    .unwrap_or_default();
+                bail!("timed out waiting for {what}; the window shows: {shown}");
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }

@@ -12,12 +12,15 @@ use uuid::Uuid;
 use crate::credentials::Credentials;
 use crate::{computer, AgentError};
 
-/// What the agent tells the person at the computer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the agent tells the person at the computer: printed in the terminal, and
+/// rendered (in the person's language) by the window.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[serde(tag = "kind", content = "detail", rename_all = "camelCase")]
 pub enum Notice {
     /// Connected to the service for the session, which lasts `until` (Unix ms).
     Connected {
         technician: String,
+        #[ts(type = "number")]
         until: i64,
     },
     Reconnecting {
@@ -39,6 +42,7 @@ pub enum Notice {
     },
     FileReceived {
         name: String,
+        #[ts(type = "string")]
         path: PathBuf,
     },
     FileSent {
@@ -46,7 +50,7 @@ pub enum Notice {
     },
     /// The technician asked for something this app does not offer.
     Declined {
-        what: &'static str,
+        kind: lifeline_protocol::ConsentKind,
     },
     Problem(String),
 }
@@ -77,26 +81,36 @@ impl fmt::Display for Notice {
                 write!(f, "Received the file {name}: saved as {}", path.display())
             }
             Notice::FileSent { name } => write!(f, "Sent the file {name}"),
-            Notice::Declined { what } => write!(
+            Notice::Declined { kind } => write!(
                 f,
-                "The technician asked to {what}; this app does not offer that yet, so it was declined"
+                "The technician asked to {}; this app does not offer that yet, so it was declined",
+                match kind {
+                    lifeline_protocol::ConsentKind::ViewScreen => "view the screen",
+                    lifeline_protocol::ConsentKind::Control => "control the screen",
+                }
             ),
             Notice::Problem(problem) => write!(f, "Problem: {problem}"),
         }
     }
 }
 
-/// What the person at the computer asks for while a technician is connected.
+/// What the person at the computer asks for: chat and files while a technician is
+/// connected, and the end of the session at any time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     Say(String),
     SendFile(PathBuf),
+    End,
 }
 
 impl Request {
-    /// A line typed at the terminal: `/send <path>` sends a file, anything else is chat.
+    /// A line typed at the terminal: `/send <path>` sends a file, `/end` ends the
+    /// session, anything else is chat.
     pub fn from_line(line: &str) -> Option<Self> {
         let line = line.trim_end_matches(['\r', '\n']);
+        if line.trim() == "/end" {
+            return Some(Request::End);
+        }
         if let Some(path) = line.strip_prefix("/send ") {
             return Some(Request::SendFile(PathBuf::from(path.trim())));
         }
@@ -244,12 +258,7 @@ impl Connection {
                         report(Notice::Problem(format!("answering the request: {err}")));
                     }
                 });
-                notify(Notice::Declined {
-                    what: match kind {
-                        lifeline_protocol::ConsentKind::ViewScreen => "view the screen",
-                        lifeline_protocol::ConsentKind::Control => "control the screen",
-                    },
-                });
+                notify(Notice::Declined { kind });
             }
             EventData::SessionEnded { .. } => return false,
             _ => {}
@@ -280,6 +289,8 @@ impl Connection {
                         path.display()
                     ))),
                 },
+                // The session's loop ends the session itself, before any connection.
+                Request::End => {}
             }
         });
     }
@@ -309,6 +320,7 @@ mod tests {
             Request::from_line("/send notes/report.txt"),
             Some(Request::SendFile(PathBuf::from("notes/report.txt")))
         );
+        assert_eq!(Request::from_line("/end\n"), Some(Request::End));
         assert_eq!(Request::from_line("   \n"), None);
     }
 

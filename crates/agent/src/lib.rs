@@ -6,6 +6,9 @@
 //! created when the session ends or expires. It checks a connecting technician's proof
 //! of the ad-hoc password itself, then offers chat, files both ways and system
 //! information. It never creates OS user accounts and never needs administrator rights.
+//!
+//! It must not know about windows or toolkits: the binary's window (and its terminal
+//! mode) only render the [`view::AgentView`] and [`connection::Notice`]s it reports.
 
 pub mod autostart;
 pub mod computer;
@@ -13,6 +16,7 @@ pub mod connection;
 pub mod credentials;
 pub mod run;
 pub mod trailer;
+pub mod view;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {

@@ -1,4 +1,8 @@
-//! `lifeline-agent`: parses the command line and runs the agent.
+//! `lifeline-agent`: parses the command line, then runs the agent in its window, or in
+//! the terminal when asked to (`--headless`, `--code`, `--end`) or when there is no
+//! display to show a window on.
+
+mod window;
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -43,6 +47,66 @@ struct Cli {
     /// Where files from the technician are saved (default: the user's Downloads folder).
     #[arg(long)]
     downloads: Option<PathBuf>,
+    /// Run in the terminal, without the window.
+    #[arg(long)]
+    headless: bool,
+}
+
+impl Cli {
+    fn places(&self) -> Places {
+        Places {
+            state_dir: self
+                .state_dir
+                .clone()
+                .unwrap_or_else(credentials::default_state_dir),
+            autostart_entry: self
+                .autostart_entry
+                .clone()
+                .unwrap_or_else(lifeline_agent::autostart::default_entry_path),
+        }
+    }
+
+    fn downloads(&self) -> PathBuf {
+        self.downloads.clone().unwrap_or_else(default_downloads)
+    }
+
+    /// The program the autostart entry starts, unless the user said not to.
+    fn autostart_program(&self) -> anyhow::Result<Option<PathBuf>> {
+        if self.no_autostart {
+            return Ok(None);
+        }
+        Ok(Some(
+            std::env::current_exe().context("finding this program")?,
+        ))
+    }
+
+    /// Where this copy enrolls: the flags, else what its download says.
+    fn enrollment_target(&self) -> Result<(String, Uuid), String> {
+        let trailer = std::env::current_exe()
+            .ok()
+            .and_then(|exe| lifeline_agent::trailer::read(&exe).ok().flatten());
+        let server = self
+            .server
+            .clone()
+            .or_else(|| trailer.as_ref().map(|t| t.server.clone()));
+        let session = self
+            .session
+            .or_else(|| trailer.as_ref().map(|t| t.session_id));
+        match (server, session) {
+            (Some(server), Some(session)) => Ok((server, session)),
+            _ => Err("this copy does not say which session to join: download it again from the link in your email, or pass --server and --session".into()),
+        }
+    }
+
+    /// The window, unless the terminal was asked for or there is no display.
+    fn wants_window(&self) -> bool {
+        let has_display = !cfg!(unix)
+            || cfg!(target_os = "macos")
+            || ["DISPLAY", "WAYLAND_DISPLAY"]
+                .iter()
+                .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()));
+        !self.headless && self.code.is_none() && !self.end && has_display
+    }
 }
 
 /// `$XDG_DOWNLOAD_DIR`, else `~/Downloads`.
@@ -80,16 +144,7 @@ fn ask_code() -> anyhow::Result<String> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let places = Places {
-        state_dir: cli
-            .state_dir
-            .clone()
-            .unwrap_or_else(credentials::default_state_dir),
-        autostart_entry: cli
-            .autostart_entry
-            .clone()
-            .unwrap_or_else(lifeline_agent::autostart::default_entry_path),
-    };
+    let places = cli.places();
     let saved = credentials::load(&places.state_dir)?;
     if cli.end {
         let Some(saved) = saved else {
@@ -102,24 +157,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let credentials = match saved {
         Some(saved) => saved,
         None => {
-            let exe = std::env::current_exe().context("finding this program")?;
-            let trailer = lifeline_agent::trailer::read(&exe).ok().flatten();
-            let server = cli
-                .server
-                .clone()
-                .or_else(|| trailer.as_ref().map(|t| t.server.clone()));
-            let session = cli
-                .session
-                .or_else(|| trailer.as_ref().map(|t| t.session_id));
-            let (Some(server), Some(session)) = (server, session) else {
-                bail!("this copy does not say which session to join: download it again from the link in your email, or pass --server and --session");
-            };
+            let (server, session) = cli.enrollment_target().map_err(anyhow::Error::msg)?;
             let code = match cli.code.clone() {
                 Some(code) => code,
                 None => ask_code()?,
             };
-            let autostart = (!cli.no_autostart).then_some(exe.as_path());
-            match run::enroll(&server, session, &code, &places, autostart).await {
+            let autostart = cli.autostart_program()?;
+            match run::enroll(&server, session, &code, &places, autostart.as_deref()).await {
                 Ok(credentials) => credentials,
                 Err(lifeline_agent::AgentError::Client(err))
                     if err.code() == Some(ErrorCode::CodeInvalid) =>
@@ -136,8 +180,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         credentials.technician_name,
         run::local_time(credentials.expires_at)
     );
-    println!("While a technician is connected, type to chat; \"/send <file>\" sends a file.");
-    let downloads = cli.downloads.clone().unwrap_or_else(default_downloads);
+    println!("While a technician is connected, type to chat; \"/send <file>\" sends a file. \"/end\" ends the session.");
+    let downloads = cli.downloads();
     let finish = run::stay_connected(
         &credentials,
         &places,
@@ -157,19 +201,35 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    match run(Cli::parse()).await {
+    let cli = Cli::parse();
+    let outcome = if cli.wants_window() {
+        window_setup(&cli).map(window::run)
+    } else {
+        tokio::runtime::Runtime::new()
+            .context("starting the runtime")
+            .and_then(|runtime| runtime.block_on(run(cli)))
+    };
+    match outcome {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn window_setup(cli: &Cli) -> anyhow::Result<window::Setup> {
+    Ok(window::Setup {
+        places: cli.places(),
+        downloads: cli.downloads(),
+        target: cli.enrollment_target(),
+        autostart_program: cli.autostart_program()?,
+    })
 }

@@ -19,7 +19,8 @@ pub struct Places {
 }
 
 /// Why the agent stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
 pub enum Finish {
     Ended,
     Expired,
@@ -66,21 +67,30 @@ pub(crate) fn api_for(credentials: &Credentials) -> Result<ApiClient, AgentError
     Ok(ApiClient::new(&credentials.server)?)
 }
 
-/// The person at the computer ends the session now.
-pub async fn end_now(credentials: &Credentials, places: &Places) -> Result<(), AgentError> {
-    let api = api_for(credentials)?;
-    api.use_end_user_token(&credentials.agent_token, credentials.session_id)
-        .await;
+/// Tells the service the person at the computer ends the session.
+async fn end_at_service(api: &ApiClient) -> Result<(), ClientError> {
     match api.agent_end().await {
-        Ok(_) => {}
+        Ok(_) => Ok(()),
         // Already over: nothing left to end, only to clean up.
         Err(ClientError::Api { error, .. })
             if matches!(
                 error.code,
                 ErrorCode::SessionEnded | ErrorCode::Unauthorized
-            ) => {}
-        Err(err) => return Err(err.into()),
+            ) =>
+        {
+            Ok(())
+        }
+        Err(err) => Err(err),
     }
+}
+
+/// The person at the computer ends the session now (from the terminal, while no agent
+/// is running).
+pub async fn end_now(credentials: &Credentials, places: &Places) -> Result<(), AgentError> {
+    let api = api_for(credentials)?;
+    api.use_end_user_token(&credentials.agent_token, credentials.session_id)
+        .await;
+    end_at_service(&api).await?;
     clean_up(places)
 }
 
@@ -162,6 +172,14 @@ pub async fn stay_connected(
                 }
             }
             request = next_request(&mut requests) => match (request, connection.as_ref()) {
+                (Some(Request::End), _) => {
+                    // The person's wish wins: without the service the credentials still
+                    // go, so nobody can connect again, and the session expires there.
+                    if let Err(err) = end_at_service(&api).await {
+                        notify(Notice::Problem(format!("telling the service the session ended: {err}")));
+                    }
+                    break Finish::Ended;
+                }
                 (Some(request), Some(open)) => open.perform(request, &notify),
                 (Some(_), None) => notify(Notice::Problem("no technician is connected now".into())),
                 (None, _) => requests = None,

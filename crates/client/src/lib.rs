@@ -14,6 +14,7 @@ pub mod clipboard;
 pub mod desk;
 mod error;
 mod files;
+pub mod ipc;
 pub mod keychain;
 pub mod notifications;
 mod realtime;

@@ -2,7 +2,8 @@
 //! real `lifeline-agent` enrolling with the code read off the screen, the Computers page,
 //! Connect with a wrong and then the right password, chat, files and system
 //! information, and End session from the Computers page, after which the agent removes
-//! itself. `src-tauri/e2e/run` provides the desktop session.
+//! itself; then a second session whose 24 hours run out (the service runs in-process so
+//! the test can move its clock). `src-tauri/e2e/run` provides the desktop session.
 
 use std::path::PathBuf;
 
@@ -14,8 +15,10 @@ use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
 use crate::in_window::{save_file, send_file, sha256, shot};
-use crate::support::{binary, Service, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::support::{binary, first_admin, ADMIN_EMAIL, ADMIN_PASSWORD};
+use lifeline_e2e::service::InProcessService;
 use lifeline_e2e::webdriver::{Driver, ENTER};
+use lifeline_server::config::{SmtpConfig, SmtpTls};
 
 const PASSWORD: &str = "Sunny-Day-42";
 
@@ -39,16 +42,18 @@ fn session_in(mail: &str) -> anyhow::Result<String> {
 async fn a_technician_gives_adhoc_support_through_the_wizard_and_the_computers_page_in_the_real_window(
 ) -> anyhow::Result<()> {
     let mut smtp = SmtpServer::start().await?;
-    let service = Service::start_with(&[
-        "--smtp-host".into(),
-        "127.0.0.1".into(),
-        "--smtp-port".into(),
-        smtp.port.to_string(),
-        "--smtp-tls".into(),
-        "none".into(),
-        "--smtp-from".into(),
-        "Lifeline <support@acme.test>".into(),
-    ])?;
+    let service = InProcessService::start(|config| {
+        config.smtp = Some(SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: smtp.port,
+            tls: SmtpTls::None,
+            username: None,
+            password: None,
+            from: "Lifeline <support@acme.test>".into(),
+        });
+    })
+    .await?;
+    service.add_technician("Acme IT", first_admin()).await?;
     let app = binary("lifeline-desktop")?;
     let shots = std::env::var_os("LIFELINE_SCREENSHOTS")
         .map(PathBuf::from)
@@ -216,6 +221,44 @@ async fn a_technician_gives_adhoc_support_through_the_wizard_and_the_computers_p
             "the computer leaving Ad Hoc Support Sessions",
         )
         .await?;
+    assert_eq!(technician.licence_slots().await?.used, 0);
+
+    // A second session runs out: 24 hours after activation the computer leaves the
+    // group in the window, the agent removes everything and exits, the slot is free.
+    let again = technician
+        .prepare_adhoc("erika@example.test", PASSWORD, PASSWORD, None)
+        .await?;
+    let mut agent = computer
+        .enroll(
+            &service.url,
+            &again.session.id.to_string(),
+            &again.security_code,
+        )
+        .spawn()?;
+    window
+        .wait_for(
+            "document.querySelector('[data-group=adhoc] .computer [data-online=true]')",
+            "the second session's computer online",
+        )
+        .await?;
+    service
+        .clock
+        .advance(std::time::Duration::from_secs(24 * 3600 + 60));
+    // The service expires sessions every minute and before answering; this asks now.
+    technician.login(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
+    technician.computers().await?;
+    window
+        .wait_for(
+            "!document.querySelector('[data-group=adhoc] .computer')",
+            "the computer leaving Ad Hoc Support Sessions at expiry",
+        )
+        .await?;
+    let status = exits(&mut agent, "the 24 hours ran out").await;
+    assert!(status.success(), "{status:?}");
+    assert!(
+        !computer.state_dir().exists() && !computer.autostart_entry().exists(),
+        "the agent's files and autostart entry are gone"
+    );
     assert_eq!(technician.licence_slots().await?.used, 0);
     window.close().await?;
     Ok(())

@@ -1,10 +1,12 @@
 //! The UI's TypeScript types are generated from the Rust types the commands take and
-//! return; this test fails when the committed `src-tauri/bindings` is stale.
-//! Regenerate with `LIFELINE_UPDATE_BINDINGS=1 cargo test -p lifeline-desktop bindings`.
+//! return, for both windows: the desktop app's (`src-tauri/bindings`) and the agent's
+//! (`crates/agent/bindings`); these tests fail when the committed ones are stale.
+//! Regenerate with `LIFELINE_UPDATE_BINDINGS=1 cargo test --test app bindings`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use lifeline_agent::view::{AgentUpdate, AgentView};
 use lifeline_client::desk::{DeskEvent, Preferences, SignedIn};
 use lifeline_client::protocol::{
     AdhocConnectionRecord, AdhocPrepared, AdhocSessionSummary, ComputerGroup, ConsentKind,
@@ -12,6 +14,14 @@ use lifeline_client::protocol::{
 };
 use lifeline_desktop::error::{IpcError, IpcErrorCode};
 use ts_rs::TS;
+
+fn export_agent(dir: &Path) -> anyhow::Result<()> {
+    AgentUpdate::export_all_to(dir)?;
+    AgentView::export_all_to(dir)?;
+    IpcError::export_all_to(dir)?;
+    IpcErrorCode::export_all_to(dir)?;
+    Ok(())
+}
 
 fn export_all(dir: &Path) -> anyhow::Result<()> {
     IpcError::export_all_to(dir)?;
@@ -46,15 +56,28 @@ fn read_dir(dir: &Path) -> anyhow::Result<BTreeMap<String, String>> {
 
 #[test]
 fn committed_typescript_bindings_match_the_rust_types() -> anyhow::Result<()> {
-    let committed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bindings");
+    check_fresh("src-tauri/bindings", export_all)
+}
+
+#[test]
+fn committed_agent_window_bindings_match_the_rust_types() -> anyhow::Result<()> {
+    check_fresh("crates/agent/bindings", export_agent)
+}
+
+/// Compares `dir` (from the repository root) with a fresh export, after rewriting it
+/// when `LIFELINE_UPDATE_BINDINGS` is set.
+fn check_fresh(dir: &str, export: fn(&Path) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    let committed = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(dir);
     if std::env::var_os("LIFELINE_UPDATE_BINDINGS").is_some() {
         if committed.exists() {
             std::fs::remove_dir_all(&committed)?;
         }
-        export_all(&committed)?;
+        export(&committed)?;
     }
     let fresh = tempfile::tempdir()?;
-    export_all(fresh.path())?;
+    export(fresh.path())?;
     let want = read_dir(fresh.path())?;
     let have = read_dir(&committed)?;
     let stale: Vec<_> = want
@@ -69,8 +92,8 @@ fn committed_typescript_bindings_match_the_rust_types() -> anyhow::Result<()> {
         .collect();
     assert!(
         stale.is_empty(),
-        "src-tauri/bindings is stale ({stale:?}): run \
-         LIFELINE_UPDATE_BINDINGS=1 cargo test -p lifeline-desktop bindings and commit it"
+        "{dir} is stale ({stale:?}): run \
+         LIFELINE_UPDATE_BINDINGS=1 cargo test --test app bindings and commit it"
     );
     Ok(())
 }
@@ -79,8 +102,10 @@ fn committed_typescript_bindings_match_the_rust_types() -> anyhow::Result<()> {
 /// origin is given any IPC.
 #[test]
 fn capabilities_list_each_permission_and_give_remote_pages_nothing() -> anyhow::Result<()> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("capabilities");
-    for entry in std::fs::read_dir(dir)? {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let desktop = std::fs::read_dir(root.join("src-tauri/capabilities"))?;
+    let agent = std::fs::read_dir(root.join("crates/agent/capabilities"))?;
+    for entry in desktop.chain(agent) {
         let path = entry?.path();
         let capability: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
         assert!(

@@ -23,6 +23,16 @@ use tauri::{App, Listener, WebviewWindow, WebviewWindowBuilder};
 pub const ADMIN_EMAIL: &str = "admin@lifeline.local";
 pub const ADMIN_PASSWORD: &str = "first admin password";
 
+/// The bootstrap admin's account, for a service the test starts in-process.
+pub fn first_admin() -> lifeline_client::protocol::NewTechnician {
+    lifeline_client::protocol::NewTechnician {
+        email: ADMIN_EMAIL.into(),
+        display_name: "Tina Tech".into(),
+        password: ADMIN_PASSWORD.into(),
+        is_admin: true,
+    }
+}
+
 /// The `sign_in` command's arguments for the bootstrap admin.
 pub fn sign_in_args(service: &Service, remember: bool) -> serde_json::Value {
     serde_json::json!({

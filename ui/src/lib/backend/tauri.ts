@@ -13,7 +13,8 @@ const DESK_EVENT = 'desk';
 /** The tray icon the shell creates (see src-tauri/src/tray.rs). */
 const TRAY_ID = 'main';
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+/** Invokes a shell command; its `{code, message}` failure becomes a `BackendError`. */
+export async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(command, args);
   } catch (error) {

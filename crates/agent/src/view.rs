@@ -1,0 +1,200 @@
+//! What the agent's window shows, as data: the window renders an [`AgentView`] and the
+//! [`Notice`]s that change it, and holds no logic of its own.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::connection::Notice;
+use crate::credentials::Credentials;
+use crate::run::Finish;
+
+/// The window's whole state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "phase", rename_all = "camelCase")]
+pub enum AgentView {
+    /// Waiting for the security code; `problem` says why this copy cannot enroll (it
+    /// does not know its session).
+    #[serde(rename_all = "camelCase")]
+    Enroll { problem: Option<String> },
+    /// Enrolled: with whom and until when (Unix ms), whether the service is reachable
+    /// now, and which technician is connected to this computer now, if any.
+    #[serde(rename_all = "camelCase")]
+    Active {
+        technician: String,
+        #[ts(type = "number")]
+        until: i64,
+        online: bool,
+        connected_now: Option<String>,
+        downloads: String,
+    },
+    /// Over, and everything the agent created is gone; `problem` if cleaning up failed.
+    #[serde(rename_all = "camelCase")]
+    Ended {
+        finish: Finish,
+        problem: Option<String>,
+    },
+}
+
+impl AgentView {
+    /// Enrolled and about to connect.
+    pub fn active(credentials: &Credentials, downloads: &Path) -> Self {
+        AgentView::Active {
+            technician: credentials.technician_name.clone(),
+            until: credentials.expires_at,
+            online: false,
+            connected_now: None,
+            downloads: for_people(downloads, std::env::var_os("HOME").map(PathBuf::from)),
+        }
+    }
+
+    /// Follows what a notice says about the connection.
+    pub fn apply(&mut self, notice: &Notice) {
+        let AgentView::Active {
+            online,
+            connected_now,
+            ..
+        } = self
+        else {
+            return;
+        };
+        match notice {
+            Notice::Connected { .. } => *online = true,
+            Notice::Reconnecting { .. } => {
+                *online = false;
+                *connected_now = None;
+            }
+            Notice::TechnicianConnected { technician } => *connected_now = Some(technician.clone()),
+            Notice::TechnicianLeft { .. } => *connected_now = None,
+            _ => {}
+        }
+    }
+}
+
+/// A folder as people write it: `~/Downloads` rather than the full path of the home.
+fn for_people(path: &Path, home: Option<PathBuf>) -> String {
+    match home
+        .as_deref()
+        .and_then(|home| path.strip_prefix(home).ok())
+    {
+        Some(inside) if inside.as_os_str().is_empty() => "~".to_owned(),
+        Some(inside) => format!("~/{}", inside.display()),
+        None => path.display().to_string(),
+    }
+}
+
+/// One change for the window: the view as it is now, and the notice that changed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct AgentUpdate {
+    pub view: AgentView,
+    pub notice: Option<Notice>,
+}
+
+impl From<crate::AgentError> for lifeline_client::ipc::IpcError {
+    fn from(err: crate::AgentError) -> Self {
+        use lifeline_client::ipc::{IpcError, IpcErrorCode};
+        match err {
+            crate::AgentError::Client(err) => err.into(),
+            crate::AgentError::Io { .. } | crate::AgentError::Corrupt(_) => {
+                IpcError::new(IpcErrorCode::File, err.to_string())
+            }
+            crate::AgentError::Usage(message) => IpcError::new(IpcErrorCode::InvalidInput, message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn active() -> AgentView {
+        AgentView::Active {
+            technician: "Tina Tech".into(),
+            until: 1_795_410_322_726,
+            online: false,
+            connected_now: None,
+            downloads: "/home/erika/Downloads".into(),
+        }
+    }
+
+    #[test]
+    fn notices_move_the_view_between_online_connected_and_offline() {
+        let mut view = active();
+        view.apply(&Notice::Connected {
+            technician: "Tina Tech".into(),
+            until: 0,
+        });
+        view.apply(&Notice::TechnicianConnected {
+            technician: "Tina Tech".into(),
+        });
+        assert!(matches!(
+            &view,
+            AgentView::Active { online: true, connected_now: Some(who), .. } if who == "Tina Tech"
+        ));
+        view.apply(&Notice::Reconnecting {
+            reason: "network".into(),
+        });
+        assert!(
+            matches!(
+                view,
+                AgentView::Active {
+                    online: false,
+                    connected_now: None,
+                    ..
+                }
+            ),
+            "nobody is connected while the service is out of reach"
+        );
+        let mut ended = AgentView::Ended {
+            finish: Finish::Ended,
+            problem: None,
+        };
+        ended.apply(&Notice::Connected {
+            technician: "Tina Tech".into(),
+            until: 0,
+        });
+        assert_eq!(
+            ended,
+            AgentView::Ended {
+                finish: Finish::Ended,
+                problem: None
+            },
+            "an ended session stays ended"
+        );
+    }
+
+    #[test]
+    fn folders_in_the_home_read_from_the_tilde() {
+        let home = Some(PathBuf::from("/home/erika"));
+        assert_eq!(
+            for_people(Path::new("/home/erika/Downloads"), home.clone()),
+            "~/Downloads"
+        );
+        assert_eq!(for_people(Path::new("/home/erika"), home.clone()), "~");
+        assert_eq!(
+            for_people(Path::new("/home/erikas-files"), home),
+            "/home/erikas-files"
+        );
+        assert_eq!(for_people(Path::new("/srv/in"), None), "/srv/in");
+    }
+
+    #[test]
+    fn the_window_gets_tagged_camel_case_json() -> Result<(), serde_json::Error> {
+        let update = AgentUpdate {
+            view: active(),
+            notice: Some(Notice::WrongPassword {
+                technician: "Tina Tech".into(),
+            }),
+        };
+        assert_eq!(
+            serde_json::to_value(&update)?,
+            serde_json::json!({
+                "view": {"phase": "active", "technician": "Tina Tech", "until": 1_795_410_322_726_i64,
+                         "online": false, "connectedNow": null, "downloads": "/home/erika/Downloads"},
+                "notice": {"kind": "wrongPassword", "detail": {"technician": "Tina Tech"}}
+            })
+        );
+        Ok(())
+    }
+}

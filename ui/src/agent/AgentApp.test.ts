@@ -1,0 +1,105 @@
+import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BackendError } from '../lib/backend';
+import AgentApp from './AgentApp.svelte';
+import type { Agent, AgentUpdate, AgentView } from './backend';
+import { de, en } from './i18n';
+
+const active: AgentView = {
+  phase: 'active',
+  technician: 'Tina Tech',
+  until: Date.UTC(2026, 11, 3, 9, 15),
+  online: true,
+  connectedNow: null,
+  downloads: '/home/erika/Downloads',
+};
+
+/** A fake agent whose updates the test pushes, as the shell's events would arrive. */
+function fakeAgent(first: AgentView) {
+  let push: (update: AgentUpdate) => void = () => {};
+  const agent: Agent = {
+    view: vi.fn(async () => first),
+    enroll: vi.fn(async () => active),
+    say: vi.fn(async () => {}),
+    sendFile: vi.fn(async () => {}),
+    endSession: vi.fn(async () => {}),
+    onUpdate: vi.fn(async (handler) => {
+      push = handler;
+      return () => {};
+    }),
+    pickFile: vi.fn(async () => '/home/erika/printer.log'),
+    close: vi.fn(async () => {}),
+  };
+  return { agent, push: (update: AgentUpdate) => push(update) };
+}
+
+describe('the agent window', () => {
+  afterEach(cleanup);
+
+  it('refuses a wrong code in place, then shows with whom and until when', async () => {
+    const { agent } = fakeAgent({ phase: 'enroll', problem: null });
+    vi.mocked(agent.enroll).mockRejectedValueOnce(
+      new BackendError({ code: 'code_invalid', message: 'the security code is wrong' }),
+    );
+    render(AgentApp, { agent, locale: 'en' });
+    const field = await screen.findByLabelText('Security code');
+    await fireEvent.input(field, { target: { value: '000 000 000' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('security code is not right');
+    await fireEvent.input(field, { target: { value: '123 456 789' } });
+    expect(screen.queryByRole('alert')).toBeNull();
+    await fireEvent.click(screen.getByRole('button', { name: 'Connect' }));
+    expect(agent.enroll).toHaveBeenLastCalledWith('123 456 789');
+    const status = await screen.findByText(/Connected to Tina Tech until/);
+    expect(status.textContent).toContain('2026');
+    expect(screen.getByText('No technician is connected now')).toBeTruthy();
+  });
+
+  it('says when a wrong password was tried and who is connected now, and chats', async () => {
+    const { agent, push } = fakeAgent(active);
+    render(AgentApp, { agent, locale: 'en' });
+    await screen.findByText('No technician is connected now');
+    push({ view: active, notice: { kind: 'wrongPassword', detail: { technician: 'Tina Tech' } } });
+    expect((await screen.findByRole('alert')).textContent).toContain('with a wrong password');
+    const connected = { ...active, connectedNow: 'Tina Tech' };
+    push({ view: connected, notice: { kind: 'technicianConnected', detail: { technician: 'Tina Tech' } } });
+    await screen.findByText('Tina Tech is connected to this computer now');
+    expect(screen.queryByRole('alert')).toBeNull();
+    push({
+      view: connected,
+      notice: { kind: 'message', detail: { from: 'Tina Tech', text: 'Hello Erika' } },
+    });
+    await screen.findByText('Hello Erika');
+    await fireEvent.input(screen.getByPlaceholderText('Type a message'), { target: { value: 'Hi Tina' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Send' }));
+    expect(agent.say).toHaveBeenCalledWith('Hi Tina');
+    await screen.findByText('Hi Tina');
+    await fireEvent.click(screen.getByRole('button', { name: 'Send file…' }));
+    await vi.waitFor(() => expect(agent.sendFile).toHaveBeenCalledWith('/home/erika/printer.log'));
+  });
+
+  it('ends the session only after the person confirms, and says everything is gone', async () => {
+    const { agent, push } = fakeAgent(active);
+    render(AgentApp, { agent, locale: 'en' });
+    await fireEvent.click(await screen.findByRole('button', { name: 'End session' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Keep it running' }));
+    expect(agent.endSession).not.toHaveBeenCalled();
+    await fireEvent.click(screen.getByRole('button', { name: 'End session' }));
+    const dialog = await screen.findByRole('dialog');
+    await fireEvent.click(dialog.querySelector('#end-confirm') as HTMLElement);
+    expect(agent.endSession).toHaveBeenCalledOnce();
+    push({ view: { phase: 'ended', finish: 'ended', problem: null }, notice: null });
+    await screen.findByText('The session has ended.');
+    expect(screen.getByText(/Everything this app set up was removed/)).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: 'Close' }));
+    expect(agent.close).toHaveBeenCalledOnce();
+  });
+
+  it('speaks German, with every English string translated', async () => {
+    expect(Object.keys(de).sort()).toEqual(Object.keys(en).sort());
+    const { agent } = fakeAgent(active);
+    render(AgentApp, { agent, locale: 'de' });
+    await screen.findByText(/Verbunden mit Tina Tech bis/);
+    expect(screen.getByRole('button', { name: 'Sitzung beenden' })).toBeTruthy();
+  });
+});

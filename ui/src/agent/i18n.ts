@@ -1,0 +1,116 @@
+// The agent window's strings, for the person at the computer, in English and German.
+// The glossary in DESIGN.md fixes the product terms.
+import { fill, type Locale } from '../lib/i18n';
+
+export const en = {
+  title: 'Lifeline support session',
+  'enroll.intro':
+    'Your technician gave you a security code. Type it here to let them support this computer for the next 24 hours.',
+  'enroll.code': 'Security code',
+  'enroll.submit': 'Connect',
+  'enroll.busy': 'Connecting…',
+  'enroll.wrongCode':
+    'This security code is not right, or it is no longer valid. Check it with your technician.',
+  'enroll.cannot': 'This copy cannot start a session: {problem}',
+  'status.with': 'Connected to {technician} until {until}',
+  'status.online': 'Ready: your technician can connect when needed.',
+  'status.offline': 'Connecting to the Lifeline service…',
+  'status.connectedNow': '{technician} is connected to this computer now',
+  'status.nobody': 'No technician is connected now',
+  'alert.wrongPassword':
+    'Someone tried to connect as {technician} with a wrong password. The connection was refused.',
+  'chat.title': 'Chat',
+  'chat.placeholder': 'Type a message',
+  'chat.send': 'Send',
+  'chat.sendFile': 'Send file…',
+  'chat.unavailable': 'Chat opens when your technician connects.',
+  'chat.you': 'You',
+  'log.technicianConnected': '{technician} connected',
+  'log.technicianLeft': '{technician} disconnected',
+  'log.fileReceived': 'Received {name}, saved in your downloads as {saved}',
+  'log.fileSent': 'Sent {name}',
+  'log.declinedViewScreen':
+    'Your technician asked to view the screen. This app does not offer that yet, so it was declined.',
+  'log.declinedControl':
+    'Your technician asked to control the screen. This app does not offer that yet, so it was declined.',
+  'log.reconnecting': 'Connection lost; reconnecting…',
+  'log.problem': 'Problem: {problem}',
+  'end.button': 'End session',
+  'end.confirm':
+    '{technician} will no longer be able to connect, and this app removes everything it set up on this computer.',
+  'end.yes': 'End session',
+  'end.no': 'Keep it running',
+  'ended.ended': 'The session has ended.',
+  'ended.expired': 'The session’s 24 hours are over.',
+  'ended.refused': 'The session is no longer valid.',
+  'ended.cleaned': 'Everything this app set up was removed. You can close this window.',
+  'ended.problem': 'Cleaning up did not finish: {problem}',
+  'ended.close': 'Close',
+  'files.pick': 'Send a file to your technician',
+  'files.where': 'Files from your technician are saved in {folder}.',
+  'error.network': 'The Lifeline service cannot be reached. Check the internet connection and try again.',
+  'error.generic': 'Something went wrong: {message}',
+};
+
+export type AgentMessageKey = keyof typeof en;
+
+export const de: Record<AgentMessageKey, string> = {
+  title: 'Lifeline-Supportsitzung',
+  'enroll.intro':
+    'Ihr Techniker hat Ihnen einen Sicherheitscode gegeben. Geben Sie ihn hier ein, damit er diesen Computer in den nächsten 24 Stunden betreuen kann.',
+  'enroll.code': 'Sicherheitscode',
+  'enroll.submit': 'Verbinden',
+  'enroll.busy': 'Verbindung wird hergestellt…',
+  'enroll.wrongCode':
+    'Dieser Sicherheitscode ist falsch oder nicht mehr gültig. Prüfen Sie ihn mit Ihrem Techniker.',
+  'enroll.cannot': 'Mit dieser Kopie kann keine Sitzung beginnen: {problem}',
+  'status.with': 'Verbunden mit {technician} bis {until}',
+  'status.online': 'Bereit: Ihr Techniker kann sich bei Bedarf verbinden.',
+  'status.offline': 'Verbindung zum Lifeline-Dienst wird hergestellt…',
+  'status.connectedNow': '{technician} ist jetzt mit diesem Computer verbunden',
+  'status.nobody': 'Zurzeit ist kein Techniker verbunden',
+  'alert.wrongPassword':
+    'Jemand hat versucht, sich als {technician} mit einem falschen Passwort zu verbinden. Die Verbindung wurde abgelehnt.',
+  'chat.title': 'Chat',
+  'chat.placeholder': 'Nachricht eingeben',
+  'chat.send': 'Senden',
+  'chat.sendFile': 'Datei senden…',
+  'chat.unavailable': 'Der Chat öffnet sich, sobald Ihr Techniker verbunden ist.',
+  'chat.you': 'Sie',
+  'log.technicianConnected': '{technician} hat sich verbunden',
+  'log.technicianLeft': '{technician} hat die Verbindung getrennt',
+  'log.fileReceived': '{name} empfangen, in Ihren Downloads gespeichert als {saved}',
+  'log.fileSent': '{name} gesendet',
+  'log.declinedViewScreen':
+    'Ihr Techniker wollte den Bildschirm sehen. Diese App bietet das noch nicht an, daher wurde es abgelehnt.',
+  'log.declinedControl':
+    'Ihr Techniker wollte den Bildschirm steuern. Diese App bietet das noch nicht an, daher wurde es abgelehnt.',
+  'log.reconnecting': 'Verbindung unterbrochen, wird wiederhergestellt…',
+  'log.problem': 'Problem: {problem}',
+  'end.button': 'Sitzung beenden',
+  'end.confirm':
+    '{technician} kann sich danach nicht mehr verbinden, und diese App entfernt alles, was sie auf diesem Computer eingerichtet hat.',
+  'end.yes': 'Sitzung beenden',
+  'end.no': 'Weiterlaufen lassen',
+  'ended.ended': 'Die Sitzung wurde beendet.',
+  'ended.expired': 'Die 24 Stunden der Sitzung sind vorbei.',
+  'ended.refused': 'Die Sitzung ist nicht mehr gültig.',
+  'ended.cleaned':
+    'Alles, was diese App eingerichtet hat, wurde entfernt. Sie können dieses Fenster schließen.',
+  'ended.problem': 'Das Aufräumen wurde nicht abgeschlossen: {problem}',
+  'ended.close': 'Schließen',
+  'files.pick': 'Datei an Ihren Techniker senden',
+  'files.where': 'Dateien von Ihrem Techniker werden in {folder} gespeichert.',
+  'error.network':
+    'Der Lifeline-Dienst ist nicht erreichbar. Prüfen Sie die Internetverbindung und versuchen Sie es erneut.',
+  'error.generic': 'Etwas ist schiefgelaufen: {message}',
+};
+
+/** The window's message for `key` in `locale`. */
+export function agentText(
+  locale: Locale,
+  key: AgentMessageKey,
+  params: Record<string, string | number> = {},
+): string {
+  return fill((locale === 'de' ? de : en)[key], params);
+}
