@@ -48,6 +48,20 @@ impl Computer {
     pub fn downloads(&self) -> PathBuf {
         self.dir.path().join("Downloads")
     }
+    /// The arguments that keep the agent's state, autostart entry and downloads in
+    /// this computer's folder.
+    pub fn folder_args(&self) -> Vec<String> {
+        let path = |p: PathBuf| p.display().to_string();
+        vec![
+            "--state-dir".to_owned(),
+            path(self.state_dir()),
+            "--autostart-entry".to_owned(),
+            path(self.autostart_entry()),
+            "--downloads".to_owned(),
+            path(self.downloads()),
+        ]
+    }
+
     /// The agent in the terminal with these arguments and this computer's folders;
     /// stdin and stdout are piped, so a test types and reads as the person at the
     /// computer.
@@ -56,12 +70,7 @@ impl Computer {
         command
             .arg("--headless")
             .args(args)
-            .arg("--state-dir")
-            .arg(self.state_dir())
-            .arg("--autostart-entry")
-            .arg(self.autostart_entry())
-            .arg("--downloads")
-            .arg(self.downloads())
+            .args(self.folder_args())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

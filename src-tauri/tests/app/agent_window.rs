@@ -18,7 +18,7 @@ use lifeline_e2e::webdriver::{Driver, Window};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::in_window::{sha256, shot};
+use crate::in_window::{invoke, sha256, shot};
 use crate::support::{binary, first_admin, ADMIN_EMAIL, ADMIN_PASSWORD};
 use lifeline_e2e::service::InProcessService;
 
@@ -31,19 +31,13 @@ async fn open_agent(
     server: &str,
     session: Uuid,
 ) -> anyhow::Result<Window> {
-    let path = |p: PathBuf| p.display().to_string();
-    let args = [
+    let mut args = vec![
         "--server".to_owned(),
         server.to_owned(),
         "--session".to_owned(),
         session.to_string(),
-        "--state-dir".to_owned(),
-        path(computer.state_dir()),
-        "--autostart-entry".to_owned(),
-        path(computer.autostart_entry()),
-        "--downloads".to_owned(),
-        path(computer.downloads()),
     ];
+    args.extend(computer.folder_args());
     driver
         .open_with_args(&binary("lifeline-agent")?, &args)
         .await
@@ -202,26 +196,19 @@ async fn the_person_at_the_computer_enrolls_chats_and_ends_the_session_in_the_ag
     );
     let log = computer.dir.path().join("printer.log");
     std::fs::write(&log, "error 0x0000011b at spooler\n".repeat(3000))?;
-    let refused = window
-        .run_async(
-            "const [path, done] = arguments; \
-             window.__TAURI_INTERNALS__.invoke('send_file', { path }).then(() => done(null), done);",
-            json!([computer.dir.path().join("missing.txt")]),
-        )
-        .await?;
+    let refused = invoke(
+        &window,
+        "send_file",
+        json!({ "path": computer.dir.path().join("missing.txt") }),
+    )
+    .await?;
     assert!(
         refused["message"]
             .as_str()
             .is_some_and(|m| m.contains("missing.txt")),
         "a missing file is named: {refused}"
     );
-    window
-        .run_async(
-            "const [path, done] = arguments; \
-             window.__TAURI_INTERNALS__.invoke('send_file', { path }).then(() => done(null), done);",
-            json!([log]),
-        )
-        .await?;
+    invoke(&window, "send_file", json!({ "path": log })).await?;
     window
         .wait_for(&lines_contain("Sent printer.log"), "the file sent")
         .await?;

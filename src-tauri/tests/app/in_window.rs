@@ -16,19 +16,34 @@ pub async fn shot(window: &Window, dir: &Path, name: &str) -> anyhow::Result<()>
     window.screenshot(&dir.join(format!("{name}.png"))).await
 }
 
+/// Invokes the app's `command` with `args` from the page, as the UI would; returns
+/// what it answered, its result or its `{code, message}` error.
+pub async fn invoke(
+    window: &Window,
+    command: &str,
+    args: impl Serialize,
+) -> anyhow::Result<serde_json::Value> {
+    window
+        .run_async(
+            "const [command, args, done] = arguments; \
+             window.__TAURI_INTERNALS__.invoke(command, args).then(done, done);",
+            json!([command, args]),
+        )
+        .await
+}
+
 /// Sends `path` into the session, as the file picker would.
 pub async fn send_file(
     window: &Window,
     session_id: impl Serialize,
     path: &Path,
 ) -> anyhow::Result<()> {
-    window
-        .run_async(
-            "const [sessionId, path, done] = arguments; \
-             window.__TAURI_INTERNALS__.invoke('send_file', { sessionId, path }).then(done, done);",
-            json!([session_id, path]),
-        )
-        .await?;
+    invoke(
+        window,
+        "send_file",
+        json!({ "sessionId": session_id, "path": path }),
+    )
+    .await?;
     Ok(())
 }
 
@@ -41,13 +56,12 @@ pub async fn save_file(
     dest: &Path,
     transfers: usize,
 ) -> anyhow::Result<()> {
-    window
-        .run_async(
-            "const [sessionId, file, dest, done] = arguments; \
-             window.__TAURI_INTERNALS__.invoke('save_file', { sessionId, file, dest }).then(done, done);",
-            json!([session_id, file, dest]),
-        )
-        .await?;
+    invoke(
+        window,
+        "save_file",
+        json!({ "sessionId": session_id, "file": file, "dest": dest }),
+    )
+    .await?;
     window
         .wait_for(
             &format!(
