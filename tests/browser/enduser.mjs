@@ -28,6 +28,24 @@ let browser = null;
 let context = null;
 let page = null;
 let downloadDir = null;
+/** Session events the page received over its WebSockets, counted by `type/by`. */
+let receivedEvents = {};
+
+/** Counts the session events in each frame the page receives, as the page sees them. */
+function countFrames(ws) {
+  ws.on('framereceived', ({ payload }) => {
+    if (typeof payload !== 'string') return;
+    try {
+      const frame = JSON.parse(payload);
+      if (frame?.type !== 'event') return;
+      const data = frame.event?.data ?? {};
+      const key = data.by ? `${data.type}/${data.by}` : String(data.type);
+      receivedEvents[key] = (receivedEvents[key] ?? 0) + 1;
+    } catch {
+      // Not JSON: not a session event.
+    }
+  });
+}
 
 function reply(msg) {
   stdout.write(`${JSON.stringify(msg)}\n`);
@@ -203,6 +221,8 @@ const commands = {
       ...(viewport ? { viewport } : {}),
     });
     page = await context.newPage();
+    receivedEvents = {};
+    page.on('websocket', countFrames);
     page.setDefaultTimeout(timeout);
     page.on('console', (m) => log(`console.${m.type()}:`, m.text()));
     page.on('pageerror', (e) => log('page error:', e.message));
@@ -482,6 +502,20 @@ const commands = {
         name: el.querySelector('[data-testid="file-name"]')?.textContent ?? '',
       })),
     );
+  },
+
+  /** How many session events of each `type/by` the page has received over WebSockets. */
+  async received_events() {
+    return { ...receivedEvents };
+  },
+
+  /** Whether the page is visible and has the focus, as a person looking at it. */
+  async focus_state() {
+    await needPage().bringToFront();
+    return needPage().evaluate(() => ({
+      visible: document.visibilityState === 'visible',
+      focused: document.hasFocus(),
+    }));
   },
 
   async state() {

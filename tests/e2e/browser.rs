@@ -370,3 +370,115 @@ async fn the_link_of_an_ended_session_says_so() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// The events of each kind that `rt` receives within `window`, as `type/by` counts.
+async fn marks_received_within(
+    rt: &mut RealtimeClient,
+    window: Duration,
+) -> std::collections::BTreeMap<String, u32> {
+    let mut counts = std::collections::BTreeMap::new();
+    let deadline = tokio::time::Instant::now() + window;
+    while let Ok(Some(event)) = tokio::time::timeout_at(deadline, rt.next()).await {
+        if let RealtimeEvent::Event(event) = event {
+            let key = match event.data {
+                EventData::Read { by, .. } => format!("read/{}", by.as_str()),
+                EventData::Delivered { by, .. } => format!("delivered/{}", by.as_str()),
+                _ => "other".to_owned(),
+            };
+            *counts.entry(key).or_default() += 1;
+        }
+    }
+    counts
+}
+
+#[tokio::test]
+async fn an_idle_visible_join_page_sends_one_read_mark_and_then_nothing() -> anyhow::Result<()> {
+    let Scene {
+        _data,
+        service,
+        technician,
+        mut realtime,
+        mut browser,
+    } = scene().await?;
+    let session = technician.create_session(false).await?;
+    browser
+        .call("open", json!({"url": session.join_url}))
+        .await?;
+    browser.call("join", json!({"name": "Erika"})).await?;
+    let focus = browser.call("focus_state", json!({})).await?;
+    assert_eq!(
+        focus,
+        json!({"visible": true, "focused": true}),
+        "the page is in front, as a person reading it"
+    );
+
+    technician
+        .send_message(session.id, Uuid::new_v4(), "Is the printer on?")
+        .await?;
+    next_event(&mut realtime, "the page's read mark", |e| {
+        matches!(
+            e.data,
+            EventData::Read {
+                by: Party::EndUser,
+                ..
+            }
+        )
+    })
+    .await;
+    browser.call("send", json!({"text": "Yes, it is."})).await?;
+    let reply = next_event(&mut realtime, "the end user's reply", |e| {
+        matches!(
+            e.data,
+            EventData::Message {
+                from: Party::EndUser,
+                ..
+            }
+        )
+    })
+    .await;
+    realtime.read(session.id, reply.seq);
+    next_event(
+        &mut realtime,
+        "the technician's own read mark, stored",
+        |e| {
+            matches!(
+                e.data,
+                EventData::Read {
+                    by: Party::Technician,
+                    ..
+                }
+            )
+        },
+    )
+    .await;
+
+    // From here on nobody does anything: nothing may be stored or sent.
+    let before = technician.events(session.id, 0).await?;
+    let seen_by_technician = marks_received_within(&mut realtime, Duration::from_secs(10)).await;
+    let after = technician.events(session.id, 0).await?;
+    assert_eq!(
+        after.len(),
+        before.len(),
+        "10 s idle add no event: {:?}",
+        &after[before.len().min(after.len())..]
+    );
+    assert_eq!(
+        seen_by_technician.get("read/end_user"),
+        None,
+        "the page answers no mark with a mark: {seen_by_technician:?}"
+    );
+    let received = browser.call("received_events", json!({})).await?;
+    assert_eq!(
+        received["read/technician"],
+        json!(1),
+        "the page received one read mark, not a stream: {received}"
+    );
+    assert_eq!(
+        received["read/end_user"],
+        json!(1),
+        "the page's own read mark was stored once: {received}"
+    );
+    browser.close().await?;
+    service.terminate().await?;
+    Ok(())
+}

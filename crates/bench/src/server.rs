@@ -228,6 +228,11 @@ pub fn mem_of(pid: u32) -> anyhow::Result<Mem> {
     Ok(mem)
 }
 
+/// User + system CPU time process `pid` has used, in seconds.
+pub fn cpu_secs_of_pid(pid: u32) -> anyhow::Result<f64> {
+    cpu_secs_of(Path::new(&format!("/proc/{pid}/stat")))
+}
+
 /// CPU seconds of this bench process.
 pub fn own_cpu_secs() -> anyhow::Result<f64> {
     cpu_secs_of(Path::new("/proc/self/stat"))

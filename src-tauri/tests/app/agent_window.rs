@@ -176,6 +176,39 @@ async fn the_person_at_the_computer_enrolls_chats_and_ends_the_session_in_the_ag
         matches!(&e.data, EventData::Message { from: Party::EndUser, text, .. } if text == "Hi, the printer is stuck")
     })
     .await?;
+    // The window read the technician's message once; idle, it stores nothing more.
+    event_in(&technician, connection.id, "the agent's read mark", |e| {
+        matches!(
+            e.data,
+            EventData::Read {
+                by: Party::EndUser,
+                ..
+            }
+        )
+    })
+    .await?;
+    let before = technician.events(connection.id, 0).await?;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let after = technician.events(connection.id, 0).await?;
+    assert_eq!(
+        after.len(),
+        before.len(),
+        "10 s idle add no event: {:?}",
+        &after[before.len().min(after.len())..]
+    );
+    let reads = after
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.data,
+                EventData::Read {
+                    by: Party::EndUser,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(reads, 1, "one read mark for one message");
 
     // Files both ways with equal SHA-256s (the native picker replaced by its command).
     let sent = computer.dir.path().join("driver-notes.bin");

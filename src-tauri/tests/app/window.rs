@@ -81,6 +81,46 @@ async fn wait_for_line(path: &Path) -> anyhow::Result<String> {
     }
 }
 
+/// The session's tab is in front and the window has the focus: the app marks the end
+/// user's message read once, and then, while nobody does anything, neither it nor the
+/// page sends anything that the service stores (counts, not timings).
+async fn idle_front_tab_stores_nothing(
+    service: &Service,
+    session_id: uuid::Uuid,
+    end_user: &mut Puppet,
+) -> anyhow::Result<()> {
+    use lifeline_client::protocol::{EventData, Party};
+
+    let admin = ApiClient::new(&service.url)?;
+    admin.login(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
+    lifeline_e2e::agent::event_in(&admin, session_id, "the technician's read mark", |e| {
+        matches!(
+            e.data,
+            EventData::Read {
+                by: Party::Technician,
+                ..
+            }
+        )
+    })
+    .await?;
+    let before = admin.events(session_id, 0).await?;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let after = admin.events(session_id, 0).await?;
+    assert_eq!(
+        after.len(),
+        before.len(),
+        "10 s idle with the tab in front add no event: {:?}",
+        &after[before.len().min(after.len())..]
+    );
+    let received = end_user.call("received_events", json!({})).await?;
+    assert_eq!(
+        received["read/technician"],
+        json!(1),
+        "the end user's page received one read mark, not a stream: {received}"
+    );
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Xvfb, a session bus, gnome-keyring, dunst and tauri-driver: run src-tauri/e2e/run"]
 async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyhow::Result<()> {
@@ -260,6 +300,7 @@ async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyho
             "the end user's message, as text",
         )
         .await?;
+    idle_front_tab_stores_nothing(&service, session_id, &mut end_user).await?;
 
     // The service goes away: the banner shows, the app reconnects and resumes by itself.
     service.restart()?;

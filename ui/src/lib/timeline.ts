@@ -81,3 +81,39 @@ export function unreadAfter(events: SessionEvent[], seenUpTo: number): number {
   return events.filter((e) => e.seq > seenUpTo && e.data.type === 'message' && e.data.from === 'end_user')
     .length;
 }
+
+/**
+ * The seq of the newest event from the end user's side that a read mark should cover:
+ * what they said, sent or answered. Marks, and events nobody authored, never need one,
+ * so a read mark is never an answer to a read mark.
+ */
+export function lastFromEndUser(events: SessionEvent[]): number {
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const { seq, data } = events[i] as SessionEvent;
+    if (fromEndUser(data)) return seq;
+  }
+  return 0;
+}
+
+function fromEndUser(data: EventData): boolean {
+  switch (data.type) {
+    case 'message':
+      return data.from === 'end_user';
+    case 'file_shared':
+      return data.file.from === 'end_user';
+    case 'consent_answered':
+    case 'system_info':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** How far the technician's stored read mark reaches in `events`. */
+export function technicianReadUpTo(events: SessionEvent[]): number {
+  let upTo = 0;
+  for (const { data } of events) {
+    if (data.type === 'read' && data.by === 'technician') upTo = Math.max(upTo, data.up_to_seq);
+  }
+  return upTo;
+}

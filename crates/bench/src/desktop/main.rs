@@ -11,6 +11,10 @@
 //!   between processes, so the sum counts each page once; RSS is printed beside it. The
 //!   technician app is measured signed in to a real `lifeline-server` with one session
 //!   open; the minimal app showing its button. Both after `--settle-secs`.
+//! - **Idle CPU**: the same processes' user + system CPU time over `--cpu-secs` after
+//!   that, as % of one core. The technician app has an end user joined to its session
+//!   who has written one message, the session's tab in front and the window focused:
+//!   the state in which an idle tab once traded read marks with the service forever.
 //!
 //! It prints a table and one JSON line. It is a measuring tool, not a test: it asserts
 //! nothing about the figures. It needs a display, a session bus and `tauri-driver`:
@@ -56,6 +60,9 @@ struct Args {
     /// Seconds an app stays idle before its memory is read.
     #[arg(long, default_value_t = 5)]
     settle_secs: u64,
+    /// Seconds over which idle CPU is measured, after the memory reading.
+    #[arg(long, default_value_t = 10)]
+    cpu_secs: u64,
 }
 
 /// The design's target for both ratios.
@@ -141,6 +148,15 @@ impl Subject {
         tokio::time::sleep(settle).await;
         self.processes()?.memory()
     }
+
+    /// The app's CPU use over `span` while nothing happens, in % of one core.
+    async fn idle_cpu_percent(&self, span: Duration) -> anyhow::Result<f64> {
+        let processes = self.processes()?;
+        let (before, started) = (processes.cpu_secs(), Instant::now());
+        tokio::time::sleep(span).await;
+        let used = processes.cpu_secs() - before;
+        Ok(used / started.elapsed().as_secs_f64() * 100.0)
+    }
 }
 
 fn beside_this_binary(name: &str) -> anyhow::Result<PathBuf> {
@@ -157,15 +173,49 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
-/// The technician app signed in to `server` with one session open.
-async fn open_one_session(window: &Window, server: &Server) -> anyhow::Result<()> {
+/// The technician app signed in to `server` with one session open, in front, which an
+/// end user has joined and written one message in. Returns the end user's client, which
+/// must live as long as the measurement.
+async fn open_one_joined_session(
+    window: &Window,
+    server: &Server,
+) -> anyhow::Result<lifeline_client::ApiClient> {
     window.type_into("#server-url", &server.base).await?;
     window.type_into("#email", ADMIN_EMAIL).await?;
     window.type_into("#password", ADMIN_PASSWORD).await?;
     window.click("#sign-in").await?;
     window.click("#start-session").await?;
-    window.find("#join-url").await?;
-    Ok(())
+    let join_url = window.text("#join-url").await?;
+    let key = join_url
+        .trim()
+        .rsplit('/')
+        .next()
+        .context("the join link ends in the key")?
+        .to_owned();
+    // The window gets the focus, as a technician working in it; without a window
+    // manager nothing else gives it. Best effort: without xdotool it may stay unfocused.
+    let focused = std::process::Command::new("xdotool")
+        .args(["search", "--sync", "--name", "^Lifeline$", "windowfocus"])
+        .status();
+    if !focused.is_ok_and(|s| s.success()) {
+        progress("could not focus the window (xdotool): the idle CPU is for a window in the back");
+    }
+    let end_user = lifeline_client::ApiClient::new(&server.base)?;
+    let joined = end_user.join(&key, Some("Erika")).await?;
+    end_user
+        .send_message(
+            joined.session_id,
+            uuid::Uuid::new_v4(),
+            "The printer is stuck",
+        )
+        .await?;
+    window
+        .wait_for(
+            "[...document.querySelectorAll('.message .text')].some(e => e.textContent === 'The printer is stuck')",
+            "the end user's message",
+        )
+        .await?;
+    Ok(end_user)
 }
 
 /// The build profile the apps come from, read from their directory (`target/<profile>`).
@@ -236,16 +286,24 @@ async fn main() -> anyhow::Result<()> {
     let settle = Duration::from_secs(args.settle_secs);
     let mut pss: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     let mut rss: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    let mut cpu: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     let mut processes: [usize; 2] = [0, 0];
     for _ in 0..args.memory_runs {
         let server = Server::start(&server_bin, 64 * 1024 * 1024).await?;
         for (i, subject) in subjects.iter().enumerate() {
             let (window, _) = subject.start().await?;
-            if i == 0 {
-                open_one_session(&window, &server).await?;
-            }
+            let _end_user = if i == 0 {
+                Some(open_one_joined_session(&window, &server).await?)
+            } else {
+                None
+            };
             let memory = subject.memory_after(settle).await?;
+            let idle_cpu = subject
+                .idle_cpu_percent(Duration::from_secs(args.cpu_secs))
+                .await?;
             subject.stop(window).await?;
+            progress(&format!("{}: idle CPU {idle_cpu:.1}%", subject.name));
+            cpu[i].push(idle_cpu);
             progress(&format!(
                 "{}: PSS {:.1} MiB, RSS {:.1} MiB over {} processes ({})",
                 subject.name,
@@ -263,6 +321,7 @@ async fn main() -> anyhow::Result<()> {
     let start_ms = [median(&mut starts[0]), median(&mut starts[1])];
     let pss_mib = [median(&mut pss[0]), median(&mut pss[1])];
     let rss_mib = [median(&mut rss[0]), median(&mut rss[1])];
+    let cpu_pct = [median(&mut cpu[0]), median(&mut cpu[1])];
     let start_ratio = start_ms[0] / start_ms[1];
     let memory_ratio = pss_mib[0] / pss_mib[1];
     let verdict = |ratio: f64| {
@@ -306,7 +365,14 @@ async fn main() -> anyhow::Result<()> {
         rss_mib[0] / rss_mib[1]
     );
     println!(
-        "(Lifeline signed in with one session open; {} and {} processes; {} s settled)",
+        "{:<44} {:>10.1} % {:>12.1} % {:>7}",
+        format!("idle CPU over {} s, % of a core (median)", args.cpu_secs),
+        cpu_pct[0],
+        cpu_pct[1],
+        "",
+    );
+    println!(
+        "(Lifeline signed in, a joined session with one end-user message in front; {} and {} processes; {} s settled)",
         processes[0], processes[1], args.settle_secs
     );
     println!(
@@ -321,6 +387,7 @@ async fn main() -> anyhow::Result<()> {
             "start_ms": { "lifeline": start_ms[0], "minimal": start_ms[1], "ratio": start_ratio },
             "idle_pss_mib": { "lifeline": pss_mib[0], "minimal": pss_mib[1], "ratio": memory_ratio },
             "idle_rss_mib": { "lifeline": rss_mib[0], "minimal": rss_mib[1] },
+            "idle_cpu_percent": { "lifeline": cpu_pct[0], "minimal": cpu_pct[1], "secs": args.cpu_secs },
             "target_ratio": TARGET_RATIO,
         })
     );

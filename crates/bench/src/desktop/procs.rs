@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::Context;
-use lifeline_bench::server::{mem_of, Mem};
+use lifeline_bench::server::{cpu_secs_of_pid, mem_of, Mem};
 
 /// The app's own process and every process below it.
 pub struct AppProcesses {
@@ -96,6 +96,15 @@ impl AppProcesses {
 
     pub fn is_empty(&self) -> bool {
         self.pids.is_empty()
+    }
+
+    /// User + system CPU seconds summed over the processes (those that ended since
+    /// they were found count nothing).
+    pub fn cpu_secs(&self) -> f64 {
+        self.pids
+            .iter()
+            .filter_map(|&pid| cpu_secs_of_pid(pid).ok())
+            .sum()
     }
 
     pub fn memory(&self) -> anyhow::Result<AppMemory> {

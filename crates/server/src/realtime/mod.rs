@@ -3,6 +3,7 @@
 //! fills any gap from there too, so nothing is lost or sent twice.
 
 mod hub;
+mod marks;
 mod origin;
 mod socket;
 

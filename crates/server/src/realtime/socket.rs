@@ -12,6 +12,7 @@ use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
 use super::hub::Live;
+use super::marks::{DueMark, MarkCoalescer, MarkKind};
 use super::origin;
 use crate::auth::tokens::END_USER_PREFIX;
 use crate::error::AppError;
@@ -98,6 +99,8 @@ struct Connection {
     peer: Peer,
     /// Per session, the last `seq` this client has been sent.
     sent: HashMap<Uuid, u64>,
+    /// The client's delivered and read marks, at most one stored a second.
+    marks: MarkCoalescer,
 }
 
 async fn send_frame(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), SocketError> {
@@ -180,8 +183,16 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
         socket,
         peer,
         sent: HashMap::new(),
+        marks: MarkCoalescer::default(),
     };
     let result = connection.run(cursors).await;
+    // Marks the client made in its last second still count.
+    let kept = connection.marks.take_all(tokio::time::Instant::now());
+    for mark in kept {
+        if let Err(err) = Box::pin(connection.store_mark(mark)).await {
+            tracing::debug!(error = %err, "storing a mark at close");
+        }
+    }
     connection.leave();
     result
 }
@@ -212,6 +223,14 @@ impl Connection {
         ping.reset();
         let shutdown = self.state.shutdown.clone();
         loop {
+            // Boxed only while a mark waits, so an idle connection carries no timer.
+            let next_mark = self.marks.next_due();
+            let mark_timer = async move {
+                match next_mark {
+                    Some(at) => Box::pin(tokio::time::sleep_until(at)).await,
+                    None => std::future::pending::<()>().await,
+                }
+            };
             tokio::select! {
                 incoming = self.socket.recv() => match incoming {
                     Some(Ok(Message::Text(text))) => Box::pin(self.handle_client_frame(&text)).await?,
@@ -225,6 +244,11 @@ impl Connection {
                     Err(RecvError::Closed) => return Ok(()),
                 },
                 _ = ping.tick() => self.socket.send(Message::Ping(Default::default())).await?,
+                () = mark_timer => {
+                    for mark in self.marks.take_due(tokio::time::Instant::now()) {
+                        Box::pin(self.store_mark(mark)).await?;
+                    }
+                }
                 () = shutdown.cancelled() => {
                     let close = CloseFrame { code: 1001, reason: "service restarting".into() };
                     let _ = self.socket.send(Message::Close(Some(close))).await;
@@ -444,7 +468,7 @@ impl Connection {
         };
         let party = self.peer.party();
         let technician_id = self.peer.technician_id();
-        let (session_id, read, up_to_seq) = match frame {
+        let (session_id, kind, up_to_seq) = match frame {
             ClientFrame::Hello { .. } => {
                 let error = AppError::invalid("hello was already sent").to_api_error();
                 return send_frame(&mut self.socket, &ServerFrame::Error { error }).await;
@@ -465,25 +489,47 @@ impl Connection {
             ClientFrame::Delivered {
                 session_id,
                 up_to_seq,
-            } => (session_id, false, up_to_seq),
+            } => (session_id, MarkKind::Delivered, up_to_seq),
             ClientFrame::Read {
                 session_id,
                 up_to_seq,
-            } => (session_id, true, up_to_seq),
+            } => (session_id, MarkKind::Read, up_to_seq),
         };
-        if !owns(&self.state, &self.peer, session_id).await? {
+        // A session this connection was sent is one it may see; others are looked up.
+        if !self.sent.contains_key(&session_id)
+            && !owns(&self.state, &self.peer, session_id).await?
+        {
             let error = AppError::NotFound("session").to_api_error();
             return send_frame(&mut self.socket, &ServerFrame::Error { error }).await;
         }
+        let mark = DueMark {
+            session_id,
+            kind,
+            up_to_seq,
+        };
+        match self.marks.offer(mark, tokio::time::Instant::now()) {
+            Some(mark) => self.store_mark(mark).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Stores a mark if it covers something new from the other side, and publishes it.
+    async fn store_mark(&mut self, mark: DueMark) -> Result<(), SocketError> {
         let now = self.state.now();
         let advanced = self
             .state
             .store
-            .advance_mark(session_id, party, read, up_to_seq, now)
+            .advance_mark(
+                mark.session_id,
+                self.peer.party(),
+                mark.kind.is_read(),
+                mark.up_to_seq,
+                now,
+            )
             .await
             .map_err(AppError::from)?;
         if let Some(event) = advanced {
-            crate::sessions::publish_event(&self.state, technician_id, event);
+            crate::sessions::publish_event(&self.state, self.peer.technician_id(), event);
         }
         Ok(())
     }

@@ -238,8 +238,10 @@ impl Store {
         Ok(Some(event))
     }
 
-    /// Moves a delivered or read mark forward and records it as an event; `None` when
-    /// the mark was already at or past `up_to_seq`, so repeats cost no event.
+    /// Moves a delivered or read mark forward and records it as an event. `None`, and
+    /// nothing stored, unless the move passes an event of the other party that is not
+    /// itself a mark: a mark that covers only marks (the other side's, or this side's
+    /// own) would otherwise answer marks with marks, forever.
     pub async fn advance_mark(
         &self,
         session_id: Uuid,
@@ -252,10 +254,14 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let changed = sqlx::query(&format!(
             "UPDATE sessions SET {column} = ?1 WHERE id = ?2 AND {column} < ?1 AND status != 'ended' \
-             AND ?1 <= COALESCE((SELECT MAX(seq) FROM events WHERE session_id = ?2), 0)"
+             AND ?1 <= COALESCE((SELECT MAX(seq) FROM events WHERE session_id = ?2), 0) \
+             AND EXISTS (SELECT 1 FROM events e WHERE e.session_id = ?2 \
+                 AND e.seq > sessions.{column} AND e.seq <= ?1 AND e.author = ?3 \
+                 AND json_extract(e.data, '$.type') NOT IN ('delivered', 'read'))"
         ))
         .bind(to_i64(up_to_seq))
         .bind(session_id)
+        .bind(party.other().as_str())
         .execute(&mut *tx)
         .await?
         .rows_affected();

@@ -9,4 +9,5 @@ mod chat;
 mod files;
 mod helpers;
 mod invites;
+mod marks;
 mod sessions;

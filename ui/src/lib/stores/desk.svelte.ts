@@ -8,7 +8,7 @@ import type {
   SignedIn,
   TransferUpdate,
 } from '../backend/types';
-import { mergeEvents, statusAfter, unreadAfter } from '../timeline';
+import { lastFromEndUser, mergeEvents, statusAfter, technicianReadUpTo, unreadAfter } from '../timeline';
 import { errorMessage } from './settings.svelte';
 
 function endUserName(summary: SessionSummary, events: SessionEvent[]): string | null {
@@ -22,6 +22,11 @@ export class SessionState {
   events = $state<SessionEvent[]>([]);
   /** The newest seq the technician has seen (the tab was in front). */
   seenUpTo = $state(0);
+  /**
+   * The newest end-user event a read mark was sent for. Plain, not `$state`: nothing
+   * shows it, and it only decides whether the next mark is worth sending.
+   */
+  readMarkedUpTo = 0;
   endUserTyping = $state(false);
   endUserOnline = $state(false);
   transfers = $state<Record<string, TransferUpdate>>({});
@@ -62,8 +67,8 @@ export class DeskStore {
   adhoc = $state<Record<string, AdhocSessionSummary>>({});
   /** Counts ad-hoc changes, so pages that list computers know to reload. */
   adhocChanges = $state(0);
-  /** Set while the page in front holds something that would be lost by leaving it. */
-  leaveGuard = $state(false);
+  /** Asked while the page in front holds something that would be lost by leaving it. */
+  private leaveCheck: (() => boolean) | null = null;
   /** Where the technician wanted to go when the leave guard stopped them. */
   pendingTab = $state<Tab | null>(null);
 
@@ -99,6 +104,7 @@ export class DeskStore {
       const history = await this.backend.sessionEvents(summary.id, 0);
       state.events = mergeEvents(state.events, history);
       state.seenUpTo = state.lastSeq;
+      state.readMarkedUpTo = technicianReadUpTo(state.events);
     }
     if (front) this.show({ kind: 'session', id: summary.id });
     return state;
@@ -129,7 +135,24 @@ export class DeskStore {
     return this.open(summary);
   }
 
-  /** Shows `tab`, unless the page in front asks first (see `leaveGuard`). */
+  /**
+   * A page that holds something shown once asks before it is left: `check` says whether
+   * it holds it now. Returns the function that withdraws the check. A check is asked,
+   * not a flag kept in step by an `$effect`, so no effect writes to this store.
+   */
+  guardLeaving(check: () => boolean): () => void {
+    this.leaveCheck = check;
+    return () => {
+      if (this.leaveCheck === check) this.leaveCheck = null;
+    };
+  }
+
+  /** Whether leaving the page in front asks first. */
+  get leaveGuard(): boolean {
+    return this.leaveCheck?.() ?? false;
+  }
+
+  /** Shows `tab`, unless the page in front asks first (see `guardLeaving`). */
   navigate(tab: Tab): void {
     if (this.leaveGuard && this.active.kind !== tab.kind) {
       this.pendingTab = tab;
@@ -141,7 +164,7 @@ export class DeskStore {
   /** The technician confirmed leaving the guarded page. */
   leave(): void {
     const tab = this.pendingTab;
-    this.leaveGuard = false;
+    this.leaveCheck = null;
     this.pendingTab = null;
     if (tab) this.show(tab);
   }
@@ -158,14 +181,35 @@ export class DeskStore {
   close(id: string): void {
     this.sessions = this.sessions.filter((s) => s.summary.id !== id);
     if (this.isFront(id)) this.active = { kind: 'support' };
+    this.updateBadge();
   }
 
+  /**
+   * The tab in front shows everything it holds. A read mark goes out only when that
+   * covers an end-user event not marked yet: marks (the end user's and our own echoed
+   * back), typing and presence never cause one, so marks cannot answer marks.
+   */
   private markSeen(id: string): void {
     const state = this.session(id);
-    if (!state || state.seenUpTo >= state.lastSeq) return;
-    state.seenUpTo = state.lastSeq;
-    void this.backend.markRead(id, state.lastSeq);
-    void this.backend.setBadge(this.totalUnread);
+    if (!state) return;
+    if (state.seenUpTo < state.lastSeq) state.seenUpTo = state.lastSeq;
+    const fromEndUser = lastFromEndUser(state.events);
+    if (fromEndUser > state.readMarkedUpTo) {
+      state.readMarkedUpTo = fromEndUser;
+      void this.backend.markRead(id, state.lastSeq);
+    }
+    this.updateBadge();
+  }
+
+  /** The count last shown on the tray and the window's badge; -1 before the first. */
+  private shownBadge = -1;
+
+  /** Tells the tray and badge the unread count, only when it changed. */
+  private updateBadge(): void {
+    const count = this.totalUnread;
+    if (count === this.shownBadge) return;
+    this.shownBadge = count;
+    void this.backend.setBadge(count);
   }
 
   /** Applies one pushed desk event. */
@@ -178,14 +222,15 @@ export class DeskStore {
         this.signedOutReason = event.reason;
         this.signedIn = null;
         this.sessions = [];
-        this.leaveGuard = false;
+        this.leaveCheck = null;
+        this.updateBadge();
         break;
       case 'session': {
         const state = this.session(event.event.session_id);
         if (!state) return;
         state.events = mergeEvents(state.events, [event.event]);
         if (this.isFront(state.summary.id) && document.hasFocus()) this.markSeen(state.summary.id);
-        else void this.backend.setBadge(this.totalUnread);
+        else this.updateBadge();
         break;
       }
       case 'typing': {
@@ -220,5 +265,6 @@ export class DeskStore {
     this.signedIn = null;
     this.sessions = [];
     this.active = { kind: 'support' };
+    this.updateBadge();
   }
 }

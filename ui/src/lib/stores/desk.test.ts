@@ -13,6 +13,14 @@ const message = (session_id: string, seq: number): SessionEvent => ({
   data: { type: 'message', from: 'end_user', client_id: `c${seq}`, text: `m${seq}` },
 });
 
+const mark = (
+  session_id: string,
+  seq: number,
+  by: 'technician' | 'end_user',
+  type: 'read' | 'delivered',
+  up_to_seq: number,
+): SessionEvent => ({ session_id, seq, at: Date.now(), data: { type, by, up_to_seq } });
+
 function fakeBackend(): Backend {
   const fake: Partial<Backend> = {
     sessionEvents: vi.fn(async () => []),
@@ -37,6 +45,53 @@ describe('DeskStore', () => {
     desk.show({ kind: 'session', id: 's1' });
     expect(desk.session('s1')?.unread).toBe(0);
     expect(backend.markRead).toHaveBeenCalledWith('s1', 2);
+  });
+
+  it('sends one read mark for what the end user said, and none for marks echoed back', async () => {
+    const backend = fakeBackend();
+    const desk = new DeskStore(backend);
+    vi.spyOn(document, 'hasFocus').mockReturnValue(true);
+    await desk.open(summary('s1'));
+    desk.apply({ type: 'session', event: message('s1', 1) });
+    expect(backend.markRead).toHaveBeenCalledTimes(1);
+    expect(backend.markRead).toHaveBeenLastCalledWith('s1', 1);
+    // The service stores the mark and pushes it back; the end user's own marks arrive too.
+    desk.apply({ type: 'session', event: mark('s1', 2, 'technician', 'read', 1) });
+    desk.apply({ type: 'session', event: mark('s1', 3, 'end_user', 'delivered', 2) });
+    desk.apply({ type: 'session', event: mark('s1', 4, 'end_user', 'read', 3) });
+    desk.apply({ type: 'typing', session_id: 's1', typing: true });
+    desk.apply({ type: 'presence', session_id: 's1', online: true });
+    desk.focused();
+    expect(backend.markRead, 'marks, typing and presence cause no mark').toHaveBeenCalledTimes(1);
+    desk.apply({ type: 'session', event: message('s1', 5) });
+    expect(backend.markRead).toHaveBeenCalledTimes(2);
+    expect(backend.markRead).toHaveBeenLastCalledWith('s1', 5);
+    vi.restoreAllMocks();
+  });
+
+  it('tells the tray and badge only when the unread count changes', async () => {
+    const backend = fakeBackend();
+    const desk = new DeskStore(backend);
+    await desk.open(summary('s1'), false);
+    await desk.open(summary('s2'));
+    vi.mocked(backend.setBadge).mockClear();
+    desk.apply({ type: 'session', event: message('s1', 1) });
+    desk.apply({ type: 'session', event: mark('s1', 2, 'end_user', 'read', 1) });
+    desk.apply({ type: 'session', event: mark('s1', 3, 'end_user', 'delivered', 2) });
+    expect(backend.setBadge).toHaveBeenCalledTimes(1);
+    expect(backend.setBadge).toHaveBeenLastCalledWith(1);
+    desk.show({ kind: 'session', id: 's1' });
+    expect(backend.setBadge).toHaveBeenCalledTimes(2);
+    expect(backend.setBadge).toHaveBeenLastCalledWith(0);
+  });
+
+  it('does not mark again what an earlier read mark in the history covers', async () => {
+    const backend = fakeBackend();
+    backend.sessionEvents = vi.fn(async () => [message('s1', 1), mark('s1', 2, 'technician', 'read', 1)]);
+    const desk = new DeskStore(backend);
+    await desk.open(summary('s1'));
+    desk.focused();
+    expect(backend.markRead).not.toHaveBeenCalled();
   });
 
   it('applies each pushed event once, even when it was also in the loaded history', async () => {
@@ -68,7 +123,7 @@ describe('DeskStore', () => {
   it('asks before leaving a page that guards something shown once', () => {
     const desk = new DeskStore(fakeBackend());
     desk.show({ kind: 'adhoc' });
-    desk.leaveGuard = true;
+    const withdraw = desk.guardLeaving(() => true);
     desk.navigate({ kind: 'computers' });
     expect(desk.active.kind).toBe('adhoc');
     expect(desk.pendingTab).toEqual({ kind: 'computers' });
@@ -78,6 +133,20 @@ describe('DeskStore', () => {
     desk.navigate({ kind: 'computers' });
     desk.leave();
     expect(desk.active.kind).toBe('computers');
+    expect(desk.leaveGuard).toBe(false);
+    withdraw();
+  });
+
+  it('lets the page go freely once what it guarded is no longer held', () => {
+    const desk = new DeskStore(fakeBackend());
+    desk.show({ kind: 'adhoc' });
+    let holdsCode = true;
+    const withdraw = desk.guardLeaving(() => holdsCode);
+    holdsCode = false;
+    desk.navigate({ kind: 'computers' });
+    expect(desk.active.kind).toBe('computers');
+    expect(desk.pendingTab).toBeNull();
+    withdraw();
     expect(desk.leaveGuard).toBe(false);
   });
 
