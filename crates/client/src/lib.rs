@@ -16,6 +16,7 @@ mod error;
 mod files;
 pub mod ipc;
 pub mod keychain;
+mod media;
 pub mod notifications;
 mod realtime;
 
@@ -23,4 +24,5 @@ pub use api::{ApiClient, Bearer};
 pub use error::ClientError;
 pub use files::Progress;
 pub use lifeline_protocol as protocol;
+pub use media::{MediaEvent, MediaSocket};
 pub use realtime::{RealtimeClient, RealtimeEvent, RealtimeHandle, RealtimeOptions};

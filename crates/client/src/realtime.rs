@@ -187,14 +187,6 @@ impl RealtimeHandle {
     }
 }
 
-fn websocket_url(api: &ApiClient) -> Result<String, ClientError> {
-    let mut url = api.url(REALTIME_PATH)?;
-    let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
-    url.set_scheme(scheme)
-        .map_err(|()| ClientError::InvalidUrl(format!("cannot use {scheme} for {url}")))?;
-    Ok(url.to_string())
-}
-
 async fn run(
     api: ApiClient,
     options: RealtimeOptions,
@@ -252,7 +244,7 @@ async fn connect_once(
         }
         Err(err) => return Err(err),
     };
-    let url = websocket_url(api)?;
+    let url = crate::media::websocket_url(api, REALTIME_PATH)?;
     let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
         .await
         .map_err(|e| ClientError::WebSocket(e.to_string()))?;

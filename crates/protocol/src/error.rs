@@ -31,6 +31,10 @@ pub enum ErrorCode {
     WrongPassword,
     /// The request conflicts with the current state (e.g. an upload offset).
     Conflict,
+    /// The end user has not allowed this (a screen stream without a standing consent).
+    ConsentRequired,
+    /// A media viewer stopped acknowledging what it was sent.
+    Stalled,
     RateLimited,
     PayloadTooLarge,
     /// An uploaded file's SHA-256 differs from the one announced.

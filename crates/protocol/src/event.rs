@@ -1,7 +1,10 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{ConsentKind, FileInfo, SystemInfo, UnixMillis};
+use crate::{
+    ConsentKind, FileInfo, MediaSource, ShareFailure, ShareSurface, StopReason, SystemInfo,
+    UnixMillis,
+};
 
 /// Who did something in a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -88,5 +91,24 @@ pub enum EventData {
     /// The support-session app of an ad-hoc connection describes its computer.
     SystemInfo {
         info: SystemInfo,
+    },
+    /// The end user's screen became visible to the technician. The pictures themselves
+    /// are relayed, never stored.
+    ScreenShareStarted {
+        stream_id: Uuid,
+        source: MediaSource,
+        surface: ShareSurface,
+        width: u32,
+        height: u32,
+    },
+    /// The screen is no longer visible: `by` stopped it, or it stopped for `reason`.
+    ScreenShareStopped {
+        stream_id: Uuid,
+        by: Party,
+        reason: StopReason,
+    },
+    /// The end user allowed a screen view, but their side could not share.
+    ScreenShareFailed {
+        reason: ShareFailure,
     },
 }

@@ -81,7 +81,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::invites::router())
         .merge(crate::admin::router())
         .merge(crate::adhoc::router())
-        .merge(crate::adhoc::connect_router());
+        .merge(crate::adhoc::connect_router())
+        .merge(crate::media::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts()
@@ -102,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(healthz))
         .merge(crate::realtime::router())
+        .merge(crate::media::socket_router())
         .merge(crate::join::page_router())
         .merge(crate::adhoc::page_router())
         .fallback(|| async { crate::error::AppError::NotFound("page") })
@@ -147,6 +149,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             link_secret,
             uploads: Default::default(),
             connects: Default::default(),
+            media: Default::default(),
             shutdown: tokio_util::sync::CancellationToken::new(),
         }),
     })

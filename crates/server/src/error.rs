@@ -28,6 +28,10 @@ pub enum AppError {
     SessionEnded,
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    ConsentRequired(&'static str),
+    #[error("{0}")]
+    Stalled(&'static str),
     #[error("no ad-hoc licence slot is free: all {total} are in use; end a session or ask an admin for more")]
     NoFreeSlot { total: i64 },
     #[error("the security code is wrong, expired or used up; ask the technician for a new one")]
@@ -66,6 +70,8 @@ impl AppError {
             AppError::KeyUsed => (ErrorCode::KeyUsed, StatusCode::CONFLICT),
             AppError::SessionEnded => (ErrorCode::SessionEnded, StatusCode::GONE),
             AppError::Conflict(_) => (ErrorCode::Conflict, StatusCode::CONFLICT),
+            AppError::ConsentRequired(_) => (ErrorCode::ConsentRequired, StatusCode::FORBIDDEN),
+            AppError::Stalled(_) => (ErrorCode::Stalled, StatusCode::REQUEST_TIMEOUT),
             AppError::NoFreeSlot { .. } => (ErrorCode::NoFreeSlot, StatusCode::CONFLICT),
             AppError::CodeInvalid => (ErrorCode::CodeInvalid, StatusCode::FORBIDDEN),
             AppError::ComputerOffline(_) => (ErrorCode::ComputerOffline, StatusCode::CONFLICT),

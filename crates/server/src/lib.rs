@@ -16,6 +16,7 @@ pub mod error;
 pub mod files;
 pub mod invites;
 pub mod join;
+pub mod media;
 pub mod rate_limit;
 pub mod realtime;
 pub mod sessions;

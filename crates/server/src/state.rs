@@ -24,6 +24,8 @@ pub struct Inner {
     pub uploads: crate::files::UploadLocks,
     /// Connection attempts waiting for their agent's verdict.
     pub connects: crate::adhoc::PendingConnections,
+    /// The screen streams being relayed, per session.
+    pub media: crate::media::MediaHub,
     pub shutdown: tokio_util::sync::CancellationToken,
 }
 

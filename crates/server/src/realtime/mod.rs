@@ -4,7 +4,7 @@
 
 mod hub;
 mod marks;
-mod origin;
+pub(crate) mod origin;
 mod socket;
 
 pub use hub::{Hub, Live};

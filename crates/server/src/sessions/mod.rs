@@ -19,8 +19,12 @@ use crate::store::{AppendOutcome, SessionRecord, TechnicianRecord};
 pub use keys::generate_support_key;
 pub use routes::router;
 
-/// Publishes a stored event to whoever is connected.
+/// Publishes a stored event to whoever is connected. A session's end also stops its
+/// screen stream.
 pub fn publish_event(state: &AppState, technician_id: Uuid, event: SessionEvent) {
+    if let EventData::SessionEnded { by } = event.data {
+        crate::media::session_ended(state, event.session_id, by);
+    }
     state
         .hub
         .publish(technician_id, Live::Event(Arc::new(event)));

@@ -1,6 +1,8 @@
 use std::fmt::Write;
 
-use lifeline_protocol::{ConsentKind, EventData, Party, Transcript, UnixMillis};
+use lifeline_protocol::{
+    ConsentKind, EventData, Party, ShareFailure, ShareSurface, StopReason, Transcript, UnixMillis,
+};
 use time::macros::format_description;
 use time::OffsetDateTime;
 
@@ -10,6 +12,32 @@ fn timestamp(at: UnixMillis) -> String {
         .ok()
         .and_then(|t| t.format(&format).ok())
         .unwrap_or_else(|| at.to_string())
+}
+
+fn surface_words(surface: ShareSurface) -> &'static str {
+    match surface {
+        ShareSurface::Monitor => "screen",
+        ShareSurface::Window => "window",
+        ShareSurface::Browser => "browser tab",
+        ShareSurface::Unknown => "screen",
+    }
+}
+
+fn stop_words(reason: StopReason) -> &'static str {
+    match reason {
+        StopReason::StoppedSharing => "stopped sharing",
+        StopReason::StoppedViewing => "stopped viewing",
+        StopReason::SessionEnded => "the session ended",
+        StopReason::ConnectionLost => "the connection was lost",
+    }
+}
+
+fn failure_words(reason: ShareFailure) -> &'static str {
+    match reason {
+        ShareFailure::PickerCancelled => "the screen picker was closed without a choice",
+        ShareFailure::Unsupported => "the browser cannot share a screen",
+        ShareFailure::Failed => "the browser refused to share the screen",
+    }
 }
 
 fn consent_words(kind: ConsentKind) -> &'static str {
@@ -74,6 +102,23 @@ pub fn to_text(transcript: &Transcript) -> String {
                 info.uptime_seconds / 60,
                 info.logged_in_user
             ),
+            EventData::ScreenShareStarted {
+                surface,
+                width,
+                height,
+                ..
+            } => format!(
+                "Screen view started: {end_user} shares a {} ({width}×{height})",
+                surface_words(*surface)
+            ),
+            EventData::ScreenShareStopped { by, reason, .. } => format!(
+                "Screen view stopped by {} ({})",
+                name(*by),
+                stop_words(*reason)
+            ),
+            EventData::ScreenShareFailed { reason } => {
+                format!("Screen view not possible: {}", failure_words(*reason))
+            }
             // Receipts matter live, not in a record of the conversation.
             EventData::Delivered { .. } | EventData::Read { .. } => continue,
         };

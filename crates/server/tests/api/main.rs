@@ -10,4 +10,5 @@ mod files;
 mod helpers;
 mod invites;
 mod marks;
+mod media;
 mod sessions;

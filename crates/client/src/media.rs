@@ -1,0 +1,257 @@
+//! The media socket from the client's side: a viewer that receives a session's screen
+//! stream (chunks as they were encoded) and acknowledges what it has decoded, or a
+//! sender that announces a stream and sends chunks. Decoding and capturing are the
+//! caller's: this module moves bytes and control frames, nothing more.
+
+use futures_util::{SinkExt, StreamExt};
+use lifeline_protocol::{
+    decode_chunk, encode_chunk, ApiError, ChunkHeader, MediaClientFrame, MediaRole,
+    MediaServerFrame, Party, StopReason, StreamFormat, StreamInfo, MEDIA_PATH,
+};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use uuid::Uuid;
+
+use crate::{ApiClient, ClientError};
+
+/// Control frames and chunks waiting to be read by the owner, at most: a viewer that
+/// does not read falls behind here, and the service drops for it, not the client.
+const EVENT_BUFFER: usize = 64;
+
+/// What the media socket delivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaEvent {
+    /// A stream is live or changed format; a keyframe follows.
+    Stream(StreamInfo),
+    /// One encoded picture, without its framing.
+    Chunk {
+        header: ChunkHeader,
+        data: bytes::Bytes,
+    },
+    Stopped {
+        stream_id: Uuid,
+        by: Party,
+        reason: StopReason,
+    },
+    /// To a sender: a viewer decoded up to here.
+    Ack(u64),
+    /// To a sender: send a keyframe next.
+    KeyframeNeeded,
+    /// To a sender: how many viewers watch.
+    Viewers(u32),
+    /// The service refused a frame or a chunk.
+    Refused(ApiError),
+    /// The socket closed.
+    Closed,
+}
+
+/// One open media socket.
+pub struct MediaSocket {
+    outgoing: mpsc::UnboundedSender<Message>,
+    events: mpsc::Receiver<MediaEvent>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for MediaSocket {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub(crate) fn websocket_url(api: &ApiClient, path: &str) -> Result<String, ClientError> {
+    let mut url = api.url(path)?;
+    let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+    url.set_scheme(scheme)
+        .map_err(|()| ClientError::InvalidUrl(format!("cannot use {scheme} for {url}")))?;
+    Ok(url.to_string())
+}
+
+fn text(frame: &MediaClientFrame) -> Result<Message, ClientError> {
+    serde_json::to_string(frame)
+        .map(|text| Message::Text(text.into()))
+        .map_err(|e| ClientError::Protocol(e.to_string()))
+}
+
+fn event_of(message: Message) -> Result<Option<MediaEvent>, ClientError> {
+    match message {
+        Message::Binary(frame) => {
+            let (header, start) =
+                decode_chunk(&frame).map_err(|e| ClientError::Protocol(e.to_string()))?;
+            Ok(Some(MediaEvent::Chunk {
+                header,
+                data: frame.slice(start..),
+            }))
+        }
+        Message::Text(text) => {
+            let frame: MediaServerFrame = serde_json::from_str(text.as_str())
+                .map_err(|e| ClientError::Protocol(format!("media frame: {e}")))?;
+            Ok(Some(match frame {
+                MediaServerFrame::Welcome { .. } => return Ok(None),
+                MediaServerFrame::Stream { stream } => MediaEvent::Stream(stream),
+                MediaServerFrame::Stopped {
+                    stream_id,
+                    by,
+                    reason,
+                } => MediaEvent::Stopped {
+                    stream_id,
+                    by,
+                    reason,
+                },
+                MediaServerFrame::Ack { seq } => MediaEvent::Ack(seq),
+                MediaServerFrame::KeyframeNeeded => MediaEvent::KeyframeNeeded,
+                MediaServerFrame::Viewers { count } => MediaEvent::Viewers(count),
+                MediaServerFrame::Error { error } => MediaEvent::Refused(error),
+            }))
+        }
+        Message::Close(_) => Ok(Some(MediaEvent::Closed)),
+        _ => Ok(None),
+    }
+}
+
+impl MediaSocket {
+    /// Opens the session's media socket as `role` with `api`'s token (a technician's to
+    /// view, the end user's to send) and waits for the service's welcome.
+    pub async fn connect(
+        api: &ApiClient,
+        session_id: Uuid,
+        role: MediaRole,
+    ) -> Result<Self, ClientError> {
+        let token = api.access_token().await?;
+        let url = websocket_url(api, MEDIA_PATH)?;
+        let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
+            .await
+            .map_err(|e| ClientError::WebSocket(e.to_string()))?;
+        let hello = MediaClientFrame::Hello {
+            token,
+            session_id,
+            role,
+        };
+        socket
+            .send(text(&hello)?)
+            .await
+            .map_err(|e| ClientError::WebSocket(e.to_string()))?;
+        let welcome = socket
+            .next()
+            .await
+            .ok_or_else(|| ClientError::WebSocket("closed before the welcome".into()))?
+            .map_err(|e| ClientError::WebSocket(e.to_string()))?;
+        if let Message::Text(text) = &welcome {
+            match serde_json::from_str::<MediaServerFrame>(text.as_str()) {
+                Ok(MediaServerFrame::Welcome { .. }) => {}
+                Ok(MediaServerFrame::Error { error }) => {
+                    return Err(ClientError::Api { status: 0, error })
+                }
+                _ => return Err(ClientError::Protocol(format!("not a welcome: {text}"))),
+            }
+        } else {
+            return Err(ClientError::Protocol("not a welcome".into()));
+        }
+        let (outgoing, mut outgoing_rx) = mpsc::unbounded_channel::<Message>();
+        let (events_tx, events) = mpsc::channel(EVENT_BUFFER);
+        let task = tokio::spawn(async move {
+            let (mut write, mut read) = socket.split();
+            loop {
+                tokio::select! {
+                    message = outgoing_rx.recv() => match message {
+                        Some(message) => {
+                            if write.send(message).await.is_err() {
+                                let _ = events_tx.send(MediaEvent::Closed).await;
+                                return;
+                            }
+                        }
+                        None => {
+                            let _ = write.send(Message::Close(None)).await;
+                            return;
+                        }
+                    },
+                    incoming = read.next() => {
+                        let event = match incoming {
+                            Some(Ok(message)) => match event_of(message) {
+                                Ok(Some(event)) => event,
+                                Ok(None) => continue,
+                                Err(err) => {
+                                    tracing::debug!(error = %err, "unreadable media frame");
+                                    continue;
+                                }
+                            },
+                            Some(Err(_)) | None => MediaEvent::Closed,
+                        };
+                        let closed = event == MediaEvent::Closed;
+                        if events_tx.send(event).await.is_err() || closed {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+        Ok(Self {
+            outgoing,
+            events,
+            task,
+        })
+    }
+
+    /// The next event; `None` once the socket is closed and everything was read.
+    pub async fn next(&mut self) -> Option<MediaEvent> {
+        self.events.recv().await
+    }
+
+    fn send_frame(&self, frame: &MediaClientFrame) -> Result<(), ClientError> {
+        self.outgoing
+            .send(text(frame)?)
+            .map_err(|_| ClientError::WebSocket("the media socket is closed".into()))
+    }
+
+    /// Viewer: everything up to `seq` was decoded and drawn.
+    pub fn ack(&self, seq: u64) -> Result<(), ClientError> {
+        self.send_frame(&MediaClientFrame::Ack { seq })
+    }
+
+    /// Viewer: the decoder needs a keyframe.
+    pub fn request_keyframe(&self) -> Result<(), ClientError> {
+        self.send_frame(&MediaClientFrame::KeyframeRequest)
+    }
+
+    /// Either end: stop the stream.
+    pub fn stop(&self) -> Result<(), ClientError> {
+        self.send_frame(&MediaClientFrame::Stop)
+    }
+
+    /// Sender: a stream starts or changes format.
+    pub fn start(&self, format: StreamFormat) -> Result<(), ClientError> {
+        self.send_frame(&MediaClientFrame::Start { format })
+    }
+
+    /// Sender: one encoded picture.
+    pub fn send_chunk(&self, header: &ChunkHeader, payload: &[u8]) -> Result<(), ClientError> {
+        self.send_raw(encode_chunk(header, payload))
+    }
+
+    /// Sends bytes as a binary frame as they are, framed or not: for tests of what the
+    /// service does with malformed chunks.
+    pub fn send_raw(&self, frame: Vec<u8>) -> Result<(), ClientError> {
+        self.outgoing
+            .send(Message::Binary(frame.into()))
+            .map_err(|_| ClientError::WebSocket("the media socket is closed".into()))
+    }
+
+    /// Closes the socket; events already received can still be read.
+    pub fn close(&mut self) {
+        let (closed, _) = mpsc::unbounded_channel();
+        self.outgoing = closed;
+    }
+}
+
+impl ApiClient {
+    /// The end user's side allowed a screen view but cannot share: both sides see why.
+    pub async fn report_share_failed(
+        &self,
+        session_id: Uuid,
+        reason: lifeline_protocol::ShareFailure,
+    ) -> Result<lifeline_protocol::SessionEvent, ClientError> {
+        let path = format!("/api/v1/sessions/{session_id}/screen-share/failed");
+        self.post_json(&path, &lifeline_protocol::ShareFailed { reason })
+            .await
+    }
+}

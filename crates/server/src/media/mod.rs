@@ -1,0 +1,134 @@
+//! Screen streams: the media socket (`/api/v1/media`) and the in-memory relay between a
+//! session's sender and its viewers. Pictures are relayed, never stored; only a stream's
+//! start and stop go into the session's events. This module must not decode or look
+//! into the pictures it carries.
+
+mod relay;
+mod routes;
+mod socket;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use lifeline_protocol::{EventData, Party, StopReason, StreamFormat, StreamInfo};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::SessionRecord;
+
+pub use relay::Relay;
+pub use routes::router;
+pub use socket::router as socket_router;
+
+/// The relays of the sessions that have a media socket open.
+#[derive(Default)]
+pub struct MediaHub {
+    relays: Mutex<HashMap<Uuid, Arc<Relay>>>,
+}
+
+impl MediaHub {
+    fn relay(&self, session_id: Uuid) -> Arc<Relay> {
+        let mut relays = self.relays.lock().unwrap_or_else(PoisonError::into_inner);
+        relays.entry(session_id).or_default().clone()
+    }
+
+    fn existing(&self, session_id: Uuid) -> Option<Arc<Relay>> {
+        let relays = self.relays.lock().unwrap_or_else(PoisonError::into_inner);
+        relays.get(&session_id).cloned()
+    }
+
+    /// Forgets the session's relay once nobody is attached.
+    fn release(&self, session_id: Uuid) {
+        let mut relays = self.relays.lock().unwrap_or_else(PoisonError::into_inner);
+        if relays.get(&session_id).is_some_and(|r| r.is_idle()) {
+            relays.remove(&session_id);
+        }
+    }
+}
+
+/// Starts a stream in the session (or changes its format), after checking that the end
+/// user's consent stands; records the start.
+async fn start_stream(
+    state: &AppState,
+    session: &SessionRecord,
+    relay: &Relay,
+    format: StreamFormat,
+) -> AppResult<StreamInfo> {
+    format
+        .validate()
+        .map_err(|e| AppError::invalid(e.to_string()))?;
+    crate::sessions::ensure_open(session, state.now())?;
+    if let Some(live) = relay.stream() {
+        // A new size or codec of the same stream: no new consent, no new event.
+        let changed = StreamInfo { format, ..live };
+        relay.announce(changed.clone());
+        return Ok(changed);
+    }
+    if !state.store.screen_consent_stands(session.id).await? {
+        return Err(AppError::ConsentRequired(
+            "the end user has not allowed a screen view; the technician asks first",
+        ));
+    }
+    let stream = StreamInfo {
+        stream_id: Uuid::new_v4(),
+        session_id: session.id,
+        started_at: state.now(),
+        format,
+    };
+    let event = EventData::ScreenShareStarted {
+        stream_id: stream.stream_id,
+        source: stream.format.source,
+        surface: stream.format.surface,
+        width: stream.format.width,
+        height: stream.format.height,
+    };
+    crate::sessions::record_event(state, session, Some(Party::EndUser), None, event).await?;
+    relay.announce(stream.clone());
+    tracing::info!(session = %session.id, stream = %stream.stream_id, "screen view started");
+    Ok(stream)
+}
+
+/// Stops the session's stream, if one is live, and records who stopped it and why.
+async fn stop_stream(
+    state: &AppState,
+    session: &SessionRecord,
+    relay: &Relay,
+    by: Party,
+    reason: StopReason,
+) -> AppResult<()> {
+    let Some(stopped) = relay.stop(by, reason) else {
+        return Ok(());
+    };
+    tracing::info!(session = %session.id, stream = %stopped.stream_id, ?reason, "screen view stopped");
+    let event = EventData::ScreenShareStopped {
+        stream_id: stopped.stream_id,
+        by,
+        reason,
+    };
+    crate::sessions::record_event(state, session, Some(by), None, event).await?;
+    Ok(())
+}
+
+/// The session ended: its stream stops at once on both ends. Called for every stored
+/// `session_ended` event.
+pub fn session_ended(state: &AppState, session_id: Uuid, by: Party) {
+    let Some(relay) = state.media.existing(session_id) else {
+        return;
+    };
+    let state = state.clone();
+    tokio::spawn(async move {
+        let session = match state.store.session(session_id).await {
+            Ok(Some(session)) => session,
+            Ok(None) => return,
+            Err(err) => {
+                tracing::warn!(error = %err, "stopping a screen view at the session's end");
+                return;
+            }
+        };
+        if let Err(err) = stop_stream(&state, &session, &relay, by, StopReason::SessionEnded).await
+        {
+            tracing::warn!(error = %err, "recording a screen view's end");
+        }
+    });
+}

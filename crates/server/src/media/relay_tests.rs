@@ -1,0 +1,175 @@
+use lifeline_protocol::{MediaSource, ShareSurface, StreamFormat, VideoCodec};
+
+use super::*;
+
+fn stream() -> StreamInfo {
+    StreamInfo {
+        stream_id: Uuid::new_v4(),
+        session_id: Uuid::new_v4(),
+        format: StreamFormat {
+            source: MediaSource::Browser,
+            display_id: "0".into(),
+            codec: VideoCodec::H264,
+            codec_string: "avc1.42E01F".into(),
+            width: 1280,
+            height: 720,
+            surface: ShareSurface::Monitor,
+        },
+        started_at: 0,
+    }
+}
+
+fn chunk(seq: u64, key: bool, bytes: usize) -> Chunk {
+    Chunk {
+        seq,
+        key,
+        frame: Bytes::from(vec![0u8; bytes]),
+    }
+}
+
+fn drain(viewer: &ViewerLink) -> Vec<u64> {
+    let mut inbox = viewer.inbox();
+    std::iter::from_fn(|| inbox.pop()).map(|c| c.seq).collect()
+}
+
+#[test]
+fn a_viewer_starts_at_a_keyframe_and_then_gets_every_chunk() {
+    let relay = Relay::default();
+    let sender = relay.attach_sender().expect("first sender");
+    relay.announce(stream());
+    let viewer = relay.attach_viewer();
+    assert!(
+        viewer.inbox().stream.is_some(),
+        "the viewer hears of the stream"
+    );
+    assert!(
+        sender.take_notes().keyframe_needed,
+        "a joining viewer asks the sender for a keyframe"
+    );
+    relay.publish(chunk(1, false, 10)).expect("accepted");
+    relay.publish(chunk(2, true, 10)).expect("accepted");
+    relay.publish(chunk(3, false, 10)).expect("accepted");
+    assert_eq!(
+        drain(&viewer),
+        vec![2, 3],
+        "deltas before the first keyframe are dropped"
+    );
+}
+
+#[test]
+fn a_viewer_that_falls_behind_drops_whole_groups_until_the_next_keyframe() {
+    let relay = Relay::default();
+    let sender = relay.attach_sender().expect("sender");
+    relay.announce(stream());
+    let viewer = relay.attach_viewer();
+    sender.take_notes();
+    relay.publish(chunk(1, true, 10)).expect("accepted");
+    let mut seq = 2;
+    // The viewer reads nothing; acks come from elsewhere so the sender may go on.
+    while seq <= VIEWER_QUEUE_CHUNKS as u64 + 3 {
+        relay.viewer_acked(seq - 1);
+        relay.publish(chunk(seq, false, 10)).expect("accepted");
+        seq += 1;
+    }
+    assert!(
+        sender.take_notes().keyframe_needed,
+        "the overflow asks the sender for a keyframe"
+    );
+    assert!(viewer.inbox().chunks.is_empty(), "the broken group is gone");
+    relay.viewer_acked(seq - 1);
+    relay.publish(chunk(seq, false, 10)).expect("accepted");
+    relay.viewer_acked(seq);
+    relay.publish(chunk(seq + 1, true, 10)).expect("accepted");
+    relay.viewer_acked(seq + 1);
+    relay.publish(chunk(seq + 2, false, 10)).expect("accepted");
+    assert_eq!(
+        drain(&viewer),
+        vec![seq + 1, seq + 2],
+        "the picture resumes at the keyframe, never at a delta"
+    );
+    assert!(viewer.inbox().dropped > 0);
+}
+
+#[test]
+fn a_sender_far_ahead_of_its_viewers_is_refused() {
+    let relay = Relay::default();
+    let _sender = relay.attach_sender().expect("sender");
+    relay.announce(stream());
+    let _viewer = relay.attach_viewer();
+    for seq in 1..=SENDER_IN_FLIGHT_LIMIT {
+        relay
+            .publish(chunk(seq, seq == 1, 10))
+            .expect("within the limit");
+    }
+    assert_eq!(
+        relay.publish(chunk(SENDER_IN_FLIGHT_LIMIT + 1, false, 10)),
+        Err(Refused::Flooding)
+    );
+    relay.viewer_acked(SENDER_IN_FLIGHT_LIMIT);
+    assert_eq!(
+        relay.publish(chunk(SENDER_IN_FLIGHT_LIMIT + 1, true, 10)),
+        Ok(()),
+        "an acknowledgement makes room again"
+    );
+}
+
+#[test]
+fn a_sender_over_its_byte_rate_is_refused() {
+    let relay = Relay::default();
+    let _sender = relay.attach_sender().expect("sender");
+    relay.announce(stream());
+    let big = lifeline_protocol::MAX_MEDIA_CHUNK_BYTES;
+    let mut refused = false;
+    for seq in 1..=(SENDER_BYTES_PER_SEC as usize / big + 2) as u64 {
+        if relay.publish(chunk(seq, true, big)) == Err(Refused::Flooding) {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "more than a second's bytes at once are refused");
+}
+
+#[test]
+fn with_nobody_watching_the_relay_acknowledges_and_drops() {
+    let relay = Relay::default();
+    let sender = relay.attach_sender().expect("sender");
+    relay.announce(stream());
+    for seq in 1..=40 {
+        relay.publish(chunk(seq, false, 10)).expect("never refused");
+    }
+    let notes = sender.take_notes();
+    assert_eq!(notes.ack, Some(40));
+    assert_eq!(notes.viewers, Some(0));
+}
+
+#[test]
+fn chunks_without_a_stream_or_out_of_order_are_refused() {
+    let relay = Relay::default();
+    let _sender = relay.attach_sender().expect("sender");
+    assert_eq!(relay.publish(chunk(1, true, 10)), Err(Refused::OutOfOrder));
+    relay.announce(stream());
+    relay.publish(chunk(1, true, 10)).expect("accepted");
+    assert_eq!(relay.publish(chunk(1, true, 10)), Err(Refused::OutOfOrder));
+}
+
+#[test]
+fn stopping_tells_both_ends_once_and_a_second_sender_waits_its_turn() {
+    let relay = Relay::default();
+    let sender = relay.attach_sender().expect("sender");
+    assert!(relay.attach_sender().is_none(), "one sender at a time");
+    let info = stream();
+    relay.announce(info.clone());
+    let viewer = relay.attach_viewer();
+    let stopped = relay
+        .stop(Party::Technician, StopReason::StoppedViewing)
+        .expect("a stream was live");
+    assert_eq!(stopped.stream_id, info.stream_id);
+    assert_eq!(viewer.inbox().stopped, Some(stopped));
+    assert_eq!(sender.take_notes().stopped, Some(stopped));
+    assert!(relay
+        .stop(Party::EndUser, StopReason::StoppedSharing)
+        .is_none());
+    relay.detach_sender(&sender);
+    relay.detach_viewer(&viewer);
+    assert!(relay.is_idle());
+}

@@ -1,0 +1,465 @@
+//! The media socket: `hello`, then the sender's or a viewer's loop. Chunks arrive and
+//! leave as binary frames exactly as the sender framed them.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use lifeline_protocol::{
+    decode_chunk, ChunkError, MediaClientFrame, MediaRole, MediaServerFrame, Party, StopReason,
+    MAX_MEDIA_CHUNK_BYTES, MEDIA_PATH,
+};
+use tokio::time::Instant;
+
+use super::relay::{Chunk, Refused, Relay, SenderLink, ViewerLink};
+use super::{start_stream, stop_stream};
+use crate::auth::tokens::END_USER_PREFIX;
+use crate::error::AppError;
+use crate::realtime::origin;
+use crate::state::AppState;
+use crate::store::SessionRecord;
+
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+const PING_INTERVAL: Duration = Duration::from_secs(25);
+/// Frames larger than a chunk may be are read only to be refused with a typed error;
+/// past twice that the socket itself gives up.
+const MAX_MESSAGE_BYTES: usize = 2 * MAX_MEDIA_CHUNK_BYTES;
+/// Chunks a viewer may have unacknowledged; the rest wait in its bounded queue.
+const VIEWER_IN_FLIGHT: usize = 4;
+/// A viewer that acknowledges nothing for this long while chunks wait is closed.
+const VIEWER_STALL: Duration = Duration::from_secs(10);
+/// Refusals of a flooding sender are reported at most this often.
+const REFUSAL_REPORT_INTERVAL: Duration = Duration::from_secs(1);
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(MEDIA_PATH, get(upgrade))
+}
+
+async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !origin::allowed(&state.config, &headers) {
+        tracing::warn!(origin = ?headers.get("origin"), "media socket from a foreign origin refused");
+        return AppError::Forbidden("this origin may not open a connection".into()).into_response();
+    }
+    ws.max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| async move {
+            if let Err(err) = serve(state, socket).await {
+                tracing::debug!(error = %err, "media connection closed");
+            }
+        })
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SocketError {
+    #[error("socket: {0}")]
+    Socket(#[from] axum::Error),
+    #[error("encoding a frame: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+async fn send(socket: &mut WebSocket, frame: &MediaServerFrame) -> Result<(), SocketError> {
+    let text = serde_json::to_string(frame)?;
+    socket.send(Message::Text(text.into())).await?;
+    Ok(())
+}
+
+async fn send_error(socket: &mut WebSocket, error: &AppError) -> Result<(), SocketError> {
+    let frame = MediaServerFrame::Error {
+        error: error.to_api_error(),
+    };
+    send(socket, &frame).await
+}
+
+/// Sends the error and closes: the connection cannot go on.
+async fn close_with(mut socket: WebSocket, error: AppError) -> Result<(), SocketError> {
+    send_error(&mut socket, &error).await?;
+    let close = CloseFrame {
+        code: 4400,
+        reason: "refused".into(),
+    };
+    socket.send(Message::Close(Some(close))).await?;
+    Ok(())
+}
+
+/// The session this hello may open, for the role it asks for.
+async fn authorize(
+    state: &AppState,
+    token: &str,
+    session_id: uuid::Uuid,
+    role: MediaRole,
+) -> Result<SessionRecord, AppError> {
+    let session = match role {
+        MediaRole::Sender if token.starts_with(END_USER_PREFIX) => {
+            let session = crate::auth::extract_session_for_end_user(state, token).await?;
+            if session.id != session_id {
+                return Err(AppError::NotFound("session"));
+            }
+            session
+        }
+        MediaRole::Sender => {
+            return Err(AppError::Forbidden(
+                "only the end user's side sends its screen".into(),
+            ))
+        }
+        MediaRole::Viewer => {
+            let technician = crate::auth::extract_technician(state, token).await?;
+            crate::sessions::owned_session(state, &technician, session_id).await?
+        }
+    };
+    crate::sessions::ensure_open(&session, state.now())?;
+    Ok(session)
+}
+
+async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError> {
+    let hello = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
+        Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str::<MediaClientFrame>(&text).ok(),
+        _ => None,
+    };
+    let Some(MediaClientFrame::Hello {
+        token,
+        session_id,
+        role,
+    }) = hello
+    else {
+        return close_with(socket, AppError::invalid("the first frame must be a hello")).await;
+    };
+    let session = match Box::pin(authorize(&state, &token, session_id, role)).await {
+        Ok(session) => session,
+        Err(err) => return close_with(socket, err).await,
+    };
+    drop(token);
+    let relay = state.media.relay(session.id);
+    let result = match role {
+        MediaRole::Sender => match relay.attach_sender() {
+            Some(link) => {
+                send(&mut socket, &MediaServerFrame::Welcome { role }).await?;
+                let mut sender = Sender {
+                    state: &state,
+                    session: &session,
+                    relay: &relay,
+                    link: &link,
+                    socket,
+                    refused_reported_at: None,
+                };
+                let result = sender.run().await;
+                relay.detach_sender(&link);
+                // A sender that went away without a stop ends its stream all the same.
+                if let Err(err) = stop_stream(
+                    &state,
+                    &session,
+                    &relay,
+                    Party::EndUser,
+                    StopReason::ConnectionLost,
+                )
+                .await
+                {
+                    tracing::warn!(error = %err, "recording a lost screen view");
+                }
+                result
+            }
+            None => {
+                let busy =
+                    AppError::Conflict("this session's screen is already being shared".into());
+                close_with(socket, busy).await
+            }
+        },
+        MediaRole::Viewer => {
+            send(&mut socket, &MediaServerFrame::Welcome { role }).await?;
+            let link = relay.attach_viewer();
+            let mut viewer = Viewer {
+                state: &state,
+                session: &session,
+                relay: &relay,
+                link: &link,
+                socket,
+                unacked: VecDeque::new(),
+                last_progress: Instant::now(),
+            };
+            let result = viewer.run().await;
+            relay.detach_viewer(&link);
+            result
+        }
+    };
+    state.media.release(session.id);
+    result
+}
+
+struct Sender<'a> {
+    state: &'a AppState,
+    session: &'a SessionRecord,
+    relay: &'a Arc<Relay>,
+    link: &'a Arc<SenderLink>,
+    socket: WebSocket,
+    refused_reported_at: Option<Instant>,
+}
+
+impl Sender<'_> {
+    async fn run(&mut self) -> Result<(), SocketError> {
+        let mut ping = tokio::time::interval(PING_INTERVAL);
+        ping.reset();
+        let shutdown = self.state.shutdown.clone();
+        loop {
+            tokio::select! {
+                incoming = self.socket.recv() => match incoming {
+                    Some(Ok(Message::Binary(frame))) => self.chunk(frame).await?,
+                    Some(Ok(Message::Text(text))) => {
+                        if !Box::pin(self.control(&text)).await? {
+                            return Ok(());
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | None => return Ok(()),
+                    Some(Ok(_)) => {}
+                    Some(Err(err)) => return Err(err.into()),
+                },
+                () = self.link.wake.notified() => {
+                    if !self.tell_notes().await? {
+                        return Ok(());
+                    }
+                }
+                _ = ping.tick() => self.socket.send(Message::Ping(Default::default())).await?,
+                () = shutdown.cancelled() => return Ok(()),
+            }
+        }
+    }
+
+    async fn chunk(&mut self, frame: axum::body::Bytes) -> Result<(), SocketError> {
+        let header = match decode_chunk(&frame) {
+            Ok((header, _)) => header,
+            Err(ChunkError::TooLarge) => {
+                let error = AppError::PayloadTooLarge(format!(
+                    "a chunk may hold at most {MAX_MEDIA_CHUNK_BYTES} bytes"
+                ));
+                return self.report_refusal(error).await;
+            }
+            Err(err) => {
+                return self
+                    .report_refusal(AppError::invalid(err.to_string()))
+                    .await
+            }
+        };
+        let chunk = Chunk {
+            seq: header.seq,
+            key: header.key,
+            frame,
+        };
+        match self.relay.publish(chunk) {
+            Ok(()) => Ok(()),
+            Err(Refused::OutOfOrder) => {
+                let error =
+                    AppError::Conflict("start a stream first; chunk numbers must increase".into());
+                self.report_refusal(error).await
+            }
+            Err(Refused::Flooding) => {
+                let error = AppError::RateLimited {
+                    retry_after_secs: 1,
+                };
+                self.report_refusal(error).await
+            }
+        }
+    }
+
+    /// Refused chunks are dropped; the sender hears why at most once a second.
+    async fn report_refusal(&mut self, error: AppError) -> Result<(), SocketError> {
+        let now = Instant::now();
+        if self
+            .refused_reported_at
+            .is_some_and(|at| now.duration_since(at) < REFUSAL_REPORT_INTERVAL)
+        {
+            return Ok(());
+        }
+        self.refused_reported_at = Some(now);
+        send_error(&mut self.socket, &error).await
+    }
+
+    /// Handles a text frame; false once the stream is stopped and the socket may close.
+    async fn control(&mut self, text: &str) -> Result<bool, SocketError> {
+        match serde_json::from_str::<MediaClientFrame>(text) {
+            Ok(MediaClientFrame::Start { format }) => {
+                match start_stream(self.state, self.session, self.relay, format).await {
+                    Ok(stream) => tracing::debug!(stream = %stream.stream_id, "stream announced"),
+                    Err(err) => send_error(&mut self.socket, &err).await?,
+                }
+                Ok(true)
+            }
+            Ok(MediaClientFrame::Stop) => {
+                if let Err(err) = stop_stream(
+                    self.state,
+                    self.session,
+                    self.relay,
+                    Party::EndUser,
+                    StopReason::StoppedSharing,
+                )
+                .await
+                {
+                    send_error(&mut self.socket, &err).await?;
+                }
+                // The relay told this sender it stopped; that note closes the loop.
+                Ok(true)
+            }
+            Ok(_) => {
+                let error = AppError::invalid("a sender sends start, stop and chunks");
+                send_error(&mut self.socket, &error).await?;
+                Ok(true)
+            }
+            Err(err) => {
+                let error = AppError::invalid(format!("invalid frame: {err}"));
+                send_error(&mut self.socket, &error).await?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// Passes on what the relay noted; false after the stream stopped.
+    async fn tell_notes(&mut self) -> Result<bool, SocketError> {
+        let notes = self.link.take_notes();
+        if let Some(count) = notes.viewers {
+            send(&mut self.socket, &MediaServerFrame::Viewers { count }).await?;
+        }
+        if let Some(seq) = notes.ack {
+            send(&mut self.socket, &MediaServerFrame::Ack { seq }).await?;
+        }
+        if notes.keyframe_needed {
+            send(&mut self.socket, &MediaServerFrame::KeyframeNeeded).await?;
+        }
+        if let Some(stopped) = notes.stopped {
+            let frame = MediaServerFrame::Stopped {
+                stream_id: stopped.stream_id,
+                by: stopped.by,
+                reason: stopped.reason,
+            };
+            send(&mut self.socket, &frame).await?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+}
+
+struct Viewer<'a> {
+    state: &'a AppState,
+    session: &'a SessionRecord,
+    relay: &'a Arc<Relay>,
+    link: &'a Arc<ViewerLink>,
+    socket: WebSocket,
+    /// Seqs sent and not yet acknowledged, oldest first.
+    unacked: VecDeque<u64>,
+    /// The last time an acknowledgement came, or the queue was empty.
+    last_progress: Instant,
+}
+
+impl Viewer<'_> {
+    async fn run(&mut self) -> Result<(), SocketError> {
+        let mut ping = tokio::time::interval(PING_INTERVAL);
+        ping.reset();
+        let shutdown = self.state.shutdown.clone();
+        loop {
+            if !self.flush().await? {
+                return Ok(());
+            }
+            let stall_at = self.last_progress + VIEWER_STALL;
+            let stalling = !self.unacked.is_empty();
+            tokio::select! {
+                incoming = self.socket.recv() => match incoming {
+                    Some(Ok(Message::Text(text))) => Box::pin(self.control(&text)).await?,
+                    Some(Ok(Message::Close(_))) | None => return Ok(()),
+                    Some(Ok(_)) => {}
+                    Some(Err(err)) => return Err(err.into()),
+                },
+                () = self.link.wake.notified() => {}
+                () = tokio::time::sleep_until(stall_at), if stalling => {
+                    tracing::info!(session = %self.session.id, "media viewer stalled; closed");
+                    let stalled = AppError::Stalled(
+                        "the viewer acknowledged nothing for 10 s; reconnect to watch again",
+                    );
+                    send_error(&mut self.socket, &stalled).await?;
+                    return Ok(());
+                }
+                _ = ping.tick() => self.socket.send(Message::Ping(Default::default())).await?,
+                () = shutdown.cancelled() => return Ok(()),
+            }
+        }
+    }
+
+    /// Sends announcements, then chunks while few are unacknowledged; false after the
+    /// stream stopped.
+    async fn flush(&mut self) -> Result<bool, SocketError> {
+        let (stream, stopped) = {
+            let mut inbox = self.link.inbox();
+            (inbox.stream.take(), inbox.stopped.take())
+        };
+        if let Some(stopped) = stopped {
+            let frame = MediaServerFrame::Stopped {
+                stream_id: stopped.stream_id,
+                by: stopped.by,
+                reason: stopped.reason,
+            };
+            send(&mut self.socket, &frame).await?;
+            return Ok(false);
+        }
+        if let Some(stream) = stream {
+            self.unacked.clear();
+            self.last_progress = Instant::now();
+            send(&mut self.socket, &MediaServerFrame::Stream { stream }).await?;
+        }
+        while self.unacked.len() < VIEWER_IN_FLIGHT {
+            let Some(chunk) = self.link.inbox().pop() else {
+                break;
+            };
+            if self.unacked.is_empty() {
+                self.last_progress = Instant::now();
+            }
+            self.unacked.push_back(chunk.seq);
+            self.socket.send(Message::Binary(chunk.frame)).await?;
+        }
+        Ok(true)
+    }
+
+    async fn control(&mut self, text: &str) -> Result<(), SocketError> {
+        match serde_json::from_str::<MediaClientFrame>(text) {
+            Ok(MediaClientFrame::Ack { seq }) => {
+                while self.unacked.front().is_some_and(|&sent| sent <= seq) {
+                    self.unacked.pop_front();
+                }
+                self.last_progress = Instant::now();
+                self.relay.viewer_acked(seq);
+                Ok(())
+            }
+            Ok(MediaClientFrame::KeyframeRequest) => {
+                self.unacked.clear();
+                self.relay.keyframe_requested(self.link);
+                Ok(())
+            }
+            Ok(MediaClientFrame::Stop) => {
+                if let Err(err) = stop_stream(
+                    self.state,
+                    self.session,
+                    self.relay,
+                    Party::Technician,
+                    StopReason::StoppedViewing,
+                )
+                .await
+                {
+                    send_error(&mut self.socket, &err).await?;
+                }
+                Ok(())
+            }
+            Ok(_) => {
+                let error = AppError::invalid("a viewer sends acks, keyframe requests and stop");
+                send_error(&mut self.socket, &error).await
+            }
+            Err(err) => {
+                let error = AppError::invalid(format!("invalid frame: {err}"));
+                send_error(&mut self.socket, &error).await
+            }
+        }
+    }
+}
