@@ -31,6 +31,38 @@ let downloadDir = null;
 /** Session events the page received over its WebSockets, counted by `type/by`. */
 let receivedEvents = {};
 
+/**
+ * What the page's screen picker does, set before the page loads:
+ * - `tab`: shares the page's own tab, as if the person picked it;
+ * - `cancel`: the person closes the picker without choosing;
+ * - `unsupported`: a browser without screen capture, like a phone's.
+ */
+function pickerScript(screen) {
+  if (screen === 'tab') {
+    return () => {
+      const md = navigator.mediaDevices;
+      const original = md.getDisplayMedia.bind(md);
+      md.getDisplayMedia = (options) =>
+        original({ ...options, preferCurrentTab: true, selfBrowserSurface: 'include' });
+    };
+  }
+  if (screen === 'cancel') {
+    return () => {
+      navigator.mediaDevices.getDisplayMedia = () =>
+        Promise.reject(new DOMException('Permission denied by user', 'NotAllowedError'));
+    };
+  }
+  if (screen === 'unsupported') {
+    return () => {
+      Object.defineProperty(MediaDevices.prototype, 'getDisplayMedia', {
+        value: undefined,
+        configurable: true,
+      });
+    };
+  }
+  return null;
+}
+
 /** Counts the session events in each frame the page receives, as the page sees them. */
 function countFrames(ws) {
   ws.on('framereceived', ({ payload }) => {
@@ -64,6 +96,8 @@ async function launch() {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      // A screen share picks this tab by itself (see `screen` in `open`).
+      '--auto-accept-this-tab-capture',
     ],
   });
   browser.on('disconnected', () => log('browser disconnected'));
@@ -211,7 +245,7 @@ async function waitOnline(timeout) {
 }
 
 const commands = {
-  async open({ url, locale, viewport }, timeout) {
+  async open({ url, locale, viewport, screen }, timeout) {
     if (typeof url !== 'string') throw new Error('open needs "url"');
     await launch();
     if (context) await context.close().catch(() => undefined);
@@ -223,6 +257,8 @@ const commands = {
     page = await context.newPage();
     receivedEvents = {};
     page.on('websocket', countFrames);
+    const picker = pickerScript(screen);
+    if (picker) await page.addInitScript(picker);
     page.setDefaultTimeout(timeout);
     page.on('console', (m) => log(`console.${m.type()}:`, m.text()));
     page.on('pageerror', (e) => log('page error:', e.message));
@@ -502,6 +538,52 @@ const commands = {
         name: el.querySelector('[data-testid="file-name"]')?.textContent ?? '',
       })),
     );
+  },
+
+  /**
+   * Paints a test pattern over the top of the page, which a shared tab shows: four
+   * coloured quarters (red, green / blue, yellow) and a white marker moving across them.
+   */
+  async paint_pattern() {
+    await needPage().evaluate(() => {
+      const box = document.createElement('div');
+      box.id = 'test-pattern';
+      box.style.cssText =
+        'position:fixed;left:0;top:0;width:100vw;height:60vh;z-index:2147483647;pointer-events:none;display:grid;grid-template:1fr 1fr/1fr 1fr';
+      for (const colour of ['#ff0000', '#00ff00', '#0000ff', '#ffff00']) {
+        const cell = document.createElement('div');
+        cell.style.background = colour;
+        box.append(cell);
+      }
+      const marker = document.createElement('div');
+      marker.style.cssText = 'position:absolute;top:27vh;width:6vh;height:6vh;background:#ffffff';
+      box.append(marker);
+      document.body.append(box);
+      let x = 0;
+      const move = () => {
+        x = (x + 7) % 90;
+        marker.style.left = `${x}vw`;
+        requestAnimationFrame(move);
+      };
+      move();
+    });
+    return null;
+  },
+
+  /** Allows the pending screen-view request and waits until the page shares. */
+  async share_screen(_args, timeout) {
+    const p = needPage();
+    await visible('consent-prompt', timeout, 'the consent prompt');
+    await p.locator(tid('consent-allow')).click({ timeout });
+    await visible('share-bar', timeout, 'the sharing bar');
+    return { text: ((await p.locator(tid('share-text')).textContent()) ?? '').trim() };
+  },
+
+  /** Stop sharing, in the page's bar. */
+  async stop_sharing(_args, timeout) {
+    await needPage().locator(tid('share-stop')).click({ timeout });
+    await hidden('share-bar', timeout, 'the sharing bar to close');
+    return null;
   },
 
   /** How many session events of each `type/by` the page has received over WebSockets. */

@@ -4,4 +4,5 @@
 mod agent;
 mod browser;
 mod restart;
+mod screen;
 mod service;

@@ -6,7 +6,7 @@
 use futures_util::{SinkExt, StreamExt};
 use lifeline_protocol::{
     decode_chunk, encode_chunk, ApiError, ChunkHeader, MediaClientFrame, MediaRole,
-    MediaServerFrame, Party, StopReason, StreamFormat, StreamInfo, MEDIA_PATH,
+    MediaServerFrame, Party, StopReason, StreamFormat, StreamInfo, VideoCodec, MEDIA_PATH,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -38,8 +38,8 @@ pub enum MediaEvent {
     Ack(u64),
     /// To a sender: send a keyframe next.
     KeyframeNeeded,
-    /// To a sender: how many viewers watch.
-    Viewers(u32),
+    /// To a sender: how many viewers watch, and what all of them decode.
+    Viewers { count: u32, codecs: Vec<VideoCodec> },
     /// The service refused a frame or a chunk.
     Refused(ApiError),
     /// The socket closed.
@@ -100,7 +100,9 @@ fn event_of(message: Message) -> Result<Option<MediaEvent>, ClientError> {
                 },
                 MediaServerFrame::Ack { seq } => MediaEvent::Ack(seq),
                 MediaServerFrame::KeyframeNeeded => MediaEvent::KeyframeNeeded,
-                MediaServerFrame::Viewers { count } => MediaEvent::Viewers(count),
+                MediaServerFrame::Viewers { count, codecs } => {
+                    MediaEvent::Viewers { count, codecs }
+                }
                 MediaServerFrame::Error { error } => MediaEvent::Refused(error),
             }))
         }
@@ -111,11 +113,13 @@ fn event_of(message: Message) -> Result<Option<MediaEvent>, ClientError> {
 
 impl MediaSocket {
     /// Opens the session's media socket as `role` with `api`'s token (a technician's to
-    /// view, the end user's to send) and waits for the service's welcome.
+    /// view, the end user's to send) and waits for the service's welcome. A viewer names
+    /// the codecs it decodes (none: all).
     pub async fn connect(
         api: &ApiClient,
         session_id: Uuid,
         role: MediaRole,
+        codecs: Vec<VideoCodec>,
     ) -> Result<Self, ClientError> {
         let token = api.access_token().await?;
         let url = websocket_url(api, MEDIA_PATH)?;
@@ -126,6 +130,7 @@ impl MediaSocket {
             token,
             session_id,
             role,
+            codecs,
         };
         socket
             .send(text(&hello)?)

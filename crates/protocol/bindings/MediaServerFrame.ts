@@ -4,8 +4,9 @@ import type { MediaRole } from "./MediaRole";
 import type { Party } from "./Party";
 import type { StopReason } from "./StopReason";
 import type { StreamInfo } from "./StreamInfo";
+import type { VideoCodec } from "./VideoCodec";
 
 /**
  * Frames the service sends on the media socket (text).
  */
-export type MediaServerFrame = { "type": "welcome", role: MediaRole, } | { "type": "stream", stream: StreamInfo, } | { "type": "stopped", stream_id: string, by: Party, reason: StopReason, } | { "type": "ack", seq: number, } | { "type": "keyframe_needed" } | { "type": "viewers", count: number, } | { "type": "error", error: ApiError, };
+export type MediaServerFrame = { "type": "welcome", role: MediaRole, } | { "type": "stream", stream: StreamInfo, } | { "type": "stopped", stream_id: string, by: Party, reason: StopReason, } | { "type": "ack", seq: number, } | { "type": "keyframe_needed" } | { "type": "viewers", count: number, codecs: Array<VideoCodec>, } | { "type": "error", error: ApiError, };

@@ -23,7 +23,7 @@ pub const MAX_STREAM_DIMENSION: u32 = 8192;
 /// Longest display id or codec string, in characters.
 pub const MAX_MEDIA_LABEL_CHARS: usize = 64;
 
-/// How a stream's chunks are encoded.
+/// How a stream's chunks are encoded, in the order a sender prefers them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
@@ -35,6 +35,11 @@ pub enum VideoCodec {
     /// Each chunk a whole JPEG picture, every one a keyframe: for senders without an
     /// encoder.
     Jpeg,
+}
+
+impl VideoCodec {
+    /// Every codec, best first.
+    pub const ALL: [VideoCodec; 3] = [VideoCodec::H264, VideoCodec::Vp8, VideoCodec::Jpeg];
 }
 
 /// What sends the pictures.
@@ -178,6 +183,9 @@ pub enum MediaClientFrame {
         token: String,
         session_id: Uuid,
         role: MediaRole,
+        /// Viewer: the codecs its decoder can read, best first. Empty means all.
+        #[serde(default)]
+        codecs: Vec<VideoCodec>,
     },
     /// Sender: a stream starts, or its format changes; the next chunk is a keyframe.
     /// Allowed while the end user's consent to a screen view (or control) stands.
@@ -217,9 +225,10 @@ pub enum MediaServerFrame {
     /// To the sender: the next chunk must be a keyframe (a viewer joined, fell behind,
     /// or its decoder asked).
     KeyframeNeeded,
-    /// To the sender: how many viewers watch now. With none, chunks are acknowledged
-    /// by the service and dropped, so the sender may slow to a trickle.
-    Viewers { count: u32 },
+    /// To the sender: how many viewers watch now, and the codecs every one of them can
+    /// decode (all of them while nobody watches). With no viewer, chunks are
+    /// acknowledged by the service and dropped, so the sender may slow to a trickle.
+    Viewers { count: u32, codecs: Vec<VideoCodec> },
     /// A frame or chunk was refused. After a refused hello the socket closes.
     Error { error: ApiError },
 }

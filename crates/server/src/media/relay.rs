@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 
 use axum::body::Bytes;
-use lifeline_protocol::{Party, StopReason, StreamInfo};
+use lifeline_protocol::{Party, StopReason, StreamInfo, VideoCodec};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -56,7 +56,7 @@ pub enum Refused {
 pub struct SenderNotes {
     pub ack: Option<u64>,
     pub keyframe_needed: bool,
-    pub viewers: Option<u32>,
+    pub viewers: Option<(u32, Vec<VideoCodec>)>,
     pub stopped: Option<Stopped>,
 }
 
@@ -119,6 +119,8 @@ impl ViewerInbox {
 /// A viewer's end of the relay.
 pub struct ViewerLink {
     pub id: u64,
+    /// What this viewer can decode; empty for everything.
+    codecs: Vec<VideoCodec>,
     pub inbox: Mutex<ViewerInbox>,
     pub wake: Notify,
 }
@@ -180,8 +182,16 @@ impl RelayState {
 
     fn tell_viewer_count(&self) {
         let count = u32::try_from(self.viewers.len()).unwrap_or(u32::MAX);
+        let codecs: Vec<VideoCodec> = VideoCodec::ALL
+            .into_iter()
+            .filter(|codec| {
+                self.viewers
+                    .iter()
+                    .all(|v| v.codecs.is_empty() || v.codecs.contains(codec))
+            })
+            .collect();
         if let Some(sender) = &self.sender {
-            sender.note(|n| n.viewers = Some(count));
+            sender.note(|n| n.viewers = Some((count, codecs)));
         }
     }
 
@@ -251,11 +261,13 @@ impl Relay {
         }
     }
 
-    /// Attaches a viewer: it hears of a live stream at once and gets its next keyframe.
-    pub fn attach_viewer(&self) -> std::sync::Arc<ViewerLink> {
+    /// Attaches a viewer that decodes `codecs` (empty: all): it hears of a live stream
+    /// at once and gets its next keyframe.
+    pub fn attach_viewer(&self, codecs: Vec<VideoCodec>) -> std::sync::Arc<ViewerLink> {
         let mut state = lock(&self.state);
         let link = std::sync::Arc::new(ViewerLink {
             id: self.next_id(),
+            codecs,
             inbox: Mutex::new(ViewerInbox {
                 stream: state.stream.clone(),
                 waiting_for_keyframe: true,

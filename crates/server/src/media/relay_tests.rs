@@ -37,7 +37,7 @@ fn a_viewer_starts_at_a_keyframe_and_then_gets_every_chunk() {
     let relay = Relay::default();
     let sender = relay.attach_sender().expect("first sender");
     relay.announce(stream());
-    let viewer = relay.attach_viewer();
+    let viewer = relay.attach_viewer(Vec::new());
     assert!(
         viewer.inbox().stream.is_some(),
         "the viewer hears of the stream"
@@ -61,7 +61,7 @@ fn a_viewer_that_falls_behind_drops_whole_groups_until_the_next_keyframe() {
     let relay = Relay::default();
     let sender = relay.attach_sender().expect("sender");
     relay.announce(stream());
-    let viewer = relay.attach_viewer();
+    let viewer = relay.attach_viewer(Vec::new());
     sender.take_notes();
     relay.publish(chunk(1, true, 10)).expect("accepted");
     let mut seq = 2;
@@ -95,7 +95,7 @@ fn a_sender_far_ahead_of_its_viewers_is_refused() {
     let relay = Relay::default();
     let _sender = relay.attach_sender().expect("sender");
     relay.announce(stream());
-    let _viewer = relay.attach_viewer();
+    let _viewer = relay.attach_viewer(Vec::new());
     for seq in 1..=SENDER_IN_FLIGHT_LIMIT {
         relay
             .publish(chunk(seq, seq == 1, 10))
@@ -139,7 +139,7 @@ fn with_nobody_watching_the_relay_acknowledges_and_drops() {
     }
     let notes = sender.take_notes();
     assert_eq!(notes.ack, Some(40));
-    assert_eq!(notes.viewers, Some(0));
+    assert_eq!(notes.viewers, Some((0, VideoCodec::ALL.to_vec())));
 }
 
 #[test]
@@ -159,7 +159,7 @@ fn stopping_tells_both_ends_once_and_a_second_sender_waits_its_turn() {
     assert!(relay.attach_sender().is_none(), "one sender at a time");
     let info = stream();
     relay.announce(info.clone());
-    let viewer = relay.attach_viewer();
+    let viewer = relay.attach_viewer(Vec::new());
     let stopped = relay
         .stop(Party::Technician, StopReason::StoppedViewing)
         .expect("a stream was live");
@@ -172,4 +172,17 @@ fn stopping_tells_both_ends_once_and_a_second_sender_waits_its_turn() {
     relay.detach_sender(&sender);
     relay.detach_viewer(&viewer);
     assert!(relay.is_idle());
+}
+
+#[test]
+fn the_sender_hears_the_codecs_every_viewer_can_decode() {
+    let relay = Relay::default();
+    let sender = relay.attach_sender().expect("sender");
+    let _one = relay.attach_viewer(vec![VideoCodec::Vp8, VideoCodec::H264]);
+    let _two = relay.attach_viewer(vec![VideoCodec::Vp8, VideoCodec::Jpeg]);
+    assert_eq!(
+        sender.take_notes().viewers,
+        Some((2, vec![VideoCodec::Vp8])),
+        "only what both decode, in the sender's order"
+    );
 }

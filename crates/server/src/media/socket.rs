@@ -129,10 +129,15 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
         token,
         session_id,
         role,
+        codecs,
     }) = hello
     else {
         return close_with(socket, AppError::invalid("the first frame must be a hello")).await;
     };
+    if codecs.len() > lifeline_protocol::VideoCodec::ALL.len() {
+        let error = AppError::invalid("name each codec once");
+        return close_with(socket, error).await;
+    }
     let session = match Box::pin(authorize(&state, &token, session_id, role)).await {
         Ok(session) => session,
         Err(err) => return close_with(socket, err).await,
@@ -175,7 +180,7 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
         },
         MediaRole::Viewer => {
             send(&mut socket, &MediaServerFrame::Welcome { role }).await?;
-            let link = relay.attach_viewer();
+            let link = relay.attach_viewer(codecs);
             let mut viewer = Viewer {
                 state: &state,
                 session: &session,
@@ -322,8 +327,12 @@ impl Sender<'_> {
     /// Passes on what the relay noted; false after the stream stopped.
     async fn tell_notes(&mut self) -> Result<bool, SocketError> {
         let notes = self.link.take_notes();
-        if let Some(count) = notes.viewers {
-            send(&mut self.socket, &MediaServerFrame::Viewers { count }).await?;
+        if let Some((count, codecs)) = notes.viewers {
+            send(
+                &mut self.socket,
+                &MediaServerFrame::Viewers { count, codecs },
+            )
+            .await?;
         }
         if let Some(seq) = notes.ack {
             send(&mut self.socket, &MediaServerFrame::Ack { seq }).await?;

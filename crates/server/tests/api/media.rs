@@ -83,10 +83,11 @@ async fn event_kinds(app: &TestApp, session_id: Uuid) -> Vec<EventData> {
 async fn a_shared_screen_reaches_the_technician_chunk_for_chunk_and_stops_on_both_sides() {
     let app = spawn_app().await;
     let (session_id, end_user) = allowed_session(&app).await;
-    let mut viewer = MediaSocket::connect(&app.technician, session_id, MediaRole::Viewer)
-        .await
-        .expect("the technician views");
-    let mut sender = MediaSocket::connect(&end_user, session_id, MediaRole::Sender)
+    let mut viewer =
+        MediaSocket::connect(&app.technician, session_id, MediaRole::Viewer, Vec::new())
+            .await
+            .expect("the technician views");
+    let mut sender = MediaSocket::connect(&end_user, session_id, MediaRole::Sender, Vec::new())
         .await
         .expect("the end user shares");
     sender.start(format()).expect("start");
@@ -177,9 +178,10 @@ async fn a_stream_needs_a_standing_consent_and_a_stopped_one_needs_a_new_one() {
     let app = spawn_app().await;
     let session = app.new_session().await;
     let (end_user, joined) = app.end_user(&session).await;
-    let mut sender = MediaSocket::connect(&end_user, joined.session_id, MediaRole::Sender)
-        .await
-        .expect("connects");
+    let mut sender =
+        MediaSocket::connect(&end_user, joined.session_id, MediaRole::Sender, Vec::new())
+            .await
+            .expect("connects");
     sender.start(format()).expect("start");
     let refused = next_matching(&mut sender, "the refusal", |e| {
         matches!(e, MediaEvent::Refused(_))
@@ -192,7 +194,7 @@ async fn a_stream_needs_a_standing_consent_and_a_stopped_one_needs_a_new_one() {
     drop(sender);
 
     let (session_id, end_user) = allowed_session(&app).await;
-    let mut sender = MediaSocket::connect(&end_user, session_id, MediaRole::Sender)
+    let mut sender = MediaSocket::connect(&end_user, session_id, MediaRole::Sender, Vec::new())
         .await
         .expect("connects");
     sender.start(format()).expect("start");
@@ -202,7 +204,7 @@ async fn a_stream_needs_a_standing_consent_and_a_stopped_one_needs_a_new_one() {
     })
     .await;
     drop(sender);
-    let mut again = MediaSocket::connect(&end_user, session_id, MediaRole::Sender)
+    let mut again = MediaSocket::connect(&end_user, session_id, MediaRole::Sender, Vec::new())
         .await
         .expect("connects");
     again.start(format()).expect("start");
@@ -221,23 +223,23 @@ async fn media_sockets_of_other_sessions_and_wrong_roles_are_refused() {
     let app = spawn_app().await;
     let (session_id, end_user) = allowed_session(&app).await;
     let other = app.new_session().await;
-    let err = MediaSocket::connect(&end_user, other.id, MediaRole::Sender)
+    let err = MediaSocket::connect(&end_user, other.id, MediaRole::Sender, Vec::new())
         .await
         .err()
         .expect("another session's stream is refused");
     assert_eq!(code(err), ErrorCode::NotFound);
-    let err = MediaSocket::connect(&end_user, session_id, MediaRole::Viewer)
+    let err = MediaSocket::connect(&end_user, session_id, MediaRole::Viewer, Vec::new())
         .await
         .err()
         .expect("the end user cannot view");
     assert_eq!(code(err), ErrorCode::Unauthorized);
-    let err = MediaSocket::connect(&app.technician, session_id, MediaRole::Sender)
+    let err = MediaSocket::connect(&app.technician, session_id, MediaRole::Sender, Vec::new())
         .await
         .err()
         .expect("the technician cannot send");
     assert_eq!(code(err), ErrorCode::Forbidden);
     let stranger = app.add_technician("sam@acme.test", false).await;
-    let err = MediaSocket::connect(&stranger, session_id, MediaRole::Viewer)
+    let err = MediaSocket::connect(&stranger, session_id, MediaRole::Viewer, Vec::new())
         .await
         .err()
         .expect("another technician cannot view");
@@ -248,7 +250,7 @@ async fn media_sockets_of_other_sessions_and_wrong_roles_are_refused() {
 async fn oversized_and_malformed_chunks_are_refused_with_typed_errors_and_the_chat_goes_on() {
     let app = spawn_app().await;
     let (session_id, end_user) = allowed_session(&app).await;
-    let mut sender = MediaSocket::connect(&end_user, session_id, MediaRole::Sender)
+    let mut sender = MediaSocket::connect(&end_user, session_id, MediaRole::Sender, Vec::new())
         .await
         .expect("connects");
     sender.start(format()).expect("start");
@@ -285,10 +287,11 @@ async fn oversized_and_malformed_chunks_are_refused_with_typed_errors_and_the_ch
 async fn a_viewer_that_never_acknowledges_is_closed_and_a_flooding_sender_is_throttled() {
     let app = spawn_app().await;
     let (session_id, end_user) = allowed_session(&app).await;
-    let mut viewer = MediaSocket::connect(&app.technician, session_id, MediaRole::Viewer)
-        .await
-        .expect("views");
-    let mut sender = MediaSocket::connect(&end_user, session_id, MediaRole::Sender)
+    let mut viewer =
+        MediaSocket::connect(&app.technician, session_id, MediaRole::Viewer, Vec::new())
+            .await
+            .expect("views");
+    let mut sender = MediaSocket::connect(&end_user, session_id, MediaRole::Sender, Vec::new())
         .await
         .expect("shares");
     sender.start(format()).expect("start");
@@ -348,10 +351,11 @@ async fn a_viewer_that_never_acknowledges_is_closed_and_a_flooding_sender_is_thr
 async fn ending_the_session_stops_the_screen_view_on_both_sides() {
     let app = spawn_app().await;
     let (session_id, end_user) = allowed_session(&app).await;
-    let mut viewer = MediaSocket::connect(&app.technician, session_id, MediaRole::Viewer)
-        .await
-        .expect("views");
-    let mut sender = MediaSocket::connect(&end_user, session_id, MediaRole::Sender)
+    let mut viewer =
+        MediaSocket::connect(&app.technician, session_id, MediaRole::Viewer, Vec::new())
+            .await
+            .expect("views");
+    let mut sender = MediaSocket::connect(&end_user, session_id, MediaRole::Sender, Vec::new())
         .await
         .expect("shares");
     sender.start(format()).expect("start");

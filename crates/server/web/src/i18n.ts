@@ -71,6 +71,22 @@ const en = {
   consent_view_screen_declined: 'You declined to show your screen.',
   consent_control_allowed: 'You allowed {tech} to control your screen.',
   consent_control_declined: 'You declined remote control.',
+  share_explain:
+    'If you allow it, your browser asks which screen, window or tab to share. {tech} sees only that, until you stop.',
+  share_control_explain:
+    'This page can show your screen but not hand over control; {tech} sees only what you choose, until you stop.',
+  share_unsupported:
+    'This browser cannot share its screen (phones and tablets cannot). You can keep chatting with {tech}.',
+  share_bar: 'Your screen is visible to {tech}',
+  share_stop: 'Stop sharing',
+  share_started: 'Your screen is visible to {tech} now.',
+  share_stopped_by_you: 'You stopped sharing your screen.',
+  share_stopped_by_tech: '{tech} stopped viewing your screen.',
+  share_stopped_ended: 'Screen sharing ended with the session.',
+  share_stopped_lost: 'Screen sharing stopped: the connection was lost.',
+  share_failed_picker_cancelled: 'You did not choose anything to share, so {tech} does not see your screen.',
+  share_failed_unsupported: 'This browser cannot share its screen, so {tech} does not see it.',
+  share_failed_failed: 'Your browser could not share the screen, so {tech} does not see it.',
   ended: 'This session has ended. You can close this page now.',
   ended_by_technician: '{tech} ended the session.',
   ended_by_end_user: 'You ended the session.',
@@ -158,6 +174,24 @@ const de: Record<Key, string> = {
   consent_view_screen_declined: 'Sie haben das Teilen Ihres Bildschirms abgelehnt.',
   consent_control_allowed: 'Sie haben {tech} erlaubt, Ihren Bildschirm zu steuern.',
   consent_control_declined: 'Sie haben die Fernsteuerung abgelehnt.',
+  share_explain:
+    'Wenn Sie es erlauben, fragt Ihr Browser, welchen Bildschirm, welches Fenster oder welchen Tab Sie teilen. {tech} sieht nur das, bis Sie beenden.',
+  share_control_explain:
+    'Diese Seite kann Ihren Bildschirm zeigen, aber keine Steuerung übergeben; {tech} sieht nur, was Sie auswählen, bis Sie beenden.',
+  share_unsupported:
+    'Dieser Browser kann seinen Bildschirm nicht teilen (Smartphones und Tablets können es nicht). Sie können weiter mit {tech} schreiben.',
+  share_bar: 'Ihr Bildschirm ist für {tech} sichtbar',
+  share_stop: 'Freigabe beenden',
+  share_started: 'Ihr Bildschirm ist jetzt für {tech} sichtbar.',
+  share_stopped_by_you: 'Sie haben die Freigabe Ihres Bildschirms beendet.',
+  share_stopped_by_tech: '{tech} sieht Ihren Bildschirm nicht mehr.',
+  share_stopped_ended: 'Die Bildschirmfreigabe endete mit der Sitzung.',
+  share_stopped_lost: 'Die Bildschirmfreigabe wurde beendet: Die Verbindung ist abgebrochen.',
+  share_failed_picker_cancelled:
+    'Sie haben nichts zum Teilen ausgewählt, daher sieht {tech} Ihren Bildschirm nicht.',
+  share_failed_unsupported:
+    'Dieser Browser kann seinen Bildschirm nicht teilen, daher sieht {tech} ihn nicht.',
+  share_failed_failed: 'Ihr Browser konnte den Bildschirm nicht teilen, daher sieht {tech} ihn nicht.',
   ended: 'Diese Sitzung ist beendet. Sie können diese Seite jetzt schließen.',
   ended_by_technician: '{tech} hat die Sitzung beendet.',
   ended_by_end_user: 'Sie haben die Sitzung beendet.',

@@ -3,6 +3,7 @@ import { api, RequestFailed } from './api';
 import { byId, el, formatBytes, groupKey, hhmm, initials, parseKey, uuidv4 } from './dom';
 import { type Args, initLang, type Key, lang, relabel, setLang, setText, t } from './i18n';
 import { type ConnState, Realtime } from './realtime';
+import { canShareScreen, pickScreen, ScreenShare, type ShareEnd } from './share';
 import { cancelUpload, uploadFile } from './upload';
 import type {
   ConsentAnswer,
@@ -64,6 +65,7 @@ let unseen = 0;
 const inflight = new Set<string>();
 const consents = new Map<string, { kind: ConsentKind; answered: boolean }>();
 let consentShown: string | null = null;
+let share: ScreenShare | null = null;
 
 // ---------------------------------------------------------------- elements
 
@@ -99,6 +101,7 @@ const endBar = byId('end-confirm-bar');
 const announcer = byId('announcer');
 const presence = byId('presence');
 const drop = byId('drop');
+const shareBar = byId('share-bar');
 
 // ---------------------------------------------------------------- small helpers
 
@@ -613,6 +616,14 @@ function onEvent(ev: SessionEvent): void {
       });
       endState();
       break;
+    case 'screen_share_started':
+    case 'screen_share_stopped':
+    case 'screen_share_failed':
+      if (!shown.has(ev.seq)) {
+        shown.add(ev.seq);
+        shareLine(ev.seq, d);
+      }
+      break;
     default:
       break;
   }
@@ -782,6 +793,12 @@ function showConsent(requestId: string, live: boolean): void {
   consentEl.dataset.kind = c.kind;
   const key: Key = c.kind === 'control' ? 'consent_control' : 'consent_view_screen';
   setText(byId('consent-text'), key, { tech: tech() });
+  const explain: Key = !canShareScreen()
+    ? 'share_unsupported'
+    : c.kind === 'control'
+      ? 'share_control_explain'
+      : 'share_explain';
+  setText(byId('consent-explain'), explain, { tech: tech() });
   if (live) {
     announce(t(key, { tech: tech() }));
     noteUnseen();
@@ -815,6 +832,7 @@ async function answerConsent(accepted: boolean): Promise<void> {
     if (c) c.answered = true;
     if (consentShown === requestId) hideConsent();
     focusComposer();
+    if (accepted) await beginSharing();
   } catch (err) {
     if (err instanceof RequestFailed && (err.code === 'conflict' || err.code === 'not_found')) {
       // Already answered or withdrawn.
@@ -828,12 +846,73 @@ async function answerConsent(accepted: boolean): Promise<void> {
   }
 }
 
+// ---------------------------------------------------------------- screen sharing
+
+/** After the person allowed a view: the browser's picker, then the stream. */
+async function beginSharing(): Promise<void> {
+  const s = session;
+  if (!s || share || ended) return;
+  const picked = await pickScreen();
+  if (typeof picked === 'string') {
+    try {
+      await api<unknown>('POST', `/api/v1/sessions/${s.session_id}/screen-share/failed`, {
+        body: { reason: picked },
+        token: s.end_user_token,
+      });
+    } catch (err) {
+      showError(describe(err));
+    }
+    return;
+  }
+  const current = new ScreenShare(picked, {
+    token: s.end_user_token,
+    sessionId: s.session_id,
+    onLive: () => {
+      setText(byId('share-text'), 'share_bar', { tech: tech() });
+      shareBar.hidden = false;
+    },
+    onEnd: (reason: ShareEnd) => {
+      if (share === current) share = null;
+      shareBar.hidden = true;
+      if (reason === 'connection_lost' && !ended) announce(t('share_stopped_lost'));
+    },
+  });
+  share = current;
+  try {
+    await current.start();
+  } catch (err) {
+    current.stop();
+    showError(describe(err));
+  }
+}
+
+function shareLine(seq: number, data: SessionEvent['data']): void {
+  const args = { tech: tech() };
+  if (data.type === 'screen_share_started') {
+    systemLine(seq, 'share_started', args);
+  } else if (data.type === 'screen_share_stopped') {
+    const key: Key =
+      data.reason === 'session_ended'
+        ? 'share_stopped_ended'
+        : data.reason === 'connection_lost'
+          ? 'share_stopped_lost'
+          : data.by === 'technician'
+            ? 'share_stopped_by_tech'
+            : 'share_stopped_by_you';
+    systemLine(seq, key, args);
+  } else if (data.type === 'screen_share_failed') {
+    systemLine(seq, `share_failed_${data.reason}` as Key, args);
+  }
+}
+
 // ---------------------------------------------------------------- ending
 
 function endState(): void {
   if (ended) return;
   ended = true;
   rt?.stop();
+  share?.stop();
+  shareBar.hidden = true;
   clearSaved();
   window.clearTimeout(typingIdle);
   setTyping(false);
@@ -1106,6 +1185,7 @@ function wire(): void {
   byId('end-confirm').addEventListener('click', () => void endSession());
   byId('consent-allow').addEventListener('click', () => void answerConsent(true));
   byId('consent-decline').addEventListener('click', () => void answerConsent(false));
+  byId('share-stop').addEventListener('click', () => share?.stop());
   document.addEventListener('visibilitychange', onSeen);
   window.addEventListener('focus', onSeen);
   document.addEventListener('keydown', (e) => {

@@ -1,6 +1,7 @@
 // Wire types, generated from crates/protocol (ts-rs) into crates/protocol/bindings.
 // The rest of the page imports them from here, type-only.
 export type { ApiError } from '../../../protocol/bindings/ApiError';
+export type { ChunkHeader } from '../../../protocol/bindings/ChunkHeader';
 export type { ClientFrame } from '../../../protocol/bindings/ClientFrame';
 export type { ConsentAnswer } from '../../../protocol/bindings/ConsentAnswer';
 export type { ConsentKind } from '../../../protocol/bindings/ConsentKind';
@@ -13,11 +14,19 @@ export type { FileInfo } from '../../../protocol/bindings/FileInfo';
 export type { JoinInfo } from '../../../protocol/bindings/JoinInfo';
 export type { JoinRequest } from '../../../protocol/bindings/JoinRequest';
 export type { JoinResponse } from '../../../protocol/bindings/JoinResponse';
+export type { MediaClientFrame } from '../../../protocol/bindings/MediaClientFrame';
+export type { MediaServerFrame } from '../../../protocol/bindings/MediaServerFrame';
 export type { Party } from '../../../protocol/bindings/Party';
 export type { SendMessage } from '../../../protocol/bindings/SendMessage';
 export type { ServerFrame } from '../../../protocol/bindings/ServerFrame';
 export type { ServerInfo } from '../../../protocol/bindings/ServerInfo';
 export type { SessionEvent } from '../../../protocol/bindings/SessionEvent';
 export type { SessionStatus } from '../../../protocol/bindings/SessionStatus';
+export type { ShareFailed } from '../../../protocol/bindings/ShareFailed';
+export type { ShareFailure } from '../../../protocol/bindings/ShareFailure';
+export type { ShareSurface } from '../../../protocol/bindings/ShareSurface';
+export type { StopReason } from '../../../protocol/bindings/StopReason';
+export type { StreamFormat } from '../../../protocol/bindings/StreamFormat';
 export type { UploadCreated } from '../../../protocol/bindings/UploadCreated';
 export type { UploadStatus } from '../../../protocol/bindings/UploadStatus';
+export type { VideoCodec } from '../../../protocol/bindings/VideoCodec';
