@@ -33,6 +33,11 @@ const COMMANDS: &[&str] = &[
     "connect_computer",
     "adhoc_connections",
     "end_adhoc",
+    "watch_screen",
+    "screen_decoded",
+    "screen_keyframe",
+    "close_screen",
+    "stop_viewing",
 ];
 
 fn main() {

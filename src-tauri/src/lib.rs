@@ -87,6 +87,11 @@ pub fn app<R: Runtime>(
             commands::adhoc::connect_computer,
             commands::adhoc::adhoc_connections,
             commands::adhoc::end_adhoc,
+            commands::screen::watch_screen,
+            commands::screen::screen_decoded,
+            commands::screen::screen_keyframe,
+            commands::screen::close_screen,
+            commands::screen::stop_viewing,
         ])
 }
 

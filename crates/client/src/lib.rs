@@ -24,5 +24,5 @@ pub use api::{ApiClient, Bearer};
 pub use error::ClientError;
 pub use files::Progress;
 pub use lifeline_protocol as protocol;
-pub use media::{MediaEvent, MediaSocket};
+pub use media::{MediaControl, MediaEvent, MediaSocket};
 pub use realtime::{RealtimeClient, RealtimeEvent, RealtimeHandle, RealtimeOptions};

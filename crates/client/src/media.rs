@@ -48,9 +48,16 @@ pub enum MediaEvent {
 
 /// One open media socket.
 pub struct MediaSocket {
-    outgoing: mpsc::UnboundedSender<Message>,
+    control: MediaControl,
     events: mpsc::Receiver<MediaEvent>,
     task: JoinHandle<()>,
+}
+
+/// Sends on a media socket from anywhere; cheap to clone. Sending after the socket
+/// closed fails with a [`ClientError::WebSocket`].
+#[derive(Clone)]
+pub struct MediaControl {
+    outgoing: mpsc::UnboundedSender<Message>,
 }
 
 impl Drop for MediaSocket {
@@ -160,7 +167,8 @@ impl MediaSocket {
                 tokio::select! {
                     message = outgoing_rx.recv() => match message {
                         Some(message) => {
-                            if write.send(message).await.is_err() {
+                            let closing = matches!(message, Message::Close(_));
+                            if write.send(message).await.is_err() || closing {
                                 let _ = events_tx.send(MediaEvent::Closed).await;
                                 return;
                             }
@@ -191,7 +199,7 @@ impl MediaSocket {
             }
         });
         Ok(Self {
-            outgoing,
+            control: MediaControl { outgoing },
             events,
             task,
         })
@@ -200,6 +208,37 @@ impl MediaSocket {
     /// The next event; `None` once the socket is closed and everything was read.
     pub async fn next(&mut self) -> Option<MediaEvent> {
         self.events.recv().await
+    }
+
+    /// A handle to send on this socket from elsewhere.
+    pub fn control(&self) -> MediaControl {
+        self.control.clone()
+    }
+
+    /// Closes the socket; events already received can still be read.
+    pub fn close(&self) {
+        let _ = self.control.outgoing.send(Message::Close(None));
+    }
+}
+
+impl std::ops::Deref for MediaSocket {
+    type Target = MediaControl;
+    fn deref(&self) -> &MediaControl {
+        &self.control
+    }
+}
+
+impl MediaControl {
+    /// Closes the socket this control sends on.
+    pub fn stop_socket(&self) -> Result<(), ClientError> {
+        self.outgoing
+            .send(Message::Close(None))
+            .map_err(|_| ClientError::WebSocket("the media socket is closed".into()))
+    }
+
+    /// Whether both send on the same socket.
+    pub fn same_socket(&self, other: &MediaControl) -> bool {
+        self.outgoing.same_channel(&other.outgoing)
     }
 
     fn send_frame(&self, frame: &MediaClientFrame) -> Result<(), ClientError> {
@@ -239,12 +278,6 @@ impl MediaSocket {
         self.outgoing
             .send(Message::Binary(frame.into()))
             .map_err(|_| ClientError::WebSocket("the media socket is closed".into()))
-    }
-
-    /// Closes the socket; events already received can still be read.
-    pub fn close(&mut self) {
-        let (closed, _) = mpsc::unbounded_channel();
-        self.outgoing = closed;
     }
 }
 

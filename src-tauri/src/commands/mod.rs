@@ -6,5 +6,6 @@ pub mod auth;
 pub mod chat;
 pub mod files;
 pub mod invites;
+pub mod screen;
 pub mod sessions;
 pub mod settings;

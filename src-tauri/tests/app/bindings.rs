@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use lifeline_agent::view::{AgentUpdate, AgentView};
-use lifeline_client::desk::{DeskEvent, Preferences, SignedIn};
+use lifeline_client::desk::{DeskEvent, Preferences, ScreenNote, SignedIn};
 use lifeline_client::protocol::{
     AdhocConnectionRecord, AdhocPrepared, AdhocSessionSummary, ComputerGroup, ConsentKind,
-    FileInfo, InviteSent, ServerInfo, SessionEvent, SessionSummary,
+    FileInfo, InviteSent, ServerInfo, SessionEvent, SessionSummary, VideoCodec,
 };
 use lifeline_desktop::error::{IpcError, IpcErrorCode};
 use ts_rs::TS;
@@ -39,6 +39,8 @@ fn export_all(dir: &Path) -> anyhow::Result<()> {
     AdhocSessionSummary::export_all_to(dir)?;
     ComputerGroup::export_all_to(dir)?;
     AdhocConnectionRecord::export_all_to(dir)?;
+    ScreenNote::export_all_to(dir)?;
+    VideoCodec::export_all_to(dir)?;
     Ok(())
 }
 

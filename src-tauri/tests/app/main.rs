@@ -8,6 +8,7 @@ mod bindings;
 mod commands;
 mod handover;
 mod in_window;
+mod screen_window;
 mod support;
 mod transfers;
 mod window;

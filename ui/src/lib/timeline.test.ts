@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EventData, SessionEvent } from './backend/types';
-import { mergeEvents, statusAfter, timeline, unreadAfter } from './timeline';
+import { liveScreen, mergeEvents, statusAfter, timeline, unreadAfter } from './timeline';
 
 const session = 'session-1';
 const ev = (seq: number, data: EventData): SessionEvent => ({
@@ -60,5 +60,39 @@ describe('statusAfter and unreadAfter', () => {
     const events = [msg(1, 'end_user', 'a'), msg(2, 'technician', 'b'), msg(3, 'end_user', 'c')];
     expect(unreadAfter(events, 0)).toBe(2);
     expect(unreadAfter(events, 1)).toBe(1);
+  });
+});
+
+describe('screen views', () => {
+  const started = (seq: number, id: string) =>
+    ev(seq, {
+      type: 'screen_share_started',
+      stream_id: id,
+      source: 'browser',
+      surface: 'monitor',
+      width: 1280,
+      height: 720,
+    });
+  const stopped = (seq: number, id: string) =>
+    ev(seq, { type: 'screen_share_stopped', stream_id: id, by: 'end_user', reason: 'stopped_sharing' });
+
+  it('knows which stream is live, and none after its stop or the end of the session', () => {
+    expect(liveScreen([started(1, 's1')])).toBe('s1');
+    expect(liveScreen([started(1, 's1'), stopped(2, 's1')])).toBeNull();
+    expect(liveScreen([started(1, 's1'), stopped(2, 's1'), started(3, 's2')])).toBe('s2');
+    expect(liveScreen([started(1, 's1'), ev(2, { type: 'session_ended', by: 'technician' })])).toBeNull();
+  });
+
+  it('shows start, stop and a failed share as lines of the chat', () => {
+    const items = timeline([
+      started(1, 's1'),
+      stopped(2, 's1'),
+      ev(3, { type: 'screen_share_failed', reason: 'picker_cancelled' }),
+    ]);
+    expect(items.map((i) => (i.kind === 'screen' ? i.screen.state : i.kind))).toEqual([
+      'started',
+      'stopped',
+      'failed',
+    ]);
   });
 });

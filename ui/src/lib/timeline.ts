@@ -1,4 +1,13 @@
-import type { ConsentKind, EventData, FileInfo, Party, SessionEvent, SessionStatus } from './backend/types';
+import type {
+  ConsentKind,
+  EventData,
+  FileInfo,
+  Party,
+  SessionEvent,
+  SessionStatus,
+  ShareFailure,
+  StopReason,
+} from './backend/types';
 
 export type Mark = 'sent' | 'delivered' | 'read';
 export type ConsentState = 'pending' | 'accepted' | 'declined';
@@ -9,7 +18,14 @@ export type TimelineItem =
   | { kind: 'file'; seq: number; at: number; file: FileInfo }
   | { kind: 'joined'; seq: number; at: number; name: string | null }
   | { kind: 'consent'; seq: number; at: number; requestId: string; consent: ConsentKind; state: ConsentState }
-  | { kind: 'ended'; seq: number; at: number; by: Party };
+  | { kind: 'ended'; seq: number; at: number; by: Party }
+  | { kind: 'screen'; seq: number; at: number; screen: ScreenLine };
+
+/** What the chat says about a screen view: started, stopped by whom and why, or failed. */
+export type ScreenLine =
+  | { state: 'started'; width: number; height: number }
+  | { state: 'stopped'; by: Party; reason: StopReason }
+  | { state: 'failed'; reason: ShareFailure };
 
 /** Adds `incoming` to `events`, keeping them ordered by `seq` and each once. */
 export function mergeEvents(events: SessionEvent[], incoming: SessionEvent[]): SessionEvent[] {
@@ -61,6 +77,17 @@ function toItem(
     }
     case 'session_ended':
       return { kind: 'ended', seq, at, by: data.by };
+    case 'screen_share_started':
+      return {
+        kind: 'screen',
+        seq,
+        at,
+        screen: { state: 'started', width: data.width, height: data.height },
+      };
+    case 'screen_share_stopped':
+      return { kind: 'screen', seq, at, screen: { state: 'stopped', by: data.by, reason: data.reason } };
+    case 'screen_share_failed':
+      return { kind: 'screen', seq, at, screen: { state: 'failed', reason: data.reason } };
     default:
       return null;
   }
@@ -116,4 +143,15 @@ export function technicianReadUpTo(events: SessionEvent[]): number {
     if (data.type === 'read' && data.by === 'technician') upTo = Math.max(upTo, data.up_to_seq);
   }
   return upTo;
+}
+
+/** The stream the end user shares now, if one is live: its id, from the last start not yet stopped. */
+export function liveScreen(events: SessionEvent[]): string | null {
+  let live: string | null = null;
+  for (const { data } of events) {
+    if (data.type === 'screen_share_started') live = data.stream_id;
+    else if (data.type === 'screen_share_stopped' && data.stream_id === live) live = null;
+    else if (data.type === 'session_ended') live = null;
+  }
+  return live;
 }

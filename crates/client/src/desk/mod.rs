@@ -8,6 +8,7 @@
 mod adhoc;
 mod events;
 mod handover;
+mod screen;
 mod transfers;
 
 use std::path::Path;
@@ -25,6 +26,7 @@ pub use events::{
     DeskEvent, EventSink, SignedIn, TransferDirection, TransferState, TransferUpdate,
 };
 pub use handover::{Handover, HandoverError};
+pub use screen::{ScreenMessage, ScreenNote};
 
 use crate::clipboard::{Clipboard, ClipboardError};
 use crate::keychain::{Keychain, KeychainError, RefreshTokenEntry};
@@ -133,6 +135,8 @@ pub struct Desk {
     live: Mutex<Option<Live>>,
     remembered: Arc<Mutex<Option<RefreshTokenEntry>>>,
     transfers: transfers::Transfers,
+    /// The screen views open now, by session.
+    screens: Arc<screen::Screens>,
     /// A sign-in handed over at start, kept until the UI asks for it once.
     handover: Mutex<Option<Result<Handover, HandoverError>>>,
 }
@@ -160,6 +164,7 @@ impl Desk {
             live: Mutex::new(None),
             remembered: Arc::new(Mutex::new(None)),
             transfers: transfers::Transfers::default(),
+            screens: Arc::default(),
             handover: Mutex::new(None),
         }
     }

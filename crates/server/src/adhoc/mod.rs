@@ -72,6 +72,7 @@ pub fn verifier_of(record: &AdhocRecord) -> crate::error::AppResult<AdhocVerifie
 /// them end with it.
 async fn end_connections(state: &AppState, record: &AdhocRecord) -> crate::error::AppResult<()> {
     for session_id in state.store.open_connection_sessions(record.id).await? {
+        crate::media::stop_before_end(state, session_id, Party::EndUser).await?;
         if let Some(event) = state
             .store
             .end_session(session_id, Party::EndUser, state.now())

@@ -110,25 +110,31 @@ async fn stop_stream(
     Ok(())
 }
 
-/// The session ended: its stream stops at once on both ends. Called for every stored
-/// `session_ended` event.
-pub fn session_ended(state: &AppState, session_id: Uuid, by: Party) {
+/// The session is about to end: its stream stops first, on both ends, so the record
+/// shows the stop before the end.
+pub async fn stop_before_end(state: &AppState, session_id: Uuid, by: Party) -> AppResult<()> {
     let Some(relay) = state.media.existing(session_id) else {
-        return;
+        return Ok(());
     };
+    if relay.stream().is_none() {
+        return Ok(());
+    }
+    let Some(session) = state.store.session(session_id).await? else {
+        return Ok(());
+    };
+    stop_stream(state, &session, &relay, by, StopReason::SessionEnded).await
+}
+
+/// The session ended: a stream still live (from a path that did not stop it first)
+/// stops at once on both ends. Called for every stored `session_ended` event.
+pub fn session_ended(state: &AppState, session_id: Uuid, by: Party) {
+    if state.media.existing(session_id).is_none() {
+        return;
+    }
     let state = state.clone();
     tokio::spawn(async move {
-        let session = match state.store.session(session_id).await {
-            Ok(Some(session)) => session,
-            Ok(None) => return,
-            Err(err) => {
-                tracing::warn!(error = %err, "stopping a screen view at the session's end");
-                return;
-            }
-        };
-        if let Err(err) = stop_stream(&state, &session, &relay, by, StopReason::SessionEnded).await
-        {
-            tracing::warn!(error = %err, "recording a screen view's end");
+        if let Err(err) = stop_before_end(&state, session_id, by).await {
+            tracing::warn!(error = %err, "stopping a screen view at the session's end");
         }
     });
 }

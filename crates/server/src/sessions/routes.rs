@@ -265,6 +265,7 @@ async fn end_session(
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<SessionEvent>> {
     let session = auth.session(&state, id).await?;
+    crate::media::stop_before_end(&state, session.id, auth.party()).await?;
     let ended = state
         .store
         .end_session(session.id, auth.party(), state.now())

@@ -10,10 +10,12 @@ import type {
   IpcError,
   IpcErrorCode,
   Preferences,
+  ScreenNote,
   ServerInfo,
   SessionEvent,
   SessionSummary,
   SignedIn,
+  VideoCodec,
 } from './types';
 
 /** A command failed: `code` is what the UI branches on, `message` is for people. */
@@ -81,6 +83,23 @@ export interface Backend {
   connectComputer(adhocSessionId: string, password: string): Promise<SessionSummary>;
   adhocConnections(adhocSessionId: string): Promise<AdhocConnectionRecord[]>;
   endAdhoc(adhocSessionId: string): Promise<AdhocSessionSummary>;
+
+  /**
+   * Watches the session's screen until its stream stops: notes as objects, pictures as
+   * `ArrayBuffer`s framed as on the media socket. `codecs`: what the decoder reads.
+   */
+  watchScreen(
+    sessionId: string,
+    codecs: VideoCodec[],
+    onMessage: (message: ScreenNote | ArrayBuffer) => void,
+  ): Promise<void>;
+  /** Everything up to `seq` was decoded and drawn. */
+  screenDecoded(sessionId: string, seq: number): Promise<void>;
+  screenKeyframe(sessionId: string): Promise<void>;
+  /** The screen is no longer shown (its tab went to the back); the stream goes on. */
+  closeScreen(sessionId: string): Promise<void>;
+  /** Stop viewing: the stream ends on both sides. */
+  stopViewing(sessionId: string): Promise<void>;
 
   setPreferences(preferences: Preferences): Promise<void>;
   /** App badge with the unread count (0 clears it) and a taskbar hint; best effort. */

@@ -1,4 +1,4 @@
-import { invoke } from '@tauri-apps/api/core';
+import { Channel, invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import { TrayIcon } from '@tauri-apps/api/tray';
 import { getCurrentWebview } from '@tauri-apps/api/webview';
@@ -6,7 +6,7 @@ import { getCurrentWindow, UserAttentionType } from '@tauri-apps/api/window';
 import { open, save } from '@tauri-apps/plugin-dialog';
 import { openUrl } from '@tauri-apps/plugin-opener';
 import { type Backend, BackendError, isIpcError } from './index';
-import type { DeskEvent } from './types';
+import type { DeskEvent, ScreenNote } from './types';
 
 /** The app event the shell forwards every desk event on (see src-tauri/src/lib.rs). */
 const DESK_EVENT = 'desk';
@@ -58,6 +58,16 @@ export const tauriBackend: Backend = {
     return Array.isArray(picked) ? picked : [picked];
   },
   pickSavePath: (suggestedName) => save({ defaultPath: suggestedName }),
+
+  watchScreen: (sessionId, codecs, onMessage) => {
+    const channel = new Channel<ScreenNote | ArrayBuffer>();
+    channel.onmessage = onMessage;
+    return call('watch_screen', { sessionId, codecs, onMessage: channel });
+  },
+  screenDecoded: (sessionId, seq) => call('screen_decoded', { sessionId, seq }),
+  screenKeyframe: (sessionId) => call('screen_keyframe', { sessionId }),
+  closeScreen: (sessionId) => call('close_screen', { sessionId }),
+  stopViewing: (sessionId) => call('stop_viewing', { sessionId }),
 
   prepareAdhoc: (email, password, confirmation) => call('prepare_adhoc', { email, password, confirmation }),
   listAdhocSessions: () => call('list_adhoc_sessions'),

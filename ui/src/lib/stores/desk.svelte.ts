@@ -8,7 +8,14 @@ import type {
   SignedIn,
   TransferUpdate,
 } from '../backend/types';
-import { lastFromEndUser, mergeEvents, statusAfter, technicianReadUpTo, unreadAfter } from '../timeline';
+import {
+  lastFromEndUser,
+  liveScreen,
+  mergeEvents,
+  statusAfter,
+  technicianReadUpTo,
+  unreadAfter,
+} from '../timeline';
 import { errorMessage } from './settings.svelte';
 
 function endUserName(summary: SessionSummary, events: SessionEvent[]): string | null {
@@ -33,6 +40,8 @@ export class SessionState {
   readonly status: SessionStatus = $derived(statusAfter(this.summary.status, this.events));
   readonly unread: number = $derived(unreadAfter(this.events, this.seenUpTo));
   readonly lastSeq: number = $derived(this.events.at(-1)?.seq ?? 0);
+  /** The end user's live screen share, by stream id; `null` while none is. */
+  readonly liveScreen: string | null = $derived(liveScreen(this.events));
   /** The name the end user gave on joining, if any (the summary predates the join). */
   readonly endUserName: string | null = $derived(endUserName(this.summary, this.events));
 

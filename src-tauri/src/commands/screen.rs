@@ -1,0 +1,53 @@
+//! Screen views: watch a session's screen over a channel (pictures as raw bytes, notes
+//! as JSON), report what was decoded, ask for a keyframe, stop viewing.
+
+use lifeline_client::desk::{Desk, ScreenMessage};
+use lifeline_client::protocol::VideoCodec;
+use tauri::ipc::{Channel, InvokeResponseBody, IpcResponse};
+use tauri::State;
+use uuid::Uuid;
+
+use crate::error::IpcResult;
+
+/// Pictures cross as `ArrayBuffer`s: JSON would triple their size.
+fn body(message: ScreenMessage) -> tauri::Result<InvokeResponseBody> {
+    match message {
+        ScreenMessage::Picture(bytes) => Ok(InvokeResponseBody::Raw(bytes)),
+        ScreenMessage::Note(note) => note.body(),
+    }
+}
+
+#[tauri::command]
+pub async fn watch_screen(
+    desk: State<'_, Desk>,
+    session_id: Uuid,
+    codecs: Vec<VideoCodec>,
+    on_message: Channel<InvokeResponseBody>,
+) -> IpcResult<()> {
+    let sink = move |message| {
+        if let Ok(body) = body(message) {
+            let _ = on_message.send(body);
+        }
+    };
+    Ok(desk.watch_screen(session_id, codecs, sink).await?)
+}
+
+#[tauri::command]
+pub fn screen_decoded(desk: State<'_, Desk>, session_id: Uuid, seq: u64) -> IpcResult<()> {
+    Ok(desk.screen_decoded(session_id, seq)?)
+}
+
+#[tauri::command]
+pub fn screen_keyframe(desk: State<'_, Desk>, session_id: Uuid) -> IpcResult<()> {
+    Ok(desk.screen_keyframe(session_id)?)
+}
+
+#[tauri::command]
+pub fn close_screen(desk: State<'_, Desk>, session_id: Uuid) {
+    desk.close_screen(session_id);
+}
+
+#[tauri::command]
+pub fn stop_viewing(desk: State<'_, Desk>, session_id: Uuid) -> IpcResult<()> {
+    Ok(desk.stop_viewing(session_id)?)
+}
