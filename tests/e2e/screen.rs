@@ -98,6 +98,9 @@ async fn the_page_shares_its_screen_and_the_technician_decodes_the_pattern_live(
         vec![VideoCodec::Jpeg],
     )
     .await?;
+    browser
+        .call("wait_testid", json!({"testid": "consent-prompt"}))
+        .await?;
     let explained = browser
         .call("text", json!({"testid": "consent-explain"}))
         .await?;
@@ -190,7 +193,10 @@ async fn the_page_shares_its_screen_and_the_technician_decodes_the_pattern_live(
                 assert_eq!((by, reason), (Party::EndUser, StopReason::StoppedSharing));
                 break;
             }
-            MediaEvent::Chunk { header, .. } => viewer.ack(header.seq)?,
+            // Pictures still on their way; the socket may already be closing.
+            MediaEvent::Chunk { header, .. } => {
+                let _ = viewer.ack(header.seq);
+            }
             other => anyhow::bail!("unexpected {other:?}"),
         }
     }
@@ -237,6 +243,9 @@ async fn a_cancelled_picker_and_a_browser_without_screen_capture_tell_both_sides
             mut browser,
             session_id,
         } = asked_to_view(screen).await?;
+        browser
+            .call("wait_testid", json!({"testid": "consent-prompt"}))
+            .await?;
         if screen == "unsupported" {
             let explained = browser
                 .call("text", json!({"testid": "consent-explain"}))

@@ -126,6 +126,10 @@ pub struct ViewerLink {
 }
 
 impl ViewerLink {
+    fn decodes(&self, codec: VideoCodec) -> bool {
+        self.codecs.is_empty() || self.codecs.contains(&codec)
+    }
+
     pub fn inbox(&self) -> std::sync::MutexGuard<'_, ViewerInbox> {
         lock(&self.inbox)
     }
@@ -364,8 +368,15 @@ impl Relay {
         if chunk.key {
             state.keyframe_asked = false;
         }
+        let codec = state.stream.as_ref().map(|s| s.format.codec);
         let mut keyframe_needed = false;
-        for viewer in &state.viewers {
+        // A viewer never gets pictures it cannot decode; the sender switches codecs
+        // when it hears what every viewer reads.
+        for viewer in state
+            .viewers
+            .iter()
+            .filter(|v| codec.is_none_or(|codec| v.decodes(codec)))
+        {
             keyframe_needed |= viewer.inbox().push(&chunk);
             viewer.wake.notify_one();
         }

@@ -186,3 +186,18 @@ fn the_sender_hears_the_codecs_every_viewer_can_decode() {
         "only what both decode, in the sender's order"
     );
 }
+
+#[test]
+fn a_viewer_gets_no_pictures_in_a_codec_it_cannot_decode() {
+    let relay = Relay::default();
+    let _sender = relay.attach_sender().expect("sender");
+    relay.announce(stream());
+    let jpeg_only = relay.attach_viewer(vec![VideoCodec::Jpeg]);
+    let any = relay.attach_viewer(Vec::new());
+    relay.publish(chunk(1, true, 10)).expect("accepted");
+    assert!(
+        drain(&jpeg_only).is_empty(),
+        "H.264 is not for a JPEG-only viewer"
+    );
+    assert_eq!(drain(&any), vec![1]);
+}

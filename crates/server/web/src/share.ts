@@ -162,6 +162,8 @@ export class ScreenShare {
   private rate = 0;
   private fastSince: number | null = null;
   private viewers = 0;
+  /** The service said who watches and what they decode: only then is a codec chosen. */
+  private viewersKnown = false;
   private needKey = true;
   private lastCapture = 0;
   private ended = false;
@@ -228,6 +230,7 @@ export class ScreenShare {
         break;
       case 'viewers':
         this.viewers = frame.count;
+        this.viewersKnown = true;
         if (frame.codecs.length > 0) {
           this.accepted = frame.codecs;
           // A viewer that cannot read the current codec: switch, with a keyframe.
@@ -296,7 +299,7 @@ export class ScreenShare {
 
   private async offer(picture: VideoFrame): Promise<void> {
     const now = performance.now();
-    if (this.ended || this.seq - this.acked >= MAX_IN_FLIGHT) return;
+    if (this.ended || !this.viewersKnown || this.seq - this.acked >= MAX_IN_FLIGHT) return;
     if (now - this.lastCapture < 1000 / this.fps()) return;
     if (this.encoder && this.encoder.encodeQueueSize > 0) return;
     const size = encodedSize(picture.displayWidth, picture.displayHeight);
