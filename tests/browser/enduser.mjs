@@ -570,6 +570,91 @@ const commands = {
     return null;
   },
 
+  /**
+   * Covers the page with a canvas for the screen-view bench. Its top row holds the
+   * paint time (Date.now(), 42 bits as black and white cells) whenever the picture
+   * changes. `mode`: `full` changes the whole picture every frame; `typing` is a text
+   * editor gaining a character every 150 ms; `still` paints once and never again.
+   */
+  async paint_clock({ mode = 'full' }) {
+    await needPage().evaluate((mode) => {
+      document.getElementById('test-clock')?.remove();
+      window.__clockStop?.();
+      const canvas = document.createElement('canvas');
+      canvas.id = 'test-clock';
+      canvas.width = window.innerWidth;
+      canvas.height = window.innerHeight;
+      canvas.style.cssText = 'position:fixed;left:0;top:0;z-index:2147483647;pointer-events:none';
+      document.body.append(canvas);
+      const ctx = canvas.getContext('2d');
+      const bits = 42;
+      const cell = Math.floor(canvas.width / bits);
+      const row = 40;
+      const stamp = () => {
+        const now = Date.now();
+        for (let i = 0; i < bits; i += 1) {
+          ctx.fillStyle = Math.floor(now / 2 ** i) % 2 ? '#ffffff' : '#000000';
+          ctx.fillRect(i * cell, 0, cell, row);
+        }
+      };
+      const text = 'The quick brown fox jumps over the lazy dog. Lorem ipsum dolor sit amet. ';
+      let typed = 0;
+      let hue = 0;
+      let running = true;
+      window.__clockStop = () => {
+        running = false;
+      };
+      const page = () => {
+        ctx.fillStyle = '#ffffff';
+        ctx.fillRect(0, row, canvas.width, canvas.height - row);
+        ctx.fillStyle = '#202020';
+        ctx.font = '16px monospace';
+        const shown = text.repeat(20).slice(0, typed);
+        for (let line = 0; line * 90 < shown.length; line += 1) {
+          ctx.fillText(shown.slice(line * 90, line * 90 + 90), 20, row + 30 + line * 22);
+        }
+      };
+      if (mode === 'full') {
+        const frame = () => {
+          if (!running) return;
+          hue = (hue + 23) % 360;
+          const gradient = ctx.createLinearGradient(0, row, canvas.width, canvas.height);
+          gradient.addColorStop(0, `hsl(${hue} 80% 50%)`);
+          gradient.addColorStop(1, `hsl(${(hue + 180) % 360} 80% 40%)`);
+          ctx.fillStyle = gradient;
+          ctx.fillRect(0, row, canvas.width, canvas.height - row);
+          for (let i = 0; i < 40; i += 1) {
+            ctx.fillStyle = `hsl(${(hue + i * 9) % 360} 70% 60%)`;
+            ctx.fillRect(
+              (i * 97 + hue * 3) % canvas.width,
+              row + ((i * 53 + hue) % (canvas.height - row)),
+              60,
+              30,
+            );
+          }
+          stamp();
+          requestAnimationFrame(frame);
+        };
+        frame();
+      } else if (mode === 'typing') {
+        page();
+        stamp();
+        const key = () => {
+          if (!running) return;
+          typed += 1;
+          page();
+          stamp();
+          setTimeout(key, 150);
+        };
+        setTimeout(key, 150);
+      } else {
+        page();
+        stamp();
+      }
+    }, mode);
+    return null;
+  },
+
   /** Allows the pending screen-view request and waits until the page shares. */
   async share_screen(_args, timeout) {
     const p = needPage();

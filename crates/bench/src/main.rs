@@ -9,6 +9,10 @@
 //! 3. file relay throughput through `ApiClient::upload_file` and `download_file`,
 //!    against a raw loopback TCP copy measured in the same run, and the server's peak
 //!    RSS during the transfer;
+//! 4. screen view: a real stream from headless Chromium's encoder through the service,
+//!    decoded here (latency from paint to decoded picture, frame rate, bandwidth for a
+//!    changing, a still and a typing screen, relay CPU), then `--streams` senders
+//!    replaying it at 30 fps to as many viewers;
 //!
 //! then one JSON line with every figure.
 //!
@@ -24,6 +28,7 @@
 mod chat;
 mod files;
 mod idle;
+mod media;
 mod ws;
 
 use std::path::PathBuf;
@@ -69,12 +74,23 @@ struct Args {
     /// kernel picks), for when ephemeral ports run short.
     #[arg(long, default_value_t = 1)]
     source_ips: u8,
+    /// Seconds of each screen-view measurement (0 skips the screen-view figures).
+    #[arg(long, default_value_t = 10.0)]
+    media_secs: f64,
+    /// Screen streams relayed at once for the scale figure.
+    #[arg(long, default_value_t = 50)]
+    streams: usize,
 }
 
 const KIB: f64 = 1024.0;
 const IDLE_TARGET_BYTES: f64 = 10.0 * KIB;
 const CHAT_P99_TARGET_MS: f64 = 10.0;
 const RELAY_TARGET_RATIO: f64 = 0.70;
+const VIEW_P50_TARGET_MS: f64 = 100.0;
+const VIEW_P95_TARGET_MS: f64 = 250.0;
+const VIEW_FPS_TARGET: f64 = 25.0;
+const VIEW_TYPING_TARGET_MBIT: f64 = 1.5;
+const VIEW_RELAY_CPU_TARGET_PCT: f64 = 5.0;
 
 /// The server's memory between figures, to see what a phase leaves behind.
 fn report_memory(server: &Server) {
@@ -164,6 +180,14 @@ async fn main() -> anyhow::Result<()> {
     let files = if args.file_mib > 0 {
         eprintln!("3. file relay");
         Some(files::run(&mut server, &admin, args.file_mib).await?)
+    } else {
+        None
+    };
+    let media = if args.media_secs > 0.0 {
+        eprintln!("4. screen view");
+        let result = media::run(&mut server, &admin, args.media_secs, args.streams).await?;
+        report_memory(&server);
+        Some(result)
     } else {
         None
     };
@@ -270,8 +294,49 @@ async fn main() -> anyhow::Result<()> {
             mib(r.server_peak_rss_kib.max(r.server_sampled_peak_rss_kib))
         );
     }
+    if let Some(r) = &media {
+        println!(
+            "4. screen view, {} {}x{} from headless Chromium: paint-to-decoded latency p50 {:.0} ms, p95 {:.0} ms  \
+             target p50 <= {VIEW_P50_TARGET_MS} ms, p95 <= {VIEW_P95_TARGET_MS} ms: {}",
+            r.codec,
+            r.width,
+            r.height,
+            r.latency_p50_ms,
+            r.latency_p95_ms,
+            verdict(r.latency_p50_ms <= VIEW_P50_TARGET_MS && r.latency_p95_ms <= VIEW_P95_TARGET_MS)
+        );
+        println!(
+            "   whole picture changing: {:.1} fps at {:.2} Mbit/s  target >= {VIEW_FPS_TARGET} fps: {}",
+            r.full_change_fps,
+            r.full_change_mbit_per_sec,
+            verdict(r.full_change_fps >= VIEW_FPS_TARGET)
+        );
+        println!(
+            "   still screen {:.1} kbit/s; typing {:.2} Mbit/s (latency p50 {:.0} ms)  target typing <= {VIEW_TYPING_TARGET_MBIT} Mbit/s: {}",
+            r.still_kbit_per_sec,
+            r.typing_mbit_per_sec,
+            r.typing_latency_p50_ms,
+            verdict(r.typing_mbit_per_sec <= VIEW_TYPING_TARGET_MBIT)
+        );
+        println!(
+            "   relay CPU for one stream {:.1}% of a core  target <= {VIEW_RELAY_CPU_TARGET_PCT}%: {}",
+            r.relay_cpu_pct_one_stream,
+            verdict(r.relay_cpu_pct_one_stream <= VIEW_RELAY_CPU_TARGET_PCT)
+        );
+        println!(
+            "   {} streams replayed at 30 fps: delivered min {:.1} fps, median {:.1} fps; server CPU {:.0}% of a core, \
+             RSS +{:.0} KiB per stream  target each >= {VIEW_FPS_TARGET} fps: {}",
+            r.streams,
+            r.scale_fps_min,
+            r.scale_fps_median,
+            r.scale_server_cpu_pct,
+            r.scale_rss_per_stream_kib,
+            verdict(r.scale_fps_min >= VIEW_FPS_TARGET)
+        );
+    }
     let json = serde_json::json!({
         "bench": "lifeline",
+        "screen_view": media,
         "run_secs": run_secs,
         "idle_websockets": idle,
         "chat": chat,

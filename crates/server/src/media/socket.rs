@@ -91,6 +91,21 @@ async fn close_with(mut socket: WebSocket, error: AppError) -> Result<(), Socket
     Ok(())
 }
 
+/// Either end asked to stop: the stream stops and the stop is recorded; a failure to
+/// record it is told to the asking end.
+async fn stop_on_request(
+    socket: &mut WebSocket,
+    state: &AppState,
+    session: &SessionRecord,
+    relay: &Relay,
+    (by, reason): (Party, StopReason),
+) -> Result<(), SocketError> {
+    match stop_stream(state, session, relay, by, reason).await {
+        Ok(()) => Ok(()),
+        Err(err) => send_error(socket, &err).await,
+    }
+}
+
 /// The session this hello may open, for the role it asks for.
 async fn authorize(
     state: &AppState,
@@ -297,17 +312,9 @@ impl Sender<'_> {
                 Ok(true)
             }
             Ok(MediaClientFrame::Stop) => {
-                if let Err(err) = stop_stream(
-                    self.state,
-                    self.session,
-                    self.relay,
-                    Party::EndUser,
-                    StopReason::StoppedSharing,
-                )
-                .await
-                {
-                    send_error(&mut self.socket, &err).await?;
-                }
+                let stop = (Party::EndUser, StopReason::StoppedSharing);
+                stop_on_request(&mut self.socket, self.state, self.session, self.relay, stop)
+                    .await?;
                 // The relay told this sender it stopped; that note closes the loop.
                 Ok(true)
             }
@@ -448,18 +455,8 @@ impl Viewer<'_> {
                 Ok(())
             }
             Ok(MediaClientFrame::Stop) => {
-                if let Err(err) = stop_stream(
-                    self.state,
-                    self.session,
-                    self.relay,
-                    Party::Technician,
-                    StopReason::StoppedViewing,
-                )
-                .await
-                {
-                    send_error(&mut self.socket, &err).await?;
-                }
-                Ok(())
+                let stop = (Party::Technician, StopReason::StoppedViewing);
+                stop_on_request(&mut self.socket, self.state, self.session, self.relay, stop).await
             }
             Ok(_) => {
                 let error = AppError::invalid("a viewer sends acks, keyframe requests and stop");

@@ -69,6 +69,25 @@ async fn allowed_session(app: &TestApp) -> (Uuid, ApiClient) {
     (session.id, end_user)
 }
 
+/// A session whose end user shares, watched by the technician, once the viewer has heard
+/// of the stream: `(session, viewer, sender)`.
+async fn streaming(app: &TestApp) -> (Uuid, MediaSocket, MediaSocket) {
+    let (session_id, end_user) = allowed_session(app).await;
+    let mut viewer =
+        MediaSocket::connect(&app.technician, session_id, MediaRole::Viewer, Vec::new())
+            .await
+            .expect("views");
+    let sender = MediaSocket::connect(&end_user, session_id, MediaRole::Sender, Vec::new())
+        .await
+        .expect("shares");
+    sender.start(format()).expect("start");
+    next_matching(&mut viewer, "the stream", |e| {
+        matches!(e, MediaEvent::Stream(_))
+    })
+    .await;
+    (session_id, viewer, sender)
+}
+
 async fn event_kinds(app: &TestApp, session_id: Uuid) -> Vec<EventData> {
     app.technician
         .events(session_id, 0)
@@ -286,19 +305,7 @@ async fn oversized_and_malformed_chunks_are_refused_with_typed_errors_and_the_ch
 #[tokio::test]
 async fn a_viewer_that_never_acknowledges_is_closed_and_a_flooding_sender_is_throttled() {
     let app = spawn_app().await;
-    let (session_id, end_user) = allowed_session(&app).await;
-    let mut viewer =
-        MediaSocket::connect(&app.technician, session_id, MediaRole::Viewer, Vec::new())
-            .await
-            .expect("views");
-    let mut sender = MediaSocket::connect(&end_user, session_id, MediaRole::Sender, Vec::new())
-        .await
-        .expect("shares");
-    sender.start(format()).expect("start");
-    next_matching(&mut viewer, "the stream", |e| {
-        matches!(e, MediaEvent::Stream(_))
-    })
-    .await;
+    let (session_id, mut viewer, mut sender) = streaming(&app).await;
     sender
         .send_chunk(&header(1, true), &[7u8; 2000])
         .expect("sent");
@@ -350,19 +357,7 @@ async fn a_viewer_that_never_acknowledges_is_closed_and_a_flooding_sender_is_thr
 #[tokio::test]
 async fn ending_the_session_stops_the_screen_view_on_both_sides() {
     let app = spawn_app().await;
-    let (session_id, end_user) = allowed_session(&app).await;
-    let mut viewer =
-        MediaSocket::connect(&app.technician, session_id, MediaRole::Viewer, Vec::new())
-            .await
-            .expect("views");
-    let mut sender = MediaSocket::connect(&end_user, session_id, MediaRole::Sender, Vec::new())
-        .await
-        .expect("shares");
-    sender.start(format()).expect("start");
-    next_matching(&mut viewer, "the stream", |e| {
-        matches!(e, MediaEvent::Stream(_))
-    })
-    .await;
+    let (session_id, mut viewer, mut sender) = streaming(&app).await;
     app.technician.end_session(session_id).await.expect("ended");
     for socket in [&mut viewer, &mut sender] {
         let stopped = next_matching(socket, "the stop", |e| {

@@ -29,6 +29,11 @@ const JPEG_FPS = 5;
 const MAX_WIDTH = 1920;
 const MAX_HEIGHT = 1080;
 const BITRATE = 2_500_000;
+/**
+ * A picture is taken once this share of the frame interval has passed: captures come
+ * with jitter, and a strict interval would skip every late one (30 fps became 20).
+ */
+const INTERVAL_SLACK = 0.75;
 
 /** Chromium's frame reader; not in TypeScript's DOM types. */
 declare class MediaStreamTrackProcessor {
@@ -300,7 +305,7 @@ export class ScreenShare {
   private async offer(picture: VideoFrame): Promise<void> {
     const now = performance.now();
     if (this.ended || !this.viewersKnown || this.seq - this.acked >= MAX_IN_FLIGHT) return;
-    if (now - this.lastCapture < 1000 / this.fps()) return;
+    if (now - this.lastCapture < (1000 / this.fps()) * INTERVAL_SLACK) return;
     if (this.encoder && this.encoder.encodeQueueSize > 0) return;
     const size = encodedSize(picture.displayWidth, picture.displayHeight);
     if (size[0] !== this.size[0] || size[1] !== this.size[1]) await this.configure(size);
