@@ -11,7 +11,7 @@ use crate::ClientError;
 
 /// The service's own codes pass through as they are (so a new one needs no change
 /// here); the rest are what can fail on this side of the network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum IpcErrorCode {

@@ -33,8 +33,12 @@ pub enum DeskEvent {
     Adhoc {
         session: lifeline_protocol::AdhocSessionSummary,
     },
-    /// The service no longer accepts this sign-in; the UI returns to Sign in.
-    SignedOut { reason: String },
+    /// The service no longer accepts this sign-in; the UI returns to Sign in. `code`
+    /// says why, for the UI to branch on; `reason` is the service's words.
+    SignedOut {
+        code: crate::ipc::IpcErrorCode,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,7 +56,12 @@ pub enum TransferState {
     Running,
     Done,
     Cancelled,
-    Failed { message: String },
+    /// `code` is what the UI branches on (e.g. `checksum_mismatch`); `message` is for
+    /// people.
+    Failed {
+        code: crate::ipc::IpcErrorCode,
+        message: String,
+    },
 }
 
 /// Where one file transfer stands.
@@ -144,6 +153,7 @@ pub(crate) async fn pump(
             RealtimeEvent::ConnectRequested { .. } => continue,
             RealtimeEvent::Rejected(error) => {
                 (shared.sink)(DeskEvent::SignedOut {
+                    code: crate::ipc::IpcErrorCode::Service(error.code),
                     reason: error.message,
                 });
                 break;

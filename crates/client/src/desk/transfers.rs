@@ -98,8 +98,10 @@ impl Transfers {
                 update.state = TransferState::Done;
             }
             Err(err) => {
+                let error = crate::ipc::IpcError::from(err);
                 update.state = TransferState::Failed {
-                    message: err.to_string(),
+                    code: error.code,
+                    message: error.message,
                 };
             }
         }

@@ -114,7 +114,7 @@ describe('DeskStore', () => {
   it('returns to sign-in when the service refuses the sign-in', async () => {
     const desk = new DeskStore(fakeBackend());
     await desk.open(summary('s1'));
-    desk.apply({ type: 'signed_out', reason: 'revoked' });
+    desk.apply({ type: 'signed_out', code: 'unauthorized', reason: 'revoked' });
     expect(desk.signedIn).toBeNull();
     expect(desk.sessions).toHaveLength(0);
     expect(desk.signedOutReason).toBe('revoked');
