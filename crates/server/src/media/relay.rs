@@ -27,6 +27,9 @@ pub const VIEWER_QUEUE_BYTES: usize = 4 * 1024 * 1024;
 /// Chunks a sender may have beyond the newest decoded one. A well-behaved sender keeps
 /// two or three.
 pub const SENDER_IN_FLIGHT_LIMIT: u64 = 16;
+/// Viewers of one session's screen at once: a technician's app has one, a few more
+/// windows are fine; each holds a queue, so there is a ceiling.
+pub const MAX_VIEWERS: usize = 8;
 /// Sustained bytes a second a sender may send: 64 Mbit/s, far above a screen's needs.
 pub const SENDER_BYTES_PER_SEC: u64 = 8 * 1024 * 1024;
 
@@ -266,9 +269,12 @@ impl Relay {
     }
 
     /// Attaches a viewer that decodes `codecs` (empty: all): it hears of a live stream
-    /// at once and gets its next keyframe.
-    pub fn attach_viewer(&self, codecs: Vec<VideoCodec>) -> std::sync::Arc<ViewerLink> {
+    /// at once and gets its next keyframe. `None` when [`MAX_VIEWERS`] watch already.
+    pub fn attach_viewer(&self, codecs: Vec<VideoCodec>) -> Option<std::sync::Arc<ViewerLink>> {
         let mut state = lock(&self.state);
+        if state.viewers.len() >= MAX_VIEWERS {
+            return None;
+        }
         let link = std::sync::Arc::new(ViewerLink {
             id: self.next_id(),
             codecs,
@@ -285,7 +291,7 @@ impl Relay {
             link.wake.notify_one();
             state.ask_keyframe();
         }
-        link
+        Some(link)
     }
 
     pub fn detach_viewer(&self, link: &ViewerLink) {

@@ -37,7 +37,7 @@ fn a_viewer_starts_at_a_keyframe_and_then_gets_every_chunk() {
     let relay = Relay::default();
     let sender = relay.attach_sender().expect("first sender");
     relay.announce(stream());
-    let viewer = relay.attach_viewer(Vec::new());
+    let viewer = relay.attach_viewer(Vec::new()).expect("room");
     assert!(
         viewer.inbox().stream.is_some(),
         "the viewer hears of the stream"
@@ -61,7 +61,7 @@ fn a_viewer_that_falls_behind_drops_whole_groups_until_the_next_keyframe() {
     let relay = Relay::default();
     let sender = relay.attach_sender().expect("sender");
     relay.announce(stream());
-    let viewer = relay.attach_viewer(Vec::new());
+    let viewer = relay.attach_viewer(Vec::new()).expect("room");
     sender.take_notes();
     relay.publish(chunk(1, true, 10)).expect("accepted");
     let mut seq = 2;
@@ -95,7 +95,7 @@ fn a_sender_far_ahead_of_its_viewers_is_refused() {
     let relay = Relay::default();
     let _sender = relay.attach_sender().expect("sender");
     relay.announce(stream());
-    let _viewer = relay.attach_viewer(Vec::new());
+    let _viewer = relay.attach_viewer(Vec::new()).expect("room");
     for seq in 1..=SENDER_IN_FLIGHT_LIMIT {
         relay
             .publish(chunk(seq, seq == 1, 10))
@@ -159,7 +159,7 @@ fn stopping_tells_both_ends_once_and_a_second_sender_waits_its_turn() {
     assert!(relay.attach_sender().is_none(), "one sender at a time");
     let info = stream();
     relay.announce(info.clone());
-    let viewer = relay.attach_viewer(Vec::new());
+    let viewer = relay.attach_viewer(Vec::new()).expect("room");
     let stopped = relay
         .stop(Party::Technician, StopReason::StoppedViewing)
         .expect("a stream was live");
@@ -178,8 +178,12 @@ fn stopping_tells_both_ends_once_and_a_second_sender_waits_its_turn() {
 fn the_sender_hears_the_codecs_every_viewer_can_decode() {
     let relay = Relay::default();
     let sender = relay.attach_sender().expect("sender");
-    let _one = relay.attach_viewer(vec![VideoCodec::Vp8, VideoCodec::H264]);
-    let _two = relay.attach_viewer(vec![VideoCodec::Vp8, VideoCodec::Jpeg]);
+    let _one = relay
+        .attach_viewer(vec![VideoCodec::Vp8, VideoCodec::H264])
+        .expect("room");
+    let _two = relay
+        .attach_viewer(vec![VideoCodec::Vp8, VideoCodec::Jpeg])
+        .expect("room");
     assert_eq!(
         sender.take_notes().viewers,
         Some((2, vec![VideoCodec::Vp8])),
@@ -192,12 +196,29 @@ fn a_viewer_gets_no_pictures_in_a_codec_it_cannot_decode() {
     let relay = Relay::default();
     let _sender = relay.attach_sender().expect("sender");
     relay.announce(stream());
-    let jpeg_only = relay.attach_viewer(vec![VideoCodec::Jpeg]);
-    let any = relay.attach_viewer(Vec::new());
+    let jpeg_only = relay.attach_viewer(vec![VideoCodec::Jpeg]).expect("room");
+    let any = relay.attach_viewer(Vec::new()).expect("room");
     relay.publish(chunk(1, true, 10)).expect("accepted");
     assert!(
         drain(&jpeg_only).is_empty(),
         "H.264 is not for a JPEG-only viewer"
     );
     assert_eq!(drain(&any), vec![1]);
+}
+
+#[test]
+fn viewers_of_one_screen_have_a_ceiling() {
+    let relay = Relay::default();
+    let viewers: Vec<_> = (0..MAX_VIEWERS)
+        .map(|_| relay.attach_viewer(Vec::new()).expect("room"))
+        .collect();
+    assert!(
+        relay.attach_viewer(Vec::new()).is_none(),
+        "one more is refused"
+    );
+    relay.detach_viewer(&viewers[0]);
+    assert!(
+        relay.attach_viewer(Vec::new()).is_some(),
+        "a freed place is free"
+    );
 }

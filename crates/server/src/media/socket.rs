@@ -36,6 +36,8 @@ const VIEWER_IN_FLIGHT: usize = 4;
 const VIEWER_STALL: Duration = Duration::from_secs(10);
 /// Refusals of a flooding sender are reported at most this often.
 const REFUSAL_REPORT_INTERVAL: Duration = Duration::from_secs(1);
+/// Start and stop frames a sender may send a second; each may cost a database query.
+const CONTROL_FRAMES_PER_SEC: u32 = 10;
 
 pub fn router() -> Router<AppState> {
     Router::new().route(MEDIA_PATH, get(upgrade))
@@ -170,6 +172,7 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
                     link: &link,
                     socket,
                     refused_reported_at: None,
+                    control_window: (Instant::now(), 0),
                 };
                 let result = sender.run().await;
                 relay.detach_sender(&link);
@@ -194,8 +197,15 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
             }
         },
         MediaRole::Viewer => {
+            let Some(link) = relay.attach_viewer(codecs) else {
+                state.media.release(session.id);
+                let full = AppError::Conflict(format!(
+                    "at most {} viewers may watch one screen",
+                    super::relay::MAX_VIEWERS
+                ));
+                return close_with(socket, full).await;
+            };
             send(&mut socket, &MediaServerFrame::Welcome { role }).await?;
-            let link = relay.attach_viewer(codecs);
             let mut viewer = Viewer {
                 state: &state,
                 session: &session,
@@ -221,6 +231,8 @@ struct Sender<'a> {
     link: &'a Arc<SenderLink>,
     socket: WebSocket,
     refused_reported_at: Option<Instant>,
+    /// The current second's start, and the control frames taken in it.
+    control_window: (Instant, u32),
 }
 
 impl Sender<'_> {
@@ -303,6 +315,18 @@ impl Sender<'_> {
 
     /// Handles a text frame; false once the stream is stopped and the socket may close.
     async fn control(&mut self, text: &str) -> Result<bool, SocketError> {
+        let now = Instant::now();
+        if now.duration_since(self.control_window.0) >= Duration::from_secs(1) {
+            self.control_window = (now, 0);
+        }
+        self.control_window.1 += 1;
+        if self.control_window.1 > CONTROL_FRAMES_PER_SEC {
+            let error = AppError::RateLimited {
+                retry_after_secs: 1,
+            };
+            self.report_refusal(error).await?;
+            return Ok(true);
+        }
         match serde_json::from_str::<MediaClientFrame>(text) {
             Ok(MediaClientFrame::Start { format }) => {
                 match start_stream(self.state, self.session, self.relay, format).await {

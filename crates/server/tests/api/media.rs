@@ -407,3 +407,40 @@ async fn a_cancelled_picker_is_reported_once_and_spends_the_consent() {
         "{transcript}"
     );
 }
+
+#[tokio::test]
+async fn a_ninth_viewer_and_a_flood_of_start_frames_are_refused() {
+    let app = spawn_app().await;
+    let (session_id, _end_user) = allowed_session(&app).await;
+    let mut viewers = Vec::new();
+    for _ in 0..8 {
+        viewers.push(
+            MediaSocket::connect(&app.technician, session_id, MediaRole::Viewer, Vec::new())
+                .await
+                .expect("room for eight"),
+        );
+    }
+    let err = MediaSocket::connect(&app.technician, session_id, MediaRole::Viewer, Vec::new())
+        .await
+        .err()
+        .expect("a ninth is refused");
+    assert_eq!(code(err), ErrorCode::Conflict);
+
+    let other = app.new_session().await;
+    let (stranger, joined) = app.end_user(&other).await;
+    let mut sender =
+        MediaSocket::connect(&stranger, joined.session_id, MediaRole::Sender, Vec::new())
+            .await
+            .expect("connects");
+    for _ in 0..30 {
+        sender.start(format()).expect("sent");
+    }
+    let throttled = next_matching(
+        &mut sender,
+        "the throttle",
+        |e| matches!(e, MediaEvent::Refused(error) if error.code == ErrorCode::RateLimited),
+    )
+    .await;
+    assert!(matches!(throttled, MediaEvent::Refused(_)));
+    drop(viewers);
+}
