@@ -1,0 +1,55 @@
+// Delivered and read marks from the end user's side. The rule is the service's: a mark
+// is worth sending only when it covers something the technician said, sent or asked
+// since the last one, so marks never answer marks. The rule itself is pure, in
+// state.ts; this module sends what it decides.
+
+import { t } from './i18n';
+import { page } from './page';
+import { dueMarks, type Marks } from './state';
+
+export const marks: Marks = { techDelivered: 0, techRead: 0, lastTechSeq: 0, sentDelivered: 0, sentRead: 0 };
+
+let ackTimer: number | undefined;
+
+/** Acks go out at most every 250 ms, so a replay burst costs one frame of each kind. */
+export function scheduleAcks(): void {
+  if (ackTimer !== undefined) return;
+  ackTimer = window.setTimeout(() => {
+    ackTimer = undefined;
+    flushAcks();
+  }, 250);
+}
+
+export function pageSeen(): boolean {
+  return document.visibilityState === 'visible';
+}
+
+function flushAcks(): void {
+  const s = page.session;
+  const rt = page.rt;
+  if (!s || !rt || page.ended) return;
+  const due = dueMarks(marks, pageSeen());
+  const upTo = page.lastSeq;
+  if (due.delivered && rt.send({ type: 'delivered', session_id: s.session_id, up_to_seq: upTo })) {
+    marks.sentDelivered = upTo;
+  }
+  if (due.read && rt.send({ type: 'read', session_id: s.session_id, up_to_seq: upTo })) marks.sentRead = upTo;
+}
+
+export function noteUnseen(): void {
+  if (pageSeen() && document.hasFocus()) return;
+  page.unseen += 1;
+  updateTitle();
+}
+
+export function onSeen(): void {
+  if (!pageSeen()) return;
+  page.unseen = 0;
+  updateTitle();
+  flushAcks();
+}
+
+export function updateTitle(): void {
+  const base = t('page_title');
+  document.title = page.unseen > 0 ? t('new_title', { count: String(page.unseen), title: base }) : base;
+}
