@@ -269,7 +269,7 @@ impl Relay {
     }
 
     /// Attaches a viewer that decodes `codecs` (empty: all): it hears of a live stream
-    /// at once and gets its next keyframe. `None` when [`MAX_VIEWERS`] watch already.
+    /// at once and gets its next keyframe. `None` when `MAX_VIEWERS` watch already.
     pub fn attach_viewer(&self, codecs: Vec<VideoCodec>) -> Option<std::sync::Arc<ViewerLink>> {
         let mut state = lock(&self.state);
         if state.viewers.len() >= MAX_VIEWERS {
