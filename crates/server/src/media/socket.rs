@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use lifeline_protocol::{
@@ -48,9 +48,8 @@ async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !origin::allowed(&state.config, &headers) {
-        tracing::warn!(origin = ?headers.get("origin"), "media socket from a foreign origin refused");
-        return AppError::Forbidden("this origin may not open a connection".into()).into_response();
+    if let Some(refused) = origin::refuse_foreign(&state.config, &headers) {
+        return refused;
     }
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)

@@ -1,4 +1,5 @@
 use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
 use url::Url;
 
 use crate::config::Config;
@@ -33,6 +34,17 @@ pub fn allowed(config: &Config, headers: &HeaderMap) -> bool {
         (None, _) => return false,
     };
     origin_authority.eq_ignore_ascii_case(host)
+}
+
+/// The refusal of a WebSocket upgrade from a foreign origin, or `None` to go on.
+/// Every socket's upgrade asks this first.
+pub fn refuse_foreign(config: &Config, headers: &HeaderMap) -> Option<Response> {
+    if allowed(config, headers) {
+        return None;
+    }
+    tracing::warn!(origin = ?headers.get(header::ORIGIN), "WebSocket from a foreign origin refused");
+    let error = crate::error::AppError::Forbidden("this origin may not open a connection".into());
+    Some(error.into_response())
 }
 
 #[cfg(test)]

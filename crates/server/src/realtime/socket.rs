@@ -4,7 +4,7 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use lifeline_protocol::{ClientFrame, Cursor, Party, ServerFrame, SessionEvent, REALTIME_PATH};
@@ -34,9 +34,8 @@ async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !origin::allowed(&state.config, &headers) {
-        tracing::warn!(origin = ?headers.get("origin"), "WebSocket from a foreign origin refused");
-        return AppError::Forbidden("this origin may not open a connection".into()).into_response();
+    if let Some(refused) = origin::refuse_foreign(&state.config, &headers) {
+        return refused;
     }
     ws.read_buffer_size(SOCKET_BUFFER_BYTES)
         .write_buffer_size(SOCKET_BUFFER_BYTES)

@@ -10,28 +10,26 @@ import {
   shareLine,
   stopSharing,
 } from './consent';
-import { byId, el, groupKey, initials, parseKey, uuidv4 } from './dom';
+import { byId, el, groupKey, initials, parseKey } from './dom';
 import { type Args, initLang, type Key, lang, relabel, setLang, setText, t } from './i18n';
 import {
   acknowledge,
   announce,
   fileBubble,
-  findPending,
   messageBubble,
   place,
   refreshMarks,
   renderPending,
-  setStatus,
   systemLine,
 } from './log';
 import { marks, noteUnseen, onSeen, scheduleAcks, updateTitle } from './marks';
+import { cancelTyping, flushOutbox, onInput, sendMessage, stopTyping } from './outbox';
 import {
   clearSaved,
   describe,
   focusComposer,
   hideError,
   loadSaved,
-  type Outgoing,
   page,
   persist,
   type Saved,
@@ -46,14 +44,11 @@ import type {
   JoinInfo,
   JoinRequest,
   JoinResponse,
-  SendMessage,
   ServerFrame,
   ServerInfo,
   SessionEvent,
 } from './wire';
 
-const MAX_MESSAGE_CHARS = 4000;
-const TYPING_IDLE_MS = 3000;
 const TYPING_SHOW_MS = 10_000;
 
 // ---------------------------------------------------------------- elements
@@ -352,116 +347,6 @@ function onEvent(ev: SessionEvent): void {
 
 // ---------------------------------------------------------------- delivered / read
 
-// ---------------------------------------------------------------- sending messages
-
-function charCount(text: string): number {
-  return Array.from(text).length;
-}
-
-function flushOutbox(): void {
-  for (const out of page.session?.outbox ?? []) {
-    if (!page.inflight.has(out.client_id)) void deliver(out, 0);
-  }
-}
-
-async function deliver(out: Outgoing, attempt: number): Promise<void> {
-  const s = page.session;
-  if (!s || page.ended) return;
-  page.inflight.add(out.client_id);
-  const node = findPending(out.client_id);
-  if (node) {
-    setStatus(node, 'pending');
-    node.querySelector('.retry')?.remove();
-    node.querySelector('.msg-error')?.remove();
-  }
-  const body: SendMessage = { client_id: out.client_id, text: out.text };
-  try {
-    const ev = await api<SessionEvent>('POST', `/api/v1/sessions/${s.session_id}/messages`, {
-      body,
-      token: s.end_user_token,
-    });
-    acknowledge(out.client_id, ev);
-  } catch (err) {
-    if (err instanceof RequestFailed && err.retryable && attempt < 6 && !page.ended) {
-      // Same client_id: the service stores the message once however often it arrives.
-      window.setTimeout(() => void deliver(out, attempt + 1), Math.min(15_000, 1000 * 2 ** attempt));
-      return;
-    }
-    page.inflight.delete(out.client_id);
-    failMessage(out, err);
-  }
-}
-
-function failMessage(out: Outgoing, err: unknown): void {
-  const node = findPending(out.client_id);
-  const permanent = err instanceof RequestFailed && !err.retryable;
-  if (permanent && page.session) {
-    page.session.outbox = page.session.outbox.filter((o) => o.client_id !== out.client_id);
-    persist();
-  }
-  if (!node) return;
-  setStatus(node, 'failed');
-  node.append(el('p', { class: 'msg-error', role: 'alert' }, describe(err)));
-  if (!permanent) {
-    const retry = el('button', { type: 'button', class: 'btn btn-sm btn-link retry' });
-    setText(retry, 'retry');
-    retry.addEventListener('click', () => void deliver(out, 0));
-    node.append(retry);
-  }
-}
-
-function sendMessage(): void {
-  const s = page.session;
-  if (!s || page.ended) return;
-  const text = input.value.trim();
-  if (!text) return;
-  if (charCount(text) > MAX_MESSAGE_CHARS) {
-    showError(t('too_long', { max: String(MAX_MESSAGE_CHARS) }));
-    return;
-  }
-  const out: Outgoing = { client_id: uuidv4(), text };
-  s.outbox.push(out);
-  persist();
-  input.value = '';
-  updateCounter();
-  stopTyping();
-  renderPending(out);
-  void deliver(out, 0);
-}
-
-function updateCounter(): void {
-  const n = charCount(input.value);
-  counter.hidden = n < MAX_MESSAGE_CHARS - 500;
-  counter.textContent = `${n} / ${MAX_MESSAGE_CHARS}`;
-  counter.dataset.over = String(n > MAX_MESSAGE_CHARS);
-}
-
-let typingSent = false;
-let typingIdle: number | undefined;
-
-function sendTyping(typing: boolean): void {
-  const s = page.session;
-  if (!s || !page.rt) return;
-  if (page.rt.send({ type: 'typing', session_id: s.session_id, typing })) typingSent = typing;
-}
-
-function stopTyping(): void {
-  window.clearTimeout(typingIdle);
-  if (typingSent) sendTyping(false);
-  typingSent = false;
-}
-
-function onInput(): void {
-  updateCounter();
-  if (!input.value.trim()) {
-    stopTyping();
-    return;
-  }
-  if (!typingSent) sendTyping(true);
-  window.clearTimeout(typingIdle);
-  typingIdle = window.setTimeout(stopTyping, TYPING_IDLE_MS);
-}
-
 // ---------------------------------------------------------------- consent
 
 // ---------------------------------------------------------------- ending
@@ -472,7 +357,7 @@ function endState(): void {
   page.rt?.stop();
   endConsentAndSharing();
   clearSaved();
-  window.clearTimeout(typingIdle);
+  cancelTyping();
   setTyping(false);
   endBar.hidden = true;
   endButton.hidden = true;
