@@ -1,46 +1,18 @@
 //! Reads the app config from the repository root, where the design keeps it, and
-//! declares the app's commands so that each needs its own permission in
-//! `capabilities/` (deny by default).
+//! declares the app's commands (from `src/commands/table.rs`) so that each needs its own
+//! permission in `capabilities/` (deny by default).
 
-/// Every `#[tauri::command]` in `src/commands`; a command missing here cannot be invoked.
-const COMMANDS: &[&str] = &[
-    "sign_in",
-    "resume_sign_in",
-    "sign_in_handed_over",
-    "sign_out",
-    "server_info",
-    "list_sessions",
-    "start_session",
-    "set_request_control_on_arrival",
-    "session_events",
-    "request_consent",
-    "end_session",
-    "transcript_text",
-    "export_transcript",
-    "send_message",
-    "set_typing",
-    "mark_read",
-    "copy_to_clipboard",
-    "send_sms",
-    "send_email",
-    "send_file",
-    "save_file",
-    "cancel_transfer",
-    "set_preferences",
-    "prepare_adhoc",
-    "list_adhoc_sessions",
-    "list_computers",
-    "connect_computer",
-    "adhoc_connections",
-    "end_adhoc",
-    "watch_screen",
-    "screen_decoded",
-    "screen_keyframe",
-    "close_screen",
-    "stop_viewing",
-];
+/// The names of the commands in `src/commands/table.rs`, the one place they are listed.
+macro_rules! command_table {
+    ($( $(#[$attribute:meta])* $module:ident :: $name:ident ($($argument:tt)*) -> $returns:ty; )*) => {
+        const COMMANDS: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+include!("src/commands/table.rs");
 
 fn main() {
+    println!("cargo:rerun-if-changed=src/commands/table.rs");
     let attributes = tauri_build::Attributes::new()
         .config_path("../tauri.conf.json")
         .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));

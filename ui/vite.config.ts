@@ -5,11 +5,13 @@ import { defineConfig } from 'vitest/config';
 // The generated IPC types live beside the Rust that defines them.
 const bindings = fileURLToPath(new URL('../src-tauri/bindings', import.meta.url));
 const agentBindings = fileURLToPath(new URL('../crates/agent/bindings', import.meta.url));
+// The wire protocol's types, shared with the join page: imported, never copied.
+const protocol = fileURLToPath(new URL('../crates/protocol/bindings', import.meta.url));
 
 export default defineConfig({
   plugins: [svelte()],
   resolve: {
-    alias: { $bindings: bindings, '$agent-bindings': agentBindings },
+    alias: { $bindings: bindings, '$agent-bindings': agentBindings, $protocol: protocol },
     conditions: process.env.VITEST ? ['browser'] : undefined,
   },
   clearScreen: false,

@@ -57,42 +57,7 @@ pub fn app<R: Runtime>(
                 window.state::<Desk>().set_foreground(*focused);
             }
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::auth::sign_in,
-            commands::auth::resume_sign_in,
-            commands::auth::sign_in_handed_over,
-            commands::auth::sign_out,
-            commands::auth::server_info,
-            commands::sessions::list_sessions,
-            commands::sessions::start_session,
-            commands::sessions::set_request_control_on_arrival,
-            commands::sessions::session_events,
-            commands::sessions::request_consent,
-            commands::sessions::end_session,
-            commands::sessions::transcript_text,
-            commands::sessions::export_transcript,
-            commands::chat::send_message,
-            commands::chat::set_typing,
-            commands::chat::mark_read,
-            commands::invites::copy_to_clipboard,
-            commands::invites::send_sms,
-            commands::invites::send_email,
-            commands::files::send_file,
-            commands::files::save_file,
-            commands::files::cancel_transfer,
-            commands::settings::set_preferences,
-            commands::adhoc::prepare_adhoc,
-            commands::adhoc::list_adhoc_sessions,
-            commands::adhoc::list_computers,
-            commands::adhoc::connect_computer,
-            commands::adhoc::adhoc_connections,
-            commands::adhoc::end_adhoc,
-            commands::screen::watch_screen,
-            commands::screen::screen_decoded,
-            commands::screen::screen_keyframe,
-            commands::screen::close_screen,
-            commands::screen::stop_viewing,
-        ])
+        .invoke_handler(commands::handler())
 }
 
 /// Reads the sign-in handed over through [`SIGN_IN_FD_ENV`], if one is.

@@ -3,13 +3,11 @@
 
 use lifeline_client::desk::{Desk, SignedIn};
 use lifeline_client::protocol::ServerInfo;
-use tauri::State;
 
 use crate::error::IpcResult;
 
-#[tauri::command]
 pub async fn sign_in(
-    desk: State<'_, Desk>,
+    desk: &Desk,
     server_url: String,
     email: String,
     password: String,
@@ -20,28 +18,22 @@ pub async fn sign_in(
         .await?)
 }
 
-/// Signs in with the keychain's refresh token; `null` when nothing usable is kept.
-#[tauri::command]
 pub async fn resume_sign_in(
-    desk: State<'_, Desk>,
+    desk: &Desk,
     server_url: String,
     email: String,
 ) -> IpcResult<Option<SignedIn>> {
     Ok(desk.resume(&server_url, &email).await?)
 }
 
-/// Signs in with the sign-in handed over at start, once; `null` when there is none.
-#[tauri::command]
-pub async fn sign_in_handed_over(desk: State<'_, Desk>) -> IpcResult<Option<SignedIn>> {
+pub async fn sign_in_handed_over(desk: &Desk) -> IpcResult<Option<SignedIn>> {
     Ok(desk.sign_in_handed_over().await?)
 }
 
-#[tauri::command]
-pub async fn sign_out(desk: State<'_, Desk>) -> IpcResult<()> {
+pub async fn sign_out(desk: &Desk) -> IpcResult<()> {
     Ok(desk.sign_out().await?)
 }
 
-#[tauri::command]
-pub async fn server_info(desk: State<'_, Desk>) -> IpcResult<ServerInfo> {
+pub async fn server_info(desk: &Desk) -> IpcResult<ServerInfo> {
     Ok(desk.server_info().await?)
 }

@@ -4,7 +4,6 @@
 use lifeline_client::desk::{Desk, ScreenMessage};
 use lifeline_client::protocol::VideoCodec;
 use tauri::ipc::{Channel, InvokeResponseBody, IpcResponse};
-use tauri::State;
 use uuid::Uuid;
 
 use crate::error::IpcResult;
@@ -17,9 +16,8 @@ fn body(message: ScreenMessage) -> tauri::Result<InvokeResponseBody> {
     }
 }
 
-#[tauri::command]
 pub async fn watch_screen(
-    desk: State<'_, Desk>,
+    desk: &Desk,
     session_id: Uuid,
     codecs: Vec<VideoCodec>,
     on_message: Channel<InvokeResponseBody>,
@@ -32,22 +30,19 @@ pub async fn watch_screen(
     Ok(desk.watch_screen(session_id, codecs, sink).await?)
 }
 
-#[tauri::command]
-pub fn screen_decoded(desk: State<'_, Desk>, session_id: Uuid, seq: u64) -> IpcResult<()> {
+pub async fn screen_decoded(desk: &Desk, session_id: Uuid, seq: u64) -> IpcResult<()> {
     Ok(desk.screen_decoded(session_id, seq)?)
 }
 
-#[tauri::command]
-pub fn screen_keyframe(desk: State<'_, Desk>, session_id: Uuid) -> IpcResult<()> {
+pub async fn screen_keyframe(desk: &Desk, session_id: Uuid) -> IpcResult<()> {
     Ok(desk.screen_keyframe(session_id)?)
 }
 
-#[tauri::command]
-pub fn close_screen(desk: State<'_, Desk>, session_id: Uuid) {
+pub async fn close_screen(desk: &Desk, session_id: Uuid) -> IpcResult<()> {
     desk.close_screen(session_id);
+    Ok(())
 }
 
-#[tauri::command]
-pub fn stop_viewing(desk: State<'_, Desk>, session_id: Uuid) -> IpcResult<()> {
+pub async fn stop_viewing(desk: &Desk, session_id: Uuid) -> IpcResult<()> {
     Ok(desk.stop_viewing(session_id)?)
 }

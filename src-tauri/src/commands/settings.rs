@@ -2,9 +2,10 @@
 //! Theme and UI language are the UI's own.
 
 use lifeline_client::desk::{Desk, Preferences};
-use tauri::State;
 
-#[tauri::command]
-pub fn set_preferences(desk: State<'_, Desk>, preferences: Preferences) {
+use crate::error::IpcResult;
+
+pub async fn set_preferences(desk: &Desk, preferences: Preferences) -> IpcResult<()> {
     desk.set_preferences(&preferences);
+    Ok(())
 }

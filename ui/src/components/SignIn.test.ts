@@ -13,6 +13,7 @@ function setup(signInHandedOver: Backend['signInHandedOver'], stored?: object) {
     signInHandedOver: vi.fn(signInHandedOver),
     resumeSignIn: vi.fn(async () => null),
     listSessions: vi.fn(async () => []),
+    setBadge: vi.fn(async () => {}),
   } as unknown as Backend;
   const settings = new Settings(localStorage);
   settings.language = 'en';
@@ -48,5 +49,16 @@ describe('SignIn', () => {
     expect(alert.textContent).toContain('did not work');
     expect(alert.textContent).toContain('it works once');
     expect(backend.resumeSignIn).toHaveBeenCalledWith('https://support.example.com', 'tina@example.com');
+  });
+
+  it('says why the service signed the technician out from its code, in the UI language', async () => {
+    const { desk } = setup(async () => null);
+    desk.apply({ type: 'signed_out', code: 'forbidden', reason: 'account disabled' });
+    expect((await screen.findByRole('alert')).textContent).toMatch(
+      /account was disabled or no longer has access/,
+    );
+    desk.apply({ type: 'signed_out', code: 'unauthorized', reason: 'token revoked' });
+    await vi.waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/expired or was revoked/));
+    expect(screen.getByRole('alert').textContent).not.toMatch(/token revoked/);
   });
 });

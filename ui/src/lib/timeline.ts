@@ -1,15 +1,26 @@
+// The technician's view of a session's events. The rules both sides share (marks, what
+// each side authored, status, the live screen) are the protocol's, in
+// crates/protocol/ts/session.ts, which the join page uses too.
+import {
+  consentAnswers,
+  type Marks,
+  type MessageMark,
+  marksOf,
+  messageMark,
+} from '../../../crates/protocol/ts/session';
 import type {
   ConsentKind,
   EventData,
   FileInfo,
   Party,
   SessionEvent,
-  SessionStatus,
   ShareFailure,
   StopReason,
 } from './backend/types';
 
-export type Mark = 'sent' | 'delivered' | 'read';
+export { liveScreen, mergeEvents, statusAfter } from '../../../crates/protocol/ts/session';
+
+export type Mark = MessageMark;
 export type ConsentState = 'pending' | 'accepted' | 'declined';
 
 /** One line of a session's chat panel, derived from the stored events. */
@@ -27,27 +38,13 @@ export type ScreenLine =
   | { state: 'stopped'; by: Party; reason: StopReason }
   | { state: 'failed'; reason: ShareFailure };
 
-/** Adds `incoming` to `events`, keeping them ordered by `seq` and each once. */
-export function mergeEvents(events: SessionEvent[], incoming: SessionEvent[]): SessionEvent[] {
-  const bySeq = new Map(events.map((e) => [e.seq, e]));
-  for (const event of incoming) bySeq.set(event.seq, event);
-  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
-}
-
 /** The chat panel's lines, with the technician's messages marked delivered or read. */
 export function timeline(events: SessionEvent[]): TimelineItem[] {
-  let deliveredUpTo = 0;
-  let readUpTo = 0;
-  const answers = new Map<string, boolean>();
-  for (const { data } of events) {
-    if (data.type === 'delivered' && data.by === 'end_user')
-      deliveredUpTo = Math.max(deliveredUpTo, data.up_to_seq);
-    if (data.type === 'read' && data.by === 'end_user') readUpTo = Math.max(readUpTo, data.up_to_seq);
-    if (data.type === 'consent_answered') answers.set(data.request_id, data.accepted);
-  }
+  const marks = marksOf(events, 'technician');
+  const answers = consentAnswers(events);
   const items: TimelineItem[] = [];
   for (const { seq, at, data } of events) {
-    const item = toItem(seq, at, data, deliveredUpTo, readUpTo, answers);
+    const item = toItem(seq, at, data, marks, answers);
     if (item) items.push(item);
   }
   return items;
@@ -57,14 +54,12 @@ function toItem(
   seq: number,
   at: number,
   data: EventData,
-  deliveredUpTo: number,
-  readUpTo: number,
+  marks: Marks,
   answers: Map<string, boolean>,
 ): TimelineItem | null {
   switch (data.type) {
     case 'message': {
-      const mark: Mark = readUpTo >= seq ? 'read' : deliveredUpTo >= seq ? 'delivered' : 'sent';
-      return { kind: 'message', seq, at, from: data.from, text: data.text, mark };
+      return { kind: 'message', seq, at, from: data.from, text: data.text, mark: messageMark(marks, seq) };
     }
     case 'file_shared':
       return { kind: 'file', seq, at, file: data.file };
@@ -93,16 +88,6 @@ function toItem(
   }
 }
 
-/** The session's status after its events, from the status it was loaded with. */
-export function statusAfter(status: SessionStatus, events: SessionEvent[]): SessionStatus {
-  let current = status;
-  for (const { data } of events) {
-    if (data.type === 'end_user_joined' && current === 'waiting') current = 'active';
-    if (data.type === 'session_ended') current = 'ended';
-  }
-  return current;
-}
-
 /** The end user's messages after `seenUpTo`: what the tab counts as unread. */
 export function unreadAfter(events: SessionEvent[], seenUpTo: number): number {
   return events.filter((e) => e.seq > seenUpTo && e.data.type === 'message' && e.data.from === 'end_user')
@@ -114,44 +99,11 @@ export function unreadAfter(events: SessionEvent[], seenUpTo: number): number {
  * what they said, sent or answered. Marks, and events nobody authored, never need one,
  * so a read mark is never an answer to a read mark.
  */
-export function lastFromEndUser(events: SessionEvent[]): number {
-  for (let i = events.length - 1; i >= 0; i -= 1) {
-    const { seq, data } = events[i] as SessionEvent;
-    if (fromEndUser(data)) return seq;
-  }
-  return 0;
-}
-
-function fromEndUser(data: EventData): boolean {
-  switch (data.type) {
-    case 'message':
-      return data.from === 'end_user';
-    case 'file_shared':
-      return data.file.from === 'end_user';
-    case 'consent_answered':
-    case 'system_info':
-      return true;
-    default:
-      return false;
-  }
+export function lastFromEndUser(events: readonly SessionEvent[]): number {
+  return marksOf(events, 'technician').lastFromThem;
 }
 
 /** How far the technician's stored read mark reaches in `events`. */
-export function technicianReadUpTo(events: SessionEvent[]): number {
-  let upTo = 0;
-  for (const { data } of events) {
-    if (data.type === 'read' && data.by === 'technician') upTo = Math.max(upTo, data.up_to_seq);
-  }
-  return upTo;
-}
-
-/** The stream the end user shares now, if one is live: its id, from the last start not yet stopped. */
-export function liveScreen(events: SessionEvent[]): string | null {
-  let live: string | null = null;
-  for (const { data } of events) {
-    if (data.type === 'screen_share_started') live = data.stream_id;
-    else if (data.type === 'screen_share_stopped' && data.stream_id === live) live = null;
-    else if (data.type === 'session_ended') live = null;
-  }
-  return live;
+export function technicianReadUpTo(events: readonly SessionEvent[]): number {
+  return marksOf(events, 'technician').myRead;
 }

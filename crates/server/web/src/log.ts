@@ -1,5 +1,7 @@
 // The chat log: messages, files and system lines in seq order, their delivered and read
 // marks, and the live region that reads new ones out.
+
+import { messageMark } from '../../../protocol/ts/session';
 import { api } from './api';
 import { byId, el, formatBytes, hhmm } from './dom';
 import { type Args, type Key, lang, setText } from './i18n';
@@ -69,8 +71,8 @@ export function setStatus(
 export function refreshMarks(): void {
   for (const node of log.querySelectorAll<HTMLElement>('.msg[data-from="end_user"][data-seq]')) {
     const seq = Number(node.dataset.seq);
-    if (seq <= marks.techRead) setStatus(node, 'read');
-    else if (seq <= marks.techDelivered) setStatus(node, 'delivered');
+    const mark = messageMark(marks, seq);
+    if (mark !== 'sent') setStatus(node, mark);
   }
 }
 

@@ -1,6 +1,8 @@
 // The end-user join page: key → name → chat with the technician. This module boots the
 // page and owns the views, the realtime connection, the composer and the end; the log,
 // marks, uploads and consent (with screen sharing) live in modules of their own.
+
+import { noteMarks } from '../../../protocol/ts/session';
 import { api, RequestFailed } from './api';
 import {
   answerConsent,
@@ -37,7 +39,6 @@ import {
   tech,
 } from './page';
 import { type ConnState, Realtime } from './realtime';
-import { noteEvent } from './state';
 import { queueFiles, setupDrop } from './uploads';
 import type {
   EndUserSessionView,
@@ -278,7 +279,7 @@ function onEvent(ev: SessionEvent): void {
   if (!s || ev.session_id !== s.session_id || ev.seq <= page.lastSeq) return;
   page.lastSeq = ev.seq;
   const live = ev.seq > page.announcedUpTo;
-  Object.assign(marks, noteEvent(marks, ev));
+  Object.assign(marks, noteMarks(marks, ev, 'end_user'));
   const d = ev.data;
   switch (d.type) {
     case 'end_user_joined':

@@ -1,13 +1,13 @@
 // Delivered and read marks from the end user's side. The rule is the service's: a mark
 // is worth sending only when it covers something the technician said, sent or asked
-// since the last one, so marks never answer marks. The rule itself is pure, in
-// state.ts; this module sends what it decides.
+// since the last one, so marks never answer marks. The rule itself is pure and shared
+// with the desktop app (crates/protocol/ts/session.ts); this module sends what it decides.
 
+import { dueMarks, type Marks, noMarks } from '../../../protocol/ts/session';
 import { t } from './i18n';
 import { page } from './page';
-import { dueMarks, type Marks } from './state';
 
-export const marks: Marks = { techDelivered: 0, techRead: 0, lastTechSeq: 0, sentDelivered: 0, sentRead: 0 };
+export const marks: Marks = { ...noMarks };
 
 let ackTimer: number | undefined;
 
@@ -31,9 +31,9 @@ function flushAcks(): void {
   const due = dueMarks(marks, pageSeen());
   const upTo = page.lastSeq;
   if (due.delivered && rt.send({ type: 'delivered', session_id: s.session_id, up_to_seq: upTo })) {
-    marks.sentDelivered = upTo;
+    marks.myDelivered = upTo;
   }
-  if (due.read && rt.send({ type: 'read', session_id: s.session_id, up_to_seq: upTo })) marks.sentRead = upTo;
+  if (due.read && rt.send({ type: 'read', session_id: s.session_id, up_to_seq: upTo })) marks.myRead = upTo;
 }
 
 export function noteUnseen(): void {

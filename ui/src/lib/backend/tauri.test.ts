@@ -43,4 +43,20 @@ describe('tauriBackend', () => {
     await expect(refused).rejects.toBeInstanceOf(BackendError);
     await expect(refused).rejects.toMatchObject({ code: 'invalid_input', message: 'not an email address' });
   });
+
+  it('invokes each generated command by its table name, with its arguments camelCased', async () => {
+    const calls: Array<[string, unknown]> = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return null;
+    });
+    await tauriBackend.markRead('s1', 7);
+    await tauriBackend.setRequestControlOnArrival('s1', true);
+    await tauriBackend.signInHandedOver();
+    expect(calls).toEqual([
+      ['mark_read', { sessionId: 's1', upToSeq: 7 }],
+      ['set_request_control_on_arrival', { sessionId: 's1', value: true }],
+      ['sign_in_handed_over', {}],
+    ]);
+  });
 });

@@ -5,6 +5,7 @@ import { getCurrentWebview } from '@tauri-apps/api/webview';
 import { getCurrentWindow, UserAttentionType } from '@tauri-apps/api/window';
 import { open, save } from '@tauri-apps/plugin-dialog';
 import { openUrl } from '@tauri-apps/plugin-opener';
+import { commands } from './commands';
 import { type Backend, BackendError, isIpcError } from './index';
 import type { DeskEvent, ScreenNote } from './types';
 
@@ -23,35 +24,12 @@ export async function call<T>(command: string, args?: Record<string, unknown>): 
   }
 }
 
+/** The shell's commands, each invoked through `call`. */
+const app = commands(call);
+
 export const tauriBackend: Backend = {
-  signIn: (serverUrl, email, password, remember) => call('sign_in', { serverUrl, email, password, remember }),
-  resumeSignIn: (serverUrl, email) => call('resume_sign_in', { serverUrl, email }),
-  signInHandedOver: () => call('sign_in_handed_over'),
-  signOut: () => call('sign_out'),
-  serverInfo: () => call('server_info'),
-
-  listSessions: () => call('list_sessions'),
-  startSession: (requestControlOnArrival) => call('start_session', { requestControlOnArrival }),
-  setRequestControlOnArrival: (sessionId, value) =>
-    call('set_request_control_on_arrival', { sessionId, value }),
-  sessionEvents: (sessionId, since) => call('session_events', { sessionId, since }),
-  requestConsent: (sessionId, kind) => call('request_consent', { sessionId, kind }),
-  endSession: (sessionId) => call('end_session', { sessionId }),
-  transcriptText: (sessionId) => call('transcript_text', { sessionId }),
-  exportTranscript: (sessionId, path) => call('export_transcript', { sessionId, path }),
-
-  sendMessage: (sessionId, text) => call('send_message', { sessionId, text }),
-  setTyping: (sessionId, typing) => call('set_typing', { sessionId, typing }),
-  markRead: (sessionId, upToSeq) => call('mark_read', { sessionId, upToSeq }),
-
-  copyToClipboard: (text) => call('copy_to_clipboard', { text }),
-  sendSms: (sessionId, to) => call('send_sms', { sessionId, to }),
-  sendEmail: (sessionId, to) => call('send_email', { sessionId, to }),
+  ...app,
   openUrl: (url) => openUrl(url),
-
-  sendFile: (sessionId, path) => call('send_file', { sessionId, path }),
-  saveFile: (sessionId, file, dest) => call('save_file', { sessionId, file, dest }),
-  cancelTransfer: (transferId) => call('cancel_transfer', { transferId }),
   pickFiles: async () => {
     const picked = await open({ multiple: true, directory: false });
     if (picked === null) return [];
@@ -62,21 +40,9 @@ export const tauriBackend: Backend = {
   watchScreen: (sessionId, codecs, onMessage) => {
     const channel = new Channel<ScreenNote | ArrayBuffer>();
     channel.onmessage = onMessage;
-    return call('watch_screen', { sessionId, codecs, onMessage: channel });
+    return app.watchScreen(sessionId, codecs, channel);
   },
-  screenDecoded: (sessionId, seq) => call('screen_decoded', { sessionId, seq }),
-  screenKeyframe: (sessionId) => call('screen_keyframe', { sessionId }),
-  closeScreen: (sessionId) => call('close_screen', { sessionId }),
-  stopViewing: (sessionId) => call('stop_viewing', { sessionId }),
 
-  prepareAdhoc: (email, password, confirmation) => call('prepare_adhoc', { email, password, confirmation }),
-  listAdhocSessions: () => call('list_adhoc_sessions'),
-  listComputers: () => call('list_computers'),
-  connectComputer: (adhocSessionId, password) => call('connect_computer', { adhocSessionId, password }),
-  adhocConnections: (adhocSessionId) => call('adhoc_connections', { adhocSessionId }),
-  endAdhoc: (adhocSessionId) => call('end_adhoc', { adhocSessionId }),
-
-  setPreferences: (preferences) => call('set_preferences', { preferences }),
   setBadge: async (count) => {
     const window = getCurrentWindow();
     try {

@@ -1,28 +1,30 @@
-// The UI's view of the generated IPC types (from Rust, see src-tauri/bindings).
-export type { AdhocConnectionRecord } from '$bindings/AdhocConnectionRecord';
-export type { AdhocPrepared } from '$bindings/AdhocPrepared';
-export type { AdhocSessionSummary } from '$bindings/AdhocSessionSummary';
-export type { ComputerGroup } from '$bindings/ComputerGroup';
-export type { ComputerSummary } from '$bindings/ComputerSummary';
-export type { ConsentKind } from '$bindings/ConsentKind';
+// The UI's view of the generated IPC types: the app's own (src-tauri/bindings) and the
+// wire protocol's (crates/protocol/bindings), both generated from Rust.
+
 export type { DeskEvent } from '$bindings/DeskEvent';
-export type { EventData } from '$bindings/EventData';
-export type { FileInfo } from '$bindings/FileInfo';
-export type { InviteSent } from '$bindings/InviteSent';
 export type { IpcError } from '$bindings/IpcError';
 export type { IpcErrorCode } from '$bindings/IpcErrorCode';
-export type { Party } from '$bindings/Party';
 export type { Preferences } from '$bindings/Preferences';
 export type { ScreenNote } from '$bindings/ScreenNote';
-export type { ServerInfo } from '$bindings/ServerInfo';
-export type { SessionEvent } from '$bindings/SessionEvent';
-export type { SessionStatus } from '$bindings/SessionStatus';
-export type { SessionSummary } from '$bindings/SessionSummary';
-export type { ShareFailure } from '$bindings/ShareFailure';
 export type { SignedIn } from '$bindings/SignedIn';
-export type { StopReason } from '$bindings/StopReason';
-export type { StreamInfo } from '$bindings/StreamInfo';
-export type { SystemInfo } from '$bindings/SystemInfo';
-export type { TechnicianProfile } from '$bindings/TechnicianProfile';
 export type { TransferUpdate } from '$bindings/TransferUpdate';
-export type { VideoCodec } from '$bindings/VideoCodec';
+export type { AdhocConnectionRecord } from '$protocol/AdhocConnectionRecord';
+export type { AdhocPrepared } from '$protocol/AdhocPrepared';
+export type { AdhocSessionSummary } from '$protocol/AdhocSessionSummary';
+export type { ComputerGroup } from '$protocol/ComputerGroup';
+export type { ComputerSummary } from '$protocol/ComputerSummary';
+export type { ConsentKind } from '$protocol/ConsentKind';
+export type { EventData } from '$protocol/EventData';
+export type { FileInfo } from '$protocol/FileInfo';
+export type { InviteSent } from '$protocol/InviteSent';
+export type { Party } from '$protocol/Party';
+export type { ServerInfo } from '$protocol/ServerInfo';
+export type { SessionEvent } from '$protocol/SessionEvent';
+export type { SessionStatus } from '$protocol/SessionStatus';
+export type { SessionSummary } from '$protocol/SessionSummary';
+export type { ShareFailure } from '$protocol/ShareFailure';
+export type { StopReason } from '$protocol/StopReason';
+export type { StreamInfo } from '$protocol/StreamInfo';
+export type { SystemInfo } from '$protocol/SystemInfo';
+export type { TechnicianProfile } from '$protocol/TechnicianProfile';
+export type { VideoCodec } from '$protocol/VideoCodec';

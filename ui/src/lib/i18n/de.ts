@@ -114,6 +114,10 @@ export const de: Record<MessageKey, string> = {
   'files.checksum': 'Die Datei kam beschädigt an (SHA-256 stimmt nicht) und wurde nicht gespeichert.',
   'connection.lost': 'Verbindung zum Server unterbrochen. Neuer Versuch läuft…',
   'connection.signedOut': 'Sie wurden abgemeldet: {reason}',
+  'signedOut.unauthorized':
+    'Ihre Anmeldung ist abgelaufen oder wurde widerrufen. Bitte melden Sie sich erneut an.',
+  'signedOut.forbidden':
+    'Ihr Konto wurde deaktiviert oder hat keinen Zugriff mehr. Bitte wenden Sie sich an Ihre Administration.',
   'settings.title': 'Einstellungen',
   'settings.language': 'Sprache',
   'settings.language.system': 'System',

@@ -109,6 +109,8 @@ export const en = {
   'files.checksum': 'The file arrived damaged (SHA-256 mismatch) and was not saved.',
   'connection.lost': 'Connection to the server lost. Reconnecting…',
   'connection.signedOut': 'You were signed out: {reason}',
+  'signedOut.unauthorized': 'Your sign-in ended: it expired or was revoked. Please sign in again.',
+  'signedOut.forbidden': 'Your account was disabled or no longer has access. Please ask your administrator.',
   'settings.title': 'Settings',
   'settings.language': 'Language',
   'settings.language.system': 'System',

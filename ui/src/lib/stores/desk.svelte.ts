@@ -2,6 +2,7 @@ import type { Backend } from '../backend';
 import type {
   AdhocSessionSummary,
   DeskEvent,
+  IpcErrorCode,
   SessionEvent,
   SessionStatus,
   SessionSummary,
@@ -66,7 +67,8 @@ export class DeskStore {
   sessions = $state<SessionState[]>([]);
   active = $state<Tab>({ kind: 'support' });
   online = $state(true);
-  signedOutReason = $state<string | null>(null);
+  /** Why the service ended the sign-in (its code, for the UI to explain), until the next one. */
+  signedOut = $state<{ code: IpcErrorCode; reason: string } | null>(null);
   /** Remember me failed: the keychain's complaint, shown once after sign-in. */
   keychainError = $state<string | null>(null);
   /** Why files dropped on the window could not be sent, until dismissed. */
@@ -95,7 +97,7 @@ export class DeskStore {
   async begin(signedIn: SignedIn): Promise<void> {
     this.signedIn = signedIn;
     this.keychainError = signedIn.keychain_error;
-    this.signedOutReason = null;
+    this.signedOut = null;
     this.online = true;
     const open = (await this.backend.listSessions()).filter(
       (s) => s.status === 'waiting' || s.status === 'active',
@@ -228,7 +230,7 @@ export class DeskStore {
         this.online = event.online;
         break;
       case 'signed_out':
-        this.signedOutReason = event.reason;
+        this.signedOut = { code: event.code, reason: event.reason };
         this.signedIn = null;
         this.sessions = [];
         this.leaveCheck = null;

@@ -117,7 +117,7 @@ describe('DeskStore', () => {
     desk.apply({ type: 'signed_out', code: 'unauthorized', reason: 'revoked' });
     expect(desk.signedIn).toBeNull();
     expect(desk.sessions).toHaveLength(0);
-    expect(desk.signedOutReason).toBe('revoked');
+    expect(desk.signedOut).toEqual({ code: 'unauthorized', reason: 'revoked' });
   });
 
   it('asks before leaving a page that guards something shown once', () => {
