@@ -1,4 +1,4 @@
-// The session rules both sides share, from each side's seat. Run by `npm run test:session`
+// The session rules both sides share, from each side's seat. Run by `npm run test:rules`
 // (node's test runner); the desktop app's Vitest suite checks its timeline over them too.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

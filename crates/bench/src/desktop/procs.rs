@@ -120,7 +120,12 @@ impl AppProcesses {
             } = mem_of(pid)?;
             total.pss_kib += pss_kib;
             total.rss_kib += rss_kib;
-            total.processes.push(format!("{} ({pid})", name_of(pid)));
+            // Each process's share, so a difference between the apps shows where it is.
+            total.processes.push(format!(
+                "{} ({pid}): PSS {:.1} MiB",
+                name_of(pid),
+                lifeline_bench::mib(pss_kib)
+            ));
         }
         Ok(total)
     }

@@ -2,7 +2,6 @@
 // page and owns the views, the realtime connection, the composer and the end; the log,
 // marks, uploads and consent (with screen sharing) live in modules of their own.
 
-import { noteMarks } from '../../../protocol/ts/session';
 import { api, RequestFailed } from './api';
 import {
   answerConsent,
@@ -13,6 +12,7 @@ import {
   stopSharing,
 } from './consent';
 import { byId, el, groupKey, initials, parseKey } from './dom';
+import { type Change, type EventState, reduceEvent } from './events';
 import { type Args, initLang, type Key, lang, relabel, setLang, setText, t } from './i18n';
 import {
   acknowledge,
@@ -276,74 +276,75 @@ function setTyping(on: boolean): void {
 
 function onEvent(ev: SessionEvent): void {
   const s = page.session;
-  if (!s || ev.session_id !== s.session_id || ev.seq <= page.lastSeq) return;
-  page.lastSeq = ev.seq;
-  const live = ev.seq > page.announcedUpTo;
-  Object.assign(marks, noteMarks(marks, ev, 'end_user'));
-  const d = ev.data;
-  switch (d.type) {
-    case 'end_user_joined':
-      if (d.name) systemLine(ev.seq, 'joined_self_named', { name: d.name });
-      else systemLine(ev.seq, 'joined_self');
+  if (!s) return;
+  const before: EventState = {
+    sessionId: s.session_id,
+    lastSeq: page.lastSeq,
+    announcedUpTo: page.announcedUpTo,
+    shown: page.shown,
+    marks: { ...marks },
+    ended: page.ended,
+  };
+  const { state, changes } = reduceEvent(before, ev);
+  if (state === before) return;
+  page.lastSeq = state.lastSeq;
+  if (state.shown !== page.shown) page.shown = new Set(state.shown);
+  Object.assign(marks, state.marks);
+  for (const change of changes) showChange(change);
+  if (!page.ended) persist();
+  scheduleAcks();
+}
+
+/** Puts one change of the session on the page. */
+function showChange(change: Change): void {
+  switch (change.kind) {
+    case 'joined':
+      if (change.name) systemLine(change.seq, 'joined_self_named', { name: change.name });
+      else systemLine(change.seq, 'joined_self');
       break;
-    case 'message':
-      if (d.from === 'end_user') {
-        acknowledge(d.client_id, ev);
-      } else if (!page.shown.has(ev.seq)) {
-        page.shown.add(ev.seq);
-        setTyping(false);
-        place(messageBubble('technician', d.text, ev.at), ev.seq);
-        if (live) {
-          announce(t('announce_message', { who: tech(), text: d.text }));
-          noteUnseen();
-        }
+    case 'own_message':
+      acknowledge(change.clientId, change.event);
+      break;
+    case 'technician_message':
+      setTyping(false);
+      place(messageBubble('technician', change.text, change.at), change.seq);
+      if (change.announce) {
+        announce(t('announce_message', { who: tech(), text: change.text }));
+        noteUnseen();
       }
       break;
-    case 'file_shared':
-      if (!page.shown.has(ev.seq)) {
-        page.shown.add(ev.seq);
-        fileBubble(ev, d.file);
-        for (const row of uploads.querySelectorAll<HTMLElement>('.upload')) {
-          if (row.dataset.fileId === d.file.id) row.remove();
-        }
-        if (d.file.from === 'technician' && live) {
-          announce(t('announce_file', { who: tech(), name: d.file.name }));
-          noteUnseen();
-        }
+    case 'file':
+      fileBubble(change.event, change.file);
+      for (const row of uploads.querySelectorAll<HTMLElement>('.upload')) {
+        if (row.dataset.fileId === change.file.id) row.remove();
+      }
+      if (change.announce) {
+        announce(t('announce_file', { who: tech(), name: change.file.name }));
+        noteUnseen();
       }
       break;
-    case 'delivered':
-    case 'read':
-      if (d.by === 'technician') refreshMarks();
+    case 'marks':
+      refreshMarks();
       break;
     case 'consent_requested':
-      noteConsentRequested(d.request_id, d.kind, live);
+      noteConsentRequested(change.requestId, change.consent, change.announce);
       break;
     case 'consent_answered': {
-      noteConsentAnswered(d.request_id);
-      const key = `consent_${d.kind}_${d.accepted ? 'allowed' : 'declined'}` as Key;
-      systemLine(ev.seq, key, { tech: tech() });
+      noteConsentAnswered(change.requestId);
+      const key = `consent_${change.consent}_${change.accepted ? 'allowed' : 'declined'}` as Key;
+      systemLine(change.seq, key, { tech: tech() });
       break;
     }
-    case 'session_ended':
-      systemLine(ev.seq, d.by === 'technician' ? 'ended_by_technician' : 'ended_by_end_user', {
+    case 'ended':
+      systemLine(change.seq, change.by === 'technician' ? 'ended_by_technician' : 'ended_by_end_user', {
         tech: tech(),
       });
       endState();
       break;
-    case 'screen_share_started':
-    case 'screen_share_stopped':
-    case 'screen_share_failed':
-      if (!page.shown.has(ev.seq)) {
-        page.shown.add(ev.seq);
-        shareLine(ev.seq, d);
-      }
-      break;
-    default:
+    case 'share':
+      shareLine(change.seq, change.data);
       break;
   }
-  if (!page.ended) persist();
-  scheduleAcks();
 }
 
 // ---------------------------------------------------------------- delivered / read
