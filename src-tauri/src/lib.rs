@@ -41,10 +41,12 @@ pub fn app<R: Runtime>(
         }
     });
     let desk = Desk::new(os, sink);
+    let handing_over = handover.is_some();
     if let Some(handover) = handover {
         desk.hand_over(handover);
     }
     builder
+        .plugin(start_facts(handing_over))
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
         .manage(desk)
@@ -58,6 +60,15 @@ pub fn app<R: Runtime>(
             }
         })
         .invoke_handler(commands::handler())
+}
+
+/// What the UI may know before its first call, set on `window` before its scripts run:
+/// whether a sign-in was handed over. Without one the sign-in form is usable at once
+/// instead of waiting for a round trip that would answer "none".
+fn start_facts<R: Runtime>(handing_over: bool) -> tauri::plugin::TauriPlugin<R> {
+    tauri::plugin::Builder::new("start-facts")
+        .js_init_script(format!("window.__LIFELINE_HANDOVER__ = {handing_over};"))
+        .build()
 }
 
 /// Reads the sign-in handed over through [`SIGN_IN_FD_ENV`], if one is.

@@ -116,12 +116,35 @@ impl Subject {
         loop {
             // The page may still be loading, when scripts fail: that is "not yet".
             if window.holds(self.ready).await.unwrap_or(false) {
-                return Ok((window, started.elapsed()));
+                let took = started.elapsed();
+                self.report_page_timing(&window, took).await;
+                return Ok((window, took));
             }
             if started.elapsed() > START_LIMIT {
                 bail!("{} was not ready within {START_LIMIT:?}", self.name);
             }
             tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Splits a start into the time before the page's navigation began (process, window
+    /// and web process) and the time in the page (load, scripts, first IPC), from the
+    /// page's own clock.
+    async fn report_page_timing(&self, window: &Window, took: Duration) {
+        let script = "const nav = performance.getEntriesByType('navigation')[0]; \
+                      const marks = performance.getEntriesByType('mark') \
+                        .map((m) => `${m.name} ${m.startTime.toFixed(0)}`).join(', '); \
+                      return [performance.now(), nav ? nav.domInteractive : null, marks];";
+        if let Ok(value) = window.run(script, json!([])).await {
+            let in_page = value[0].as_f64().unwrap_or(0.0);
+            let interactive = value[1].as_f64().unwrap_or(0.0);
+            let marks = value[2].as_str().unwrap_or_default();
+            let before = took.as_secs_f64() * 1000.0 - in_page;
+            progress(&format!(
+                "{}: {before:.0} ms before the page, DOM interactive after {interactive:.0} ms, \
+                 ready by {in_page:.0} ms in the page ({marks})",
+                self.name
+            ));
         }
     }
 

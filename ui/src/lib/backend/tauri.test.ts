@@ -59,4 +59,20 @@ describe('tauriBackend', () => {
       ['sign_in_handed_over', {}],
     ]);
   });
+
+  it('asks for a handed-over sign-in only when the shell did not say there is none', async () => {
+    const calls: string[] = [];
+    mockIPC((cmd) => {
+      calls.push(cmd);
+      return null;
+    });
+    const flagged = window as { __LIFELINE_HANDOVER__?: boolean };
+    flagged.__LIFELINE_HANDOVER__ = false;
+    expect(await tauriBackend.signInHandedOver()).toBeNull();
+    expect(calls).toEqual([]);
+    flagged.__LIFELINE_HANDOVER__ = true;
+    await tauriBackend.signInHandedOver();
+    expect(calls).toEqual(['sign_in_handed_over']);
+    delete flagged.__LIFELINE_HANDOVER__;
+  });
 });

@@ -27,8 +27,18 @@ export async function call<T>(command: string, args?: Record<string, unknown>): 
 /** The shell's commands, each invoked through `call`. */
 const app = commands(call);
 
+/**
+ * Whether the shell holds a sign-in handed over at start: it says so on `window` before
+ * the page's scripts run (see `start_facts` in src-tauri/src/lib.rs). Unknown means ask.
+ */
+function handoverAtStart(): boolean {
+  return (window as { __LIFELINE_HANDOVER__?: boolean }).__LIFELINE_HANDOVER__ !== false;
+}
+
 export const tauriBackend: Backend = {
   ...app,
+  // No round trip at start when the shell has said there is nothing to hand over.
+  signInHandedOver: () => (handoverAtStart() ? app.signInHandedOver() : Promise.resolve(null)),
   openUrl: (url) => openUrl(url),
   pickFiles: async () => {
     const picked = await open({ multiple: true, directory: false });
