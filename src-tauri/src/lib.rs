@@ -79,15 +79,15 @@ fn handover_from_env() -> Option<Result<Handover, HandoverError>> {
     Some(Handover::read_fd(&fd))
 }
 
-/// Turns WebKit's accelerated compositing off, unless the environment says otherwise.
-/// The UI is a chat, lists and one canvas: nothing in it gains from GPU layers, and
-/// without them the web process loads no GL stack and keeps no layer textures (measured
-/// on Xvfb with Mesa's software GL: its PSS drops from 191 to 103 MiB at the sign-in form;
-/// `lifeline-bench-desktop` prints the app's total). Call before any thread starts.
-fn without_gpu_compositing() {
-    const COMPOSITING: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
-    if std::env::var_os(COMPOSITING).is_none() {
-        std::env::set_var(COMPOSITING, "1");
+/// Runs the UI's JavaScript without JavaScriptCore's JIT, unless the environment says
+/// otherwise. The UI reacts to a few events a second and decodes video natively
+/// (WebCodecs), so the interpreter keeps up, while the JIT's code and profiling data
+/// cost the web process about 14 MiB (`lifeline-bench-desktop`). WebKit reads the
+/// variable when it starts the web process; call before any thread starts.
+fn without_javascript_jit() {
+    const JIT: &str = "JSC_useJIT";
+    if std::env::var_os(JIT).is_none() {
+        std::env::set_var(JIT, "0");
     }
 }
 
@@ -101,7 +101,7 @@ pub fn run() {
         .init();
     // Before any thread starts: changing the environment is only sound then.
     let handover = handover_from_env();
-    without_gpu_compositing();
+    without_javascript_jit();
     let os = DeskOs {
         keychain: lifeline_client::keychain::Keychain::os(),
         clipboard: lifeline_client::clipboard::Clipboard::os(),
