@@ -2,6 +2,8 @@
 // and a media socket of its own that carries the encoded pictures to the technician
 // through the service. Flow control: at most a couple of pictures are in flight; the
 // rest are skipped at capture, and the frame rate steps down when acknowledgements slow.
+
+import { afterAck, framesPerSecond, type Pace, slower, startPace } from './pace';
 import type {
   ChunkHeader,
   MediaClientFrame,
@@ -15,13 +17,6 @@ import type {
 
 /** Pictures sent and not yet decoded by a viewer, at most. */
 const MAX_IN_FLIGHT = 2;
-/** Frame rates to step through, fastest first. */
-const RATES = [30, 15, 5, 2] as const;
-/** Acknowledgement delays (ms) past which the rate steps down to the next one. */
-const SLOW_MS = [200, 500, 1000] as const;
-/** Below this delay (ms), held for STEP_UP_MS, the rate steps back up. */
-const FAST_MS = 100;
-const STEP_UP_MS = 2000;
 /** With nobody watching, a picture now and then keeps the stream alive. */
 const UNWATCHED_FPS = 1;
 /** The JPEG fallback's highest rate: whole pictures are large. */
@@ -164,8 +159,7 @@ export class ScreenShare {
   private seq = 0;
   private acked = 0;
   private readonly sentAt = new Map<number, number>();
-  private rate = 0;
-  private fastSince: number | null = null;
+  private pace: Pace = startPace;
   private viewers = 0;
   /** The service said who watches and what they decode: only then is a codec chosen. */
   private viewersKnown = false;
@@ -260,30 +254,16 @@ export class ScreenShare {
     const sent = this.sentAt.get(seq);
     for (const key of this.sentAt.keys()) if (key <= seq) this.sentAt.delete(key);
     if (sent === undefined) return;
-    const delay = performance.now() - sent;
-    const slowerThan = SLOW_MS.findIndex((limit) => delay < limit);
-    const fitting = slowerThan === -1 ? RATES.length - 1 : slowerThan;
-    if (fitting > this.rate) {
-      this.rate = fitting;
-      this.fastSince = null;
-    } else if (delay < FAST_MS && this.rate > 0) {
-      this.fastSince ??= performance.now();
-      if (performance.now() - this.fastSince > STEP_UP_MS) {
-        this.rate -= 1;
-        this.fastSince = null;
-      }
-    } else {
-      this.fastSince = null;
-    }
+    this.pace = afterAck(this.pace, performance.now() - sent, performance.now());
   }
 
   private slower(): void {
-    this.rate = Math.min(RATES.length - 1, this.rate + 1);
+    this.pace = slower(this.pace);
   }
 
   private fps(): number {
     if (this.viewers === 0) return UNWATCHED_FPS;
-    const rate = RATES[this.rate] ?? RATES[0];
+    const rate = framesPerSecond(this.pace);
     return this.codec === 'jpeg' ? Math.min(rate, JPEG_FPS) : rate;
   }
 
