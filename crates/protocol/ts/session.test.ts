@@ -7,6 +7,7 @@ import type { SessionEvent } from '../bindings/SessionEvent';
 import {
   authoredBy,
   dueMarks,
+  lastAuthoredBy,
   liveScreen,
   marksOf,
   mergeEvents,
@@ -72,6 +73,10 @@ test('what each side authored: files, consent requests and answers, system infor
   };
   assert.ok(authoredBy(answered, 'end_user'));
   assert.equal(marksOf([ev(5, asked)], 'end_user').lastFromThem, 5);
+  const events = [ev(5, asked), ev(6, answered), ev(7, { type: 'read', by: 'end_user', up_to_seq: 6 })];
+  assert.equal(lastAuthoredBy(events, 'end_user'), marksOf(events, 'technician').lastFromThem);
+  assert.equal(lastAuthoredBy(events, 'technician'), 5);
+  assert.equal(lastAuthoredBy([], 'technician'), 0);
   assert.equal(marksOf([ev(5, asked), ev(6, answered)], 'technician').lastFromThem, 6);
 });
 

@@ -33,6 +33,18 @@ export function authoredBy(data: EventData, party: Party): boolean {
   }
 }
 
+/**
+ * The seq of the newest event `party` authored, 0 when none. It scans from the end, so
+ * asking after every new event costs little however long the session is.
+ */
+export function lastAuthoredBy(events: readonly SessionEvent[], party: Party): number {
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const event = events[i];
+    if (event && authoredBy(event.data, party)) return event.seq;
+  }
+  return 0;
+}
+
 /** Where the delivered and read marks of a session stand, as seen by one side (`me`). */
 export interface Marks {
   /** How far the other side has received and read what I said. Read implies delivered. */

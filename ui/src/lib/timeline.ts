@@ -3,6 +3,7 @@
 // crates/protocol/ts/session.ts, which the join page uses too.
 import {
   consentAnswers,
+  lastAuthoredBy,
   type Marks,
   type MessageMark,
   marksOf,
@@ -100,7 +101,7 @@ export function unreadAfter(events: SessionEvent[], seenUpTo: number): number {
  * so a read mark is never an answer to a read mark.
  */
 export function lastFromEndUser(events: readonly SessionEvent[]): number {
-  return marksOf(events, 'technician').lastFromThem;
+  return lastAuthoredBy(events, 'end_user');
 }
 
 /** How far the technician's stored read mark reaches in `events`. */
