@@ -93,16 +93,24 @@ async fn idle_front_tab_stores_nothing(
 
     let admin = ApiClient::new(&service.url)?;
     admin.login(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
-    lifeline_e2e::agent::event_in(&admin, session_id, "the technician's read mark", |e| {
-        matches!(
-            e.data,
-            EventData::Read {
-                by: Party::Technician,
-                ..
-            }
-        )
-    })
-    .await?;
+    // Idle starts once each side has read the other's last message: a mark still on its
+    // way (the page sends its marks 250 ms after an event) is not idle traffic.
+    let events = admin.events(session_id, 0).await?;
+    for (reader, author) in [
+        (Party::Technician, Party::EndUser),
+        (Party::EndUser, Party::Technician),
+    ] {
+        let message = events
+            .iter()
+            .rev()
+            .find(|e| matches!(&e.data, EventData::Message { from, .. } if *from == author))
+            .map(|e| e.seq)
+            .context("a message from each side")?;
+        lifeline_e2e::agent::event_in(&admin, session_id, "the read mark", |e| {
+            matches!(&e.data, EventData::Read { by, up_to_seq } if *by == reader && *up_to_seq >= message)
+        })
+        .await?;
+    }
     let before = admin.events(session_id, 0).await?;
     tokio::time::sleep(Duration::from_secs(10)).await;
     let after = admin.events(session_id, 0).await?;
