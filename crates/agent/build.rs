@@ -1,8 +1,7 @@
 //! Reads the window's config (`tauri.conf.json` beside this file) and declares the
 //! window's commands, so that each needs its own permission in `capabilities/`.
 
-/// Every `#[tauri::command]` in `src/window.rs`; a command missing here cannot be invoked.
-const COMMANDS: &[&str] = &["agent_view", "enroll", "say", "send_file", "end_session"];
+include!("src/shell_commands.rs");
 
 fn main() {
     let attributes = tauri_build::Attributes::new()

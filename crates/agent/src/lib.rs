@@ -7,14 +7,18 @@
 //! of the ad-hoc password itself, then offers chat, files both ways and system
 //! information. It never creates OS user accounts and never needs administrator rights.
 //!
-//! It must not know about windows or toolkits: the binary's window (and its terminal
-//! mode) only render the [`view::AgentView`] and [`connection::Notice`]s it reports.
+//! Both front ends, the window ([`shell`]) and the terminal (the binary), drive the one
+//! facade [`session::AgentSession`] and only render the [`view::AgentView`] and
+//! [`connection::Notice`]s it reports. Only [`shell`] knows Tauri; nothing else here
+//! knows windows or toolkits.
 
 pub mod autostart;
 pub mod computer;
 pub mod connection;
 pub mod credentials;
 pub mod run;
+pub mod session;
+pub mod shell;
 pub mod trailer;
 pub mod view;
 
@@ -31,9 +35,37 @@ pub enum AgentError {
     Corrupt(String),
     #[error("{0}")]
     Usage(String),
+    #[error("this computer is not waiting for a security code")]
+    NotWaitingForCode,
+    /// This copy does not know which session to enroll in; the reason is for people.
+    #[error("{0}")]
+    CannotEnroll(String),
+    #[error("that is not a security code")]
+    InvalidCode,
+    #[error("there is no session running on this computer")]
+    NoSession,
+    #[error("no technician is connected now")]
+    NoTechnician,
+    #[error("the message is empty")]
+    EmptyMessage,
+    #[error("the message is longer than {0} characters")]
+    MessageTooLong(usize),
+    #[error("{} is not a file that can be read", .0.display())]
+    NotAFile(std::path::PathBuf),
 }
 
 impl AgentError {
+    /// The security code was refused: here (not a code at all) or by the service.
+    pub fn is_wrong_code(&self) -> bool {
+        match self {
+            AgentError::InvalidCode => true,
+            AgentError::Client(err) => {
+                err.code() == Some(lifeline_protocol::ErrorCode::CodeInvalid)
+            }
+            _ => false,
+        }
+    }
+
     pub fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
         let what = what.into();
         move |source| AgentError::Io { what, source }

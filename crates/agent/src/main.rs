@@ -2,18 +2,19 @@
 //! the terminal when asked to (`--headless`, `--code`, `--end`) or when there is no
 //! display to show a window on.
 
-mod window;
-
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use lifeline_agent::connection::Request;
+use std::sync::Arc;
+
+use lifeline_agent::connection::{Notice, Request};
 use lifeline_agent::credentials;
 use lifeline_agent::run::{self, Finish, Places};
-use lifeline_protocol::ErrorCode;
+use lifeline_agent::session::{AgentSession, AgentSetup};
+use lifeline_agent::view::AgentView;
 use uuid::Uuid;
 
 #[derive(Debug, Parser)]
@@ -117,19 +118,22 @@ fn default_downloads() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir)
 }
 
-/// Lines typed at the terminal, as requests: chat, or `/send <path>` for a file.
-fn read_requests() -> tokio::sync::mpsc::UnboundedReceiver<Request> {
-    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+/// Lines typed at the terminal go to the session: chat, `/send <path>` for a file,
+/// `/end` to end it. What it refuses is printed, and typing goes on.
+fn forward_typing(session: Arc<AgentSession>) {
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines().map_while(Result::ok) {
-            if let Some(request) = Request::from_line(&line) {
-                if sender.send(request).is_err() {
-                    return;
-                }
+            let done = match Request::from_line(&line) {
+                Some(Request::Say(text)) => session.say(&text),
+                Some(Request::SendFile(path)) => session.send_file(path),
+                Some(Request::End) => session.end(),
+                None => Ok(()),
+            };
+            if let Err(err) = done {
+                println!("{}", Notice::Problem(err.to_string()));
             }
         }
     });
-    receiver
 }
 
 fn ask_code() -> anyhow::Result<String> {
@@ -145,51 +149,60 @@ fn ask_code() -> anyhow::Result<String> {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let places = cli.places();
-    let saved = credentials::load(&places.state_dir)?;
     if cli.end {
-        let Some(saved) = saved else {
+        let Some(saved) = credentials::load(&places.state_dir)? else {
             bail!("there is no session to end on this computer")
         };
         run::end_now(&saved, &places).await?;
         println!("The session has ended and everything this app set up was removed.");
         return Ok(ExitCode::SUCCESS);
     }
-    let credentials = match saved {
-        Some(saved) => saved,
-        None => {
-            let (server, session) = cli.enrollment_target().map_err(anyhow::Error::msg)?;
-            let code = match cli.code.clone() {
-                Some(code) => code,
-                None => ask_code()?,
-            };
-            let autostart = cli.autostart_program()?;
-            match run::enroll(&server, session, &code, &places, autostart.as_deref()).await {
-                Ok(credentials) => credentials,
-                Err(lifeline_agent::AgentError::Client(err))
-                    if err.code() == Some(ErrorCode::CodeInvalid) =>
-                {
-                    eprintln!("{err}");
-                    return Ok(ExitCode::from(2));
-                }
-                Err(err) => return Err(err.into()),
+    let session = AgentSession::new(
+        agent_setup(&cli)?,
+        tokio::runtime::Handle::current(),
+        |update| {
+            if let Some(notice) = update.notice {
+                println!("{notice}");
             }
-        }
-    };
-    println!(
-        "Support session with {} until {}. Press Ctrl-C to leave it running in the background, or run with --end to end it.",
-        credentials.technician_name,
-        run::local_time(credentials.expires_at)
+        },
     );
+    if !session.resume() {
+        if let AgentView::Enroll {
+            problem: Some(problem),
+        } = session.view()
+        {
+            bail!(problem)
+        }
+        let code = match cli.code.clone() {
+            Some(code) => code,
+            None => ask_code()?,
+        };
+        match session.enroll(&code).await {
+            Ok(_) => {}
+            Err(err) if err.is_wrong_code() => {
+                eprintln!("{err}");
+                return Ok(ExitCode::from(2));
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    if let AgentView::Active {
+        technician, until, ..
+    } = session.view()
+    {
+        println!(
+            "Support session with {technician} until {}. Press Ctrl-C to leave it running in the background, or run with --end to end it.",
+            run::local_time(until)
+        );
+    }
     println!("While a technician is connected, type to chat; \"/send <file>\" sends a file. \"/end\" ends the session.");
-    let downloads = cli.downloads();
-    let finish = run::stay_connected(
-        &credentials,
-        &places,
-        &downloads,
-        read_requests(),
-        |notice| println!("{notice}"),
-    )
-    .await?;
+    forward_typing(Arc::clone(&session));
+    let AgentView::Ended { finish, problem } = session.ended().await else {
+        bail!("the session stopped without ending")
+    };
+    if let Some(problem) = problem {
+        bail!(problem)
+    }
     println!(
         "{} Everything this app set up was removed.",
         match finish {
@@ -210,7 +223,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let outcome = if cli.wants_window() {
-        window_setup(&cli).map(window::run)
+        agent_setup(&cli).map(run_window)
     } else {
         tokio::runtime::Runtime::new()
             .context("starting the runtime")
@@ -225,11 +238,27 @@ fn main() -> ExitCode {
     }
 }
 
-fn window_setup(cli: &Cli) -> anyhow::Result<window::Setup> {
-    Ok(window::Setup {
+fn agent_setup(cli: &Cli) -> anyhow::Result<AgentSetup> {
+    Ok(AgentSetup {
         places: cli.places(),
         downloads: cli.downloads(),
         target: cli.enrollment_target(),
         autostart_program: cli.autostart_program()?,
     })
+}
+
+/// Opens the window and runs until it is closed after the session is over.
+fn run_window(setup: AgentSetup) -> ExitCode {
+    match lifeline_agent::shell::app(tauri::Builder::default(), setup)
+        .build(tauri::generate_context!())
+    {
+        Ok(app) => {
+            app.run(|_, _| {});
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: the window could not open: {err}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -99,7 +99,21 @@ impl From<crate::AgentError> for lifeline_client::ipc::IpcError {
             crate::AgentError::Io { .. } | crate::AgentError::Corrupt(_) => {
                 IpcError::new(IpcErrorCode::File, err.to_string())
             }
-            crate::AgentError::Usage(message) => IpcError::new(IpcErrorCode::InvalidInput, message),
+            // The window tells a wrong code by this code, whoever found it wrong.
+            crate::AgentError::InvalidCode => IpcError::new(
+                IpcErrorCode::Service(lifeline_protocol::ErrorCode::CodeInvalid),
+                err.to_string(),
+            ),
+            crate::AgentError::NotAFile(_) => IpcError::new(IpcErrorCode::File, err.to_string()),
+            crate::AgentError::Usage(_)
+            | crate::AgentError::NotWaitingForCode
+            | crate::AgentError::CannotEnroll(_)
+            | crate::AgentError::NoSession
+            | crate::AgentError::NoTechnician
+            | crate::AgentError::EmptyMessage
+            | crate::AgentError::MessageTooLong(_) => {
+                IpcError::new(IpcErrorCode::InvalidInput, err.to_string())
+            }
         }
     }
 }

@@ -284,24 +284,34 @@ impl MockApp {
         cmd: &str,
         args: serde_json::Value,
     ) -> anyhow::Result<Result<T, serde_json::Value>> {
-        let request = InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse()?,
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        };
-        match tauri::test::get_ipc_response(&self.window, request) {
-            Ok(body) => Ok(Ok(body.deserialize()?)),
-            Err(error) => Ok(Err(error)),
-        }
+        invoke_in(&self.window, cmd, args)
     }
 
     /// Invokes a command that must succeed.
     pub fn ok<T: DeserializeOwned>(&self, cmd: &str, args: serde_json::Value) -> anyhow::Result<T> {
         self.invoke(cmd, args)?
             .map_err(|e| anyhow::anyhow!("{cmd} failed: {e}"))
+    }
+}
+
+/// Invokes a command in a mock-runtime window as its page would; `Err` holds the
+/// serialized `IpcError`.
+pub fn invoke_in<T: DeserializeOwned>(
+    window: &WebviewWindow<MockRuntime>,
+    cmd: &str,
+    args: serde_json::Value,
+) -> anyhow::Result<Result<T, serde_json::Value>> {
+    let request = InvokeRequest {
+        cmd: cmd.into(),
+        callback: CallbackFn(0),
+        error: CallbackFn(1),
+        url: "tauri://localhost".parse()?,
+        body: InvokeBody::Json(args),
+        headers: Default::default(),
+        invoke_key: INVOKE_KEY.to_string(),
+    };
+    match tauri::test::get_ipc_response(window, request) {
+        Ok(body) => Ok(Ok(body.deserialize()?)),
+        Err(error) => Ok(Err(error)),
     }
 }

@@ -1,0 +1,241 @@
+//! [`AgentSession`]: the one facade both front ends of the agent use, the window and
+//! the terminal. It holds the view of the session, checks what the person asks for
+//! against it, enrolls, runs the session loop ([`crate::run`]) in the background and
+//! reports every change as an [`AgentUpdate`]. The front ends only forward input and
+//! render updates.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::{mpsc, watch};
+use uuid::Uuid;
+
+use crate::connection::{Notice, Request};
+use crate::credentials::{self, Credentials};
+use crate::run::{self, Finish, Places};
+use crate::view::{AgentUpdate, AgentView};
+use crate::AgentError;
+
+/// What a running agent works with, from its command line and its download.
+#[derive(Debug, Clone)]
+pub struct AgentSetup {
+    pub places: Places,
+    /// Where files from the technician are saved.
+    pub downloads: PathBuf,
+    /// Where to enroll (service, session), or why this copy cannot.
+    pub target: Result<(String, Uuid), String>,
+    /// The program an autostart entry starts; `None`: no autostart.
+    pub autostart_program: Option<PathBuf>,
+}
+
+type OnUpdate = Box<dyn Fn(AgentUpdate) + Send + Sync>;
+
+/// The agent's session on this computer, from the security code to the end.
+pub struct AgentSession {
+    setup: AgentSetup,
+    runtime: tokio::runtime::Handle,
+    view: watch::Sender<AgentView>,
+    /// To the running session loop; `None` before enrollment and after the end.
+    requests: Mutex<Option<mpsc::UnboundedSender<Request>>>,
+    /// Credentials saved by an earlier run (a reboot within the 24 hours), until resumed.
+    saved: Mutex<Option<Credentials>>,
+    on_update: OnUpdate,
+}
+
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl AgentSession {
+    /// The session as this computer has it: waiting for a code, or saved from an earlier
+    /// run (call [`AgentSession::resume`] to carry on). Background work runs on `runtime`;
+    /// every change goes to `on_update`.
+    pub fn new(
+        setup: AgentSetup,
+        runtime: tokio::runtime::Handle,
+        on_update: impl Fn(AgentUpdate) + Send + Sync + 'static,
+    ) -> Arc<Self> {
+        let saved = credentials::load(&setup.places.state_dir);
+        let first_view = match (&saved, &setup.target) {
+            (Err(err), _) => AgentView::Enroll {
+                problem: Some(err.to_string()),
+            },
+            (Ok(Some(_)), _) | (Ok(None), Ok(_)) => AgentView::Enroll { problem: None },
+            (Ok(None), Err(problem)) => AgentView::Enroll {
+                problem: Some(problem.clone()),
+            },
+        };
+        Arc::new(Self {
+            setup,
+            runtime,
+            view: watch::Sender::new(first_view),
+            requests: Mutex::new(None),
+            saved: Mutex::new(saved.ok().flatten()),
+            on_update: Box::new(on_update),
+        })
+    }
+
+    pub fn view(&self) -> AgentView {
+        self.view.borrow().clone()
+    }
+
+    /// Whether the session runs: the window must not close then, or the technician
+    /// would be cut off for the rest of the 24 hours (End session is the way out).
+    pub fn is_running(&self) -> bool {
+        matches!(*self.view.borrow(), AgentView::Active { .. })
+    }
+
+    /// Carries on with a session saved by an earlier run; false when there is none.
+    pub fn resume(self: &Arc<Self>) -> bool {
+        match locked(&self.saved).take() {
+            Some(saved) => {
+                self.stay_connected(saved);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Enrolls with the security code the technician read out, then stays connected.
+    pub async fn enroll(self: &Arc<Self>, code: &str) -> Result<AgentView, AgentError> {
+        if !matches!(self.view(), AgentView::Enroll { problem: None }) {
+            return Err(AgentError::NotWaitingForCode);
+        }
+        let (server, session) = self
+            .setup
+            .target
+            .clone()
+            .map_err(AgentError::CannotEnroll)?;
+        let code = code.trim();
+        if code.is_empty() || code.len() > MAX_CODE_LEN {
+            return Err(AgentError::InvalidCode);
+        }
+        let setup = &self.setup;
+        let credentials = run::enroll(
+            &server,
+            session,
+            code,
+            &setup.places,
+            setup.autostart_program.as_deref(),
+        )
+        .await?;
+        self.stay_connected(credentials);
+        Ok(self.view())
+    }
+
+    /// A chat message to the connected technician.
+    pub fn say(&self, text: &str) -> Result<(), AgentError> {
+        if text.trim().is_empty() {
+            return Err(AgentError::EmptyMessage);
+        }
+        if text.chars().count() > lifeline_protocol::MAX_MESSAGE_CHARS {
+            return Err(AgentError::MessageTooLong(
+                lifeline_protocol::MAX_MESSAGE_CHARS,
+            ));
+        }
+        self.technician_connected()?;
+        self.request(Request::Say(text.to_owned()))
+    }
+
+    /// A file to the connected technician.
+    pub fn send_file(&self, path: PathBuf) -> Result<(), AgentError> {
+        if !path.is_file() {
+            return Err(AgentError::NotAFile(path));
+        }
+        self.technician_connected()?;
+        self.request(Request::SendFile(path))
+    }
+
+    /// Ends the session at once: at the service, and everything the agent created here.
+    pub fn end(&self) -> Result<(), AgentError> {
+        self.request(Request::End)
+    }
+
+    /// Waits until the session is over, and says how it ended.
+    pub async fn ended(&self) -> AgentView {
+        let mut view = self.view.subscribe();
+        let ended = match view
+            .wait_for(|view| matches!(view, AgentView::Ended { .. }))
+            .await
+        {
+            Ok(ended) => ended.clone(),
+            Err(_) => self.view(),
+        };
+        ended
+    }
+
+    fn technician_connected(&self) -> Result<(), AgentError> {
+        match &*self.view.borrow() {
+            AgentView::Active {
+                connected_now: Some(_),
+                ..
+            } => Ok(()),
+            _ => Err(AgentError::NoTechnician),
+        }
+    }
+
+    fn request(&self, request: Request) -> Result<(), AgentError> {
+        match locked(&self.requests).as_ref() {
+            Some(session) if session.send(request).is_ok() => Ok(()),
+            _ => Err(AgentError::NoSession),
+        }
+    }
+
+    fn publish(&self, view: AgentView, notice: Option<Notice>) {
+        self.view.send_replace(view.clone());
+        (self.on_update)(AgentUpdate { view, notice });
+    }
+
+    /// Follows a notice of the running session, and reports it with the view it made.
+    fn note(&self, notice: Notice) {
+        let mut view = None;
+        self.view.send_modify(|current| {
+            current.apply(&notice);
+            view = Some(current.clone());
+        });
+        if let Some(view) = view {
+            (self.on_update)(AgentUpdate {
+                view,
+                notice: Some(notice),
+            });
+        }
+    }
+
+    /// Runs the session loop in the background until the session ends.
+    fn stay_connected(self: &Arc<Self>, credentials: Credentials) {
+        let (requests, received) = mpsc::unbounded_channel();
+        *locked(&self.requests) = Some(requests);
+        self.publish(AgentView::active(&credentials, &self.setup.downloads), None);
+        let session = Arc::clone(self);
+        self.runtime.spawn(async move {
+            let notify = {
+                let session = Arc::clone(&session);
+                move |notice: Notice| session.note(notice)
+            };
+            let setup = &session.setup;
+            let outcome = run::stay_connected(
+                &credentials,
+                &setup.places,
+                &setup.downloads,
+                received,
+                notify,
+            )
+            .await;
+            locked(&session.requests).take();
+            let ended = match outcome {
+                Ok(finish) => AgentView::Ended {
+                    finish,
+                    problem: None,
+                },
+                Err(err) => AgentView::Ended {
+                    finish: Finish::Ended,
+                    problem: Some(err.to_string()),
+                },
+            };
+            session.publish(ended, None);
+        });
+    }
+}
+
+/// Security codes are short; anything longer is not one (and is not sent anywhere).
+const MAX_CODE_LEN: usize = 64;
