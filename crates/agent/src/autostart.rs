@@ -6,12 +6,9 @@ use std::path::{Path, PathBuf};
 
 use crate::AgentError;
 
-/// `$XDG_CONFIG_HOME/autostart/lifeline-agent.desktop`.
+/// The XDG autostart entry in the user's config folder (`$XDG_CONFIG_HOME`, `~/.config`).
 pub fn default_entry_path() -> PathBuf {
-    let config = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-        .unwrap_or_else(std::env::temp_dir);
+    let config = dirs::config_dir().unwrap_or_else(std::env::temp_dir);
     config.join("autostart").join("lifeline-agent.desktop")
 }
 

@@ -29,12 +29,9 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// `$XDG_DATA_HOME/lifeline-agent` (or `~/.local/share/lifeline-agent`).
+/// The user's data folder (`$XDG_DATA_HOME`, `~/.local/share`, `%APPDATA%`) + `lifeline-agent`.
 pub fn default_state_dir() -> PathBuf {
-    let data = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(std::env::temp_dir);
+    let data = dirs::data_dir().unwrap_or_else(std::env::temp_dir);
     data.join("lifeline-agent")
 }
 

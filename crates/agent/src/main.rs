@@ -110,11 +110,10 @@ impl Cli {
     }
 }
 
-/// `$XDG_DOWNLOAD_DIR`, else `~/Downloads`.
+/// The user's Downloads folder (as the desktop names it), else `~/Downloads`.
 fn default_downloads() -> PathBuf {
-    std::env::var_os("XDG_DOWNLOAD_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join("Downloads")))
+    dirs::download_dir()
+        .or_else(|| dirs::home_dir().map(|home| home.join("Downloads")))
         .unwrap_or_else(std::env::temp_dir)
 }
 

@@ -45,7 +45,7 @@ impl AgentView {
             until: credentials.expires_at,
             online: false,
             connected_now: None,
-            downloads: for_people(downloads, std::env::var_os("HOME").map(PathBuf::from)),
+            downloads: for_people(downloads, dirs::home_dir()),
         }
     }
 
