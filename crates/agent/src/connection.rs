@@ -6,10 +6,11 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use lifeline_client::{ApiClient, RealtimeClient, RealtimeEvent, RealtimeOptions};
-use lifeline_protocol::{AgentConnection, EventData, Party};
+use lifeline_protocol::{AgentConnection, ConsentKind, EventData, Party};
 use uuid::Uuid;
 
 use crate::credentials::Credentials;
+use crate::sharing::Sharing;
 use crate::{computer, AgentError};
 
 /// What the agent tells the person at the computer: printed in the terminal, and
@@ -48,9 +49,21 @@ pub enum Notice {
     FileSent {
         name: String,
     },
-    /// The technician asked for something this app does not offer.
-    Declined {
+    /// The technician asks to see (or control) this screen; the person answers.
+    ConsentAsked {
+        #[ts(type = "string")]
+        request_id: Uuid,
         kind: lifeline_protocol::ConsentKind,
+        technician: String,
+    },
+    /// The technician sees this screen now.
+    ScreenShared {
+        technician: String,
+    },
+    /// The technician no longer sees this screen.
+    ScreenStopped {
+        technician: String,
+        by_technician: bool,
     },
     Problem(String),
 }
@@ -81,12 +94,29 @@ impl fmt::Display for Notice {
                 write!(f, "Received the file {name}: saved as {}", path.display())
             }
             Notice::FileSent { name } => write!(f, "Sent the file {name}"),
-            Notice::Declined { kind } => write!(
+            Notice::ConsentAsked {
+                kind, technician, ..
+            } => write!(
                 f,
-                "The technician asked to {}; this app does not offer that yet, so it was declined",
+                "{technician} asks to {}: type /allow or /deny",
                 match kind {
-                    lifeline_protocol::ConsentKind::ViewScreen => "view the screen",
-                    lifeline_protocol::ConsentKind::Control => "control the screen",
+                    lifeline_protocol::ConsentKind::ViewScreen => "see your screen",
+                    lifeline_protocol::ConsentKind::Control => "control your screen",
+                }
+            ),
+            Notice::ScreenShared { technician } => {
+                write!(f, "{technician} is viewing this screen; type /stop to stop")
+            }
+            Notice::ScreenStopped {
+                technician,
+                by_technician,
+            } => write!(
+                f,
+                "{technician} no longer sees this screen{}",
+                if *by_technician {
+                    " (stopped by the technician)"
+                } else {
+                    ""
                 }
             ),
             Notice::Problem(problem) => write!(f, "Problem: {problem}"),
@@ -100,6 +130,13 @@ impl fmt::Display for Notice {
 pub enum Request {
     Say(String),
     SendFile(PathBuf),
+    /// The person's answer to the technician's latest request to see the screen.
+    AnswerConsent {
+        request_id: Uuid,
+        allow: bool,
+    },
+    /// Stop sending the screen now.
+    StopSharing,
     End,
 }
 
@@ -157,6 +194,9 @@ pub struct Connection {
     pub(crate) realtime: RealtimeClient,
     session_id: Uuid,
     pub technician: String,
+    /// The technician's request to see the screen that waits for the person's answer.
+    asked: Option<(Uuid, ConsentKind)>,
+    sharing: Option<Sharing>,
 }
 
 /// A free path in `dir` for a received file: its bare name, numbered if taken.
@@ -203,12 +243,14 @@ impl Connection {
             realtime,
             session_id: ticket.session_id,
             technician,
+            asked: None,
+            sharing: None,
         })
     }
 
     /// Acts on an event of the connection; false once it is over.
     pub fn handle(
-        &self,
+        &mut self,
         event: RealtimeEvent,
         downloads: &Path,
         notify: &(impl Fn(Notice) + Clone + Send + Sync + 'static),
@@ -250,15 +292,13 @@ impl Connection {
                 });
             }
             EventData::ConsentRequested { request_id, kind } => {
-                let api = self.api.clone();
-                let session_id = self.session_id;
-                let report = notify.clone();
-                tokio::spawn(async move {
-                    if let Err(err) = api.answer_consent(session_id, request_id, false).await {
-                        report(Notice::Problem(format!("answering the request: {err}")));
-                    }
+                // A newer request replaces one not answered yet.
+                self.asked = Some((request_id, kind));
+                notify(Notice::ConsentAsked {
+                    request_id,
+                    kind,
+                    technician: self.technician.clone(),
                 });
-                notify(Notice::Declined { kind });
             }
             EventData::SessionEnded { .. } => return false,
             _ => {}
@@ -268,35 +308,73 @@ impl Connection {
 
     /// Carries out what the person asked for, in the background.
     pub fn perform(
-        &self,
+        &mut self,
         request: Request,
         notify: &(impl Fn(Notice) + Clone + Send + Sync + 'static),
     ) {
         let api = self.api.clone();
         let session_id = self.session_id;
-        let notify = notify.clone();
-        tokio::spawn(async move {
-            match request {
-                Request::Say(text) => {
+        match request {
+            Request::AnswerConsent { request_id, allow } => {
+                if self.asked.map(|(id, _)| id) != Some(request_id) {
+                    notify(Notice::Problem("that request was already answered".into()));
+                    return;
+                }
+                self.asked = None;
+                if allow {
+                    if let Some(old) = self.sharing.take() {
+                        old.stop();
+                    }
+                    self.sharing = Some(Sharing::start(
+                        api,
+                        session_id,
+                        request_id,
+                        self.technician.clone(),
+                        notify.clone(),
+                    ));
+                    return;
+                }
+                let report = notify.clone();
+                tokio::spawn(async move {
+                    if let Err(err) = api.answer_consent(session_id, request_id, false).await {
+                        report(Notice::Problem(format!("answering the request: {err}")));
+                    }
+                });
+            }
+            Request::StopSharing => match self.sharing.take() {
+                Some(sharing) if sharing.is_running() => sharing.stop(),
+                _ => notify(Notice::Problem("the screen is not being shown".into())),
+            },
+            Request::Say(text) => {
+                let notify = notify.clone();
+                tokio::spawn(async move {
                     if let Err(err) = api.send_message(session_id, Uuid::new_v4(), &text).await {
                         notify(Notice::Problem(format!("sending the message: {err}")));
                     }
-                }
-                Request::SendFile(path) => match api.upload_file(session_id, &path, |_| {}).await {
-                    Ok(file) => notify(Notice::FileSent { name: file.name }),
-                    Err(err) => notify(Notice::Problem(format!(
-                        "sending {}: {err}",
-                        path.display()
-                    ))),
-                },
-                // The session's loop ends the session itself, before any connection.
-                Request::End => {}
+                });
             }
-        });
+            Request::SendFile(path) => {
+                let notify = notify.clone();
+                tokio::spawn(async move {
+                    match api.upload_file(session_id, &path, |_| {}).await {
+                        Ok(file) => notify(Notice::FileSent { name: file.name }),
+                        Err(err) => notify(Notice::Problem(format!(
+                            "sending {}: {err}",
+                            path.display()
+                        ))),
+                    }
+                });
+            }
+            // The session's loop ends the session itself, before any connection.
+            Request::End => {}
+        }
     }
 
     /// Ends the connection's session (if the technician has not) and disconnects.
-    pub async fn close(self) {
+    pub async fn close(mut self) {
+        if let Some(sharing) = self.sharing.take() {
+            sharing.stop();
+        }
         match self.api.end_session(self.session_id).await {
             Ok(_) => {}
             Err(err) if err.code() == Some(lifeline_protocol::ErrorCode::SessionEnded) => {}

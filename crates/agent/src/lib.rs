@@ -17,7 +17,9 @@ pub mod computer;
 pub mod connection;
 pub mod credentials;
 pub mod run;
+pub mod screen;
 pub mod session;
+pub mod sharing;
 pub mod shell;
 pub mod trailer;
 pub mod view;
@@ -50,6 +52,10 @@ pub enum AgentError {
     EmptyMessage,
     #[error("the message is longer than {0} characters")]
     MessageTooLong(usize),
+    #[error("the technician has not asked for anything")]
+    NothingAsked,
+    #[error("the screen is not being shown")]
+    NotSharing,
     #[error("{} is not a file that can be read", .0.display())]
     NotAFile(std::path::PathBuf),
 }

@@ -122,17 +122,27 @@ fn default_downloads() -> PathBuf {
 fn forward_typing(session: Arc<AgentSession>) {
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines().map_while(Result::ok) {
-            let done = match Request::from_line(&line) {
-                Some(Request::Say(text)) => session.say(&text),
-                Some(Request::SendFile(path)) => session.send_file(path),
-                Some(Request::End) => session.end(),
-                None => Ok(()),
+            let done = match line.trim() {
+                "/allow" => session.answer_consent(true),
+                "/deny" => session.answer_consent(false),
+                "/stop" => session.stop_sharing(),
+                _ => typed(&session, &line),
             };
             if let Err(err) = done {
                 println!("{}", Notice::Problem(err.to_string()));
             }
         }
     });
+}
+
+/// Chat, a file or the end, as typed.
+fn typed(session: &AgentSession, line: &str) -> Result<(), lifeline_agent::AgentError> {
+    match Request::from_line(line) {
+        Some(Request::Say(text)) => session.say(&text),
+        Some(Request::SendFile(path)) => session.send_file(path),
+        Some(Request::End) => session.end(),
+        Some(Request::AnswerConsent { .. } | Request::StopSharing) | None => Ok(()),
+    }
 }
 
 fn ask_code() -> anyhow::Result<String> {
@@ -194,7 +204,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             run::local_time(until)
         );
     }
-    println!("While a technician is connected, type to chat; \"/send <file>\" sends a file. \"/end\" ends the session.");
+    println!("While a technician is connected, type to chat; \"/send <file>\" sends a file; \"/allow\" or \"/deny\" answers a request to see the screen, \"/stop\" stops showing it. \"/end\" ends the session.");
     forward_typing(Arc::clone(&session));
     let AgentView::Ended { finish, problem } = session.ended().await else {
         bail!("the session stopped without ending")

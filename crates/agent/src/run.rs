@@ -160,7 +160,7 @@ pub async fn stay_connected(
                 }
             }
             event = next_connection_event(&mut connection) => {
-                let still_open = match (connection.as_ref(), event) {
+                let still_open = match (connection.as_mut(), event) {
                     (Some(open), Some(event)) => open.handle(event, downloads, &notify),
                     _ => false,
                 };
@@ -171,7 +171,7 @@ pub async fn stay_connected(
                     }
                 }
             }
-            request = next_request(&mut requests) => match (request, connection.as_ref()) {
+            request = next_request(&mut requests) => match (request, connection.as_mut()) {
                 (Some(Request::End), _) => {
                     // The person's wish wins: without the service the credentials still
                     // go, so nobody can connect again, and the session expires there.

@@ -146,6 +146,37 @@ impl AgentSession {
         self.request(Request::SendFile(path))
     }
 
+    /// The person's answer to the technician's request waiting in the view.
+    pub fn answer_consent(&self, allow: bool) -> Result<(), AgentError> {
+        let asking = match &*self.view.borrow() {
+            AgentView::Active {
+                asking: Some(asking),
+                ..
+            } => asking.clone(),
+            _ => return Err(AgentError::NothingAsked),
+        };
+        self.request(Request::AnswerConsent {
+            request_id: asking.request_id,
+            allow,
+        })?;
+        self.view.send_modify(AgentView::answered);
+        let view = self.view();
+        (self.on_update)(AgentUpdate { view, notice: None });
+        Ok(())
+    }
+
+    /// Stops showing the screen to the technician, at once.
+    pub fn stop_sharing(&self) -> Result<(), AgentError> {
+        match &*self.view.borrow() {
+            AgentView::Active {
+                screen_shared: true,
+                ..
+            } => {}
+            _ => return Err(AgentError::NotSharing),
+        }
+        self.request(Request::StopSharing)
+    }
+
     /// Ends the session at once: at the service, and everything the agent created here.
     pub fn end(&self) -> Result<(), AgentError> {
         self.request(Request::End)

@@ -40,6 +40,16 @@ fn send_file(session: Session<'_>, path: PathBuf) -> IpcResult<()> {
 }
 
 #[tauri::command]
+fn answer_consent(session: Session<'_>, allow: bool) -> IpcResult<()> {
+    Ok(session.answer_consent(allow)?)
+}
+
+#[tauri::command]
+fn stop_sharing(session: Session<'_>) -> IpcResult<()> {
+    Ok(session.stop_sharing()?)
+}
+
+#[tauri::command]
 fn end_session(session: Session<'_>) -> IpcResult<()> {
     Ok(session.end()?)
 }
@@ -87,6 +97,8 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>, setup: AgentSetup) -> tauri::
             enroll,
             say,
             send_file,
+            answer_consent,
+            stop_sharing,
             end_session
         ])
 }

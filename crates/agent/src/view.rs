@@ -28,6 +28,10 @@ pub enum AgentView {
         online: bool,
         connected_now: Option<String>,
         downloads: String,
+        /// The technician's request to see (or control) the screen, waiting for an answer.
+        asking: Option<ConsentAsk>,
+        /// Whether the connected technician sees this screen now.
+        screen_shared: bool,
     },
     /// Over, and everything the agent created is gone; `problem` if cleaning up failed.
     #[serde(rename_all = "camelCase")]
@@ -46,6 +50,8 @@ impl AgentView {
             online: false,
             connected_now: None,
             downloads: for_people(downloads, dirs::home_dir()),
+            asking: None,
+            screen_shared: false,
         }
     }
 
@@ -54,6 +60,8 @@ impl AgentView {
         let AgentView::Active {
             online,
             connected_now,
+            asking,
+            screen_shared,
             ..
         } = self
         else {
@@ -64,10 +72,33 @@ impl AgentView {
             Notice::Reconnecting { .. } => {
                 *online = false;
                 *connected_now = None;
+                *asking = None;
+                *screen_shared = false;
             }
             Notice::TechnicianConnected { technician } => *connected_now = Some(technician.clone()),
-            Notice::TechnicianLeft { .. } => *connected_now = None,
+            Notice::TechnicianLeft { .. } => {
+                *connected_now = None;
+                *asking = None;
+                *screen_shared = false;
+            }
+            Notice::ConsentAsked {
+                request_id, kind, ..
+            } => {
+                *asking = Some(ConsentAsk {
+                    request_id: *request_id,
+                    kind: *kind,
+                })
+            }
+            Notice::ScreenShared { .. } => *screen_shared = true,
+            Notice::ScreenStopped { .. } => *screen_shared = false,
             _ => {}
+        }
+    }
+
+    /// The person answered the request waiting in the window.
+    pub fn answered(&mut self) {
+        if let AgentView::Active { asking, .. } = self {
+            *asking = None;
         }
     }
 }
@@ -82,6 +113,15 @@ fn for_people(path: &Path, home: Option<PathBuf>) -> String {
         Some(inside) => format!("~/{}", inside.display()),
         None => path.display().to_string(),
     }
+}
+
+/// A request of the technician's that the person at the computer answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsentAsk {
+    #[ts(type = "string")]
+    pub request_id: uuid::Uuid,
+    pub kind: lifeline_protocol::ConsentKind,
 }
 
 /// One change for the window: the view as it is now, and the notice that changed it.
@@ -111,7 +151,9 @@ impl From<crate::AgentError> for lifeline_client::ipc::IpcError {
             | crate::AgentError::NoSession
             | crate::AgentError::NoTechnician
             | crate::AgentError::EmptyMessage
-            | crate::AgentError::MessageTooLong(_) => {
+            | crate::AgentError::MessageTooLong(_)
+            | crate::AgentError::NothingAsked
+            | crate::AgentError::NotSharing => {
                 IpcError::new(IpcErrorCode::InvalidInput, err.to_string())
             }
         }
@@ -129,6 +171,8 @@ mod tests {
             online: false,
             connected_now: None,
             downloads: "/home/erika/Downloads".into(),
+            asking: None,
+            screen_shared: false,
         }
     }
 
@@ -205,7 +249,8 @@ mod tests {
             serde_json::to_value(&update)?,
             serde_json::json!({
                 "view": {"phase": "active", "technician": "Tina Tech", "until": 1_795_410_322_726_i64,
-                         "online": false, "connectedNow": null, "downloads": "/home/erika/Downloads"},
+                         "online": false, "connectedNow": null, "downloads": "/home/erika/Downloads",
+                         "asking": null, "screenShared": false},
                 "notice": {"kind": "wrongPassword", "detail": {"technician": "Tina Tech"}}
             })
         );

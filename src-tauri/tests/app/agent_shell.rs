@@ -11,18 +11,14 @@ use lifeline_agent::run::Places;
 use lifeline_agent::session::AgentSetup;
 use lifeline_agent::shell::{self, AGENT_EVENT};
 use lifeline_client::protocol::{EventData, Party};
-use lifeline_client::ApiClient;
 use lifeline_e2e::agent::{event_in, Computer};
-use lifeline_e2e::service::InProcessService;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime};
 use tauri::{App, Listener, WebviewWindow, WebviewWindowBuilder};
 use uuid::Uuid;
 
-use crate::support::{first_admin, invoke_in, ADMIN_EMAIL, ADMIN_PASSWORD};
-
-const PASSWORD: &str = "Sunny-Day-42";
+use crate::support::{invoke_in, prepared_adhoc, ADHOC_PASSWORD};
 
 /// The agent's shell on the mock runtime, with the updates it sent to the page.
 struct MockAgent {
@@ -130,13 +126,7 @@ fn a_copy_that_does_not_know_its_session_says_why_and_enrolls_nowhere() -> anyho
 #[tokio::test(flavor = "multi_thread")]
 async fn the_shell_enrolls_chats_and_ends_through_the_facade_with_typed_refusals(
 ) -> anyhow::Result<()> {
-    let service = InProcessService::start(|_| {}).await?;
-    service.add_technician("Acme IT", first_admin()).await?;
-    let technician = ApiClient::new(&service.url)?;
-    technician.login(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
-    let prepared = technician
-        .prepare_adhoc("erika@example.test", PASSWORD, PASSWORD, None)
-        .await?;
+    let (service, technician, prepared) = prepared_adhoc().await?;
     let adhoc_id = prepared.session.id;
     let computer = Computer::new()?;
     let agent = MockAgent::new(setup(&computer, Ok((service.url.clone(), adhoc_id))))?;
@@ -185,7 +175,7 @@ async fn the_shell_enrolls_chats_and_ends_through_the_facade_with_typed_refusals
         "invalid_input"
     );
 
-    let connection = technician.connect_adhoc(adhoc_id, PASSWORD).await?;
+    let connection = technician.connect_adhoc(adhoc_id, ADHOC_PASSWORD).await?;
     agent
         .update("the technician connected", |u| {
             u["notice"]["kind"] == "technicianConnected"

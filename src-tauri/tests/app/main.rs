@@ -3,6 +3,7 @@
 //! unless run by `src-tauri/e2e/run`) the real window over WebDriver.
 
 mod adhoc_window;
+mod agent_screen;
 mod agent_shell;
 mod agent_window;
 mod bindings;

@@ -315,3 +315,23 @@ pub fn invoke_in<T: DeserializeOwned>(
         Err(error) => Ok(Err(error)),
     }
 }
+
+/// The ad-hoc computers' password in these tests.
+pub const ADHOC_PASSWORD: &str = "Sunny-Day-42";
+
+/// An in-process service with the bootstrap admin signed in, who prepared an ad-hoc
+/// session (password [`ADHOC_PASSWORD`]) for an agent to enroll in.
+pub async fn prepared_adhoc() -> anyhow::Result<(
+    lifeline_e2e::service::InProcessService,
+    ApiClient,
+    lifeline_client::protocol::AdhocPrepared,
+)> {
+    let service = lifeline_e2e::service::InProcessService::start(|_| {}).await?;
+    service.add_technician("Acme IT", first_admin()).await?;
+    let technician = ApiClient::new(&service.url)?;
+    technician.login(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
+    let prepared = technician
+        .prepare_adhoc("erika@example.test", ADHOC_PASSWORD, ADHOC_PASSWORD, None)
+        .await?;
+    Ok((service, technician, prepared))
+}

@@ -12,6 +12,8 @@ const active: AgentView = {
   online: true,
   connectedNow: null,
   downloads: '/home/erika/Downloads',
+  asking: null,
+  screenShared: false,
 };
 
 /** A fake agent whose updates the test pushes, as the shell's events would arrive. */
@@ -22,6 +24,8 @@ function fakeAgent(first: AgentView) {
     enroll: vi.fn(async () => active),
     say: vi.fn(async () => {}),
     sendFile: vi.fn(async () => {}),
+    answerConsent: vi.fn(async () => {}),
+    stopSharing: vi.fn(async () => {}),
     endSession: vi.fn(async () => {}),
     onUpdate: vi.fn(async (handler) => {
       push = handler;
@@ -76,6 +80,40 @@ describe('the agent window', () => {
     await screen.findByText('Hi Tina');
     await fireEvent.click(screen.getByRole('button', { name: 'Send file…' }));
     await vi.waitFor(() => expect(agent.sendFile).toHaveBeenCalledWith('/home/erika/printer.log'));
+  });
+
+  it('asks before the technician sees the screen, then shows who is viewing with Stop', async () => {
+    const connected = { ...active, connectedNow: 'Tina Tech' };
+    const { agent, push } = fakeAgent(connected);
+    render(AgentApp, { agent, locale: 'en' });
+    const asking = { ...connected, asking: { requestId: 'r1', kind: 'view_screen' as const } };
+    push({
+      view: asking,
+      notice: {
+        kind: 'consentAsked',
+        detail: { request_id: 'r1', kind: 'view_screen', technician: 'Tina Tech' },
+      },
+    });
+    await screen.findByText('Tina Tech asks to see your screen.');
+    await fireEvent.click(screen.getByRole('button', { name: 'Allow' }));
+    expect(agent.answerConsent).toHaveBeenCalledWith(true);
+    push({
+      view: { ...connected, screenShared: true },
+      notice: { kind: 'screenShared', detail: { technician: 'Tina Tech' } },
+    });
+    await screen.findByText('Tina Tech is viewing this screen');
+    expect(screen.queryByText('Tina Tech asks to see your screen.')).toBeNull();
+    await fireEvent.click(screen.getByRole('button', { name: 'Stop' }));
+    expect(agent.stopSharing).toHaveBeenCalledOnce();
+    push({
+      view: connected,
+      notice: { kind: 'screenStopped', detail: { technician: 'Tina Tech', by_technician: false } },
+    });
+    await screen.findByText('You stopped showing your screen');
+    expect(screen.queryByText('Tina Tech is viewing this screen')).toBeNull();
+    push({ view: { ...connected, asking: { requestId: 'r2', kind: 'control' } }, notice: null });
+    await fireEvent.click(await screen.findByRole('button', { name: 'Deny' }));
+    expect(agent.answerConsent).toHaveBeenLastCalledWith(false);
   });
 
   it('ends the session only after the person confirms, and says everything is gone', async () => {

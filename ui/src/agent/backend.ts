@@ -1,4 +1,4 @@
-// What the agent's window asks of the agent (crates/agent/src/window.rs), typed by the
+// What the agent's window asks of the agent (crates/agent/src/shell.rs), typed by the
 // generated bindings. Tests pass a fake with the same shape.
 
 import { listen } from '@tauri-apps/api/event';
@@ -12,7 +12,7 @@ export type { AgentUpdate } from '$agent-bindings/AgentUpdate';
 export type { AgentView } from '$agent-bindings/AgentView';
 export type { Notice } from '$agent-bindings/Notice';
 
-/** The app event every change arrives on (AGENT_EVENT in window.rs). */
+/** The app event every change arrives on (AGENT_EVENT in shell.rs). */
 const AGENT_EVENT = 'agent';
 
 export interface Agent {
@@ -20,6 +20,10 @@ export interface Agent {
   enroll(code: string): Promise<AgentView>;
   say(text: string): Promise<void>;
   sendFile(path: string): Promise<void>;
+  /** The person's answer to the technician's request waiting in the view. */
+  answerConsent(allow: boolean): Promise<void>;
+  /** Stops showing the screen, at once. */
+  stopSharing(): Promise<void>;
   endSession(): Promise<void>;
   onUpdate(handler: (update: AgentUpdate) => void): Promise<() => void>;
   /** Closes the window, which ends the app once the session is over. */
@@ -33,6 +37,8 @@ export const tauriAgent: Agent = {
   enroll: (code) => call('enroll', { code }),
   say: (text) => call('say', { text }),
   sendFile: (path) => call('send_file', { path }),
+  answerConsent: (allow) => call('answer_consent', { allow }),
+  stopSharing: () => call('stop_sharing'),
   endSession: () => call('end_session'),
   onUpdate: (handler) => listen<AgentUpdate>(AGENT_EVENT, (event) => handler(event.payload)),
   close: () => getCurrentWindow().close(),

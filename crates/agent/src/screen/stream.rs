@@ -1,0 +1,238 @@
+//! The send loop: a tick at the paced frame rate takes a picture when fewer than two
+//! are in flight, encodes it when something changed (or a keyframe is due) and sends it;
+//! acknowledgements, keyframe requests and the viewers' codecs steer the next ticks.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use lifeline_client::{MediaEvent, MediaSocket};
+use lifeline_protocol::{
+    ChunkHeader, ErrorCode, MediaSource, Party, ShareSurface, StopReason, StreamFormat, VideoCodec,
+};
+use tokio::sync::watch;
+
+use crate::screen::capture::{changed_tiles, Capturer, Picture};
+use crate::screen::encode::ScreenEncoder;
+use crate::screen::pace::Pace;
+use crate::screen::ScreenError;
+
+/// Pictures sent but not yet acknowledged, at most.
+const MAX_IN_FLIGHT: u64 = 2;
+/// A still screen still sends a picture this often, so the viewer knows it is live.
+const STILL_EVERY: Duration = Duration::from_secs(1);
+/// While nobody watches, the service acknowledges and drops: one picture a second.
+const UNWATCHED_FPS: u32 = 1;
+
+/// How a stream ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// Stopped here (the person at the computer, or the agent's session ending).
+    StoppedHere,
+    /// The service stopped it: a viewer, the technician or the session's end.
+    Stopped { by: Party, reason: StopReason },
+    /// The media socket closed.
+    Closed,
+}
+
+/// What the capture thread owns between ticks.
+struct Pipeline {
+    capturer: Capturer,
+    codec: VideoCodec,
+    encoder: Option<ScreenEncoder>,
+    previous: Option<Picture>,
+    last_sent: Option<Instant>,
+    /// A new encoder's format, announced with its first picture.
+    unannounced: Option<StreamFormat>,
+}
+
+/// What one tick produced: a new format to announce, and the picture's chunk.
+struct Produced {
+    format: Option<StreamFormat>,
+    key: bool,
+    data: Vec<u8>,
+}
+
+impl Pipeline {
+    /// Takes a picture; encodes it if it changed, a keyframe is due, or the screen has
+    /// been still for [`STILL_EVERY`].
+    fn tick(&mut self, force_key: bool, fps: u32) -> Result<Option<Produced>, ScreenError> {
+        let picture = self.capturer.capture()?;
+        let changed = !changed_tiles(self.previous.as_ref(), &picture).is_empty();
+        let still_too_long = self.last_sent.is_none_or(|at| at.elapsed() >= STILL_EVERY);
+        if !changed && !force_key && !still_too_long {
+            return Ok(None);
+        }
+        let same_size = self
+            .previous
+            .as_ref()
+            .is_some_and(|p| (p.width, p.height) == (picture.width, picture.height));
+        let mut key = force_key;
+        if self.encoder.is_none() || !same_size {
+            let encoder =
+                ScreenEncoder::new(self.codec, picture.width, picture.height, fps as f32)?;
+            let (width, height) = encoder.size(&picture);
+            self.unannounced = Some(StreamFormat {
+                source: MediaSource::Agent,
+                display_id: self.capturer.display.id.clone(),
+                codec: self.codec,
+                codec_string: encoder.codec_string().to_owned(),
+                width,
+                height,
+                surface: ShareSurface::Monitor,
+            });
+            self.encoder = Some(encoder);
+            key = true;
+        }
+        let Some(encoder) = self.encoder.as_mut() else {
+            return Ok(None);
+        };
+        let encoded = encoder.encode(&picture, key)?;
+        if encoded.data.is_empty() {
+            // Skipped to hold the bit rate: the change is still to send next time.
+            return Ok(None);
+        }
+        self.previous = Some(picture);
+        self.last_sent = Some(Instant::now());
+        Ok(Some(Produced {
+            format: self.unannounced.take(),
+            key: encoded.key,
+            data: encoded.data,
+        }))
+    }
+}
+
+/// The codec to send to viewers that decode `codecs`: H.264 when they all can, else JPEG.
+fn pick_codec(codecs: &[VideoCodec]) -> Result<VideoCodec, ScreenError> {
+    [VideoCodec::H264, VideoCodec::Jpeg]
+        .into_iter()
+        .find(|codec| codecs.contains(codec))
+        .ok_or(ScreenError::NoCommonCodec)
+}
+
+/// Sends display `display` (the primary one when `None`) on `socket`, a sender's media
+/// socket of a session whose end user allowed it, until the service stops the stream,
+/// the socket closes, or `stop` turns true.
+pub async fn send_screen(
+    mut socket: MediaSocket,
+    display: Option<String>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<StreamEnd, ScreenError> {
+    let capturer = tokio::task::spawn_blocking(move || Capturer::open(display.as_deref()))
+        .await
+        .map_err(|err| ScreenError::Capture(err.to_string()))??;
+    let mut pipeline = Some(Pipeline {
+        capturer,
+        codec: VideoCodec::H264,
+        encoder: None,
+        previous: None,
+        last_sent: None,
+        unannounced: None,
+    });
+    let mut viewers: Option<u32> = None;
+    let mut pace = Pace::default();
+    let (mut seq, mut acked) = (0u64, 0u64);
+    let mut sent_at: BTreeMap<u64, Instant> = BTreeMap::new();
+    let mut force_key = true;
+    let started = Instant::now();
+    let mut next_tick = tokio::time::Instant::now();
+    let end = loop {
+        let fps = match viewers {
+            Some(0) => UNWATCHED_FPS,
+            _ => pace.frames_per_second(),
+        };
+        tokio::select! {
+            changed = stop.changed() => {
+                if changed.is_err() || *stop.borrow() {
+                    socket.stop()?;
+                    break StreamEnd::StoppedHere;
+                }
+            }
+            () = tokio::time::sleep_until(next_tick) => {
+                next_tick += Duration::from_secs_f64(1.0 / f64::from(fps));
+                // Behind by more than a tick (a slow capture): start afresh from now.
+                let now = tokio::time::Instant::now();
+                if next_tick < now {
+                    next_tick = now;
+                }
+                if viewers.is_none() || seq - acked >= MAX_IN_FLIGHT {
+                    continue;
+                }
+                let Some(mut working) = pipeline.take() else { break StreamEnd::Closed };
+                let key = force_key;
+                let (working, produced) = tokio::task::spawn_blocking(move || {
+                    let produced = working.tick(key, fps);
+                    (working, produced)
+                })
+                .await
+                .map_err(|err| ScreenError::Capture(err.to_string()))?;
+                pipeline = Some(working);
+                let Some(produced) = produced? else { continue };
+                if let Some(format) = produced.format {
+                    socket.start(format)?;
+                }
+                force_key = false;
+                seq += 1;
+                sent_at.insert(seq, Instant::now());
+                let header = ChunkHeader {
+                    seq,
+                    key: produced.key,
+                    timestamp_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                };
+                socket.send_chunk(&header, &produced.data)?;
+            }
+            event = socket.next() => match event {
+                Some(MediaEvent::Ack(up_to)) if up_to > acked => {
+                    acked = up_to;
+                    let now = Instant::now();
+                    if let Some(sent) = sent_at.get(&up_to) {
+                        pace.after_ack(now.duration_since(*sent), now);
+                    }
+                    sent_at = sent_at.split_off(&(up_to + 1));
+                }
+                Some(MediaEvent::KeyframeNeeded) => force_key = true,
+                Some(MediaEvent::Viewers { count, codecs }) => {
+                    viewers = Some(count);
+                    let codec = pick_codec(&codecs)?;
+                    if let Some(working) = pipeline.as_mut() {
+                        if working.codec != codec {
+                            working.codec = codec;
+                            working.encoder = None;
+                        }
+                    }
+                }
+                Some(MediaEvent::Refused(error)) => match error.code {
+                    ErrorCode::RateLimited => pace.slower(),
+                    _ => {
+                        tracing::debug!(code = ?error.code, "the relay refused a frame");
+                        if error.code == ErrorCode::ConsentRequired {
+                            break StreamEnd::Stopped { by: Party::EndUser, reason: StopReason::StoppedSharing };
+                        }
+                    }
+                },
+                Some(MediaEvent::Stopped { by, reason, .. }) => break StreamEnd::Stopped { by, reason },
+                Some(MediaEvent::Closed) | None => break StreamEnd::Closed,
+                Some(MediaEvent::Ack(_) | MediaEvent::Stream(_) | MediaEvent::Chunk { .. }) => {}
+            },
+        }
+    };
+    socket.close();
+    Ok(end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn viewers_get_h264_when_all_decode_it_else_jpeg() {
+        assert_eq!(pick_codec(&VideoCodec::ALL).ok(), Some(VideoCodec::H264));
+        assert_eq!(
+            pick_codec(&[VideoCodec::Vp8, VideoCodec::Jpeg]).ok(),
+            Some(VideoCodec::Jpeg)
+        );
+        assert!(matches!(
+            pick_codec(&[VideoCodec::Vp8]),
+            Err(ScreenError::NoCommonCodec)
+        ));
+    }
+}

@@ -1,0 +1,79 @@
+//! The screen sent to a connected technician: started once the person at the computer
+//! (or the policy for an unattended computer) allowed it, stopped by the person's Stop,
+//! the technician, or the connection's end. The capture and encoding live in
+//! [`crate::screen`]; this module only runs them for a connection and reports.
+
+use lifeline_client::{ApiClient, MediaSocket};
+use lifeline_protocol::{MediaRole, Party};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use crate::connection::Notice;
+use crate::screen::{send_screen, StreamEnd};
+
+/// A screen being sent to the connection's viewers.
+pub struct Sharing {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Sharing {
+    /// Records the person's yes to `request_id`, then opens the connection's media
+    /// socket as its sender and sends the primary display until the stream stops;
+    /// reports start and end to `notify`.
+    pub fn start(
+        api: ApiClient,
+        session_id: Uuid,
+        request_id: Uuid,
+        technician: String,
+        notify: impl Fn(Notice) + Send + Sync + 'static,
+    ) -> Self {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            if let Err(err) = api.answer_consent(session_id, request_id, true).await {
+                notify(Notice::Problem(format!("answering the request: {err}")));
+                return;
+            }
+            let socket =
+                match MediaSocket::connect(&api, session_id, MediaRole::Sender, vec![]).await {
+                    Ok(socket) => socket,
+                    Err(err) => {
+                        notify(Notice::Problem(format!("sending the screen: {err}")));
+                        return;
+                    }
+                };
+            notify(Notice::ScreenShared {
+                technician: technician.clone(),
+            });
+            let by_technician = match send_screen(socket, None, stopped).await {
+                Ok(StreamEnd::Stopped { by, .. }) => by == Party::Technician,
+                Ok(StreamEnd::StoppedHere | StreamEnd::Closed) => false,
+                Err(err) => {
+                    notify(Notice::Problem(format!("sending the screen: {err}")));
+                    false
+                }
+            };
+            notify(Notice::ScreenStopped {
+                technician,
+                by_technician,
+            });
+        });
+        Self { stop, task }
+    }
+
+    pub fn is_running(&self) -> bool {
+        !self.task.is_finished()
+    }
+
+    /// Stops sending at once; the service tells the technician.
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+}
+
+impl Drop for Sharing {
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+    }
+}

@@ -1,0 +1,170 @@
+//! The agent as a screen sender under Xvfb: a technician connected to an ad-hoc
+//! computer asks to see it, the person at the computer allows it, and a Rust viewer
+//! decodes the agent's H.264 stream and sees the X screen's colours change; the
+//! person's Stop ends it on both sides, and the transcript shows when it started and
+//! stopped. `src-tauri/e2e/run` provides the display.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use lifeline_client::protocol::{
+    ConsentKind, EventData, MediaRole, MediaSource, Party, ShareSurface, VideoCodec,
+};
+use lifeline_client::{MediaEvent, MediaSocket};
+use lifeline_e2e::agent::{event_in, wait_until, Computer, Screen};
+use openh264::decoder::Decoder;
+use openh264::formats::YUVSource;
+use tokio::io::AsyncWriteExt;
+
+use crate::support::{prepared_adhoc, ADHOC_PASSWORD};
+
+/// Paints the whole X screen one colour (the root window's background).
+fn paint_root(colour: &str) -> anyhow::Result<()> {
+    let status = std::process::Command::new("xsetroot")
+        .args(["-solid", colour])
+        .status()
+        .context("xsetroot (x11-xserver-utils)")?;
+    anyhow::ensure!(status.success(), "xsetroot failed");
+    Ok(())
+}
+
+/// Decodes chunks (acknowledging each) until a picture's centre is near `rgb`.
+async fn wait_for_colour(
+    viewer: &mut MediaSocket,
+    decoder: &mut Decoder,
+    rgb: [u8; 3],
+) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut last = None;
+    loop {
+        let event = tokio::time::timeout_at(deadline, viewer.next())
+            .await
+            .with_context(|| format!("no picture of {rgb:?}; the last centre was {last:?}"))?;
+        let Some(MediaEvent::Chunk { header, data }) = event else {
+            anyhow::ensure!(event.is_some(), "the media socket closed");
+            continue;
+        };
+        for unit in openh264::nal_units(&data) {
+            if let Some(yuv) = decoder.decode(unit)? {
+                let (width, height) = yuv.dimensions();
+                let mut pixels = vec![0u8; width * height * 3];
+                yuv.write_rgb8(&mut pixels);
+                let at = ((height / 2) * width + width / 2) * 3;
+                last = Some([pixels[at], pixels[at + 1], pixels[at + 2]]);
+            }
+        }
+        viewer.ack(header.seq)?;
+        if last.is_some_and(|got: [u8; 3]| got.iter().zip(rgb).all(|(g, w)| g.abs_diff(w) < 40)) {
+            return Ok(());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb and xsetroot: run src-tauri/e2e/run"]
+async fn the_person_at_the_computer_allows_a_screen_view_and_stops_it() -> anyhow::Result<()> {
+    let (service, technician, prepared) = prepared_adhoc().await?;
+    let computer = Computer::new()?;
+    paint_root("#d02020")?;
+    let mut agent = computer
+        .enroll(
+            &service.url,
+            &prepared.session.id.to_string(),
+            &prepared.security_code,
+        )
+        .spawn()?;
+    let screen = Screen::watch(&mut agent);
+    let mut keyboard = agent.stdin.take().context("piped stdin")?;
+    screen.shows("Support session with").await;
+    wait_until("the computer is online", || {
+        let technician = technician.clone();
+        async move {
+            technician.computers().await.ok().is_some_and(|groups| {
+                groups
+                    .iter()
+                    .any(|g| g.computers.iter().any(|c| c.online && c.live))
+            })
+        }
+    })
+    .await;
+    let connection = technician
+        .connect_adhoc(prepared.session.id, ADHOC_PASSWORD)
+        .await?;
+    screen.shows("is connected to this computer now").await;
+
+    // Nothing is sent before the person allows it.
+    technician
+        .request_consent(connection.id, ConsentKind::ViewScreen)
+        .await?;
+    screen.shows("asks to see your screen").await;
+    let mut viewer = MediaSocket::connect(
+        &technician,
+        connection.id,
+        MediaRole::Viewer,
+        vec![VideoCodec::H264, VideoCodec::Jpeg],
+    )
+    .await?;
+    keyboard.write_all(b"/allow\n").await?;
+    let stream = loop {
+        match tokio::time::timeout(Duration::from_secs(20), viewer.next()).await {
+            Ok(Some(MediaEvent::Stream(stream))) => break stream,
+            Ok(Some(_)) => {}
+            other => anyhow::bail!("no stream from the agent: {other:?}\n{}", screen.text()),
+        }
+    };
+    assert_eq!(stream.format.source, MediaSource::Agent);
+    assert_eq!(stream.format.surface, ShareSurface::Monitor);
+    assert_eq!(
+        stream.format.codec,
+        VideoCodec::H264,
+        "H.264 when the viewer decodes it"
+    );
+    assert_eq!(
+        (stream.format.width, stream.format.height),
+        (1280, 800),
+        "the whole X screen"
+    );
+    screen.shows("is viewing this screen").await;
+
+    let mut decoder = Decoder::new()?;
+    wait_for_colour(&mut viewer, &mut decoder, [0xd0, 0x20, 0x20]).await?;
+    paint_root("#2040e0")?;
+    wait_for_colour(&mut viewer, &mut decoder, [0x20, 0x40, 0xe0]).await?;
+
+    // Stop at the computer ends it for the technician at once.
+    keyboard.write_all(b"/stop\n").await?;
+    let stopped = loop {
+        match tokio::time::timeout(Duration::from_secs(10), viewer.next()).await {
+            Ok(Some(MediaEvent::Stopped { by, .. })) => break by,
+            Ok(Some(_)) => {}
+            other => anyhow::bail!("the view did not stop: {other:?}"),
+        }
+    };
+    assert_eq!(stopped, Party::EndUser);
+    screen.shows("no longer sees this screen").await;
+    let started = event_in(&technician, connection.id, "viewing started", |e| {
+        matches!(
+            e.data,
+            EventData::ScreenShareStarted {
+                source: MediaSource::Agent,
+                ..
+            }
+        )
+    })
+    .await?;
+    let ended = event_in(&technician, connection.id, "viewing stopped", |e| {
+        matches!(
+            e.data,
+            EventData::ScreenShareStopped {
+                by: Party::EndUser,
+                ..
+            }
+        )
+    })
+    .await?;
+    assert!(started.seq < ended.seq);
+    viewer.close();
+    keyboard.write_all(b"/end\n").await?;
+    lifeline_e2e::agent::exits(&mut agent, "the agent after /end").await;
+    Ok(())
+}
