@@ -672,6 +672,11 @@ const commands = {
   },
 
   /** How many session events of each `type/by` the page has received over WebSockets. */
+  /** The join page's screen-share counters (where the offered pictures went). */
+  async share_stats() {
+    return needPage().evaluate(() => window.__lifelineShareStats ?? null);
+  },
+
   async received_events() {
     return { ...receivedEvents };
   },

@@ -77,6 +77,23 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
     values[index.min(values.len() - 1)]
 }
 
+/// Where the page's offered pictures went during the full-change stretch, from the
+/// join page's counters before and after it: what limits the frame rate.
+fn share_stats_delta(before: &serde_json::Value, after: &serde_json::Value) -> String {
+    let delta =
+        |key: &str| after[key].as_f64().unwrap_or(0.0) - before[key].as_f64().unwrap_or(0.0);
+    let encoded = delta("encoded").max(1.0);
+    format!(
+        "page: {} pictures offered, {} sent; skipped {} with two in flight, {} before the interval, {} while the encoder was busy; encode {:.1} ms a picture",
+        delta("offered"),
+        delta("sent"),
+        delta("skippedInFlight"),
+        delta("skippedInterval"),
+        delta("skippedEncoderBusy"),
+        delta("encodeMs") / encoded
+    )
+}
+
 /// What one stretch of the real stream gave.
 #[derive(Default)]
 struct Stretch {
@@ -235,7 +252,10 @@ pub async fn run(
     watch(&mut viewer, &mut decoder, 2.0, None).await?; // settle
     let cpu = CpuMeter::start(server);
     let mut recorded = Vec::new();
+    let stats_before = browser.call("share_stats", json!({})).await?;
     let mut full = watch(&mut viewer, &mut decoder, secs, Some(&mut recorded)).await?;
+    let stats_after = browser.call("share_stats", json!({})).await?;
+    progress(&share_stats_delta(&stats_before, &stats_after));
     result.relay_cpu_pct_one_stream = cpu.read(server).0;
     result.latency_p50_ms = percentile(&mut full.latencies_ms, 0.50);
     result.latency_p95_ms = percentile(&mut full.latencies_ms, 0.95);

@@ -148,6 +148,21 @@ async function* pictures(track: MediaStreamTrack, stopped: () => boolean): Async
   }
 }
 
+/**
+ * Where the pictures the browser offered went, for the screen-view bench (which reads
+ * `window.__lifelineShareStats`): sent, or skipped and why. Counts only, no pixels.
+ */
+export interface ShareStats {
+  offered: number;
+  sent: number;
+  skippedInFlight: number;
+  skippedInterval: number;
+  skippedEncoderBusy: number;
+  /** Summed time (ms) from handing a picture to the encoder to its chunk. */
+  encodeMs: number;
+  encoded: number;
+}
+
 /** One screen share, from the picked stream until it ends. */
 export class ScreenShare {
   private readonly track: MediaStreamTrack;
@@ -169,6 +184,16 @@ export class ScreenShare {
   private stopping = false;
   private live = false;
   private readonly canvas = document.createElement('canvas');
+  private encodeStartedAt: number | null = null;
+  readonly stats: ShareStats = {
+    offered: 0,
+    sent: 0,
+    skippedInFlight: 0,
+    skippedInterval: 0,
+    skippedEncoderBusy: 0,
+    encodeMs: 0,
+    encoded: 0,
+  };
 
   constructor(
     private readonly stream: MediaStream,
@@ -177,6 +202,7 @@ export class ScreenShare {
     const [track] = stream.getVideoTracks();
     if (!track) throw new Error('the picked stream has no video');
     this.track = track;
+    (window as { __lifelineShareStats?: ShareStats }).__lifelineShareStats = this.stats;
     // The browser's own "Stop sharing" control.
     track.addEventListener('ended', () => this.stop());
   }
@@ -284,9 +310,21 @@ export class ScreenShare {
 
   private async offer(picture: VideoFrame): Promise<void> {
     const now = performance.now();
-    if (this.ended || !this.viewersKnown || this.seq - this.acked >= MAX_IN_FLIGHT) return;
-    if (now - this.lastCapture < (1000 / this.fps()) * INTERVAL_SLACK) return;
-    if (this.encoder && this.encoder.encodeQueueSize > 0) return;
+    if (this.ended || !this.viewersKnown) return;
+    const stats = this.stats;
+    stats.offered += 1;
+    if (this.seq - this.acked >= MAX_IN_FLIGHT) {
+      stats.skippedInFlight += 1;
+      return;
+    }
+    if (now - this.lastCapture < (1000 / this.fps()) * INTERVAL_SLACK) {
+      stats.skippedInterval += 1;
+      return;
+    }
+    if (this.encoder && this.encoder.encodeQueueSize > 0) {
+      stats.skippedEncoderBusy += 1;
+      return;
+    }
     const size = encodedSize(picture.displayWidth, picture.displayHeight);
     if (size[0] !== this.size[0] || size[1] !== this.size[1]) await this.configure(size);
     this.lastCapture = now;
@@ -294,6 +332,7 @@ export class ScreenShare {
       await this.sendJpeg(picture);
       return;
     }
+    this.encodeStartedAt = performance.now();
     this.encoder?.encode(picture, { keyFrame: this.needKey });
     this.needKey = false;
   }
@@ -334,6 +373,11 @@ export class ScreenShare {
   }
 
   private sendEncoded(chunk: EncodedVideoChunk): void {
+    if (this.encodeStartedAt !== null) {
+      this.stats.encodeMs += performance.now() - this.encodeStartedAt;
+      this.stats.encoded += 1;
+      this.encodeStartedAt = null;
+    }
     const payload = new Uint8Array(chunk.byteLength);
     chunk.copyTo(payload);
     this.sendPicture(chunk.type === 'key', chunk.timestamp, payload);
@@ -352,6 +396,7 @@ export class ScreenShare {
   private sendPicture(key: boolean, timestampUs: number, payload: Uint8Array): void {
     if (this.ended || this.ws?.readyState !== WebSocket.OPEN) return;
     this.seq += 1;
+    this.stats.sent += 1;
     this.sentAt.set(this.seq, performance.now());
     const header: ChunkHeader = { seq: this.seq, key, timestamp_us: Math.max(0, Math.round(timestampUs)) };
     this.ws.send(encodeChunk(header, payload));
