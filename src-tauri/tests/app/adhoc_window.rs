@@ -162,6 +162,42 @@ async fn a_technician_gives_adhoc_support_through_the_wizard_and_the_computers_p
         )
         .await?;
 
+    // Screen view: the person at the computer allows it, and the tab shows the agent's
+    // X screen. The app's own window covers the screen's top-left, so the bottom-right
+    // corner shows the root window's colour.
+    crate::agent_screen::paint_root("#20a040")?;
+    window.click("#request-view").await?;
+    screen.shows("asks to see your screen").await;
+    keyboard.write_all(b"/allow\n").await?;
+    window
+        .wait_for(
+            "Number(document.getElementById('screen-canvas')?.dataset.pictures ?? 0) > 0",
+            "the agent's screen on the canvas",
+        )
+        .await?;
+    let corner = window
+        .run(
+            "const c = document.getElementById('screen-canvas'); \
+             return Array.from(c.getContext('2d').getImageData(c.width - 8, c.height - 8, 1, 1).data.slice(0, 3));",
+            json!([]),
+        )
+        .await?;
+    let near = |rgb: &serde_json::Value, want: [u64; 3]| {
+        (0..3).all(|i| rgb[i].as_u64().unwrap_or(999).abs_diff(want[i]) < 40)
+    };
+    assert!(
+        near(&corner, [0x20, 0xa0, 0x40]),
+        "the root's green: {corner}"
+    );
+    shot(&window, &shots, "11a-agent-screen").await?;
+    keyboard.write_all(b"/stop\n").await?;
+    window
+        .wait_for(
+            "!document.getElementById('screen-canvas')",
+            "the view stopped at the computer",
+        )
+        .await?;
+
     // Files both ways, with equal SHA-256s (the native pickers replaced by their commands).
     let session_id = window
         .run_async(

@@ -19,7 +19,7 @@ use tokio::io::AsyncWriteExt;
 use crate::support::{prepared_adhoc, ADHOC_PASSWORD};
 
 /// Paints the whole X screen one colour (the root window's background).
-fn paint_root(colour: &str) -> anyhow::Result<()> {
+pub fn paint_root(colour: &str) -> anyhow::Result<()> {
     let status = std::process::Command::new("xsetroot")
         .args(["-solid", colour])
         .status()
