@@ -56,9 +56,10 @@ pub enum Notice {
         kind: lifeline_protocol::ConsentKind,
         technician: String,
     },
-    /// The technician sees this screen now.
+    /// The technician sees this screen now, and controls it when `control`.
     ScreenShared {
         technician: String,
+        control: bool,
     },
     /// The technician no longer sees this screen.
     ScreenStopped {
@@ -104,9 +105,14 @@ impl fmt::Display for Notice {
                     lifeline_protocol::ConsentKind::Control => "control your screen",
                 }
             ),
-            Notice::ScreenShared { technician } => {
-                write!(f, "{technician} is viewing this screen; type /stop to stop")
-            }
+            Notice::ScreenShared {
+                technician,
+                control,
+            } => write!(
+                f,
+                "{technician} is {} this screen; type /stop to stop",
+                if *control { "controlling" } else { "viewing" }
+            ),
             Notice::ScreenStopped {
                 technician,
                 by_technician,
@@ -316,10 +322,10 @@ impl Connection {
         let session_id = self.session_id;
         match request {
             Request::AnswerConsent { request_id, allow } => {
-                if self.asked.map(|(id, _)| id) != Some(request_id) {
+                let Some((_, kind)) = self.asked.filter(|(id, _)| *id == request_id) else {
                     notify(Notice::Problem("that request was already answered".into()));
                     return;
-                }
+                };
                 self.asked = None;
                 if allow {
                     if let Some(old) = self.sharing.take() {
@@ -329,6 +335,7 @@ impl Connection {
                         api,
                         session_id,
                         request_id,
+                        kind == ConsentKind::Control,
                         self.technician.clone(),
                         notify.clone(),
                     ));

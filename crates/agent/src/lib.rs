@@ -15,6 +15,7 @@
 pub mod autostart;
 pub mod computer;
 pub mod connection;
+pub mod control;
 pub mod credentials;
 pub mod run;
 pub mod screen;

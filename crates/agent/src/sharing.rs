@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::connection::Notice;
+use crate::control::Injector;
 use crate::screen::{send_screen, StreamEnd};
 
 /// A screen being sent to the connection's viewers.
@@ -26,6 +27,7 @@ impl Sharing {
         api: ApiClient,
         session_id: Uuid,
         request_id: Uuid,
+        control: bool,
         technician: String,
         notify: impl Fn(Notice) + Send + Sync + 'static,
     ) -> Self {
@@ -43,10 +45,29 @@ impl Sharing {
                         return;
                     }
                 };
+            let injector = if control {
+                match Injector::start() {
+                    Ok(injector) => Some(injector),
+                    Err(err) => {
+                        // The technician reads why in the chat; the screen is still shown.
+                        let text =
+                            format!("Remote control is not available on this computer: {err}");
+                        if let Err(sent) = api.send_message(session_id, Uuid::new_v4(), &text).await
+                        {
+                            tracing::debug!(error = %sent, "telling the technician");
+                        }
+                        notify(Notice::Problem(err.to_string()));
+                        None
+                    }
+                }
+            } else {
+                None
+            };
             notify(Notice::ScreenShared {
                 technician: technician.clone(),
+                control: injector.is_some(),
             });
-            let by_technician = match send_screen(socket, None, stopped).await {
+            let by_technician = match send_screen(socket, None, injector, stopped).await {
                 Ok(StreamEnd::Stopped { by, .. }) => by == Party::Technician,
                 Ok(StreamEnd::StoppedHere | StreamEnd::Closed) => false,
                 Err(err) => {

@@ -32,6 +32,8 @@ pub enum AgentView {
         asking: Option<ConsentAsk>,
         /// Whether the connected technician sees this screen now.
         screen_shared: bool,
+        /// Whether the connected technician controls this screen now.
+        controlled: bool,
     },
     /// Over, and everything the agent created is gone; `problem` if cleaning up failed.
     #[serde(rename_all = "camelCase")]
@@ -52,6 +54,7 @@ impl AgentView {
             downloads: for_people(downloads, dirs::home_dir()),
             asking: None,
             screen_shared: false,
+            controlled: false,
         }
     }
 
@@ -62,6 +65,7 @@ impl AgentView {
             connected_now,
             asking,
             screen_shared,
+            controlled,
             ..
         } = self
         else {
@@ -74,12 +78,14 @@ impl AgentView {
                 *connected_now = None;
                 *asking = None;
                 *screen_shared = false;
+                *controlled = false;
             }
             Notice::TechnicianConnected { technician } => *connected_now = Some(technician.clone()),
             Notice::TechnicianLeft { .. } => {
                 *connected_now = None;
                 *asking = None;
                 *screen_shared = false;
+                *controlled = false;
             }
             Notice::ConsentAsked {
                 request_id, kind, ..
@@ -89,8 +95,14 @@ impl AgentView {
                     kind: *kind,
                 })
             }
-            Notice::ScreenShared { .. } => *screen_shared = true,
-            Notice::ScreenStopped { .. } => *screen_shared = false,
+            Notice::ScreenShared { control, .. } => {
+                *screen_shared = true;
+                *controlled = *control;
+            }
+            Notice::ScreenStopped { .. } => {
+                *screen_shared = false;
+                *controlled = false;
+            }
             _ => {}
         }
     }
@@ -173,6 +185,7 @@ mod tests {
             downloads: "/home/erika/Downloads".into(),
             asking: None,
             screen_shared: false,
+            controlled: false,
         }
     }
 
@@ -250,7 +263,7 @@ mod tests {
             serde_json::json!({
                 "view": {"phase": "active", "technician": "Tina Tech", "until": 1_795_410_322_726_i64,
                          "online": false, "connectedNow": null, "downloads": "/home/erika/Downloads",
-                         "asking": null, "screenShared": false},
+                         "asking": null, "screenShared": false, "controlled": false},
                 "notice": {"kind": "wrongPassword", "detail": {"technician": "Tina Tech"}}
             })
         );

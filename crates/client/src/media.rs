@@ -20,7 +20,7 @@ use crate::{ApiClient, ClientError};
 const EVENT_BUFFER: usize = 64;
 
 /// What the media socket delivers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum MediaEvent {
     /// A stream is live or changed format; a keyframe follows.
     Stream(StreamInfo),
@@ -42,6 +42,8 @@ pub enum MediaEvent {
     Viewers { count: u32, codecs: Vec<VideoCodec> },
     /// The service refused a frame or a chunk.
     Refused(ApiError),
+    /// To a sender: the technician's input.
+    Input(lifeline_protocol::InputEvent),
     /// The socket closed.
     Closed,
 }
@@ -111,6 +113,7 @@ fn event_of(message: Message) -> Result<Option<MediaEvent>, ClientError> {
                     MediaEvent::Viewers { count, codecs }
                 }
                 MediaServerFrame::Error { error } => MediaEvent::Refused(error),
+                MediaServerFrame::Input { event } => MediaEvent::Input(event),
             }))
         }
         Message::Close(_) => Ok(Some(MediaEvent::Closed)),
@@ -255,6 +258,11 @@ impl MediaControl {
     /// Viewer: the decoder needs a keyframe.
     pub fn request_keyframe(&self) -> Result<(), ClientError> {
         self.send_frame(&MediaClientFrame::KeyframeRequest)
+    }
+
+    /// Viewer: the technician's pointer or keyboard (refused unless control was allowed).
+    pub fn send_input(&self, event: lifeline_protocol::InputEvent) -> Result<(), ClientError> {
+        self.send_frame(&MediaClientFrame::Input { event })
     }
 
     /// Either end: stop the stream.

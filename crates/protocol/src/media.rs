@@ -173,7 +173,7 @@ pub struct StreamInfo {
 }
 
 /// Frames a client sends on the media socket (text). The first must be `hello`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum MediaClientFrame {
@@ -199,10 +199,13 @@ pub enum MediaClientFrame {
     },
     /// Viewer: its decoder cannot go on without a keyframe.
     KeyframeRequest,
+    /// Viewer: the technician's pointer or keyboard, while the end user's consent to
+    /// control stands. Relayed to the sender, never stored.
+    Input { event: crate::InputEvent },
 }
 
 /// Frames the service sends on the media socket (text).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum MediaServerFrame {
@@ -231,6 +234,8 @@ pub enum MediaServerFrame {
     Viewers { count: u32, codecs: Vec<VideoCodec> },
     /// A frame or chunk was refused. After a refused hello the socket closes.
     Error { error: ApiError },
+    /// To the sender: the technician's input, checked against the consent and limits.
+    Input { event: crate::InputEvent },
 }
 
 /// The header of a binary chunk frame.

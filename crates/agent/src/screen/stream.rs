@@ -11,6 +11,7 @@ use lifeline_protocol::{
 };
 use tokio::sync::watch;
 
+use crate::control::Injector;
 use crate::screen::capture::{changed_tiles, Capturer, Picture};
 use crate::screen::encode::ScreenEncoder;
 use crate::screen::pace::Pace;
@@ -111,15 +112,18 @@ fn pick_codec(codecs: &[VideoCodec]) -> Result<VideoCodec, ScreenError> {
 
 /// Sends display `display` (the primary one when `None`) on `socket`, a sender's media
 /// socket of a session whose end user allowed it, until the service stops the stream,
-/// the socket closes, or `stop` turns true.
+/// the socket closes, or `stop` turns true. With an `injector` (the person allowed
+/// control), the technician's input is applied to that display.
 pub async fn send_screen(
     mut socket: MediaSocket,
     display: Option<String>,
+    injector: Option<Injector>,
     mut stop: watch::Receiver<bool>,
 ) -> Result<StreamEnd, ScreenError> {
     let capturer = tokio::task::spawn_blocking(move || Capturer::open(display.as_deref()))
         .await
         .map_err(|err| ScreenError::Capture(err.to_string()))??;
+    let shown = capturer.display.clone();
     let mut pipeline = Some(Pipeline {
         capturer,
         codec: VideoCodec::H264,
@@ -209,6 +213,20 @@ pub async fn send_screen(
                         }
                     }
                 },
+                Some(MediaEvent::Input(event)) => {
+                    // Only with the person's consent to control, and only on the display
+                    // shown; the service checks both before relaying, this is the agent's
+                    // own check.
+                    let here = event.display_id().is_none_or(|id| id == shown.id);
+                    match &injector {
+                        Some(injector) if here => {
+                            if !injector.apply(event, &shown) {
+                                tracing::debug!("input queue full; an event was dropped");
+                            }
+                        }
+                        _ => tracing::debug!("input without control, or for another display; ignored"),
+                    }
+                }
                 Some(MediaEvent::Stopped { by, reason, .. }) => break StreamEnd::Stopped { by, reason },
                 Some(MediaEvent::Closed) | None => break StreamEnd::Closed,
                 Some(MediaEvent::Ack(_) | MediaEvent::Stream(_) | MediaEvent::Chunk { .. }) => {}

@@ -61,10 +61,11 @@ fn message_of(event: MediaEvent) -> Option<ScreenMessage> {
             error: IpcError::from(crate::ClientError::Api { status: 0, error }),
         }),
         MediaEvent::Closed => ScreenMessage::Note(ScreenNote::Closed),
-        // A viewer is not told about acks, keyframes or viewers.
-        MediaEvent::Ack(_) | MediaEvent::KeyframeNeeded | MediaEvent::Viewers { .. } => {
-            return None
-        }
+        // A viewer is not told about acks, keyframes, viewers or input.
+        MediaEvent::Ack(_)
+        | MediaEvent::KeyframeNeeded
+        | MediaEvent::Viewers { .. }
+        | MediaEvent::Input(_) => return None,
     })
 }
 

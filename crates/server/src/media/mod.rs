@@ -3,6 +3,7 @@
 //! start and stop go into the session's events. This module must not decode or look
 //! into the pictures it carries.
 
+mod input;
 mod relay;
 mod routes;
 mod socket;

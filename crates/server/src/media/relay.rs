@@ -32,6 +32,8 @@ pub const SENDER_IN_FLIGHT_LIMIT: u64 = 16;
 pub const MAX_VIEWERS: usize = 8;
 /// Sustained bytes a second a sender may send: 64 Mbit/s, far above a screen's needs.
 pub const SENDER_BYTES_PER_SEC: u64 = 8 * 1024 * 1024;
+/// Input events waiting for the sender's socket, at most; more are refused.
+pub const SENDER_INPUT_QUEUE: usize = 256;
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -55,12 +57,14 @@ pub enum Refused {
 }
 
 /// What the sender's task should tell its client; the newest of each kind wins.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq)]
 pub struct SenderNotes {
     pub ack: Option<u64>,
     pub keyframe_needed: bool,
     pub viewers: Option<(u32, Vec<VideoCodec>)>,
     pub stopped: Option<Stopped>,
+    /// The technician's input, in order; at most [`SENDER_INPUT_QUEUE`].
+    pub input: std::collections::VecDeque<lifeline_protocol::InputEvent>,
 }
 
 /// A stream's end, as both ends hear it.
@@ -394,6 +398,24 @@ impl Relay {
     }
 
     /// A viewer decoded up to `seq`: the sender hears it if nobody said so already.
+    /// Queues the technician's input for the sender; false when there is no sender or
+    /// its queue is full.
+    pub fn input(&self, event: lifeline_protocol::InputEvent) -> bool {
+        let state = lock(&self.state);
+        let Some(sender) = &state.sender else {
+            return false;
+        };
+        let mut queued = true;
+        sender.note(|notes| {
+            if notes.input.len() < SENDER_INPUT_QUEUE {
+                notes.input.push_back(event);
+            } else {
+                queued = false;
+            }
+        });
+        queued
+    }
+
     pub fn viewer_acked(&self, seq: u64) {
         let mut state = lock(&self.state);
         if seq > state.acked && seq <= state.last_seq {

@@ -92,6 +92,24 @@ async fn close_with(mut socket: WebSocket, error: AppError) -> Result<(), Socket
     Ok(())
 }
 
+/// Closes with the WebSocket handshake: a Close frame, then what the client still had
+/// in flight is read and dropped until its Close (for at most a second). Dropping the
+/// connection with unread input would reset it, and a reset can throw away the last
+/// frames sent, such as the `stopped` a viewer must see.
+async fn close_gracefully(socket: &mut WebSocket) {
+    if socket.send(Message::Close(None)).await.is_err() {
+        return;
+    }
+    let drain = async {
+        while let Some(Ok(message)) = socket.recv().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+}
+
 /// Either end asked to stop: the stream stops and the stop is recorded; a failure to
 /// record it is told to the asking end.
 async fn stop_on_request(
@@ -213,6 +231,8 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
                 socket,
                 unacked: VecDeque::new(),
                 last_progress: Instant::now(),
+                input: super::input::InputGate::default(),
+                input_refused_at: None,
             };
             let result = viewer.run().await;
             relay.detach_viewer(&link);
@@ -367,6 +387,9 @@ impl Sender<'_> {
         if let Some(seq) = notes.ack {
             send(&mut self.socket, &MediaServerFrame::Ack { seq }).await?;
         }
+        for event in notes.input {
+            send(&mut self.socket, &MediaServerFrame::Input { event }).await?;
+        }
         if notes.keyframe_needed {
             send(&mut self.socket, &MediaServerFrame::KeyframeNeeded).await?;
         }
@@ -393,6 +416,9 @@ struct Viewer<'a> {
     unacked: VecDeque<u64>,
     /// The last time an acknowledgement came, or the queue was empty.
     last_progress: Instant,
+    input: super::input::InputGate,
+    /// When a rate-limited input was last reported.
+    input_refused_at: Option<Instant>,
 }
 
 impl Viewer<'_> {
@@ -402,6 +428,7 @@ impl Viewer<'_> {
         let shutdown = self.state.shutdown.clone();
         loop {
             if !self.flush().await? {
+                close_gracefully(&mut self.socket).await;
                 return Ok(());
             }
             let stall_at = self.last_progress + VIEWER_STALL;
@@ -481,8 +508,31 @@ impl Viewer<'_> {
                 let stop = (Party::Technician, StopReason::StoppedViewing);
                 stop_on_request(&mut self.socket, self.state, self.session, self.relay, stop).await
             }
+            Ok(MediaClientFrame::Input { event }) => {
+                let admitted = self
+                    .input
+                    .admit(self.state, self.session, self.relay, event)
+                    .await;
+                match admitted {
+                    Ok(()) => Ok(()),
+                    // A flood hears it once a second, not once per dropped event.
+                    Err(error @ AppError::RateLimited { .. }) => {
+                        let now = Instant::now();
+                        if self
+                            .input_refused_at
+                            .is_some_and(|at| now.duration_since(at) < REFUSAL_REPORT_INTERVAL)
+                        {
+                            return Ok(());
+                        }
+                        self.input_refused_at = Some(now);
+                        send_error(&mut self.socket, &error).await
+                    }
+                    Err(error) => send_error(&mut self.socket, &error).await,
+                }
+            }
             Ok(_) => {
-                let error = AppError::invalid("a viewer sends acks, keyframe requests and stop");
+                let error =
+                    AppError::invalid("a viewer sends acks, keyframe requests, input and stop");
                 send_error(&mut self.socket, &error).await
             }
             Err(err) => {

@@ -142,6 +142,24 @@ impl Store {
         Ok(allowed.is_some_and(|allowed| withdrawn.is_none_or(|withdrawn| allowed > withdrawn)))
     }
 
+    /// Whether the end user's consent to control stands: a control request was allowed
+    /// after the last screen share stopped or failed (stopping the screen ends control).
+    pub async fn control_consent_stands(&self, session_id: Uuid) -> StoreResult<bool> {
+        let (allowed, withdrawn): (Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT \
+             (SELECT MAX(seq) FROM events WHERE session_id = ?1 \
+                AND json_extract(data, '$.type') = 'consent_answered' \
+                AND json_extract(data, '$.kind') = 'control' \
+                AND json_extract(data, '$.accepted') = 1), \
+             (SELECT MAX(seq) FROM events WHERE session_id = ?1 \
+                AND json_extract(data, '$.type') IN ('screen_share_stopped', 'screen_share_failed'))",
+        )
+        .bind(session_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(allowed.is_some_and(|allowed| withdrawn.is_none_or(|withdrawn| allowed > withdrawn)))
+    }
+
     pub async fn consent_state(
         &self,
         session_id: Uuid,

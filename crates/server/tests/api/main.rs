@@ -6,6 +6,7 @@ mod adhoc;
 mod adhoc_connect;
 mod auth;
 mod chat;
+mod control;
 mod files;
 mod helpers;
 mod invites;

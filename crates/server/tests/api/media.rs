@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::helpers::{code, spawn_app, TestApp};
 
-fn format() -> StreamFormat {
+pub(crate) fn format() -> StreamFormat {
     StreamFormat {
         source: MediaSource::Browser,
         display_id: "0".into(),
@@ -33,7 +33,7 @@ fn header(seq: u64, key: bool) -> ChunkHeader {
 }
 
 /// The next media event that matches, skipping others; fails after 15 s.
-async fn next_matching(
+pub(crate) async fn next_matching(
     socket: &mut MediaSocket,
     what: &str,
     matches: impl Fn(&MediaEvent) -> bool,
@@ -51,7 +51,7 @@ async fn next_matching(
 }
 
 /// A joined session whose end user allowed a screen view.
-async fn allowed_session(app: &TestApp) -> (Uuid, ApiClient) {
+pub(crate) async fn allowed_session(app: &TestApp) -> (Uuid, ApiClient) {
     let session = app.new_session().await;
     let (end_user, joined) = app.end_user(&session).await;
     let request = app

@@ -1,0 +1,167 @@
+//! Remote control through the media socket: the technician's input reaches the sender
+//! only while the end user's consent to control stands, on the display shown, within
+//! its limits and its rate; each refusal is typed.
+
+use lifeline_client::{MediaEvent, MediaSocket};
+use lifeline_protocol::{
+    ConsentKind, ErrorCode, EventData, InputEvent, MediaRole, MAX_INPUT_TEXT_CHARS,
+};
+
+use crate::helpers::spawn_app;
+use crate::media::{allowed_session, format, next_matching};
+
+fn pointer(x: f64, y: f64) -> InputEvent {
+    InputEvent::PointerMove {
+        display_id: "0".into(),
+        x,
+        y,
+    }
+}
+
+/// The code of the next refusal on the viewer's socket.
+async fn refusal(viewer: &mut MediaSocket) -> ErrorCode {
+    match next_matching(viewer, "a refusal", |e| matches!(e, MediaEvent::Refused(_))).await {
+        MediaEvent::Refused(error) => error.code,
+        _ => unreachable!("filtered"),
+    }
+}
+
+#[tokio::test]
+async fn input_reaches_the_sender_only_with_consent_to_control_and_within_its_limits() {
+    let app = spawn_app().await;
+    let (session_id, end_user) = allowed_session(&app).await;
+    let mut viewer =
+        MediaSocket::connect(&app.technician, session_id, MediaRole::Viewer, Vec::new())
+            .await
+            .expect("views");
+    let mut sender = MediaSocket::connect(&end_user, session_id, MediaRole::Sender, Vec::new())
+        .await
+        .expect("shares");
+
+    // No stream yet, then a view without control: input is refused.
+    viewer.send_input(pointer(0.5, 0.5)).expect("sent");
+    assert_eq!(refusal(&mut viewer).await, ErrorCode::ConsentRequired);
+    sender.start(format()).expect("start");
+    next_matching(&mut viewer, "the stream", |e| {
+        matches!(e, MediaEvent::Stream(_))
+    })
+    .await;
+    viewer.send_input(pointer(0.5, 0.5)).expect("sent");
+    assert_eq!(
+        refusal(&mut viewer).await,
+        ErrorCode::ConsentRequired,
+        "a screen view is not control"
+    );
+
+    // The end user allows control: the same input now reaches the sender, in order.
+    let asked = app
+        .technician
+        .request_consent(session_id, ConsentKind::Control)
+        .await
+        .expect("asked");
+    let EventData::ConsentRequested { request_id, .. } = asked.data else {
+        panic!("a consent request: {asked:?}");
+    };
+    let joined_session = session_id;
+    end_user
+        .answer_consent(joined_session, request_id, true)
+        .await
+        .expect("allowed");
+    let typed = InputEvent::Key {
+        code: "KeyQ".into(),
+        key: "@".into(),
+        pressed: true,
+    };
+    viewer.send_input(pointer(0.25, 0.75)).expect("sent");
+    viewer.send_input(typed.clone()).expect("sent");
+    let first = next_matching(&mut sender, "the pointer", |e| {
+        matches!(e, MediaEvent::Input(_))
+    })
+    .await;
+    assert_eq!(first, MediaEvent::Input(pointer(0.25, 0.75)));
+    let second = next_matching(&mut sender, "the key", |e| {
+        matches!(e, MediaEvent::Input(_))
+    })
+    .await;
+    assert_eq!(second, MediaEvent::Input(typed));
+    // From here the sender reads as an agent does, all the time, counting the input.
+    let sender_control = sender.control();
+    let received = tokio::spawn(async move {
+        let mut inputs = 0usize;
+        while let Some(event) = sender.next().await {
+            match event {
+                MediaEvent::Input(_) => inputs += 1,
+                MediaEvent::Closed => break,
+                _ => {}
+            }
+        }
+        inputs
+    });
+
+    // Out of range, another display, a key without a name, too much text.
+    for bad in [
+        pointer(1.5, 0.5),
+        pointer(f64::INFINITY, 0.5),
+        InputEvent::PointerButton {
+            display_id: "7".into(),
+            x: 0.5,
+            y: 0.5,
+            button: lifeline_protocol::PointerButton::Left,
+            pressed: true,
+        },
+        InputEvent::Key {
+            code: String::new(),
+            key: "a".into(),
+            pressed: true,
+        },
+        InputEvent::Text {
+            text: "x".repeat(MAX_INPUT_TEXT_CHARS + 1),
+        },
+        InputEvent::Wheel { dx: 0, dy: 5000 },
+    ] {
+        viewer.send_input(bad.clone()).expect("sent");
+        assert_eq!(
+            refusal(&mut viewer).await,
+            ErrorCode::InvalidInput,
+            "{bad:?}"
+        );
+    }
+
+    // A flood is cut to the rate, and hears so once, not once per dropped event; the
+    // chat goes on.
+    for i in 0..2000 {
+        viewer
+            .send_input(pointer(f64::from(i % 100) / 100.0, 0.5))
+            .expect("sent");
+    }
+    assert_eq!(refusal(&mut viewer).await, ErrorCode::RateLimited);
+    app.technician
+        .send_message(session_id, uuid::Uuid::new_v4(), "still here")
+        .await
+        .expect("the chat goes on");
+
+    // Stopping the screen at the end user's side ends control at once: the viewer hears
+    // of the stop, and input on a new viewer socket is refused.
+    sender_control.stop().expect("stop");
+    let mut refusals = 0;
+    loop {
+        match next_matching(&mut viewer, "the stop", |_| true).await {
+            MediaEvent::Stopped { .. } => break,
+            MediaEvent::Refused(_) => refusals += 1,
+            _ => {}
+        }
+    }
+    assert!(refusals <= 3, "{refusals} more refusals for one flood");
+    let mut again =
+        MediaSocket::connect(&app.technician, session_id, MediaRole::Viewer, Vec::new())
+            .await
+            .expect("views again");
+    again.send_input(pointer(0.5, 0.5)).expect("sent");
+    assert_eq!(refusal(&mut again).await, ErrorCode::ConsentRequired);
+    // The service closes the sender's socket after the stop, which ends its reader.
+    let inputs = received.await.expect("the sender's reader");
+    assert!(
+        (100..=600).contains(&inputs),
+        "the flood reached the sender cut to its burst and rate: {inputs} of 2000"
+    );
+}
