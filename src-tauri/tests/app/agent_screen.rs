@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use lifeline_client::protocol::{
-    ConsentKind, EventData, MediaRole, MediaSource, Party, ShareSurface, VideoCodec,
+    ConsentKind, EventData, InputEvent, MediaRole, MediaSource, Party, PointerButton, ShareSurface,
+    VideoCodec,
 };
 use lifeline_client::{MediaEvent, MediaSocket};
 use lifeline_e2e::agent::{event_in, wait_until, Computer, Screen};
@@ -164,6 +165,217 @@ async fn the_person_at_the_computer_allows_a_screen_view_and_stops_it() -> anyho
     .await?;
     assert!(started.seq < ended.seq);
     viewer.close();
+    keyboard.write_all(b"/end\n").await?;
+    lifeline_e2e::agent::exits(&mut agent, "the agent after /end").await;
+    Ok(())
+}
+
+/// `xev` in a window at (100, 100), 400 × 300: what it receives is written to `log`.
+fn xev_window(log: &std::path::Path) -> anyhow::Result<std::process::Child> {
+    let out = std::fs::File::create(log)?;
+    std::process::Command::new("xev")
+        .args([
+            "-geometry",
+            "400x300+100+100",
+            "-event",
+            "keyboard",
+            "-event",
+            "button",
+        ])
+        .stdout(out)
+        .spawn()
+        .context("xev (x11-utils)")
+}
+
+/// Where X has the pointer, from `xdotool getmouselocation`.
+fn pointer_at() -> anyhow::Result<(i32, i32)> {
+    let out = std::process::Command::new("xdotool")
+        .arg("getmouselocation")
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let value = |name: &str| -> anyhow::Result<i32> {
+        let at = text.find(name).context("a coordinate")? + name.len();
+        Ok(text[at..]
+            .split_whitespace()
+            .next()
+            .context("a number")?
+            .parse()?)
+    };
+    Ok((value("x:")?, value("y:")?))
+}
+
+/// Waits until `log` holds every one of `wanted`.
+async fn logged(log: &std::path::Path, wanted: &[&str]) -> anyhow::Result<()> {
+    for _ in 0..100 {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if wanted.iter().all(|w| text.contains(w)) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let missing: Vec<_> = wanted.iter().filter(|w| !text.contains(*w)).collect();
+    anyhow::bail!("the test window never received {missing:?}")
+}
+
+fn key(code: &str, key: &str, pressed: bool) -> InputEvent {
+    InputEvent::Key {
+        code: code.into(),
+        key: key.into(),
+        pressed,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb, xev and xdotool: run src-tauri/e2e/run"]
+async fn the_technician_controls_the_computer_with_german_characters_until_stop(
+) -> anyhow::Result<()> {
+    let (service, technician, prepared) = prepared_adhoc().await?;
+    let computer = Computer::new()?;
+    let dir = tempfile::tempdir()?;
+    let log = dir.path().join("xev.log");
+    let mut xev = xev_window(&log)?;
+    let mut agent = computer
+        .enroll(
+            &service.url,
+            &prepared.session.id.to_string(),
+            &prepared.security_code,
+        )
+        .spawn()?;
+    let screen = Screen::watch(&mut agent);
+    let mut keyboard = agent.stdin.take().context("piped stdin")?;
+    screen.shows("Support session with").await;
+    wait_until("the computer is online", || {
+        let technician = technician.clone();
+        async move {
+            technician.computers().await.ok().is_some_and(|groups| {
+                groups
+                    .iter()
+                    .any(|g| g.computers.iter().any(|c| c.online && c.live))
+            })
+        }
+    })
+    .await;
+    let connection = technician
+        .connect_adhoc(prepared.session.id, ADHOC_PASSWORD)
+        .await?;
+    screen.shows("is connected to this computer now").await;
+    technician
+        .request_consent(connection.id, ConsentKind::Control)
+        .await?;
+    screen.shows("asks to control your screen").await;
+    let mut viewer =
+        MediaSocket::connect(&technician, connection.id, MediaRole::Viewer, Vec::new()).await?;
+    keyboard.write_all(b"/allow\n").await?;
+    let stream = loop {
+        match tokio::time::timeout(Duration::from_secs(20), viewer.next()).await {
+            Ok(Some(MediaEvent::Stream(stream))) => break stream,
+            Ok(Some(_)) => {}
+            other => anyhow::bail!("no stream from the agent: {other:?}\n{}", screen.text()),
+        }
+    };
+    screen.shows("is controlling this screen").await;
+    let display = stream.format.display_id.clone();
+    let (width, height) = (
+        f64::from(stream.format.width),
+        f64::from(stream.format.height),
+    );
+    // The viewer keeps acknowledging, as a real one does, and sends the input.
+    let control = viewer.control();
+    let acks = viewer.control();
+    let reader = tokio::spawn(async move {
+        let mut refusals = Vec::new();
+        while let Some(event) = viewer.next().await {
+            match event {
+                MediaEvent::Chunk { header, .. } => {
+                    let _ = acks.ack(header.seq);
+                }
+                MediaEvent::Refused(error) => refusals.push(error.code),
+                MediaEvent::Stopped { by, .. } => return (refusals, Some(by)),
+                MediaEvent::Closed => break,
+                _ => {}
+            }
+        }
+        (refusals, None)
+    });
+
+    // The pointer lands where the technician points, in the screen's own pixels.
+    let at = |x: f64, y: f64| (x / (width - 1.0), y / (height - 1.0));
+    let (x, y) = at(300.0, 250.0);
+    control.send_input(InputEvent::PointerMove {
+        display_id: display.clone(),
+        x,
+        y,
+    })?;
+    wait_until("the pointer moved", || async {
+        pointer_at().is_ok_and(|p| p == (300, 250))
+    })
+    .await;
+    for pressed in [true, false] {
+        control.send_input(InputEvent::PointerButton {
+            display_id: display.clone(),
+            x,
+            y,
+            button: PointerButton::Left,
+            pressed,
+        })?;
+    }
+    logged(&log, &["ButtonPress event", "ButtonRelease event"]).await?;
+
+    // A German technician types a@€ßä (AltGr+Q, AltGr+E, the ß and ä keys), a dead key
+    // that is ignored, then text typed as keys.
+    for (code, character) in [
+        ("KeyA", "a"),
+        ("KeyQ", "@"),
+        ("KeyE", "€"),
+        ("Minus", "ß"),
+        ("Quote", "ä"),
+        ("Backquote", "Dead"),
+    ] {
+        control.send_input(key(code, character, true))?;
+        control.send_input(key(code, character, false))?;
+    }
+    control.send_input(InputEvent::Text { text: "Hö".into() })?;
+    logged(
+        &log,
+        &[
+            "keysym 0x61, a)",
+            "keysym 0x40, at)",
+            "EuroSign)",
+            "ssharp)",
+            "adiaeresis)",
+            "keysym 0x48, H)",
+            "odiaeresis)",
+        ],
+    )
+    .await?;
+
+    // Stop at the computer ends control at once: the viewer hears it, and input on a
+    // new viewer socket is refused with a typed error.
+    keyboard.write_all(b"/stop\n").await?;
+    let (_, stopped_by) = tokio::time::timeout(Duration::from_secs(10), reader).await??;
+    assert_eq!(stopped_by, Some(Party::EndUser));
+    screen.shows("no longer sees this screen").await;
+    let mut again =
+        MediaSocket::connect(&technician, connection.id, MediaRole::Viewer, Vec::new()).await?;
+    again.send_input(InputEvent::PointerMove {
+        display_id: display,
+        x: 0.5,
+        y: 0.5,
+    })?;
+    let refused = loop {
+        match tokio::time::timeout(Duration::from_secs(10), again.next()).await? {
+            Some(MediaEvent::Refused(error)) => break error.code,
+            Some(_) => {}
+            None => anyhow::bail!("the viewer socket closed"),
+        }
+    };
+    assert_eq!(
+        refused,
+        lifeline_client::protocol::ErrorCode::ConsentRequired
+    );
+    assert_ne!(pointer_at()?, (640, 400), "the refused move did not happen");
+    let _ = xev.kill();
     keyboard.write_all(b"/end\n").await?;
     lifeline_e2e::agent::exits(&mut agent, "the agent after /end").await;
     Ok(())
