@@ -171,6 +171,25 @@ impl Window {
         Ok(())
     }
 
+    /// Clicks inside the element matching `css`, `dx` and `dy` CSS pixels from its
+    /// centre, with WebDriver's pointer actions (real input events, not scripted ones).
+    pub async fn click_at(&self, css: &str, dx: i64, dy: i64) -> anyhow::Result<()> {
+        let id = self.find(css).await?;
+        let actions = json!({"actions": [{
+            "type": "pointer",
+            "id": "mouse",
+            "parameters": {"pointerType": "mouse"},
+            "actions": [
+                {"type": "pointerMove", "origin": {ELEMENT: id}, "x": dx, "y": dy},
+                {"type": "pointerDown", "button": 0},
+                {"type": "pointerUp", "button": 0}
+            ]
+        }]});
+        self.call(reqwest::Method::POST, "/actions", actions)
+            .await?;
+        Ok(())
+    }
+
     pub async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
         let id = self.find(css).await?;
         self.call(

@@ -13,4 +13,8 @@ asking: ConsentAsk | null,
 /**
  * Whether the connected technician sees this screen now.
  */
-screenShared: boolean, } | { "phase": "ended", finish: Finish, problem: string | null, };
+screenShared: boolean, 
+/**
+ * Whether the connected technician controls this screen now.
+ */
+controlled: boolean, } | { "phase": "ended", finish: Finish, problem: string | null, };

@@ -6,6 +6,7 @@ import type { EventData } from '../bindings/EventData';
 import type { SessionEvent } from '../bindings/SessionEvent';
 import {
   authoredBy,
+  controlAllowed,
   dueMarks,
   lastAuthoredBy,
   liveScreen,
@@ -113,4 +114,24 @@ test('events merge by seq, each once; status and the live screen follow them', (
   };
   assert.equal(liveScreen([ev(1, started)]), 'v1');
   assert.equal(liveScreen([ev(1, started), ev(2, { type: 'session_ended', by: 'end_user' })]), null);
+});
+
+test('control stands from an allowed control request until the screen stops', () => {
+  const allowed = (kind: 'control' | 'view_screen', accepted = true): EventData => ({
+    type: 'consent_answered',
+    request_id: 'r',
+    kind,
+    accepted,
+  });
+  const stopped: EventData = {
+    type: 'screen_share_stopped',
+    stream_id: 'v1',
+    by: 'end_user',
+    reason: 'stopped_sharing',
+  };
+  assert.equal(controlAllowed([ev(1, allowed('view_screen'))]), false, 'a view is not control');
+  assert.equal(controlAllowed([ev(1, allowed('control', false))]), false);
+  assert.equal(controlAllowed([ev(1, allowed('control'))]), true);
+  assert.equal(controlAllowed([ev(1, allowed('control')), ev(2, stopped)]), false, 'Stop ends control');
+  assert.equal(controlAllowed([ev(1, allowed('control')), ev(2, stopped), ev(3, allowed('control'))]), true);
 });

@@ -134,3 +134,18 @@ export function liveScreen(events: readonly SessionEvent[]): string | null {
   }
   return live;
 }
+
+/**
+ * Whether the end user's consent to control stands: a control request was allowed after
+ * the last screen share stopped or failed (stopping the screen ends control), as the
+ * service decides it.
+ */
+export function controlAllowed(events: readonly SessionEvent[]): boolean {
+  let allowed = false;
+  for (const { data } of events) {
+    if (data.type === 'consent_answered' && data.kind === 'control' && data.accepted) allowed = true;
+    else if (data.type === 'screen_share_stopped' || data.type === 'screen_share_failed') allowed = false;
+    else if (data.type === 'session_ended') allowed = false;
+  }
+  return allowed;
+}

@@ -113,7 +113,7 @@ mod table_types {
     pub use lifeline_client::desk::{Desk, Preferences, SignedIn};
     pub use lifeline_client::protocol::{
         AdhocConnectionRecord, AdhocPrepared, AdhocSessionSummary, ComputerGroup, ConsentKind,
-        FileInfo, InviteSent, ServerInfo, SessionEvent, SessionSummary, VideoCodec,
+        FileInfo, InputEvent, InviteSent, ServerInfo, SessionEvent, SessionSummary, VideoCodec,
     };
     pub use tauri::ipc::{Channel, InvokeResponseBody};
     pub use uuid::Uuid;

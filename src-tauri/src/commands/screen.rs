@@ -2,7 +2,7 @@
 //! as JSON), report what was decoded, ask for a keyframe, stop viewing.
 
 use lifeline_client::desk::{Desk, ScreenMessage};
-use lifeline_client::protocol::VideoCodec;
+use lifeline_client::protocol::{InputEvent, VideoCodec};
 use tauri::ipc::{Channel, InvokeResponseBody, IpcResponse};
 use uuid::Uuid;
 
@@ -45,4 +45,8 @@ pub async fn close_screen(desk: &Desk, session_id: Uuid) -> IpcResult<()> {
 
 pub async fn stop_viewing(desk: &Desk, session_id: Uuid) -> IpcResult<()> {
     Ok(desk.stop_viewing(session_id)?)
+}
+
+pub async fn send_input(desk: &Desk, session_id: Uuid, event: InputEvent) -> IpcResult<()> {
+    Ok(desk.send_input(session_id, event)?)
 }

@@ -64,4 +64,6 @@ command_table! {
     screen::close_screen(session_id: Uuid) -> ();
     /// Stop viewing: the stream ends on both sides.
     screen::stop_viewing(session_id: Uuid) -> ();
+    /// The technician's pointer or keyboard, for a computer whose user allowed control.
+    screen::send_input(session_id: Uuid, event: InputEvent) -> ();
 }

@@ -198,6 +198,46 @@ async fn a_technician_gives_adhoc_support_through_the_wizard_and_the_computers_p
         )
         .await?;
 
+    // Control: a click in the viewer lands in a test window on the computer's screen.
+    // The app's own window covers the top-left 1180 × 760 of the 1280 × 800 screen, so
+    // the test window sits in the strip to its right.
+    let xev_log = computer.dir.path().join("xev.log");
+    let mut xev = crate::agent_screen::xev_window(&xev_log, "80x300+1195+50")?;
+    window.click("#request-control").await?;
+    screen.shows("asks to control your screen").await;
+    keyboard.write_all(b"/allow\n").await?;
+    window
+        .wait_for(
+            "document.getElementById('screen-canvas')?.dataset.control === 'true' \
+             && Number(document.getElementById('screen-canvas').dataset.pictures) > 0",
+            "the agent's screen under control",
+        )
+        .await?;
+    // Where the screen's point (1235, 200) is drawn, from the canvas's centre.
+    let offset = window
+        .run(
+            "const c = document.getElementById('screen-canvas'); const r = c.getBoundingClientRect(); \
+             const s = Math.min(r.width / c.width, r.height / c.height); \
+             return [Math.round((1235 - c.width / 2) * s), Math.round((200 - c.height / 2) * s)];",
+            json!([]),
+        )
+        .await?;
+    let (dx, dy) = (
+        offset[0].as_i64().context("dx")?,
+        offset[1].as_i64().context("dy")?,
+    );
+    window.click_at("#screen-canvas", dx, dy).await?;
+    crate::agent_screen::logged(&xev_log, &["ButtonPress event", "ButtonRelease event"]).await?;
+    shot(&window, &shots, "11b-agent-control").await?;
+    keyboard.write_all(b"/stop\n").await?;
+    window
+        .wait_for(
+            "!document.getElementById('screen-canvas')",
+            "control stopped at the computer",
+        )
+        .await?;
+    let _ = xev.kill();
+
     // Files both ways, with equal SHA-256s (the native pickers replaced by their commands).
     let session_id = window
         .run_async(

@@ -158,6 +158,7 @@ async fn the_person_at_the_computer_allows_a_screen_view_and_stops_it() -> anyho
             e.data,
             EventData::ScreenShareStopped {
                 by: Party::EndUser,
+                reason: lifeline_client::protocol::StopReason::StoppedSharing,
                 ..
             }
         )
@@ -170,13 +171,13 @@ async fn the_person_at_the_computer_allows_a_screen_view_and_stops_it() -> anyho
     Ok(())
 }
 
-/// `xev` in a window at (100, 100), 400 × 300: what it receives is written to `log`.
-fn xev_window(log: &std::path::Path) -> anyhow::Result<std::process::Child> {
+/// `xev` in a window at `geometry` (`WxH+X+Y`): what it receives is written to `log`.
+pub fn xev_window(log: &std::path::Path, geometry: &str) -> anyhow::Result<std::process::Child> {
     let out = std::fs::File::create(log)?;
     std::process::Command::new("xev")
         .args([
             "-geometry",
-            "400x300+100+100",
+            geometry,
             "-event",
             "keyboard",
             "-event",
@@ -205,7 +206,7 @@ fn pointer_at() -> anyhow::Result<(i32, i32)> {
 }
 
 /// Waits until `log` holds every one of `wanted`.
-async fn logged(log: &std::path::Path, wanted: &[&str]) -> anyhow::Result<()> {
+pub async fn logged(log: &std::path::Path, wanted: &[&str]) -> anyhow::Result<()> {
     for _ in 0..100 {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         if wanted.iter().all(|w| text.contains(w)) {
@@ -234,7 +235,7 @@ async fn the_technician_controls_the_computer_with_german_characters_until_stop(
     let computer = Computer::new()?;
     let dir = tempfile::tempdir()?;
     let log = dir.path().join("xev.log");
-    let mut xev = xev_window(&log)?;
+    let mut xev = xev_window(&log, "400x300+100+100")?;
     let mut agent = computer
         .enroll(
             &service.url,

@@ -14,6 +14,7 @@ const active: AgentView = {
   downloads: '/home/erika/Downloads',
   asking: null,
   screenShared: false,
+  controlled: false,
 };
 
 /** A fake agent whose updates the test pushes, as the shell's events would arrive. */
@@ -99,7 +100,7 @@ describe('the agent window', () => {
     expect(agent.answerConsent).toHaveBeenCalledWith(true);
     push({
       view: { ...connected, screenShared: true },
-      notice: { kind: 'screenShared', detail: { technician: 'Tina Tech' } },
+      notice: { kind: 'screenShared', detail: { technician: 'Tina Tech', control: false } },
     });
     await screen.findByText('Tina Tech is viewing this screen');
     expect(screen.queryByText('Tina Tech asks to see your screen.')).toBeNull();

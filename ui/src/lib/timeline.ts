@@ -19,7 +19,7 @@ import type {
   StopReason,
 } from './backend/types';
 
-export { liveScreen, mergeEvents, statusAfter } from '../../../crates/protocol/ts/session';
+export { controlAllowed, liveScreen, mergeEvents, statusAfter } from '../../../crates/protocol/ts/session';
 
 export type Mark = MessageMark;
 export type ConsentState = 'pending' | 'accepted' | 'declined';

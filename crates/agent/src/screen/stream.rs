@@ -148,6 +148,16 @@ pub async fn send_screen(
             changed = stop.changed() => {
                 if changed.is_err() || *stop.borrow() {
                     socket.stop()?;
+                    // The service records who stopped it once it reads the stop: wait for
+                    // its answer (briefly), or closing first would read as a lost connection.
+                    let answered = async {
+                        while let Some(event) = socket.next().await {
+                            if matches!(event, MediaEvent::Stopped { .. } | MediaEvent::Closed) {
+                                break;
+                            }
+                        }
+                    };
+                    let _ = tokio::time::timeout(Duration::from_secs(2), answered).await;
                     break StreamEnd::StoppedHere;
                 }
             }

@@ -150,4 +150,18 @@ impl Desk {
     pub fn stop_viewing(&self, session_id: Uuid) -> Result<(), DeskError> {
         Ok(self.viewer(session_id)?.stop()?)
     }
+
+    /// The technician's pointer or keyboard on the viewed screen. The limits are checked
+    /// here first, so a bad event fails at once with its reason; the service checks the
+    /// consent to control and answers a refusal as a note on the view.
+    pub fn send_input(
+        &self,
+        session_id: Uuid,
+        event: lifeline_protocol::InputEvent,
+    ) -> Result<(), DeskError> {
+        event
+            .validate()
+            .map_err(|e| DeskError::InvalidInput(e.to_string()))?;
+        Ok(self.viewer(session_id)?.send_input(event)?)
+    }
 }

@@ -1,7 +1,7 @@
 // Generated from src-tauri/src/commands/table.rs by the `bindings` test; do not edit.
 // Regenerate with `LIFELINE_UPDATE_BINDINGS=1 cargo test --test app bindings`.
 import type { Channel } from '@tauri-apps/api/core';
-import type { AdhocConnectionRecord, AdhocPrepared, AdhocSessionSummary, ComputerGroup, ConsentKind, FileInfo, InviteSent, Preferences, ScreenNote, ServerInfo, SessionEvent, SessionSummary, SignedIn, VideoCodec } from './types';
+import type { AdhocConnectionRecord, AdhocPrepared, AdhocSessionSummary, ComputerGroup, ConsentKind, FileInfo, InputEvent, InviteSent, Preferences, ScreenNote, ServerInfo, SessionEvent, SessionSummary, SignedIn, VideoCodec } from './types';
 
 /** Invokes one command by name; the app's turns a failure into a `BackendError`. */
 export type Invoke = <T>(command: string, args?: Record<string, unknown>) => Promise<T>;
@@ -53,6 +53,8 @@ export function commands(invoke: Invoke) {
     closeScreen: (sessionId: string) => invoke<void>('close_screen', { sessionId }),
     /** Stop viewing: the stream ends on both sides. */
     stopViewing: (sessionId: string) => invoke<void>('stop_viewing', { sessionId }),
+    /** The technician's pointer or keyboard, for a computer whose user allowed control. */
+    sendInput: (sessionId: string, event: InputEvent) => invoke<void>('send_input', { sessionId, event }),
   };
 }
 

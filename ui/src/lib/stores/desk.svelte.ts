@@ -10,6 +10,7 @@ import type {
   TransferUpdate,
 } from '../backend/types';
 import {
+  controlAllowed,
   lastFromEndUser,
   liveScreen,
   mergeEvents,
@@ -43,6 +44,8 @@ export class SessionState {
   readonly lastSeq: number = $derived(this.events.at(-1)?.seq ?? 0);
   /** The end user's live screen share, by stream id; `null` while none is. */
   readonly liveScreen: string | null = $derived(liveScreen(this.events));
+  /** The end user allowed control, and the screen has not stopped since. */
+  readonly controlAllowed: boolean = $derived(controlAllowed(this.events));
   /** The name the end user gave on joining, if any (the summary predates the join). */
   readonly endUserName: string | null = $derived(endUserName(this.summary, this.events));
 
