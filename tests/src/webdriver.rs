@@ -266,10 +266,29 @@ impl Window {
         }
     }
 
+    /// Saves a PNG of the window. WebKit takes it from the next frame it renders; without
+    /// the DMA-BUF renderer (what the app uses on machines without a GPU, such as this
+    /// Xvfb) a page that does not change renders no next frame, so a nearly transparent
+    /// 1-pixel element changes every 16 ms until the picture is taken.
     pub async fn screenshot(&self, dest: &Path) -> anyhow::Result<()> {
-        let value = self
+        self.run(
+            "window.__wdRepaint = setInterval(() => { \
+               const dot = document.getElementById('__wd_repaint') ?? document.body.appendChild( \
+                 Object.assign(document.createElement('div'), { id: '__wd_repaint' })); \
+               dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;opacity:' \
+                 + (0.005 + Math.random() * 0.005); }, 16);",
+            json!([]),
+        )
+        .await?;
+        let taken = self
             .call(reqwest::Method::GET, "/screenshot", Value::Null)
-            .await?;
+            .await;
+        self.run(
+            "clearInterval(window.__wdRepaint); document.getElementById('__wd_repaint')?.remove();",
+            json!([]),
+        )
+        .await?;
+        let value = taken?;
         let png = base64::engine::general_purpose::STANDARD
             .decode(value.as_str().context("screenshot data")?)?;
         std::fs::write(dest, png)?;
