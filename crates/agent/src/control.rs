@@ -4,13 +4,16 @@
 //!
 //! Keys: a key that types a character (`key` is one printable character) is typed as
 //! that character, whatever the keyboard layout here, so `@`, `€`, `ß`, `ä` and `ö`
-//! from a German technician come out right on a US or German computer. While Control,
+//! from a German technician come out right on a US or German computer: with the key
+//! (and Shift) that types it on this layout where there is one (on X11, read from the
+//! server), else through a spare key mapped for it. While Control,
 //! Alt or the Super key is held, the physical key (`code`) is pressed instead, so
 //! shortcuts such as Ctrl+C keep their place. Named keys (Enter, arrows, F1…) go by
 //! their code. Anything else is refused and counted, never guessed.
 
 use std::collections::HashSet;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 
 use enigo::{Axis, Button, Coordinate, Direction, Enigo, Key, Keyboard, Mouse, Settings};
 use lifeline_protocol::{InputEvent, PointerButton, SpecialKeys};
@@ -33,6 +36,14 @@ pub enum ControlError {
 /// Applies input to the display being streamed.
 pub struct Injector {
     queue: mpsc::SyncSender<(InputEvent, DisplayInfo)>,
+    /// False once control ended: what is still queued is dropped, typing stops.
+    active: Arc<AtomicBool>,
+}
+
+impl Drop for Injector {
+    fn drop(&mut self) {
+        self.active.store(false, Ordering::Relaxed);
+    }
 }
 
 impl Injector {
@@ -45,6 +56,8 @@ impl Injector {
         }
         let (queue, received) = mpsc::sync_channel::<(InputEvent, DisplayInfo)>(QUEUE);
         let (ready, started) = mpsc::channel();
+        let active = Arc::new(AtomicBool::new(true));
+        let running = Arc::clone(&active);
         std::thread::Builder::new()
             .name("lifeline-input".into())
             .spawn(move || {
@@ -62,8 +75,17 @@ impl Injector {
                         return;
                     }
                 };
-                let mut keys = KeyState::default();
+                let mut keys = KeyState {
+                    held: HashSet::new(),
+                    active: running,
+                    mapped: HashSet::new(),
+                    #[cfg(target_os = "linux")]
+                    layout: layout::Layout::open(),
+                };
                 for (event, display) in received {
+                    if !keys.active.load(Ordering::Relaxed) {
+                        break;
+                    }
                     if let Err(err) = keys.apply(&mut enigo, &event, &display) {
                         tracing::debug!(error = %err, "an input event was not applied");
                     }
@@ -71,7 +93,7 @@ impl Injector {
             })
             .map_err(|err| ControlError::Unavailable(err.to_string()))?;
         match started.recv() {
-            Ok(Ok(())) => Ok(Self { queue }),
+            Ok(Ok(())) => Ok(Self { queue, active }),
             Ok(Err(err)) => Err(ControlError::Unavailable(err)),
             Err(_) => Err(ControlError::Unavailable("the input thread stopped".into())),
         }
@@ -85,9 +107,13 @@ impl Injector {
 
 /// Which modifiers the technician holds, to press physical keys under them and to let
 /// them all go at the end.
-#[derive(Default)]
 struct KeyState {
     held: HashSet<String>,
+    active: Arc<AtomicBool>,
+    /// Characters typed before, whose mapping programs have seen.
+    mapped: HashSet<char>,
+    #[cfg(target_os = "linux")]
+    layout: Option<layout::Layout>,
 }
 
 /// What a key event becomes here.
@@ -263,13 +289,19 @@ impl KeyState {
                 }
                 match key_action(code, key, shortcut) {
                     KeyAction::Named(named) => enigo.key(named, direction(*pressed)),
-                    KeyAction::Character(c) if *pressed => {
-                        enigo.key(Key::Unicode(c), Direction::Click)
-                    }
+                    KeyAction::Character(c) if *pressed => self.type_character(enigo, c),
                     KeyAction::Character(_) | KeyAction::Ignore => Ok(()),
                 }
             }
-            InputEvent::Text { text } => enigo.text(text),
+            InputEvent::Text { text } => {
+                for c in text.chars() {
+                    if !self.active.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    self.type_character(enigo, c)?;
+                }
+                Ok(())
+            }
             InputEvent::Special { keys } => match keys {
                 SpecialKeys::CtrlAltDel => {
                     enigo.key(Key::Control, Direction::Press)?;
@@ -289,11 +321,99 @@ impl KeyState {
     }
 }
 
+/// How long programs get to read a keyboard mapping change before its first key.
+const REMAP_PAUSE: std::time::Duration = std::time::Duration::from_millis(30);
+
+/// Characters on the first level of some key need no mapping; others may.
+fn may_need_mapping(c: char) -> bool {
+    !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, ' ' | '\n' | '\t'))
+}
+
+impl KeyState {
+    /// Types one character. enigo types a character that no key has on its first level
+    /// through a spare keycode it maps for it (and remaps spares once they run out). A
+    /// program reads the first key of a changed mapping with its old keymap if the key
+    /// comes at once (measured: `@` arrived as NoSymbol), so the first time a character
+    /// is typed its mapping is made with a lone key release, and the key follows after a
+    /// pause; later ones follow a short pause, so a remapped spare is read before it can
+    /// change again.
+    fn type_character(&mut self, enigo: &mut Enigo, c: char) -> enigo::InputResult<()> {
+        let key = match c {
+            '\n' => Key::Return,
+            '\t' => Key::Tab,
+            c => Key::Unicode(c),
+        };
+        #[cfg(target_os = "linux")]
+        if let Some((keycode, shift)) = self.layout.as_ref().and_then(|l| l.key_for(c)) {
+            // On the layout already: its key, with Shift for the second level.
+            if shift {
+                enigo.key(Key::Shift, Direction::Press)?;
+            }
+            let typed = enigo.raw(keycode, Direction::Click);
+            if shift {
+                enigo.key(Key::Shift, Direction::Release)?;
+            }
+            return typed;
+        }
+        if may_need_mapping(c) && self.mapped.insert(c) {
+            enigo.key(key, Direction::Release)?;
+            std::thread::sleep(REMAP_PAUSE);
+        }
+        enigo.key(key, Direction::Click)?;
+        if may_need_mapping(c) {
+            std::thread::sleep(REMAP_PAUSE / 3);
+        }
+        Ok(())
+    }
+}
+
 fn direction(pressed: bool) -> Direction {
     if pressed {
         Direction::Press
     } else {
         Direction::Release
+    }
+}
+
+/// The X keyboard layout as it is now: which key types a character, on which level.
+#[cfg(target_os = "linux")]
+mod layout {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::ConnectionExt;
+    use x11rb::rust_connection::RustConnection;
+
+    pub struct Layout {
+        connection: RustConnection,
+    }
+
+    impl Layout {
+        pub fn open() -> Option<Self> {
+            let (connection, _) = x11rb::connect(None).ok()?;
+            Some(Self { connection })
+        }
+
+        /// The keycode that types `c` and whether it takes Shift (its second level), read
+        /// afresh each time, since the person may switch layouts.
+        pub fn key_for(&self, c: char) -> Option<(u16, bool)> {
+            let setup = self.connection.setup();
+            let (min, max) = (setup.min_keycode, setup.max_keycode);
+            let map = self
+                .connection
+                .get_keyboard_mapping(min, max - min + 1)
+                .ok()?
+                .reply()
+                .ok()?;
+            let per_key = usize::from(map.keysyms_per_keycode).max(1);
+            let wanted = xkeysym::Keysym::from_char(c).raw();
+            map.keysyms
+                .chunks(per_key)
+                .enumerate()
+                .find_map(|(index, levels)| {
+                    let level = levels.iter().take(2).position(|&sym| sym == wanted)?;
+                    let keycode = u16::from(min) + u16::try_from(index).ok()?;
+                    Some((keycode, level == 1))
+                })
+        }
     }
 }
 

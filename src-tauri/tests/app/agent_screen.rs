@@ -216,7 +216,8 @@ pub async fn logged(log: &std::path::Path, wanted: &[&str]) -> anyhow::Result<()
     }
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let missing: Vec<_> = wanted.iter().filter(|w| !text.contains(*w)).collect();
-    anyhow::bail!("the test window never received {missing:?}")
+    let keys: Vec<&str> = text.lines().filter(|l| l.contains("keysym")).collect();
+    anyhow::bail!("the test window never received {missing:?}; its keys: {keys:#?}")
 }
 
 fn key(code: &str, key: &str, pressed: bool) -> InputEvent {
