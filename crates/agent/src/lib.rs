@@ -40,9 +40,9 @@ pub enum AgentError {
     Usage(String),
     #[error("this computer is not waiting for a security code")]
     NotWaitingForCode,
-    /// This copy does not know which session to enroll in; the reason is for people.
-    #[error("{0}")]
-    CannotEnroll(String),
+    /// This copy does not know which session to enroll in.
+    #[error(transparent)]
+    CannotEnroll(#[from] session::NoTarget),
     #[error("that is not a security code")]
     InvalidCode,
     #[error("there is no session running on this computer")]

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use lifeline_agent::connection::{Notice, Request};
 use lifeline_agent::credentials;
 use lifeline_agent::run::{self, Finish, Places};
-use lifeline_agent::session::{AgentSession, AgentSetup};
+use lifeline_agent::session::{AgentSession, AgentSetup, NoTarget};
 use lifeline_agent::view::AgentView;
 use uuid::Uuid;
 
@@ -82,7 +82,7 @@ impl Cli {
     }
 
     /// Where this copy enrolls: the flags, else what its download says.
-    fn enrollment_target(&self) -> Result<(String, Uuid), String> {
+    fn enrollment_target(&self) -> Result<(String, Uuid), NoTarget> {
         let trailer = std::env::current_exe()
             .ok()
             .and_then(|exe| lifeline_agent::trailer::read(&exe).ok().flatten());
@@ -95,7 +95,7 @@ impl Cli {
             .or_else(|| trailer.as_ref().map(|t| t.session_id));
         match (server, session) {
             (Some(server), Some(session)) => Ok((server, session)),
-            _ => Err("this copy does not say which session to join: download it again from the link in your email, or pass --server and --session".into()),
+            _ => Err(NoTarget::NotInDownload),
         }
     }
 

@@ -16,6 +16,13 @@ use crate::run::{self, Finish, Places};
 use crate::view::{AgentUpdate, AgentView};
 use crate::AgentError;
 
+/// Why a copy of the agent does not know where to enroll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NoTarget {
+    #[error("this copy does not say which session to join: download it again from the link in your email, or pass --server and --session")]
+    NotInDownload,
+}
+
 /// What a running agent works with, from its command line and its download.
 #[derive(Debug, Clone)]
 pub struct AgentSetup {
@@ -23,7 +30,7 @@ pub struct AgentSetup {
     /// Where files from the technician are saved.
     pub downloads: PathBuf,
     /// Where to enroll (service, session), or why this copy cannot.
-    pub target: Result<(String, Uuid), String>,
+    pub target: Result<(String, Uuid), NoTarget>,
     /// The program an autostart entry starts; `None`: no autostart.
     pub autostart_program: Option<PathBuf>,
 }
@@ -62,7 +69,7 @@ impl AgentSession {
             },
             (Ok(Some(_)), _) | (Ok(None), Ok(_)) => AgentView::Enroll { problem: None },
             (Ok(None), Err(problem)) => AgentView::Enroll {
-                problem: Some(problem.clone()),
+                problem: Some(problem.to_string()),
             },
         };
         Arc::new(Self {

@@ -19,6 +19,56 @@ use tokio::io::AsyncWriteExt;
 
 use crate::support::{prepared_adhoc, ADHOC_PASSWORD};
 
+/// An enrolled agent in the terminal with a technician connected to its computer.
+struct Connected {
+    _service: lifeline_e2e::service::InProcessService,
+    technician: lifeline_client::ApiClient,
+    connection: lifeline_client::protocol::SessionSummary,
+    agent: tokio::process::Child,
+    screen: Screen,
+    keyboard: tokio::process::ChildStdin,
+    _computer: Computer,
+}
+
+async fn connected_agent() -> anyhow::Result<Connected> {
+    let (service, technician, prepared) = prepared_adhoc().await?;
+    let computer = Computer::new()?;
+    let mut agent = computer
+        .enroll(
+            &service.url,
+            &prepared.session.id.to_string(),
+            &prepared.security_code,
+        )
+        .spawn()?;
+    let screen = Screen::watch(&mut agent);
+    let keyboard = agent.stdin.take().context("piped stdin")?;
+    screen.shows("Support session with").await;
+    wait_until("the computer is online", || {
+        let technician = technician.clone();
+        async move {
+            technician.computers().await.ok().is_some_and(|groups| {
+                groups
+                    .iter()
+                    .any(|g| g.computers.iter().any(|c| c.online && c.live))
+            })
+        }
+    })
+    .await;
+    let connection = technician
+        .connect_adhoc(prepared.session.id, ADHOC_PASSWORD)
+        .await?;
+    screen.shows("is connected to this computer now").await;
+    Ok(Connected {
+        _service: service,
+        technician,
+        connection,
+        agent,
+        screen,
+        keyboard,
+        _computer: computer,
+    })
+}
+
 /// Paints the whole X screen one colour (the root window's background).
 pub fn paint_root(colour: &str) -> anyhow::Result<()> {
     let status = std::process::Command::new("xsetroot")
@@ -64,34 +114,16 @@ async fn wait_for_colour(
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Xvfb and xsetroot: run src-tauri/e2e/run"]
 async fn the_person_at_the_computer_allows_a_screen_view_and_stops_it() -> anyhow::Result<()> {
-    let (service, technician, prepared) = prepared_adhoc().await?;
-    let computer = Computer::new()?;
     paint_root("#d02020")?;
-    let mut agent = computer
-        .enroll(
-            &service.url,
-            &prepared.session.id.to_string(),
-            &prepared.security_code,
-        )
-        .spawn()?;
-    let screen = Screen::watch(&mut agent);
-    let mut keyboard = agent.stdin.take().context("piped stdin")?;
-    screen.shows("Support session with").await;
-    wait_until("the computer is online", || {
-        let technician = technician.clone();
-        async move {
-            technician.computers().await.ok().is_some_and(|groups| {
-                groups
-                    .iter()
-                    .any(|g| g.computers.iter().any(|c| c.online && c.live))
-            })
-        }
-    })
-    .await;
-    let connection = technician
-        .connect_adhoc(prepared.session.id, ADHOC_PASSWORD)
-        .await?;
-    screen.shows("is connected to this computer now").await;
+    let Connected {
+        _service,
+        technician,
+        connection,
+        mut agent,
+        screen,
+        mut keyboard,
+        ..
+    } = connected_agent().await?;
 
     // Nothing is sent before the person allows it.
     technician
@@ -232,36 +264,18 @@ fn key(code: &str, key: &str, pressed: bool) -> InputEvent {
 #[ignore = "needs Xvfb, xev and xdotool: run src-tauri/e2e/run"]
 async fn the_technician_controls_the_computer_with_german_characters_until_stop(
 ) -> anyhow::Result<()> {
-    let (service, technician, prepared) = prepared_adhoc().await?;
-    let computer = Computer::new()?;
     let dir = tempfile::tempdir()?;
     let log = dir.path().join("xev.log");
     let mut xev = xev_window(&log, "400x300+100+100")?;
-    let mut agent = computer
-        .enroll(
-            &service.url,
-            &prepared.session.id.to_string(),
-            &prepared.security_code,
-        )
-        .spawn()?;
-    let screen = Screen::watch(&mut agent);
-    let mut keyboard = agent.stdin.take().context("piped stdin")?;
-    screen.shows("Support session with").await;
-    wait_until("the computer is online", || {
-        let technician = technician.clone();
-        async move {
-            technician.computers().await.ok().is_some_and(|groups| {
-                groups
-                    .iter()
-                    .any(|g| g.computers.iter().any(|c| c.online && c.live))
-            })
-        }
-    })
-    .await;
-    let connection = technician
-        .connect_adhoc(prepared.session.id, ADHOC_PASSWORD)
-        .await?;
-    screen.shows("is connected to this computer now").await;
+    let Connected {
+        _service,
+        technician,
+        connection,
+        mut agent,
+        screen,
+        mut keyboard,
+        ..
+    } = connected_agent().await?;
     technician
         .request_consent(connection.id, ConsentKind::Control)
         .await?;

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use lifeline_agent::run::Places;
-use lifeline_agent::session::AgentSetup;
+use lifeline_agent::session::{AgentSetup, NoTarget};
 use lifeline_agent::shell::{self, AGENT_EVENT};
 use lifeline_client::protocol::{EventData, Party};
 use lifeline_e2e::agent::{event_in, Computer};
@@ -95,7 +95,7 @@ impl MockAgent {
     }
 }
 
-fn setup(computer: &Computer, target: Result<(String, Uuid), String>) -> AgentSetup {
+fn setup(computer: &Computer, target: Result<(String, Uuid), NoTarget>) -> AgentSetup {
     AgentSetup {
         places: Places {
             state_dir: computer.state_dir(),
@@ -110,10 +110,10 @@ fn setup(computer: &Computer, target: Result<(String, Uuid), String>) -> AgentSe
 #[test]
 fn a_copy_that_does_not_know_its_session_says_why_and_enrolls_nowhere() -> anyhow::Result<()> {
     let computer = Computer::new()?;
-    let agent = MockAgent::new(setup(&computer, Err("download it again".into())))?;
+    let agent = MockAgent::new(setup(&computer, Err(NoTarget::NotInDownload)))?;
     assert_eq!(
         agent.view()?,
-        json!({"phase": "enroll", "problem": "download it again"})
+        json!({"phase": "enroll", "problem": NoTarget::NotInDownload.to_string()})
     );
     assert_eq!(
         agent.refused("enroll", json!({"code": "123 456 789"}))?,

@@ -128,33 +128,38 @@ impl Store {
     /// Whether the end user's consent to show their screen stands: a screen view or
     /// control request was allowed after the last screen share stopped or failed.
     pub async fn screen_consent_stands(&self, session_id: Uuid) -> StoreResult<bool> {
-        let (allowed, withdrawn): (Option<i64>, Option<i64>) = sqlx::query_as(
-            "SELECT \
-             (SELECT MAX(seq) FROM events WHERE session_id = ?1 \
-                AND json_extract(data, '$.type') = 'consent_answered' \
-                AND json_extract(data, '$.accepted') = 1), \
-             (SELECT MAX(seq) FROM events WHERE session_id = ?1 \
-                AND json_extract(data, '$.type') IN ('screen_share_stopped', 'screen_share_failed'))",
-        )
-        .bind(session_id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(allowed.is_some_and(|allowed| withdrawn.is_none_or(|withdrawn| allowed > withdrawn)))
+        self.consent_stands(session_id, None).await
     }
 
     /// Whether the end user's consent to control stands: a control request was allowed
     /// after the last screen share stopped or failed (stopping the screen ends control).
     pub async fn control_consent_stands(&self, session_id: Uuid) -> StoreResult<bool> {
+        self.consent_stands(session_id, Some(lifeline_protocol::ConsentKind::Control))
+            .await
+    }
+
+    /// Whether an allowed consent (of `kind`, or any) came after the last screen share
+    /// stopped or failed.
+    async fn consent_stands(
+        &self,
+        session_id: Uuid,
+        kind: Option<lifeline_protocol::ConsentKind>,
+    ) -> StoreResult<bool> {
+        let kind = kind.map(|kind| match kind {
+            lifeline_protocol::ConsentKind::ViewScreen => "view_screen",
+            lifeline_protocol::ConsentKind::Control => "control",
+        });
         let (allowed, withdrawn): (Option<i64>, Option<i64>) = sqlx::query_as(
             "SELECT \
              (SELECT MAX(seq) FROM events WHERE session_id = ?1 \
                 AND json_extract(data, '$.type') = 'consent_answered' \
-                AND json_extract(data, '$.kind') = 'control' \
+                AND (?2 IS NULL OR json_extract(data, '$.kind') = ?2) \
                 AND json_extract(data, '$.accepted') = 1), \
              (SELECT MAX(seq) FROM events WHERE session_id = ?1 \
                 AND json_extract(data, '$.type') IN ('screen_share_stopped', 'screen_share_failed'))",
         )
         .bind(session_id)
+        .bind(kind)
         .fetch_one(&self.pool)
         .await?;
         Ok(allowed.is_some_and(|allowed| withdrawn.is_none_or(|withdrawn| allowed > withdrawn)))
