@@ -6,10 +6,10 @@
 //! that character, whatever the keyboard layout here, so `@`, `€`, `ß`, `ä` and `ö`
 //! from a German technician come out right on a US or German computer: with the key
 //! (and Shift) that types it on this layout where there is one (on X11, read from the
-//! server), else through a spare key mapped for it. While Control,
-//! Alt or the Super key is held, the physical key (`code`) is pressed instead, so
-//! shortcuts such as Ctrl+C keep their place. Named keys (Enter, arrows, F1…) go by
-//! their code. Anything else is refused and counted, never guessed.
+//! server), else through a spare key mapped for it. While Control, Alt or the Super key
+//! is held, the letter or digit on the technician's key decides (Ctrl+Z is Ctrl+Z from
+//! any layout), else the key's place on a US keyboard. Named keys (Enter, arrows, F1…)
+//! go by their code. Anything else (a dead key, AltGr itself) is left out, never guessed.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -207,6 +207,14 @@ pub fn key_action(code: &str, key: &str, shortcut: bool) -> KeyAction {
         return KeyAction::Named(named);
     }
     if shortcut {
+        // The letter or digit the technician's layout puts on the key (Ctrl+Z is Z on a
+        // German keyboard too), else the key's place on a US keyboard.
+        let mut chars = key.chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            if c.is_ascii_alphanumeric() {
+                return KeyAction::Character(c.to_ascii_lowercase());
+            }
+        }
         if let Some(c) = us_character(code) {
             return KeyAction::Character(c);
         }
@@ -428,10 +436,11 @@ mod tests {
         assert_eq!(key_action("Minus", "ß", false), KeyAction::Character('ß'));
         assert_eq!(key_action("KeyE", "€", false), KeyAction::Character('€'));
         assert_eq!(key_action("Quote", "ä", false), KeyAction::Character('ä'));
-        // Ctrl+Z on a German keyboard is the key US calls Y: the character decides
-        // when no shortcut modifier is held, the physical key when one is.
+        // Ctrl+Z on a German keyboard is the key US calls Y: the shortcut is Ctrl+Z.
         assert_eq!(key_action("KeyY", "z", false), KeyAction::Character('z'));
-        assert_eq!(key_action("KeyC", "c", true), KeyAction::Character('c'));
+        assert_eq!(key_action("KeyY", "z", true), KeyAction::Character('z'));
+        assert_eq!(key_action("KeyC", "C", true), KeyAction::Character('c'));
+        // Ctrl+Shift+1 reports "!": the shortcut goes by the key's place.
         assert_eq!(key_action("Digit1", "!", true), KeyAction::Character('1'));
         assert_eq!(
             key_action("Enter", "Enter", false),
