@@ -23,6 +23,13 @@ const MAX_IN_FLIGHT: u64 = 2;
 const STILL_EVERY: Duration = Duration::from_secs(1);
 /// While nobody watches, the service acknowledges and drops: one picture a second.
 const UNWATCHED_FPS: u32 = 1;
+/// A still screen is looked at less often: after a second without change at 5 fps,
+/// after five seconds at 1 fps (a 1080p capture costs about 12 ms). Any change, and any
+/// input from the technician, brings the full rate back at once.
+const STILL_STEPS: [(Duration, u32); 2] = [
+    (Duration::from_secs(5), 1),
+    (Duration::from_secs(1), 5),
+];
 
 /// How a stream ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +55,8 @@ struct Pipeline {
 
 /// What one tick produced: a new format to announce, and the picture's chunk.
 struct Produced {
+    /// Something on the screen changed (not only a keyframe or a sign of life).
+    changed: bool,
     format: Option<StreamFormat>,
     key: bool,
     data: Vec<u8>,
@@ -95,6 +104,7 @@ impl Pipeline {
         self.previous = Some(picture);
         self.last_sent = Some(Instant::now());
         Ok(Some(Produced {
+            changed,
             format: self.unannounced.take(),
             key: encoded.key,
             data: encoded.data,
@@ -139,10 +149,17 @@ pub async fn send_screen(
     let mut force_key = true;
     let started = Instant::now();
     let mut next_tick = tokio::time::Instant::now();
+    let mut last_activity = Instant::now();
     let end = loop {
+        let still_for = last_activity.elapsed();
         let fps = match viewers {
             Some(0) => UNWATCHED_FPS,
-            _ => pace.frames_per_second(),
+            _ => STILL_STEPS
+                .iter()
+                .find(|(after, _)| still_for >= *after)
+                .map_or(pace.frames_per_second(), |(_, fps)| {
+                    (*fps).min(pace.frames_per_second())
+                }),
         };
         tokio::select! {
             changed = stop.changed() => {
@@ -181,6 +198,9 @@ pub async fn send_screen(
                 .map_err(|err| ScreenError::Capture(err.to_string()))?;
                 pipeline = Some(working);
                 let Some(produced) = produced? else { continue };
+                if produced.changed {
+                    last_activity = Instant::now();
+                }
                 if let Some(format) = produced.format {
                     socket.start(format)?;
                 }
@@ -224,6 +244,9 @@ pub async fn send_screen(
                     }
                 },
                 Some(MediaEvent::Input(event)) => {
+                    // Input will change the screen: look at it again at once.
+                    last_activity = Instant::now();
+                    next_tick = tokio::time::Instant::now();
                     // Only with the person's consent to control, and only on the display
                     // shown; the service checks both before relaying, this is the agent's
                     // own check.

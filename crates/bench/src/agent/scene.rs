@@ -60,7 +60,7 @@ pub fn start(mode: Arc<AtomicU8>) -> anyhow::Result<()> {
                 while let Ok(Some(event)) = conn.poll_for_event() {
                     if let Event::KeyPress(_) = event {
                         square_on = !square_on;
-                        let colour = if square_on { 0x00d0_2020 } else { 0x0020_40e0 };
+                        let colour = if square_on { 0x00f0_e040 } else { 0x0010_1060 };
                         let _ = conn.change_gc(gc, &ChangeGCAux::new().foreground(colour));
                         let (x, y, side) = SQUARE;
                         let _ = conn.poly_fill_rectangle(
