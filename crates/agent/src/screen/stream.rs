@@ -26,10 +26,8 @@ const UNWATCHED_FPS: u32 = 1;
 /// A still screen is looked at less often: after a second without change at 5 fps,
 /// after five seconds at 1 fps (a 1080p capture costs about 12 ms). Any change, and any
 /// input from the technician, brings the full rate back at once.
-const STILL_STEPS: [(Duration, u32); 2] = [
-    (Duration::from_secs(5), 1),
-    (Duration::from_secs(1), 5),
-];
+const STILL_STEPS: [(Duration, u32); 2] =
+    [(Duration::from_secs(5), 1), (Duration::from_secs(1), 5)];
 
 /// How a stream ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
