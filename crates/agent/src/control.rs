@@ -81,6 +81,8 @@ impl Injector {
                     mapped: HashSet::new(),
                     #[cfg(target_os = "linux")]
                     layout: layout::Layout::open(),
+                    #[cfg(target_os = "linux")]
+                    keymap: None,
                 };
                 for (event, display) in received {
                     if !keys.active.load(Ordering::Relaxed) {
@@ -114,6 +116,9 @@ struct KeyState {
     mapped: HashSet<char>,
     #[cfg(target_os = "linux")]
     layout: Option<layout::Layout>,
+    /// The mapping read for the event being applied.
+    #[cfg(target_os = "linux")]
+    keymap: Option<layout::Keymap>,
 }
 
 /// What a key event becomes here.
@@ -297,11 +302,15 @@ impl KeyState {
                 }
                 match key_action(code, key, shortcut) {
                     KeyAction::Named(named) => enigo.key(named, direction(*pressed)),
-                    KeyAction::Character(c) if *pressed => self.type_character(enigo, c),
+                    KeyAction::Character(c) if *pressed => {
+                        self.read_keymap();
+                        self.type_character(enigo, c)
+                    }
                     KeyAction::Character(_) | KeyAction::Ignore => Ok(()),
                 }
             }
             InputEvent::Text { text } => {
+                self.read_keymap();
                 for c in text.chars() {
                     if !self.active.load(Ordering::Relaxed) {
                         break;
@@ -338,6 +347,14 @@ fn may_need_mapping(c: char) -> bool {
 }
 
 impl KeyState {
+    /// Reads the keyboard mapping for the event being applied (X11 only).
+    fn read_keymap(&mut self) {
+        #[cfg(target_os = "linux")]
+        {
+            self.keymap = self.layout.as_ref().and_then(layout::Layout::keymap);
+        }
+    }
+
     /// Types one character. enigo types a character that no key has on its first level
     /// through a spare keycode it maps for it (and remaps spares once they run out). A
     /// program reads the first key of a changed mapping with its old keymap if the key
@@ -352,7 +369,7 @@ impl KeyState {
             c => Key::Unicode(c),
         };
         #[cfg(target_os = "linux")]
-        if let Some((keycode, shift)) = self.layout.as_ref().and_then(|l| l.key_for(c)) {
+        if let Some((keycode, shift)) = self.keymap.as_ref().and_then(|k| k.key_for(c)) {
             // On the layout already: its key, with Shift for the second level.
             if shift {
                 enigo.key(Key::Shift, Direction::Press)?;
@@ -400,9 +417,9 @@ mod layout {
             Some(Self { connection })
         }
 
-        /// The keycode that types `c` and whether it takes Shift (its second level), read
-        /// afresh each time, since the person may switch layouts.
-        pub fn key_for(&self, c: char) -> Option<(u16, bool)> {
+        /// The keyboard mapping as it is now: read once per input event, since the
+        /// person may switch layouts, and not once per character of a typed text.
+        pub fn keymap(&self) -> Option<Keymap> {
             let setup = self.connection.setup();
             let (min, max) = (setup.min_keycode, setup.max_keycode);
             let map = self
@@ -411,9 +428,27 @@ mod layout {
                 .ok()?
                 .reply()
                 .ok()?;
-            let per_key = usize::from(map.keysyms_per_keycode).max(1);
+            Some(Keymap {
+                min,
+                per_key: usize::from(map.keysyms_per_keycode).max(1),
+                keysyms: map.keysyms,
+            })
+        }
+    }
+
+    /// A snapshot of the keyboard mapping.
+    pub struct Keymap {
+        min: u8,
+        per_key: usize,
+        keysyms: Vec<u32>,
+    }
+
+    impl Keymap {
+        /// The keycode that types `c` and whether it takes Shift (its second level).
+        pub fn key_for(&self, c: char) -> Option<(u16, bool)> {
+            let (min, per_key) = (self.min, self.per_key);
             let wanted = xkeysym::Keysym::from_char(c).raw();
-            map.keysyms
+            self.keysyms
                 .chunks(per_key)
                 .enumerate()
                 .find_map(|(index, levels)| {

@@ -69,6 +69,20 @@ async fn connected_agent() -> anyhow::Result<Connected> {
     })
 }
 
+/// The agent's stream, as the viewer hears of it within 20 s.
+async fn stream_from_agent(
+    viewer: &mut MediaSocket,
+    screen: &Screen,
+) -> anyhow::Result<lifeline_client::protocol::StreamInfo> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), viewer.next()).await {
+            Ok(Some(MediaEvent::Stream(stream))) => return Ok(stream),
+            Ok(Some(_)) => {}
+            other => anyhow::bail!("no stream from the agent: {other:?}\n{}", screen.text()),
+        }
+    }
+}
+
 /// Paints the whole X screen one colour (the root window's background).
 pub fn paint_root(colour: &str) -> anyhow::Result<()> {
     let status = std::process::Command::new("xsetroot")
@@ -138,13 +152,7 @@ async fn the_person_at_the_computer_allows_a_screen_view_and_stops_it() -> anyho
     )
     .await?;
     keyboard.write_all(b"/allow\n").await?;
-    let stream = loop {
-        match tokio::time::timeout(Duration::from_secs(20), viewer.next()).await {
-            Ok(Some(MediaEvent::Stream(stream))) => break stream,
-            Ok(Some(_)) => {}
-            other => anyhow::bail!("no stream from the agent: {other:?}\n{}", screen.text()),
-        }
-    };
+    let stream = stream_from_agent(&mut viewer, &screen).await?;
     assert_eq!(stream.format.source, MediaSource::Agent);
     assert_eq!(stream.format.surface, ShareSurface::Monitor);
     assert_eq!(
@@ -283,13 +291,7 @@ async fn the_technician_controls_the_computer_with_german_characters_until_stop(
     let mut viewer =
         MediaSocket::connect(&technician, connection.id, MediaRole::Viewer, Vec::new()).await?;
     keyboard.write_all(b"/allow\n").await?;
-    let stream = loop {
-        match tokio::time::timeout(Duration::from_secs(20), viewer.next()).await {
-            Ok(Some(MediaEvent::Stream(stream))) => break stream,
-            Ok(Some(_)) => {}
-            other => anyhow::bail!("no stream from the agent: {other:?}\n{}", screen.text()),
-        }
-    };
+    let stream = stream_from_agent(&mut viewer, &screen).await?;
     screen.shows("is controlling this screen").await;
     let display = stream.format.display_id.clone();
     let (width, height) = (

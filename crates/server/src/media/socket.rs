@@ -92,6 +92,17 @@ async fn close_with(mut socket: WebSocket, error: AppError) -> Result<(), Socket
     Ok(())
 }
 
+/// Whether a repeated refusal is to be reported now (at most once per
+/// [`REFUSAL_REPORT_INTERVAL`]); notes the report when it is.
+fn report_due(last: &mut Option<Instant>) -> bool {
+    let now = Instant::now();
+    if last.is_some_and(|at| now.duration_since(at) < REFUSAL_REPORT_INTERVAL) {
+        return false;
+    }
+    *last = Some(now);
+    true
+}
+
 /// Closes with the WebSocket handshake: a Close frame, then what the client still had
 /// in flight is read and dropped until its Close (for at most a second). Dropping the
 /// connection with unread input would reset it, and a reset can throw away the last
@@ -321,14 +332,9 @@ impl Sender<'_> {
 
     /// Refused chunks are dropped; the sender hears why at most once a second.
     async fn report_refusal(&mut self, error: AppError) -> Result<(), SocketError> {
-        let now = Instant::now();
-        if self
-            .refused_reported_at
-            .is_some_and(|at| now.duration_since(at) < REFUSAL_REPORT_INTERVAL)
-        {
+        if !report_due(&mut self.refused_reported_at) {
             return Ok(());
         }
-        self.refused_reported_at = Some(now);
         send_error(&mut self.socket, &error).await
     }
 
@@ -517,14 +523,9 @@ impl Viewer<'_> {
                     Ok(()) => Ok(()),
                     // A flood hears it once a second, not once per dropped event.
                     Err(error @ AppError::RateLimited { .. }) => {
-                        let now = Instant::now();
-                        if self
-                            .input_refused_at
-                            .is_some_and(|at| now.duration_since(at) < REFUSAL_REPORT_INTERVAL)
-                        {
+                        if !report_due(&mut self.input_refused_at) {
                             return Ok(());
                         }
-                        self.input_refused_at = Some(now);
                         send_error(&mut self.socket, &error).await
                     }
                     Err(error) => send_error(&mut self.socket, &error).await,
