@@ -17,4 +17,4 @@ screenShared: boolean,
 /**
  * Whether the connected technician controls this screen now.
  */
-controlled: boolean, } | { "phase": "ended", finish: Finish, problem: string | null, };
+controlled: boolean, } | { "phase": "attended", technician: string | null, screenShared: boolean, controlled: boolean, } | { "phase": "ended", finish: Finish, problem: string | null, };

@@ -3,4 +3,4 @@
 /**
  * Why the agent stopped.
  */
-export type Finish = "ended" | "expired" | "refused";
+export type Finish = "ended" | "expired" | "refused" | "left" | "cancelled";

@@ -334,7 +334,7 @@ impl Connection {
                     self.sharing = Some(Sharing::start(
                         api,
                         session_id,
-                        request_id,
+                        Some(request_id),
                         kind == ConsentKind::Control,
                         self.technician.clone(),
                         notify.clone(),

@@ -12,6 +12,7 @@
 //! [`connection::Notice`]s it reports. Only [`shell`] knows Tauri; nothing else here
 //! knows windows or toolkits.
 
+pub mod attended;
 pub mod autostart;
 pub mod computer;
 pub mod connection;

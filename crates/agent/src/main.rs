@@ -10,6 +10,7 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use std::sync::Arc;
 
+use lifeline_agent::attended::AttendedTarget;
 use lifeline_agent::connection::{Notice, Request};
 use lifeline_agent::credentials;
 use lifeline_agent::run::{self, Finish, Places};
@@ -79,6 +80,19 @@ impl Cli {
         Ok(Some(
             std::env::current_exe().context("finding this program")?,
         ))
+    }
+
+    /// The session of an attended download: what its trailer says, with the program
+    /// itself to remove at the end.
+    fn attended_target(&self) -> Option<AttendedTarget> {
+        let exe = std::env::current_exe().ok()?;
+        let trailer = lifeline_agent::trailer::read(&exe).ok().flatten()?;
+        Some(AttendedTarget {
+            server: trailer.server,
+            session_id: trailer.session_id,
+            token: trailer.attended_token?,
+            program: Some(exe),
+        })
     }
 
     /// Where this copy enrolls: the flags, else what its download says.
@@ -175,6 +189,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         },
     );
+    if session.is_attended() {
+        return run_attended(&session).await;
+    }
     if !session.resume() {
         if let AgentView::Enroll {
             problem: Some(problem),
@@ -218,6 +235,30 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Finish::Ended => "The session was ended.",
             Finish::Expired => "The session's 24 hours are over.",
             Finish::Refused => "The session is no longer valid.",
+            Finish::Left | Finish::Cancelled => "You left the session.",
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An attended download in the terminal: it joins its session, shows the screen while
+/// control is allowed, and removes itself at the end.
+async fn run_attended(session: &Arc<AgentSession>) -> anyhow::Result<ExitCode> {
+    session.resume();
+    println!("Joining the support session. While the technician controls this computer, type /stop to stop it; /end closes this app.");
+    forward_typing(Arc::clone(session));
+    let AgentView::Ended { finish, problem } = session.ended().await else {
+        bail!("the session stopped without ending")
+    };
+    if let Some(problem) = problem {
+        bail!(problem)
+    }
+    println!(
+        "{} This app removed itself.",
+        match finish {
+            Finish::Ended | Finish::Expired | Finish::Refused => "The support session has ended.",
+            Finish::Left => "You closed the app; the chat goes on in your browser.",
+            Finish::Cancelled => "The technician closed this app's access.",
         }
     );
     Ok(ExitCode::SUCCESS)
@@ -253,6 +294,7 @@ fn agent_setup(cli: &Cli) -> anyhow::Result<AgentSetup> {
         downloads: cli.downloads(),
         target: cli.enrollment_target(),
         autostart_program: cli.autostart_program()?,
+        attended: cli.attended_target(),
     })
 }
 

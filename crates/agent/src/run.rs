@@ -26,6 +26,10 @@ pub enum Finish {
     Expired,
     /// The service no longer accepts this agent (ended while it was away).
     Refused,
+    /// Attended: the person closed the app.
+    Left,
+    /// Attended: the technician closed the app's access.
+    Cancelled,
 }
 
 /// Enrolls with the code and saves the credentials; a wrong code saves nothing.

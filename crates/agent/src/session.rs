@@ -33,6 +33,8 @@ pub struct AgentSetup {
     pub target: Result<(String, Uuid), NoTarget>,
     /// The program an autostart entry starts; `None`: no autostart.
     pub autostart_program: Option<PathBuf>,
+    /// Set when this copy is an attended download: it joins that session instead.
+    pub attended: Option<crate::attended::AttendedTarget>,
 }
 
 type OnUpdate = Box<dyn Fn(AgentUpdate) + Send + Sync>;
@@ -62,6 +64,17 @@ impl AgentSession {
         runtime: tokio::runtime::Handle,
         on_update: impl Fn(AgentUpdate) + Send + Sync + 'static,
     ) -> Arc<Self> {
+        if setup.attended.is_some() {
+            // An attended copy keeps nothing on this computer and reads nothing saved.
+            return Arc::new(Self {
+                setup,
+                runtime,
+                view: watch::Sender::new(AgentView::joining()),
+                requests: Mutex::new(None),
+                saved: Mutex::new(None),
+                on_update: Box::new(on_update),
+            });
+        }
         let saved = credentials::load(&setup.places.state_dir);
         let first_view = match (&saved, &setup.target) {
             (Err(err), _) => AgentView::Enroll {
@@ -89,11 +102,27 @@ impl AgentSession {
     /// Whether the session runs: the window must not close then, or the technician
     /// would be cut off for the rest of the 24 hours (End session is the way out).
     pub fn is_running(&self) -> bool {
-        matches!(*self.view.borrow(), AgentView::Active { .. })
+        matches!(
+            *self.view.borrow(),
+            AgentView::Active { .. } | AgentView::Attended { .. }
+        )
     }
 
-    /// Carries on with a session saved by an earlier run; false when there is none.
+    /// Whether this copy is an attended download: it exits when its session is over.
+    pub fn is_attended(&self) -> bool {
+        self.setup.attended.is_some()
+    }
+
+    /// Carries on with a session saved by an earlier run, or joins the session of an
+    /// attended download; false when there is neither.
     pub fn resume(self: &Arc<Self>) -> bool {
+        if let Some(target) = self.setup.attended.clone() {
+            if locked(&self.requests).is_none() && matches!(self.view(), AgentView::Attended { .. })
+            {
+                self.attend(target);
+            }
+            return true;
+        }
         match locked(&self.saved).take() {
             Some(saved) => {
                 self.stay_connected(saved);
@@ -178,6 +207,10 @@ impl AgentSession {
             AgentView::Active {
                 screen_shared: true,
                 ..
+            }
+            | AgentView::Attended {
+                screen_shared: true,
+                ..
             } => {}
             _ => return Err(AgentError::NotSharing),
         }
@@ -185,6 +218,8 @@ impl AgentSession {
     }
 
     /// Ends the session at once: at the service, and everything the agent created here.
+    /// An attended copy leaves its session (which goes on in the browser) and removes
+    /// itself.
     pub fn end(&self) -> Result<(), AgentError> {
         self.request(Request::End)
     }
@@ -267,6 +302,43 @@ impl AgentSession {
                 },
                 Err(err) => AgentView::Ended {
                     finish: Finish::Ended,
+                    problem: Some(err.to_string()),
+                },
+            };
+            session.publish(ended, None);
+        });
+    }
+}
+
+impl AgentSession {
+    /// Runs an attended download's session in the background until it is over, then
+    /// removes the downloaded program.
+    fn attend(self: &Arc<Self>, target: crate::attended::AttendedTarget) {
+        let (requests, received) = mpsc::unbounded_channel();
+        *locked(&self.requests) = Some(requests);
+        let session = Arc::clone(self);
+        self.runtime.spawn(async move {
+            let notify = {
+                let session = Arc::clone(&session);
+                move |notice: Notice| session.note(notice)
+            };
+            let outcome = crate::attended::run(&target, received, notify).await;
+            locked(&session.requests).take();
+            let removed = match &target.program {
+                Some(program) => crate::attended::remove_program(program),
+                None => Ok(()),
+            };
+            let ended = match (outcome, removed) {
+                (Ok(finish), Ok(())) => AgentView::Ended {
+                    finish,
+                    problem: None,
+                },
+                (Ok(finish), Err(err)) => AgentView::Ended {
+                    finish,
+                    problem: Some(err.to_string()),
+                },
+                (Err(err), _) => AgentView::Ended {
+                    finish: Finish::Refused,
                     problem: Some(err.to_string()),
                 },
             };

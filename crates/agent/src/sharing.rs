@@ -20,22 +20,24 @@ pub struct Sharing {
 }
 
 impl Sharing {
-    /// Records the person's yes to `request_id`, then opens the connection's media
-    /// socket as its sender and sends the primary display until the stream stops;
-    /// reports start and end to `notify`.
+    /// Records the person's yes to `answer` (when the yes was given here rather than on
+    /// the join page), then opens the session's media socket as its sender and sends the
+    /// primary display until the stream stops; reports start and end to `notify`.
     pub fn start(
         api: ApiClient,
         session_id: Uuid,
-        request_id: Uuid,
+        answer: Option<Uuid>,
         control: bool,
         technician: String,
         notify: impl Fn(Notice) + Send + Sync + 'static,
     ) -> Self {
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
-            if let Err(err) = api.answer_consent(session_id, request_id, true).await {
-                notify(Notice::Problem(format!("answering the request: {err}")));
-                return;
+            if let Some(request_id) = answer {
+                if let Err(err) = api.answer_consent(session_id, request_id, true).await {
+                    notify(Notice::Problem(format!("answering the request: {err}")));
+                    return;
+                }
             }
             let socket =
                 match MediaSocket::connect(&api, session_id, MediaRole::Sender, vec![]).await {

@@ -12,6 +12,9 @@ use tauri::{AppHandle, Emitter, Manager, Runtime, State, WindowEvent};
 use crate::session::{AgentSession, AgentSetup};
 use crate::view::AgentView;
 
+/// How long an attended copy's window shows that the session is over before it exits.
+const ATTENDED_GOODBYE: std::time::Duration = std::time::Duration::from_secs(4);
+
 /// The app event that carries every [`crate::view::AgentUpdate`] to the page.
 pub const AGENT_EVENT: &str = "agent";
 
@@ -68,9 +71,19 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>, setup: AgentSetup) -> tauri::
         .plugin(tauri_plugin_dialog::init())
         .setup(move |app| {
             let handle: AppHandle<R> = app.handle().clone();
+            let attended = setup.attended.is_some();
             let session = AgentSession::new(setup, runtime_handle(), move |update| {
+                let over = matches!(update.view, AgentView::Ended { .. });
                 if let Err(err) = handle.emit(AGENT_EVENT, update) {
                     tracing::warn!(error = %err, "could not update the window");
+                }
+                if attended && over {
+                    // An attended copy keeps nothing: it says goodbye, then exits.
+                    let handle = handle.clone();
+                    std::thread::spawn(move || {
+                        std::thread::sleep(ATTENDED_GOODBYE);
+                        handle.exit(0);
+                    });
                 }
             });
             app.manage(Arc::clone(&session));
@@ -80,11 +93,18 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>, setup: AgentSetup) -> tauri::
         .on_window_event(|window, event| {
             // While the session runs the window stays: closing it would cut the
             // technician off for the rest of the 24 hours. End session is the way out.
+            // Closing an attended copy leaves its session (the chat goes on in the
+            // browser), and it exits once it has left.
             if let WindowEvent::CloseRequested { api, .. } = event {
-                let running = window
-                    .try_state::<Arc<AgentSession>>()
-                    .is_some_and(|session| session.is_running());
-                if running {
+                let Some(session) = window.try_state::<Arc<AgentSession>>() else {
+                    return;
+                };
+                if session.is_attended() && session.is_running() {
+                    api.prevent_close();
+                    if let Err(err) = session.end() {
+                        tracing::debug!(error = %err, "leaving the session");
+                    }
+                } else if session.is_running() {
                     api.prevent_close();
                     if let Err(err) = window.minimize() {
                         tracing::debug!(error = %err, "could not minimize the window");

@@ -35,6 +35,14 @@ pub enum AgentView {
         /// Whether the connected technician controls this screen now.
         controlled: bool,
     },
+    /// An attended download in its session: `technician` once joined, and whether they
+    /// see and control this screen now.
+    #[serde(rename_all = "camelCase")]
+    Attended {
+        technician: Option<String>,
+        screen_shared: bool,
+        controlled: bool,
+    },
     /// Over, and everything the agent created is gone; `problem` if cleaning up failed.
     #[serde(rename_all = "camelCase")]
     Ended {
@@ -58,8 +66,39 @@ impl AgentView {
         }
     }
 
+    /// An attended download, joining its session.
+    pub fn joining() -> Self {
+        AgentView::Attended {
+            technician: None,
+            screen_shared: false,
+            controlled: false,
+        }
+    }
+
     /// Follows what a notice says about the connection.
     pub fn apply(&mut self, notice: &Notice) {
+        if let AgentView::Attended {
+            technician,
+            screen_shared,
+            controlled,
+        } = self
+        {
+            match notice {
+                Notice::Connected {
+                    technician: who, ..
+                } => *technician = Some(who.clone()),
+                Notice::ScreenShared { control, .. } => {
+                    *screen_shared = true;
+                    *controlled = *control;
+                }
+                Notice::ScreenStopped { .. } => {
+                    *screen_shared = false;
+                    *controlled = false;
+                }
+                _ => {}
+            }
+            return;
+        }
         let AgentView::Active {
             online,
             connected_now,

@@ -10,6 +10,7 @@
 
 mod adhoc;
 mod api;
+mod attended;
 pub mod clipboard;
 pub mod desk;
 mod error;

@@ -3,4 +3,4 @@
 /**
  * Why a stream stopped.
  */
-export type StopReason = "stopped_sharing" | "stopped_viewing" | "session_ended" | "connection_lost";
+export type StopReason = "stopped_sharing" | "stopped_viewing" | "session_ended" | "connection_lost" | "handed_to_app";

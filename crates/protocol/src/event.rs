@@ -111,4 +111,18 @@ pub enum EventData {
     ScreenShareFailed {
         reason: ShareFailure,
     },
+    /// The end user downloaded the attended app (for `platform`) to hand over control.
+    AgentDownloaded {
+        platform: String,
+    },
+    /// The attended app runs on the end user's computer and joined the session.
+    AgentJoined {
+        hostname: String,
+        os: String,
+    },
+    /// The attended app left: closed at the computer (`end_user`), or the technician
+    /// cancelled it (`technician`). Its access ends with it.
+    AgentLeft {
+        by: Party,
+    },
 }

@@ -6,6 +6,7 @@
 //! the client and the generated TypeScript all read the same definitions from here.
 
 mod adhoc;
+mod attended;
 mod auth;
 mod error;
 mod event;
@@ -18,6 +19,7 @@ mod session;
 mod support_key;
 
 pub use adhoc::*;
+pub use attended::*;
 pub use auth::*;
 pub use error::*;
 pub use event::*;

@@ -91,6 +91,9 @@ pub enum StopReason {
     SessionEnded,
     /// The sender's connection went away without a stop.
     ConnectionLost,
+    /// The attended app took over from the browser: the screen goes on, with control.
+    /// It does not withdraw the end user's consent.
+    HandedToApp,
 }
 
 /// Why the end user's side could not share the screen after allowing it.

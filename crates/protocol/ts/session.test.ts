@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import type { EventData } from '../bindings/EventData';
 import type { SessionEvent } from '../bindings/SessionEvent';
 import {
+  attendedApp,
   authoredBy,
   controlAllowed,
   dueMarks,
@@ -134,4 +135,26 @@ test('control stands from an allowed control request until the screen stops', ()
   assert.equal(controlAllowed([ev(1, allowed('control'))]), true);
   assert.equal(controlAllowed([ev(1, allowed('control')), ev(2, stopped)]), false, 'Stop ends control');
   assert.equal(controlAllowed([ev(1, allowed('control')), ev(2, stopped), ev(3, allowed('control'))]), true);
+  const handed: EventData = { ...stopped, reason: 'handed_to_app' };
+  assert.equal(controlAllowed([ev(1, allowed('control')), ev(2, handed)]), true, 'the app takes over');
+  const failed: EventData = { type: 'screen_share_failed', reason: 'picker_cancelled' };
+  assert.equal(controlAllowed([ev(1, allowed('control')), ev(2, failed)]), true, 'the app may still show it');
+});
+
+test('the attended app is awaited after control is allowed, runs once joined, and is gone when it leaves', () => {
+  const allowed: EventData = { type: 'consent_answered', request_id: 'r', kind: 'control', accepted: true };
+  const view: EventData = { ...allowed, kind: 'view_screen' };
+  const joined: EventData = { type: 'agent_joined', hostname: 'pc', os: 'Linux' };
+  assert.equal(attendedApp([]), 'none');
+  assert.equal(attendedApp([ev(1, view)]), 'none', 'a view needs no app');
+  assert.equal(attendedApp([ev(1, allowed)]), 'waiting');
+  assert.equal(attendedApp([ev(1, allowed), ev(2, joined)]), 'joined');
+  assert.equal(
+    attendedApp([ev(1, allowed), ev(2, joined), ev(3, allowed)]),
+    'joined',
+    'a new yes keeps the app',
+  );
+  const cancelled: EventData = { type: 'agent_left', by: 'technician' };
+  assert.equal(attendedApp([ev(1, allowed), ev(2, cancelled)]), 'none');
+  assert.equal(attendedApp([ev(1, allowed), ev(2, { type: 'session_ended', by: 'technician' })]), 'none');
 });

@@ -137,15 +137,38 @@ export function liveScreen(events: readonly SessionEvent[]): string | null {
 
 /**
  * Whether the end user's consent to control stands: a control request was allowed after
- * the last screen share stopped or failed (stopping the screen ends control), as the
- * service decides it.
+ * the last screen share stopped (stopping the screen ends control), as the service
+ * decides it. A handover from the browser to the attended app is no stop, and a browser
+ * that could not share does not withdraw it: the app may still show the screen.
  */
 export function controlAllowed(events: readonly SessionEvent[]): boolean {
   let allowed = false;
   for (const { data } of events) {
     if (data.type === 'consent_answered' && data.kind === 'control' && data.accepted) allowed = true;
-    else if (data.type === 'screen_share_stopped' || data.type === 'screen_share_failed') allowed = false;
+    else if (data.type === 'screen_share_stopped' && data.reason !== 'handed_to_app') allowed = false;
     else if (data.type === 'session_ended') allowed = false;
   }
   return allowed;
+}
+
+/**
+ * Where the attended app of a keyed session stands: `waiting` once the end user allowed
+ * control (the page offers the download) until the app joins, `joined` while it runs,
+ * `none` before, after it left or was cancelled, and after the end. Not for ad-hoc
+ * connections, whose end user is the app already.
+ */
+export type AttendedApp = 'none' | 'waiting' | 'joined';
+
+export function attendedApp(events: readonly SessionEvent[]): AttendedApp {
+  return events.reduce((state: AttendedApp, { data }) => noteAttendedApp(state, data), 'none');
+}
+
+/** Where the attended app stands after one more event. */
+export function noteAttendedApp(state: AttendedApp, data: EventData): AttendedApp {
+  if (data.type === 'consent_answered' && data.kind === 'control' && data.accepted) {
+    return state === 'none' ? 'waiting' : state;
+  }
+  if (data.type === 'agent_joined') return 'joined';
+  if (data.type === 'agent_left' || data.type === 'session_ended') return 'none';
+  return state;
 }

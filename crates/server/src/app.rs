@@ -82,7 +82,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::admin::router())
         .merge(crate::adhoc::router())
         .merge(crate::adhoc::connect_router())
-        .merge(crate::media::router());
+        .merge(crate::media::router())
+        .merge(crate::attended::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts()
@@ -106,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::media::socket_router())
         .merge(crate::join::page_router())
         .merge(crate::adhoc::page_router())
+        .merge(crate::attended::page_router())
         .fallback(|| async { crate::error::AppError::NotFound("page") })
         .layer(DefaultBodyLimit::max(max_json))
         .layer(SetResponseHeaderLayer::if_not_present(

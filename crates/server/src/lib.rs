@@ -7,7 +7,9 @@
 
 pub mod adhoc;
 pub mod admin;
+pub mod agent_builds;
 pub mod app;
+pub mod attended;
 pub mod auth;
 pub mod cli;
 pub mod clock;

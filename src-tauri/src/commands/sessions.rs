@@ -46,6 +46,10 @@ pub async fn request_consent(
     Ok(desk.request_consent(session_id, kind).await?)
 }
 
+pub async fn cancel_attended_app(desk: &Desk, session_id: Uuid) -> IpcResult<SessionEvent> {
+    Ok(desk.cancel_attended_app(session_id).await?)
+}
+
 pub async fn end_session(desk: &Desk, session_id: Uuid) -> IpcResult<SessionEvent> {
     Ok(desk.end_session(session_id).await?)
 }

@@ -21,6 +21,8 @@ command_table! {
     sessions::set_request_control_on_arrival(session_id: Uuid, value: bool) -> SessionSummary;
     sessions::session_events(session_id: Uuid, since: u64 as "number") -> Vec<SessionEvent>;
     sessions::request_consent(session_id: Uuid, kind: ConsentKind) -> SessionEvent;
+    /// Stops waiting for the end user's Lifeline app, or closes a running app's access.
+    sessions::cancel_attended_app(session_id: Uuid) -> SessionEvent;
     sessions::end_session(session_id: Uuid) -> SessionEvent;
     sessions::transcript_text(session_id: Uuid) -> String;
     sessions::export_transcript(session_id: Uuid, path: PathBuf) -> ();

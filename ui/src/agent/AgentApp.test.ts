@@ -41,6 +41,37 @@ function fakeAgent(first: AgentView) {
 describe('the agent window', () => {
   afterEach(cleanup);
 
+  it('as an attended copy, joins, says who controls the computer, and stops or leaves', async () => {
+    const joining: AgentView = {
+      phase: 'attended',
+      technician: null,
+      screenShared: false,
+      controlled: false,
+    };
+    const { agent, push } = fakeAgent(joining);
+    render(AgentApp, { agent, locale: 'en' });
+    await screen.findByText('Joining the support session…');
+    const controlled: AgentView = {
+      ...joining,
+      technician: 'Tina Tech',
+      screenShared: true,
+      controlled: true,
+    };
+    push({
+      view: controlled,
+      notice: { kind: 'screenShared', detail: { technician: 'Tina Tech', control: true } },
+    });
+    await screen.findByText('Tina Tech is controlling this computer');
+    await fireEvent.click(screen.getByRole('button', { name: 'Stop' }));
+    expect(agent.stopSharing).toHaveBeenCalledOnce();
+    push({ view: { ...controlled, screenShared: false, controlled: false }, notice: null });
+    await screen.findByText('Tina Tech does not see this screen now.');
+    await fireEvent.click(screen.getByRole('button', { name: 'Close the app' }));
+    expect(agent.endSession).toHaveBeenCalledOnce();
+    push({ view: { phase: 'ended', finish: 'cancelled', problem: null }, notice: null });
+    await screen.findByText('The technician closed this app’s access.');
+  });
+
   it('refuses a wrong code in place, then shows with whom and until when', async () => {
     const { agent } = fakeAgent({ phase: 'enroll', problem: null });
     vi.mocked(agent.enroll).mockRejectedValueOnce(

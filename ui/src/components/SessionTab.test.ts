@@ -57,3 +57,38 @@ describe('SessionTab transcript export', () => {
     expect(alert.textContent).toContain('permission denied');
   });
 });
+
+describe('SessionTab and the end user’s Lifeline app', () => {
+  afterEach(cleanup);
+
+  it('waits for the app once control is allowed, can stop waiting, and names the computer it joined from', async () => {
+    const backend = {
+      serverInfo: vi.fn(async () => signedIn().server),
+      cancelAttendedApp: vi.fn(async () => ({})),
+    } as unknown as Backend;
+    const settings = new Settings(undefined);
+    settings.language = 'en';
+    const session = new SessionState(sessionSummary({ status: 'active' }));
+    const at = Date.now();
+    session.events = [
+      { session_id: 's1', seq: 1, at, data: { type: 'end_user_joined', name: 'Erika' } },
+      { session_id: 's1', seq: 2, at, data: { type: 'consent_requested', request_id: 'r', kind: 'control' } },
+      {
+        session_id: 's1',
+        seq: 3,
+        at,
+        data: { type: 'consent_answered', request_id: 'r', kind: 'control', accepted: true },
+      },
+    ];
+    render(SessionTab, { desk: new DeskStore(backend), session, settings, backend });
+    await screen.findByText(/Waiting for Erika to run the Lifeline app/);
+    await fireEvent.click(screen.getByRole('button', { name: 'Stop waiting' }));
+    expect(backend.cancelAttendedApp).toHaveBeenCalledWith('s1');
+    session.events = [
+      ...session.events,
+      { session_id: 's1', seq: 4, at, data: { type: 'agent_joined', hostname: 'erika-pc', os: 'Linux' } },
+    ];
+    await screen.findByText('The Lifeline app runs on erika-pc.');
+    expect(screen.getByText('The Lifeline app joined from erika-pc (Linux).')).toBeTruthy();
+  });
+});

@@ -19,7 +19,14 @@ import type {
   StopReason,
 } from './backend/types';
 
-export { controlAllowed, liveScreen, mergeEvents, statusAfter } from '../../../crates/protocol/ts/session';
+export {
+  type AttendedApp,
+  attendedApp,
+  controlAllowed,
+  liveScreen,
+  mergeEvents,
+  statusAfter,
+} from '../../../crates/protocol/ts/session';
 
 export type Mark = MessageMark;
 export type ConsentState = 'pending' | 'accepted' | 'declined';
@@ -31,7 +38,14 @@ export type TimelineItem =
   | { kind: 'joined'; seq: number; at: number; name: string | null }
   | { kind: 'consent'; seq: number; at: number; requestId: string; consent: ConsentKind; state: ConsentState }
   | { kind: 'ended'; seq: number; at: number; by: Party }
-  | { kind: 'screen'; seq: number; at: number; screen: ScreenLine };
+  | { kind: 'screen'; seq: number; at: number; screen: ScreenLine }
+  | { kind: 'app'; seq: number; at: number; app: AppLine };
+
+/** What the chat says about the end user's Lifeline app (attended control). */
+export type AppLine =
+  | { state: 'downloaded'; platform: string }
+  | { state: 'joined'; hostname: string; os: string }
+  | { state: 'left'; by: Party };
 
 /** What the chat says about a screen view: started, stopped by whom and why, or failed. */
 export type ScreenLine =
@@ -84,6 +98,12 @@ function toItem(
       return { kind: 'screen', seq, at, screen: { state: 'stopped', by: data.by, reason: data.reason } };
     case 'screen_share_failed':
       return { kind: 'screen', seq, at, screen: { state: 'failed', reason: data.reason } };
+    case 'agent_downloaded':
+      return { kind: 'app', seq, at, app: { state: 'downloaded', platform: data.platform } };
+    case 'agent_joined':
+      return { kind: 'app', seq, at, app: { state: 'joined', hostname: data.hostname, os: data.os } };
+    case 'agent_left':
+      return { kind: 'app', seq, at, app: { state: 'left', by: data.by } };
     default:
       return null;
   }

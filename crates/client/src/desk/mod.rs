@@ -425,6 +425,11 @@ impl Desk {
         Ok(self.api().await?.request_consent(session_id, kind).await?)
     }
 
+    /// Stops waiting for the end user's Lifeline app, or closes a running app's access.
+    pub async fn cancel_attended_app(&self, session_id: Uuid) -> Result<SessionEvent, DeskError> {
+        Ok(self.api().await?.cancel_attended_app(session_id).await?)
+    }
+
     pub async fn end_session(&self, session_id: Uuid) -> Result<SessionEvent, DeskError> {
         Ok(self.api().await?.end_session(session_id).await?)
     }

@@ -6,23 +6,18 @@
 //! where to enroll and the end user only types the security code:
 //! `<agent bytes><JSON {server, session_id}><JSON length, u32 LE><b"LLAGENT1">`.
 
-use std::path::PathBuf;
-
-use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use futures_util::StreamExt;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::agent_builds::{agent_build, agent_builds, download_with_trailer, service_url};
 use crate::error::{AppError, AppResult, Path};
 use crate::join::preferred_language;
 use crate::state::AppState;
-
-pub const TRAILER_MAGIC: &[u8; 8] = b"LLAGENT1";
 
 #[derive(Serialize)]
 struct Trailer<'a> {
@@ -34,34 +29,6 @@ pub fn page_router() -> Router<AppState> {
     Router::new()
         .route("/adhoc/{id}", get(page))
         .route("/adhoc/{id}/agent/{platform}", get(download))
-}
-
-fn this_platform() -> String {
-    format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH)
-}
-
-/// Platform name → agent file, for every build the service can hand out.
-fn agent_builds(state: &AppState) -> Vec<(String, PathBuf)> {
-    let mut builds = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(state.config.data_dir.join("agents")) {
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if let Some(platform) = name.strip_prefix("lifeline-agent-") {
-                builds.push((platform.trim_end_matches(".exe").to_owned(), entry.path()));
-            }
-        }
-    }
-    if builds.is_empty() {
-        if let Ok(exe) = std::env::current_exe() {
-            let beside =
-                exe.with_file_name(format!("lifeline-agent{}", std::env::consts::EXE_SUFFIX));
-            if beside.is_file() {
-                builds.push((this_platform(), beside));
-            }
-        }
-    }
-    builds.sort();
-    builds
 }
 
 fn escape(text: &str) -> String {
@@ -135,54 +102,11 @@ async fn download(
     Path((id, platform)): Path<(Uuid, String)>,
 ) -> AppResult<Response> {
     prepared_session(&state, id).await?;
-    let (_, path) = agent_builds(&state)
-        .into_iter()
-        .find(|(p, _)| *p == platform)
-        .ok_or(AppError::NotFound("agent build for this platform"))?;
-    let server = state
-        .config
-        .public_url
-        .as_str()
-        .trim_end_matches('/')
-        .to_owned();
-    let json = serde_json::to_vec(&Trailer {
+    let path = agent_build(&state, &platform)?;
+    let server = service_url(&state);
+    let trailer = Trailer {
         server: &server,
         session_id: id,
-    })
-    .map_err(|e| AppError::Internal(e.into()))?;
-    let length = u32::try_from(json.len()).map_err(|e| AppError::Internal(e.into()))?;
-    let mut trailer = json;
-    trailer.extend_from_slice(&length.to_le_bytes());
-    trailer.extend_from_slice(TRAILER_MAGIC);
-    let file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    let size = file
-        .metadata()
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
-        .len()
-        + trailer.len() as u64;
-    let body =
-        tokio_util::io::ReaderStream::new(file).chain(futures_util::stream::once(async move {
-            Ok(bytes::Bytes::from(trailer))
-        }));
-    let file_name = if platform.starts_with("windows") {
-        "lifeline-agent.exe"
-    } else {
-        "lifeline-agent"
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file_name}\""),
-            ),
-            (header::CONTENT_LENGTH, size.to_string()),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        Body::from_stream(body),
-    )
-        .into_response())
+    download_with_trailer(path, &platform, &trailer).await
 }

@@ -11,8 +11,9 @@ use lifeline_protocol::{AdhocSessionSummary, AdhocStatus, AdhocVerifier, Compute
 use crate::state::AppState;
 use crate::store::{AdhocRecord, ComputerRecord};
 
+pub use crate::agent_builds::TRAILER_MAGIC;
 pub use connect::{router as connect_router, PendingConnections};
-pub use download::{page_router, TRAILER_MAGIC};
+pub use download::page_router;
 pub use routes::router;
 
 /// An activated session lasts this long.

@@ -257,3 +257,45 @@ where
             .map(Some)
     }
 }
+
+/// Resolves an attended app's token to its session: not revoked, session open.
+pub async fn attended_for_token(
+    state: &AppState,
+    token: &str,
+) -> Result<crate::store::AttendedRecord, AppError> {
+    if !token.starts_with(tokens::ATTENDED_PREFIX) {
+        return Err(AppError::Unauthorized);
+    }
+    let record = state
+        .store
+        .attended(&tokens::hash(token))
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    crate::sessions::ensure_open(&record.session, state.now())?;
+    Ok(record)
+}
+
+/// The attended app the end user of a keyed session runs, with its token's hash (to
+/// mark or revoke it).
+pub struct AuthAttended {
+    pub record: crate::store::AttendedRecord,
+    pub token_hash: String,
+}
+
+impl<S> FromRequestParts<S> for AuthAttended
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let token = bearer(parts).ok_or(AppError::Unauthorized)?;
+        let record = attended_for_token(&state, token).await?;
+        Ok(AuthAttended {
+            record,
+            token_hash: tokens::hash(token),
+        })
+    }
+}

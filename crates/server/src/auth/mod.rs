@@ -7,10 +7,10 @@ mod routes;
 pub mod tokens;
 
 pub use extract::{
-    adhoc_for_agent_token as extract_agent,
+    adhoc_for_agent_token as extract_agent, attended_for_token as extract_attended,
     session_for_end_user_token as extract_session_for_end_user,
-    technician_for_token as extract_technician, AuthAdmin, AuthAgent, AuthEndUser, AuthParty,
-    AuthTechnician, ClientIp,
+    technician_for_token as extract_technician, AuthAdmin, AuthAgent, AuthAttended, AuthEndUser,
+    AuthParty, AuthTechnician, ClientIp,
 };
 pub use handover::mint_sign_in_token;
 pub use password::{hash_password, validate_new_password, verify_password};

@@ -11,6 +11,9 @@ pub const ACCESS_PREFIX: &str = "lla_";
 pub const REFRESH_PREFIX: &str = "llr_";
 pub const END_USER_PREFIX: &str = "lle_";
 pub const AGENT_PREFIX: &str = "llg_";
+/// The attended app of one keyed session, and its single-use download ticket.
+pub const ATTENDED_PREFIX: &str = "llh_";
+pub const TICKET_PREFIX: &str = "lld_";
 
 /// A fresh token with the given prefix.
 pub fn generate(prefix: &str) -> String {

@@ -11,7 +11,7 @@ mod socket;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use lifeline_protocol::{EventData, Party, StopReason, StreamFormat, StreamInfo};
+use lifeline_protocol::{EventData, MediaSource, Party, StopReason, StreamFormat, StreamInfo};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
@@ -32,6 +32,15 @@ impl MediaHub {
     fn relay(&self, session_id: Uuid) -> Arc<Relay> {
         let mut relays = self.relays.lock().unwrap_or_else(PoisonError::into_inner);
         relays.entry(session_id).or_default().clone()
+    }
+
+    /// Attaches a sender to the session's relay as the hub holds it now, under the hub's
+    /// lock, so a relay being released at this moment is never the one attached to.
+    fn attach_sender(&self, session_id: Uuid) -> Option<(Arc<Relay>, Arc<relay::SenderLink>)> {
+        let mut relays = self.relays.lock().unwrap_or_else(PoisonError::into_inner);
+        let relay = relays.entry(session_id).or_default().clone();
+        let link = relay.attach_sender()?;
+        Some((relay, link))
     }
 
     fn existing(&self, session_id: Uuid) -> Option<Arc<Relay>> {
@@ -109,6 +118,28 @@ async fn stop_stream(
     };
     crate::sessions::record_event(state, session, Some(by), None, event).await?;
     Ok(())
+}
+
+/// The attended app left or was cancelled: its stream, if live, stops on both ends.
+pub async fn stop_app_stream(
+    state: &AppState,
+    session: &SessionRecord,
+    by: Party,
+) -> AppResult<()> {
+    let Some(relay) = state.media.existing(session.id) else {
+        return Ok(());
+    };
+    if relay
+        .stream()
+        .is_none_or(|live| live.format.source != MediaSource::Agent)
+    {
+        return Ok(());
+    }
+    let reason = match by {
+        Party::Technician => StopReason::StoppedViewing,
+        Party::EndUser => StopReason::StoppedSharing,
+    };
+    stop_stream(state, session, &relay, by, reason).await
 }
 
 /// The session is about to end: its stream stops first, on both ends, so the record

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use super::relay::{Chunk, Refused, Relay, SenderLink, ViewerLink};
 use super::{start_stream, stop_stream};
-use crate::auth::tokens::END_USER_PREFIX;
+use crate::auth::tokens::{ATTENDED_PREFIX, END_USER_PREFIX};
 use crate::error::AppError;
 use crate::realtime::origin;
 use crate::state::AppState;
@@ -136,20 +136,31 @@ async fn stop_on_request(
     }
 }
 
+/// Who sends a session's screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SenderKind {
+    /// The end user's browser, or the support-session app of an ad-hoc connection.
+    EndUser,
+    /// The attended app a keyed session's end user downloaded: it takes over from the
+    /// browser, and sends only as the app.
+    AttendedApp,
+}
+
 /// The session this hello may open, for the role it asks for.
 async fn authorize(
     state: &AppState,
     token: &str,
     session_id: uuid::Uuid,
     role: MediaRole,
-) -> Result<SessionRecord, AppError> {
-    let session = match role {
+) -> Result<(SessionRecord, Option<SenderKind>), AppError> {
+    let (session, kind) = match role {
         MediaRole::Sender if token.starts_with(END_USER_PREFIX) => {
             let session = crate::auth::extract_session_for_end_user(state, token).await?;
-            if session.id != session_id {
-                return Err(AppError::NotFound("session"));
-            }
-            session
+            (session, Some(SenderKind::EndUser))
+        }
+        MediaRole::Sender if token.starts_with(ATTENDED_PREFIX) => {
+            let record = crate::auth::extract_attended(state, token).await?;
+            (record.session, Some(SenderKind::AttendedApp))
         }
         MediaRole::Sender => {
             return Err(AppError::Forbidden(
@@ -158,11 +169,42 @@ async fn authorize(
         }
         MediaRole::Viewer => {
             let technician = crate::auth::extract_technician(state, token).await?;
-            crate::sessions::owned_session(state, &technician, session_id).await?
+            let session = crate::sessions::owned_session(state, &technician, session_id).await?;
+            (session, None)
         }
     };
+    if session.id != session_id {
+        return Err(AppError::NotFound("session"));
+    }
     crate::sessions::ensure_open(&session, state.now())?;
-    Ok(session)
+    Ok((session, kind))
+}
+
+/// The attended app takes the sender's place from the browser: the browser's stream
+/// stops as handed over (the consent stands), and the app attaches once it is gone, to
+/// the relay the hub holds then (the old one may be released in between).
+async fn take_over_from_browser(
+    state: &AppState,
+    session: &SessionRecord,
+    relay: &Relay,
+) -> Option<(Arc<Relay>, Arc<SenderLink>)> {
+    let live = relay.stream()?;
+    if live.format.source != lifeline_protocol::MediaSource::Browser {
+        return None;
+    }
+    let handover = (Party::EndUser, StopReason::HandedToApp);
+    if let Err(err) = stop_stream(state, session, relay, handover.0, handover.1).await {
+        tracing::warn!(error = %err, "handing the screen over to the app");
+        return None;
+    }
+    // The browser's socket detaches as soon as it has heard the stop.
+    for _ in 0..60 {
+        if let Some(attached) = state.media.attach_sender(session.id) {
+            return Some(attached);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
 }
 
 async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError> {
@@ -183,14 +225,26 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
         let error = AppError::invalid("name each codec once");
         return close_with(socket, error).await;
     }
-    let session = match Box::pin(authorize(&state, &token, session_id, role)).await {
-        Ok(session) => session,
+    let (session, sender_kind) = match Box::pin(authorize(&state, &token, session_id, role)).await {
+        Ok(authorized) => authorized,
         Err(err) => return close_with(socket, err).await,
     };
     drop(token);
-    let relay = state.media.relay(session.id);
+    let mut relay = state.media.relay(session.id);
+    let mut attached = None;
+    if role == MediaRole::Sender {
+        attached = relay.attach_sender();
+        if attached.is_none() && sender_kind == Some(SenderKind::AttendedApp) {
+            if let Some((current, link)) =
+                Box::pin(take_over_from_browser(&state, &session, &relay)).await
+            {
+                relay = current;
+                attached = Some(link);
+            }
+        }
+    }
     let result = match role {
-        MediaRole::Sender => match relay.attach_sender() {
+        MediaRole::Sender => match attached {
             Some(link) => {
                 send(&mut socket, &MediaServerFrame::Welcome { role }).await?;
                 let mut sender = Sender {
@@ -201,6 +255,7 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
                     socket,
                     refused_reported_at: None,
                     control_window: (Instant::now(), 0),
+                    app: sender_kind == Some(SenderKind::AttendedApp),
                 };
                 let result = sender.run().await;
                 relay.detach_sender(&link);
@@ -263,6 +318,8 @@ struct Sender<'a> {
     refused_reported_at: Option<Instant>,
     /// The current second's start, and the control frames taken in it.
     control_window: (Instant, u32),
+    /// The attended app: it sends only as the app, with the screen shown by the agent.
+    app: bool,
 }
 
 impl Sender<'_> {
@@ -353,6 +410,13 @@ impl Sender<'_> {
             return Ok(true);
         }
         match serde_json::from_str::<MediaClientFrame>(text) {
+            Ok(MediaClientFrame::Start { format })
+                if self.app && format.source != lifeline_protocol::MediaSource::Agent =>
+            {
+                let error = AppError::invalid("the attended app sends its screen as the agent");
+                send_error(&mut self.socket, &error).await?;
+                Ok(true)
+            }
             Ok(MediaClientFrame::Start { format }) => {
                 match start_stream(self.state, self.session, self.relay, format).await {
                     Ok(stream) => tracing::debug!(stream = %stream.stream_id, "stream announced"),

@@ -29,6 +29,7 @@ fn stop_words(reason: StopReason) -> &'static str {
         StopReason::StoppedViewing => "stopped viewing",
         StopReason::SessionEnded => "the session ended",
         StopReason::ConnectionLost => "the connection was lost",
+        StopReason::HandedToApp => "handed over to the Lifeline app",
     }
 }
 
@@ -118,6 +119,20 @@ pub fn to_text(transcript: &Transcript) -> String {
             ),
             EventData::ScreenShareFailed { reason } => {
                 format!("Screen view not possible: {}", failure_words(*reason))
+            }
+            EventData::AgentDownloaded { platform } => {
+                format!("{end_user} downloaded the Lifeline app ({platform})")
+            }
+            EventData::AgentJoined { hostname, os } => {
+                format!("The Lifeline app joined from {hostname} ({os})")
+            }
+            EventData::AgentLeft {
+                by: Party::Technician,
+            } => {
+                format!("{technician} closed the Lifeline app's access")
+            }
+            EventData::AgentLeft { by: Party::EndUser } => {
+                format!("{end_user} closed the Lifeline app")
             }
             // Receipts matter live, not in a record of the conversation.
             EventData::Delivered { .. } | EventData::Read { .. } => continue,

@@ -126,43 +126,48 @@ pub struct ConsentState {
 
 impl Store {
     /// Whether the end user's consent to show their screen stands: a screen view or
-    /// control request was allowed after the last screen share stopped or failed.
+    /// control request was allowed after the last screen share stopped or failed, or a
+    /// control consent stands (the attended app shows the screen when the browser
+    /// could not).
     pub async fn screen_consent_stands(&self, session_id: Uuid) -> StoreResult<bool> {
-        self.consent_stands(session_id, None).await
+        let (view, control) = self.consents(session_id).await?;
+        Ok(view || control)
     }
 
     /// Whether the end user's consent to control stands: a control request was allowed
-    /// after the last screen share stopped or failed (stopping the screen ends control).
+    /// after the last screen share stopped (stopping the screen ends control). A handover
+    /// from the browser to the attended app is no stop, and neither is a browser that
+    /// could not share: the app may still show the screen.
     pub async fn control_consent_stands(&self, session_id: Uuid) -> StoreResult<bool> {
-        self.consent_stands(session_id, Some(lifeline_protocol::ConsentKind::Control))
-            .await
+        Ok(self.consents(session_id).await?.1)
     }
 
-    /// Whether an allowed consent (of `kind`, or any) came after the last screen share
-    /// stopped or failed.
-    async fn consent_stands(
-        &self,
-        session_id: Uuid,
-        kind: Option<lifeline_protocol::ConsentKind>,
-    ) -> StoreResult<bool> {
-        let kind = kind.map(|kind| match kind {
-            lifeline_protocol::ConsentKind::ViewScreen => "view_screen",
-            lifeline_protocol::ConsentKind::Control => "control",
-        });
-        let (allowed, withdrawn): (Option<i64>, Option<i64>) = sqlx::query_as(
-            "SELECT \
-             (SELECT MAX(seq) FROM events WHERE session_id = ?1 \
-                AND json_extract(data, '$.type') = 'consent_answered' \
-                AND (?2 IS NULL OR json_extract(data, '$.kind') = ?2) \
-                AND json_extract(data, '$.accepted') = 1), \
-             (SELECT MAX(seq) FROM events WHERE session_id = ?1 \
-                AND json_extract(data, '$.type') IN ('screen_share_stopped', 'screen_share_failed'))",
-        )
-        .bind(session_id)
-        .bind(kind)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(allowed.is_some_and(|allowed| withdrawn.is_none_or(|withdrawn| allowed > withdrawn)))
+    /// (a view consent stands, a control consent stands), as documented above.
+    async fn consents(&self, session_id: Uuid) -> StoreResult<(bool, bool)> {
+        let (any, control, stopped, failed): (Option<i64>, Option<i64>, Option<i64>, Option<i64>) =
+            sqlx::query_as(
+                "SELECT \
+                 (SELECT MAX(seq) FROM events WHERE session_id = ?1 \
+                    AND json_extract(data, '$.type') = 'consent_answered' \
+                    AND json_extract(data, '$.accepted') = 1), \
+                 (SELECT MAX(seq) FROM events WHERE session_id = ?1 \
+                    AND json_extract(data, '$.type') = 'consent_answered' \
+                    AND json_extract(data, '$.kind') = 'control' \
+                    AND json_extract(data, '$.accepted') = 1), \
+                 (SELECT MAX(seq) FROM events WHERE session_id = ?1 \
+                    AND json_extract(data, '$.type') = 'screen_share_stopped' \
+                    AND json_extract(data, '$.reason') != 'handed_to_app'), \
+                 (SELECT MAX(seq) FROM events WHERE session_id = ?1 \
+                    AND json_extract(data, '$.type') = 'screen_share_failed')",
+            )
+            .bind(session_id)
+            .fetch_one(&self.pool)
+            .await?;
+        let after = |allowed: Option<i64>, withdrawn: Option<i64>| {
+            allowed.is_some_and(|allowed| withdrawn.is_none_or(|withdrawn| allowed > withdrawn))
+        };
+        let view = after(any, stopped.max(failed));
+        Ok((view, after(control, stopped)))
     }
 
     pub async fn consent_state(

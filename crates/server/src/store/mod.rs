@@ -5,6 +5,7 @@
 //! SQLite takes its write lock at once and never fails a later lock upgrade.
 
 mod adhoc;
+mod attended;
 mod connections;
 mod events;
 mod files;
@@ -21,6 +22,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 pub use adhoc::{Activation, AdhocRecord, ComputerRecord, GroupRecord, NewAdhoc, PrepareOutcome};
+pub use attended::AttendedRecord;
 pub use connections::{ConnectionRecord, NewConnectionSession};
 pub use events::{AppendOutcome, ConsentState};
 pub use files::FileRecord;

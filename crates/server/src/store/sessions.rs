@@ -41,7 +41,7 @@ pub struct JoinedSession {
     pub events: Vec<SessionEvent>,
 }
 
-const SELECT_SESSION: &str = "SELECT s.id, s.technician_id, t.display_name AS technician_name, \
+pub(super) const SELECT_SESSION: &str = "SELECT s.id, s.technician_id, t.display_name AS technician_name, \
      c.name AS company_name, s.support_key, s.key_live, s.key_expires_at, \
      s.request_control_on_arrival, s.status, s.end_user_name, s.created_at, s.joined_at, \
      s.ended_at, COALESCE((SELECT MAX(seq) FROM events e WHERE e.session_id = s.id), 0) AS last_seq, \

@@ -52,11 +52,16 @@ pub(crate) async fn next_matching(
 
 /// A joined session whose end user allowed a screen view.
 pub(crate) async fn allowed_session(app: &TestApp) -> (Uuid, ApiClient) {
+    allowed_session_for(app, ConsentKind::ViewScreen).await
+}
+
+/// A joined session whose end user allowed `kind`.
+pub(crate) async fn allowed_session_for(app: &TestApp, kind: ConsentKind) -> (Uuid, ApiClient) {
     let session = app.new_session().await;
     let (end_user, joined) = app.end_user(&session).await;
     let request = app
         .technician
-        .request_consent(session.id, ConsentKind::ViewScreen)
+        .request_consent(session.id, kind)
         .await
         .expect("requested");
     let EventData::ConsentRequested { request_id, .. } = request.data else {

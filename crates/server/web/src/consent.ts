@@ -83,7 +83,9 @@ export async function answerConsent(accepted: boolean): Promise<void> {
     if (c) c.answered = true;
     if (consentShown === requestId) hideConsent();
     focusComposer();
-    if (accepted) await beginSharing();
+    // With the Lifeline app running, the app shows the screen; else the browser does
+    // (and, for control, the page offers the app).
+    if (accepted && page.app !== 'joined') await beginSharing();
   } catch (err) {
     if (err instanceof RequestFailed && (err.code === 'conflict' || err.code === 'not_found')) {
       // Already answered or withdrawn.
@@ -138,16 +140,18 @@ export async function beginSharing(): Promise<void> {
 export function shareLine(seq: number, data: SessionEvent['data']): void {
   const args = { tech: tech() };
   if (data.type === 'screen_share_started') {
-    systemLine(seq, 'share_started', args);
+    systemLine(seq, data.source === 'agent' ? 'share_started_app' : 'share_started', args);
   } else if (data.type === 'screen_share_stopped') {
     const key: Key =
       data.reason === 'session_ended'
         ? 'share_stopped_ended'
         : data.reason === 'connection_lost'
           ? 'share_stopped_lost'
-          : data.by === 'technician'
-            ? 'share_stopped_by_tech'
-            : 'share_stopped_by_you';
+          : data.reason === 'handed_to_app'
+            ? 'share_stopped_handed_to_app'
+            : data.by === 'technician'
+              ? 'share_stopped_by_tech'
+              : 'share_stopped_by_you';
     systemLine(seq, key, args);
   } else if (data.type === 'screen_share_failed') {
     systemLine(seq, `share_failed_${data.reason}` as Key, args);

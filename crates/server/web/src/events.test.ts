@@ -12,6 +12,7 @@ const start: EventState = {
   shown: new Set(),
   marks: noMarks,
   ended: false,
+  app: 'none',
 };
 const ev = (seq: number, data: EventData, session_id = 's'): SessionEvent => ({
   session_id,
@@ -118,4 +119,19 @@ test('files and screen-share lines are shown once; only the technician’s new f
   const shownBefore = run([stopped], { ...start, shown: new Set([3]) });
   assert.deepEqual(shownBefore.changes, []);
   assert.equal(shownBefore.state.lastSeq, 3);
+});
+
+test('allowing control offers the app until it joins; its events are lines once', () => {
+  const allowed = ev(1, { type: 'consent_answered', request_id: 'r', kind: 'control', accepted: true });
+  const downloaded = ev(2, { type: 'agent_downloaded', platform: 'linux-x86_64' });
+  const joined = ev(3, { type: 'agent_joined', hostname: 'pc', os: 'Linux' });
+  const left = ev(4, { type: 'agent_left', by: 'technician' });
+  const { state, changes } = run([allowed, downloaded, joined, left]);
+  assert.deepEqual(
+    changes
+      .filter((c) => c.kind === 'app' || c.kind === 'app_line')
+      .map((c) => (c.kind === 'app' ? c.app : c.data.type)),
+    ['waiting', 'agent_downloaded', 'agent_joined', 'joined', 'agent_left', 'none'],
+  );
+  assert.equal(state.app, 'none');
 });

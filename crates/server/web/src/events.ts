@@ -2,7 +2,7 @@
 // reducer from the page's event state and one event to the next state and the changes
 // to show. main.ts applies the changes (log lines, announcements, the consent prompt,
 // the end); node's test runner checks the rules (events.test.ts).
-import { type Marks, noteMarks } from '../../../protocol/ts/session';
+import { type AttendedApp, type Marks, noteAttendedApp, noteMarks } from '../../../protocol/ts/session';
 import type { ConsentKind, FileInfo, Party, SessionEvent } from './wire';
 
 /** Where the page stands in the session's events. */
@@ -16,12 +16,20 @@ export interface EventState {
   shown: ReadonlySet<number>;
   marks: Marks;
   ended: boolean;
+  /** The attended app: offered for download while `waiting`. */
+  app: AttendedApp;
 }
 
 /** A screen-share event, as the log words it. */
 export type ShareData = Extract<
   SessionEvent['data'],
   { type: 'screen_share_started' | 'screen_share_stopped' | 'screen_share_failed' }
+>;
+
+/** An event of the attended app, as the log words it. */
+export type AppData = Extract<
+  SessionEvent['data'],
+  { type: 'agent_downloaded' | 'agent_joined' | 'agent_left' }
 >;
 
 /** What the page shows or does for one event. `announce`: new, so read out and counted. */
@@ -34,7 +42,9 @@ export type Change =
   | { kind: 'consent_requested'; requestId: string; consent: ConsentKind; announce: boolean }
   | { kind: 'consent_answered'; seq: number; requestId: string; consent: ConsentKind; accepted: boolean }
   | { kind: 'ended'; seq: number; by: Party }
-  | { kind: 'share'; seq: number; data: ShareData };
+  | { kind: 'share'; seq: number; data: ShareData }
+  | { kind: 'app_line'; seq: number; data: AppData }
+  | { kind: 'app'; app: AttendedApp };
 
 /** The state after `event`, and what to show for it. */
 export function reduceEvent(
@@ -47,7 +57,12 @@ export function reduceEvent(
   const { seq, at, data } = event;
   const live = seq > state.announcedUpTo;
   const fresh = !state.shown.has(seq);
-  const next: EventState = { ...state, lastSeq: seq, marks: noteMarks(state.marks, event, 'end_user') };
+  const next: EventState = {
+    ...state,
+    lastSeq: seq,
+    marks: noteMarks(state.marks, event, 'end_user'),
+    app: noteAttendedApp(state.app, data),
+  };
   const show = (): void => {
     next.shown = new Set(state.shown).add(seq);
   };
@@ -109,8 +124,17 @@ export function reduceEvent(
         changes.push({ kind: 'share', seq, data });
       }
       break;
+    case 'agent_downloaded':
+    case 'agent_joined':
+    case 'agent_left':
+      if (fresh) {
+        show();
+        changes.push({ kind: 'app_line', seq, data });
+      }
+      break;
     default:
       break;
   }
+  if (next.app !== state.app) changes.push({ kind: 'app', app: next.app });
   return { state: next, changes };
 }

@@ -74,7 +74,7 @@ const en = {
   share_explain:
     'If you allow it, your browser asks which screen, window or tab to share. {tech} sees only that, until you stop.',
   share_control_explain:
-    'This page can show your screen but not hand over control; {tech} sees only what you choose, until you stop.',
+    'If you allow it, your browser first shares what you choose; then this page offers the small Lifeline app, which lets {tech} control your computer until you stop it.',
   share_unsupported:
     'This browser cannot share its screen (phones and tablets cannot). You can keep chatting with {tech}.',
   share_bar: 'Your screen is visible to {tech}',
@@ -84,6 +84,20 @@ const en = {
   share_stopped_by_tech: '{tech} stopped viewing your screen.',
   share_stopped_ended: 'Screen sharing ended with the session.',
   share_stopped_lost: 'Screen sharing stopped: the connection was lost.',
+  share_started_app:
+    'The Lifeline app shows your screen to {tech}, who can control it until you stop it in the app.',
+  share_stopped_handed_to_app: 'The Lifeline app shows your screen to {tech} now, with control.',
+  app_offer:
+    'To let {tech} control your computer, run the Lifeline app. It joins this session by itself, needs no installation or administrator rights, and removes itself when the session ends.',
+  app_download: 'Download for {platform}',
+  app_linux_hint: 'On Linux, allow the downloaded file to run first: in its Properties, or with chmod +x.',
+  app_download_started: 'Start the downloaded file. {tech} sees your screen here until it runs.',
+  app_unavailable:
+    'Remote control needs the Lifeline app, which this service does not offer. {tech} can still see what you share.',
+  app_downloaded: 'You downloaded the Lifeline app.',
+  app_joined: 'The Lifeline app joined from {host}.',
+  app_left: 'You closed the Lifeline app.',
+  app_cancelled: '{tech} no longer waits for the Lifeline app.',
   share_failed_picker_cancelled: 'You did not choose anything to share, so {tech} does not see your screen.',
   share_failed_unsupported: 'This browser cannot share its screen, so {tech} does not see it.',
   share_failed_failed: 'Your browser could not share the screen, so {tech} does not see it.',
@@ -177,7 +191,7 @@ const de: Record<Key, string> = {
   share_explain:
     'Wenn Sie es erlauben, fragt Ihr Browser, welchen Bildschirm, welches Fenster oder welchen Tab Sie teilen. {tech} sieht nur das, bis Sie beenden.',
   share_control_explain:
-    'Diese Seite kann Ihren Bildschirm zeigen, aber keine Steuerung übergeben; {tech} sieht nur, was Sie auswählen, bis Sie beenden.',
+    'Wenn Sie es erlauben, teilt Ihr Browser zuerst, was Sie auswählen; dann bietet diese Seite die kleine Lifeline-App an, mit der {tech} Ihren Computer steuern kann, bis Sie beenden.',
   share_unsupported:
     'Dieser Browser kann seinen Bildschirm nicht teilen (Smartphones und Tablets können es nicht). Sie können weiter mit {tech} schreiben.',
   share_bar: 'Ihr Bildschirm ist für {tech} sichtbar',
@@ -187,6 +201,22 @@ const de: Record<Key, string> = {
   share_stopped_by_tech: '{tech} sieht Ihren Bildschirm nicht mehr.',
   share_stopped_ended: 'Die Bildschirmfreigabe endete mit der Sitzung.',
   share_stopped_lost: 'Die Bildschirmfreigabe wurde beendet: Die Verbindung ist abgebrochen.',
+  share_started_app:
+    'Die Lifeline-App zeigt {tech} Ihren Bildschirm; {tech} kann ihn steuern, bis Sie in der App beenden.',
+  share_stopped_handed_to_app: 'Die Lifeline-App zeigt {tech} Ihren Bildschirm jetzt, mit Steuerung.',
+  app_offer:
+    'Damit {tech} Ihren Computer steuern kann, starten Sie die Lifeline-App. Sie tritt dieser Sitzung selbst bei, braucht weder Installation noch Administratorrechte und entfernt sich am Ende der Sitzung selbst.',
+  app_download: 'Herunterladen für {platform}',
+  app_linux_hint:
+    'Unter Linux erlauben Sie zuerst das Ausführen der heruntergeladenen Datei: in ihren Eigenschaften oder mit chmod +x.',
+  app_download_started:
+    'Starten Sie die heruntergeladene Datei. Bis dahin sieht {tech} Ihren Bildschirm hier.',
+  app_unavailable:
+    'Für die Fernsteuerung braucht es die Lifeline-App, die dieser Dienst nicht anbietet. {tech} sieht weiterhin, was Sie teilen.',
+  app_downloaded: 'Sie haben die Lifeline-App heruntergeladen.',
+  app_joined: 'Die Lifeline-App ist von {host} aus beigetreten.',
+  app_left: 'Sie haben die Lifeline-App geschlossen.',
+  app_cancelled: '{tech} wartet nicht mehr auf die Lifeline-App.',
   share_failed_picker_cancelled:
     'Sie haben nichts zum Teilen ausgewählt, daher sieht {tech} Ihren Bildschirm nicht.',
   share_failed_unsupported:

@@ -3,6 +3,7 @@
 // marks, uploads and consent (with screen sharing) live in modules of their own.
 
 import { api, RequestFailed } from './api';
+import { appLine, showAppOffer } from './app';
 import {
   answerConsent,
   endConsentAndSharing,
@@ -284,12 +285,14 @@ function onEvent(ev: SessionEvent): void {
     shown: page.shown,
     marks: { ...marks },
     ended: page.ended,
+    app: page.app,
   };
   const { state, changes } = reduceEvent(before, ev);
   if (state === before) return;
   page.lastSeq = state.lastSeq;
   if (state.shown !== page.shown) page.shown = new Set(state.shown);
   Object.assign(marks, state.marks);
+  page.app = state.app;
   for (const change of changes) showChange(change);
   if (!page.ended) persist();
   scheduleAcks();
@@ -343,6 +346,12 @@ function showChange(change: Change): void {
       break;
     case 'share':
       shareLine(change.seq, change.data);
+      break;
+    case 'app_line':
+      appLine(change.seq, change.data);
+      break;
+    case 'app':
+      showAppOffer(change.app);
       break;
   }
 }

@@ -1,6 +1,7 @@
 // What every part of the join page shares: the joined session (kept across reloads),
 // the realtime socket, where the page stands in the session's events, and the error
 // banner. Modules read and write it here rather than each keeping a copy.
+import type { AttendedApp } from '../../../protocol/ts/session';
 import { RequestFailed } from './api';
 import { byId } from './dom';
 import { t } from './i18n';
@@ -39,6 +40,8 @@ export const page = {
   /** Client ids of messages being sent now. */
   inflight: new Set<string>(),
   ended: false,
+  /** Where the attended app stands (see the shared rule attendedApp). */
+  app: 'none' as AttendedApp,
   maxUpload: Number.POSITIVE_INFINITY,
   /** Technician events that arrived while the page was not looked at. */
   unseen: 0,

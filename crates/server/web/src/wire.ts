@@ -1,5 +1,6 @@
 // Wire types, generated from crates/protocol (ts-rs) into crates/protocol/bindings.
 // The rest of the page imports them from here, type-only.
+export type { AgentDownloadOffer } from '../../../protocol/bindings/AgentDownloadOffer';
 export type { ApiError } from '../../../protocol/bindings/ApiError';
 export type { ChunkHeader } from '../../../protocol/bindings/ChunkHeader';
 export type { ClientFrame } from '../../../protocol/bindings/ClientFrame';

@@ -21,6 +21,8 @@ export function commands(invoke: Invoke) {
     setRequestControlOnArrival: (sessionId: string, value: boolean) => invoke<SessionSummary>('set_request_control_on_arrival', { sessionId, value }),
     sessionEvents: (sessionId: string, since: number) => invoke<Array<SessionEvent>>('session_events', { sessionId, since }),
     requestConsent: (sessionId: string, kind: ConsentKind) => invoke<SessionEvent>('request_consent', { sessionId, kind }),
+    /** Stops waiting for the end user's Lifeline app, or closes a running app's access. */
+    cancelAttendedApp: (sessionId: string) => invoke<SessionEvent>('cancel_attended_app', { sessionId }),
     endSession: (sessionId: string) => invoke<SessionEvent>('end_session', { sessionId }),
     transcriptText: (sessionId: string) => invoke<string>('transcript_text', { sessionId }),
     exportTranscript: (sessionId: string, path: string) => invoke<void>('export_transcript', { sessionId, path }),

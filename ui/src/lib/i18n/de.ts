@@ -79,6 +79,16 @@ export const de: Record<MessageKey, string> = {
   'screen.line.stopped.session_ended': 'Die Bildschirmansicht endete mit der Sitzung.',
   'screen.line.stopped.connection_lost':
     'Bildschirmansicht beendet: Die Verbindung des Endbenutzers ist abgebrochen.',
+  'screen.line.stopped.handed_to_app':
+    'Der Bildschirm wechselt vom Browser in die Lifeline-App, mit Steuerung.',
+  'app.waiting': 'Warten, bis {name} die Lifeline-App startet. Die Bildschirmansicht läuft solange weiter.',
+  'app.cancel': 'Nicht mehr warten',
+  'app.running': 'Die Lifeline-App läuft auf {host}.',
+  'app.disconnect': 'App trennen',
+  'app.line.downloaded': '{name} hat die Lifeline-App heruntergeladen ({platform}).',
+  'app.line.joined': 'Die Lifeline-App ist von {host} ({os}) aus beigetreten.',
+  'app.line.left.end_user': '{name} hat die Lifeline-App geschlossen.',
+  'app.line.left.technician': 'Sie haben den Zugang der Lifeline-App beendet.',
   'screen.line.failed.picker_cancelled':
     '{name} hat die Bildschirmauswahl ohne Auswahl geschlossen; nichts wird geteilt.',
   'screen.line.failed.unsupported':

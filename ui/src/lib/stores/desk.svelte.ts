@@ -10,6 +10,8 @@ import type {
   TransferUpdate,
 } from '../backend/types';
 import {
+  type AttendedApp,
+  attendedApp,
   controlAllowed,
   lastFromEndUser,
   liveScreen,
@@ -46,6 +48,17 @@ export class SessionState {
   readonly liveScreen: string | null = $derived(liveScreen(this.events));
   /** The end user allowed control, and the screen has not stopped since. */
   readonly controlAllowed: boolean = $derived(controlAllowed(this.events));
+  /** The end user's Lifeline app (attended control): awaited, running, or neither. */
+  readonly attendedApp: AttendedApp = $derived(
+    this.summary.adhoc_session_id === null ? attendedApp(this.events) : 'none',
+  );
+  /** The computer the end user's Lifeline app runs on, once it joined. */
+  readonly appHost: string | null = $derived(
+    this.events.reduce<string | null>(
+      (host, e) => (e.data.type === 'agent_joined' ? e.data.hostname : host),
+      null,
+    ),
+  );
   /** The name the end user gave on joining, if any (the summary predates the join). */
   readonly endUserName: string | null = $derived(endUserName(this.summary, this.events));
 
