@@ -664,6 +664,31 @@ const commands = {
     return { text: ((await p.locator(tid('share-text')).textContent()) ?? '').trim() };
   },
 
+  /**
+   * Downloads the Lifeline app the page offers after control was allowed, with the
+   * button for `platform` (default: the one the page recommends, first); where it saved.
+   */
+  async download_app({ platform }, timeout) {
+    const p = needPage();
+    await visible('app-offer', timeout, 'the app offer');
+    const button = platform
+      ? p.locator(tid(`app-download-${platform}`))
+      : p.locator(`${tid('app-builds')} button`).first();
+    await button.waitFor({ state: 'visible', timeout });
+    const [download] = await Promise.all([p.waitForEvent('download', { timeout }), button.click({ timeout })]);
+    const failure = await download.failure();
+    if (failure) throw new Error(`the download failed: ${failure}`);
+    downloadDir ??= await mkdtemp(path.join(tmpdir(), 'lifeline-enduser-'));
+    const target = path.join(await mkdtemp(path.join(downloadDir, 'd-')), download.suggestedFilename());
+    await download.saveAs(target);
+    await visible('app-started', timeout, 'the hint to start the app');
+    return {
+      path: target,
+      suggested_filename: download.suggestedFilename(),
+      offer: ((await p.locator(tid('app-offer-text')).textContent()) ?? '').trim(),
+    };
+  },
+
   /** Stop sharing, in the page's bar. */
   async stop_sharing(_args, timeout) {
     await needPage().locator(tid('share-stop')).click({ timeout });

@@ -229,7 +229,7 @@ pub fn xev_window(log: &std::path::Path, geometry: &str) -> anyhow::Result<std::
 }
 
 /// Where X has the pointer, from `xdotool getmouselocation`.
-fn pointer_at() -> anyhow::Result<(i32, i32)> {
+pub fn pointer_at() -> anyhow::Result<(i32, i32)> {
     let out = std::process::Command::new("xdotool")
         .arg("getmouselocation")
         .output()?;

@@ -6,6 +6,7 @@ mod adhoc_window;
 mod agent_screen;
 mod agent_shell;
 mod agent_window;
+mod attended;
 mod bindings;
 mod commands;
 mod handover;
