@@ -7,4 +7,4 @@ import type { StreamInfo } from "../../crates/protocol/bindings/StreamInfo";
 /**
  * What a screen view tells the UI besides the pictures.
  */
-export type ScreenNote = { "type": "stream", stream: StreamInfo, } | { "type": "stopped", by: Party, reason: StopReason, } | { "type": "refused", error: IpcError, } | { "type": "closed" };
+export type ScreenNote = { "type": "stream", stream: StreamInfo, } | { "type": "stopped", by: Party, reason: StopReason, } | { "type": "refused", error: IpcError, } | { "type": "closed" } | { "type": "clipboard", text: string, };

@@ -334,6 +334,8 @@ impl KeyState {
                     enigo.key(Key::Alt, Direction::Release)
                 }
             },
+            // The clipboard is the sending loop's (crate::clipboard), not a key's.
+            InputEvent::Clipboard { .. } => Ok(()),
         }
     }
 }

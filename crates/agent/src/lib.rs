@@ -14,6 +14,7 @@
 
 pub mod attended;
 pub mod autostart;
+pub mod clipboard;
 pub mod computer;
 pub mod connection;
 pub mod control;

@@ -1,4 +1,5 @@
-//! Copy to clipboard: puts the join link on the OS clipboard.
+//! The OS clipboard: the join link goes on it, and a controlled computer's clipboard
+//! comes from and goes to it.
 
 use std::sync::Arc;
 
@@ -9,6 +10,8 @@ pub struct ClipboardError(pub String);
 /// Something that holds text for other programs to paste.
 pub trait ClipboardBackend: Send + Sync {
     fn set_text(&self, text: &str) -> Result<(), ClipboardError>;
+    /// The text on the clipboard; empty when it holds none.
+    fn text(&self) -> Result<String, ClipboardError>;
 }
 
 /// The clipboard the app uses: cheap to clone, backed by one [`ClipboardBackend`].
@@ -32,6 +35,10 @@ impl Clipboard {
     pub fn set_text(&self, text: &str) -> Result<(), ClipboardError> {
         self.backend.set_text(text)
     }
+
+    pub fn text(&self) -> Result<String, ClipboardError> {
+        self.backend.text()
+    }
 }
 
 #[cfg(feature = "clipboard")]
@@ -47,8 +54,13 @@ mod os {
         handle: Mutex<Option<arboard::Clipboard>>,
     }
 
-    impl ClipboardBackend for OsClipboard {
-        fn set_text(&self, text: &str) -> Result<(), ClipboardError> {
+    impl OsClipboard {
+        /// Runs `act` on the kept handle, made on first use; a handle that failed (e.g.
+        /// the X server went away) is replaced next time.
+        fn with<T>(
+            &self,
+            act: impl FnOnce(&mut arboard::Clipboard) -> Result<T, arboard::Error>,
+        ) -> Result<T, ClipboardError> {
             let mut handle = self.handle.lock().unwrap_or_else(PoisonError::into_inner);
             if handle.is_none() {
                 *handle =
@@ -57,14 +69,24 @@ mod os {
             let clipboard = handle
                 .as_mut()
                 .ok_or_else(|| ClipboardError("no clipboard handle".into()))?;
-            let result = clipboard
-                .set_text(text)
-                .map_err(|e| ClipboardError(e.to_string()));
+            let result = act(clipboard).map_err(|e| ClipboardError(e.to_string()));
             if result.is_err() {
-                // A broken handle (e.g. the X server went away) is replaced next time.
                 *handle = None;
             }
             result
+        }
+    }
+
+    impl ClipboardBackend for OsClipboard {
+        fn set_text(&self, text: &str) -> Result<(), ClipboardError> {
+            self.with(|clipboard| clipboard.set_text(text))
+        }
+
+        fn text(&self) -> Result<String, ClipboardError> {
+            match self.with(|clipboard| clipboard.get_text()) {
+                Err(ClipboardError(message)) if message.contains("empty") => Ok(String::new()),
+                other => other,
+            }
         }
     }
 }
@@ -97,6 +119,10 @@ mod fake {
         fn set_text(&self, text: &str) -> Result<(), ClipboardError> {
             *self.text.lock().unwrap_or_else(PoisonError::into_inner) = Some(text.to_owned());
             Ok(())
+        }
+
+        fn text(&self) -> Result<String, ClipboardError> {
+            Ok(self.text().unwrap_or_default())
         }
     }
 }

@@ -44,6 +44,8 @@ pub enum MediaEvent {
     Refused(ApiError),
     /// To a sender: the technician's input.
     Input(lifeline_protocol::InputEvent),
+    /// To a viewer: the computer's clipboard changed.
+    Clipboard(String),
     /// The socket closed.
     Closed,
 }
@@ -114,6 +116,7 @@ fn event_of(message: Message) -> Result<Option<MediaEvent>, ClientError> {
                 }
                 MediaServerFrame::Error { error } => MediaEvent::Refused(error),
                 MediaServerFrame::Input { event } => MediaEvent::Input(event),
+                MediaServerFrame::Clipboard { text } => MediaEvent::Clipboard(text),
             }))
         }
         Message::Close(_) => Ok(Some(MediaEvent::Closed)),
@@ -263,6 +266,13 @@ impl MediaControl {
     /// Viewer: the technician's pointer or keyboard (refused unless control was allowed).
     pub fn send_input(&self, event: lifeline_protocol::InputEvent) -> Result<(), ClientError> {
         self.send_frame(&MediaClientFrame::Input { event })
+    }
+
+    /// Sender: the computer's clipboard changed (passed on only while control is allowed).
+    pub fn send_clipboard(&self, text: &str) -> Result<(), ClientError> {
+        self.send_frame(&MediaClientFrame::Clipboard {
+            text: text.to_owned(),
+        })
     }
 
     /// Either end: stop the stream.

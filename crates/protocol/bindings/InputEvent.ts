@@ -5,4 +5,4 @@ import type { SpecialKeys } from "./SpecialKeys";
 /**
  * One input event from the technician.
  */
-export type InputEvent = { "type": "pointer_move", display_id: string, x: number, y: number, } | { "type": "pointer_button", display_id: string, x: number, y: number, button: PointerButton, pressed: boolean, } | { "type": "wheel", dx: number, dy: number, } | { "type": "key", code: string, key: string, pressed: boolean, } | { "type": "text", text: string, } | { "type": "special", keys: SpecialKeys, };
+export type InputEvent = { "type": "pointer_move", display_id: string, x: number, y: number, } | { "type": "pointer_button", display_id: string, x: number, y: number, button: PointerButton, pressed: boolean, } | { "type": "wheel", dx: number, dy: number, } | { "type": "key", code: string, key: string, pressed: boolean, } | { "type": "text", text: string, } | { "type": "special", keys: SpecialKeys, } | { "type": "clipboard", text: string, };

@@ -10,4 +10,4 @@ import type { VideoCodec } from "./VideoCodec";
 /**
  * Frames the service sends on the media socket (text).
  */
-export type MediaServerFrame = { "type": "welcome", role: MediaRole, } | { "type": "stream", stream: StreamInfo, } | { "type": "stopped", stream_id: string, by: Party, reason: StopReason, } | { "type": "ack", seq: number, } | { "type": "keyframe_needed" } | { "type": "viewers", count: number, codecs: Array<VideoCodec>, } | { "type": "error", error: ApiError, } | { "type": "input", event: InputEvent, };
+export type MediaServerFrame = { "type": "welcome", role: MediaRole, } | { "type": "stream", stream: StreamInfo, } | { "type": "stopped", stream_id: string, by: Party, reason: StopReason, } | { "type": "ack", seq: number, } | { "type": "keyframe_needed" } | { "type": "viewers", count: number, codecs: Array<VideoCodec>, } | { "type": "error", error: ApiError, } | { "type": "input", event: InputEvent, } | { "type": "clipboard", text: string, };

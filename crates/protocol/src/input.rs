@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 
 /// Longest `text` one input event may type (a pasted clipboard, typed as keys).
 pub const MAX_INPUT_TEXT_CHARS: usize = 4000;
+/// Longest clipboard text either side may put on the other's clipboard.
+pub const MAX_CLIPBOARD_CHARS: usize = 32 * 1024;
 /// Longest `code` or `key` of a key event.
 pub const MAX_KEY_LABEL_CHARS: usize = 32;
 
@@ -68,6 +70,10 @@ pub enum InputEvent {
     Special {
         keys: SpecialKeys,
     },
+    /// Puts `text` on the computer's clipboard (the technician's copy, for a paste there).
+    Clipboard {
+        text: String,
+    },
 }
 
 /// Why an input event is refused before it is relayed.
@@ -81,11 +87,22 @@ pub enum InputError {
     KeyLabel,
     #[error("typed text has at most {MAX_INPUT_TEXT_CHARS} characters")]
     TextTooLong,
+    #[error("clipboard text has at most {MAX_CLIPBOARD_CHARS} characters")]
+    ClipboardTooLong,
     #[error(
         "the display id has at most {} printable characters",
         crate::MAX_MEDIA_LABEL_CHARS
     )]
     DisplayId,
+}
+
+/// Clipboard text within its limit.
+pub fn check_clipboard(text: &str) -> Result<(), InputError> {
+    if text.chars().count() > MAX_CLIPBOARD_CHARS {
+        Err(InputError::ClipboardTooLong)
+    } else {
+        Ok(())
+    }
 }
 
 fn printable(label: &str, max: usize) -> bool {
@@ -136,6 +153,18 @@ impl InputEvent {
                 }
             }
             InputEvent::Special { .. } => Ok(()),
+            InputEvent::Clipboard { text } => check_clipboard(text),
+        }
+    }
+
+    /// What the event costs against a viewer's input rate: one, plus one per 256
+    /// characters of text, so a long paste weighs what typing it would.
+    pub fn cost(&self) -> f64 {
+        match self {
+            InputEvent::Text { text } | InputEvent::Clipboard { text } => {
+                1.0 + (text.chars().count() / 256) as f64
+            }
+            _ => 1.0,
         }
     }
 

@@ -205,6 +205,9 @@ pub enum MediaClientFrame {
     /// Viewer: the technician's pointer or keyboard, while the end user's consent to
     /// control stands. Relayed to the sender, never stored.
     Input { event: crate::InputEvent },
+    /// Sender: the computer's clipboard changed; passed to the viewers while the end
+    /// user's consent to control stands, never stored.
+    Clipboard { text: String },
 }
 
 /// Frames the service sends on the media socket (text).
@@ -239,6 +242,8 @@ pub enum MediaServerFrame {
     Error { error: ApiError },
     /// To the sender: the technician's input, checked against the consent and limits.
     Input { event: crate::InputEvent },
+    /// To viewers: the computer's clipboard, while control is allowed.
+    Clipboard { text: String },
 }
 
 /// The header of a binary chunk frame.

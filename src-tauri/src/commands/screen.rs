@@ -50,3 +50,11 @@ pub async fn stop_viewing(desk: &Desk, session_id: Uuid) -> IpcResult<()> {
 pub async fn send_input(desk: &Desk, session_id: Uuid, event: InputEvent) -> IpcResult<()> {
     Ok(desk.send_input(session_id, event)?)
 }
+
+pub async fn send_clipboard(desk: &Desk, session_id: Uuid) -> IpcResult<()> {
+    Ok(desk.send_clipboard(session_id)?)
+}
+
+pub async fn type_clipboard(desk: &Desk, session_id: Uuid) -> IpcResult<()> {
+    Ok(desk.type_clipboard(session_id)?)
+}

@@ -68,4 +68,8 @@ command_table! {
     screen::stop_viewing(session_id: Uuid) -> ();
     /// The technician's pointer or keyboard, for a computer whose user allowed control.
     screen::send_input(session_id: Uuid, event: InputEvent) -> ();
+    /// Puts this computer's clipboard on the controlled computer's clipboard.
+    screen::send_clipboard(session_id: Uuid) -> ();
+    /// Types this computer's clipboard on the controlled computer, for fields that refuse paste.
+    screen::type_clipboard(session_id: Uuid) -> ();
 }

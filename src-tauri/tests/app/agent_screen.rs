@@ -228,6 +228,32 @@ pub fn xev_window(log: &std::path::Path, geometry: &str) -> anyhow::Result<std::
         .context("xev (x11-utils)")
 }
 
+/// The X clipboard's text, from `xclip`.
+fn x_clipboard() -> anyhow::Result<String> {
+    let out = std::process::Command::new("xclip")
+        .args(["-o", "-selection", "clipboard"])
+        .output()
+        .context("xclip")?;
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// Copies `text` as a program on this computer would (`xclip` keeps it offered).
+fn copy_on_x(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("xclip")
+        .args(["-i", "-selection", "clipboard"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .context("xclip")?;
+    child
+        .stdin
+        .take()
+        .context("xclip's input")?
+        .write_all(text.as_bytes())?;
+    child.wait()?;
+    Ok(())
+}
+
 /// Where X has the pointer, from `xdotool getmouselocation`.
 pub fn pointer_at() -> anyhow::Result<(i32, i32)> {
     let out = std::process::Command::new("xdotool")
@@ -301,12 +327,16 @@ async fn the_technician_controls_the_computer_with_german_characters_until_stop(
     // The viewer keeps acknowledging, as a real one does, and sends the input.
     let control = viewer.control();
     let acks = viewer.control();
+    let (copied_tx, mut copied) = tokio::sync::mpsc::unbounded_channel();
     let reader = tokio::spawn(async move {
         let mut refusals = Vec::new();
         while let Some(event) = viewer.next().await {
             match event {
                 MediaEvent::Chunk { header, .. } => {
                     let _ = acks.ack(header.seq);
+                }
+                MediaEvent::Clipboard(text) => {
+                    let _ = copied_tx.send(text);
                 }
                 MediaEvent::Refused(error) => refusals.push(error.code),
                 MediaEvent::Stopped { by, .. } => return (refusals, Some(by)),
@@ -367,6 +397,21 @@ async fn the_technician_controls_the_computer_with_german_characters_until_stop(
         ],
     )
     .await?;
+
+    // The clipboard both ways: the technician's text lands on this computer's clipboard,
+    // and what is copied here reaches the technician.
+    control.send_input(InputEvent::Clipboard {
+        text: "Grüße aus Köln".into(),
+    })?;
+    wait_until("the technician's text is on the clipboard", || async {
+        x_clipboard().is_ok_and(|text| text == "Grüße aus Köln")
+    })
+    .await;
+    copy_on_x("kopiert am Computer")?;
+    let from_computer = tokio::time::timeout(Duration::from_secs(10), copied.recv())
+        .await
+        .context("the computer's clipboard never reached the viewer")?;
+    assert_eq!(from_computer.as_deref(), Some("kopiert am Computer"));
 
     // Stop at the computer ends control at once: the viewer hears it, and input on a
     // new viewer socket is refused with a typed error.

@@ -7,10 +7,12 @@ use std::time::{Duration, Instant};
 
 use lifeline_client::{MediaEvent, MediaSocket};
 use lifeline_protocol::{
-    ChunkHeader, ErrorCode, MediaSource, Party, ShareSurface, StopReason, StreamFormat, VideoCodec,
+    ChunkHeader, ErrorCode, InputEvent, MediaSource, Party, ShareSurface, StopReason, StreamFormat,
+    VideoCodec,
 };
 use tokio::sync::watch;
 
+use crate::clipboard::SharedClipboard;
 use crate::control::Injector;
 use crate::screen::capture::{changed_tiles, Capturer, Picture};
 use crate::screen::encode::ScreenEncoder;
@@ -148,6 +150,13 @@ pub async fn send_screen(
     let started = Instant::now();
     let mut next_tick = tokio::time::Instant::now();
     let mut last_activity = Instant::now();
+    // With control, the clipboard is shared both ways.
+    let mut clipboard = match injector {
+        Some(_) => SharedClipboard::start()
+            .map_err(|err| tracing::debug!(error = %err, "no clipboard sharing"))
+            .ok(),
+        None => None,
+    };
     let end = loop {
         let still_for = last_activity.elapsed();
         let fps = match viewers {
@@ -212,6 +221,12 @@ pub async fn send_screen(
                 };
                 socket.send_chunk(&header, &produced.data)?;
             }
+            Some(text) = async {
+                match clipboard.as_mut() {
+                    Some(shared) => shared.changed().await,
+                    None => std::future::pending().await,
+                }
+            } => socket.send_clipboard(&text)?,
             event = socket.next() => match event {
                 Some(MediaEvent::Ack(up_to)) if up_to > acked => {
                     acked = up_to;
@@ -241,6 +256,10 @@ pub async fn send_screen(
                         }
                     }
                 },
+                Some(MediaEvent::Input(InputEvent::Clipboard { text })) => match &clipboard {
+                    Some(shared) if injector.is_some() => shared.set(text),
+                    _ => tracing::debug!("clipboard without control; ignored"),
+                },
                 Some(MediaEvent::Input(event)) => {
                     // Input will change the screen: look at it again at once.
                     last_activity = Instant::now();
@@ -260,7 +279,7 @@ pub async fn send_screen(
                 }
                 Some(MediaEvent::Stopped { by, reason, .. }) => break StreamEnd::Stopped { by, reason },
                 Some(MediaEvent::Closed) | None => break StreamEnd::Closed,
-                Some(MediaEvent::Ack(_) | MediaEvent::Stream(_) | MediaEvent::Chunk { .. }) => {}
+                Some(MediaEvent::Ack(_) | MediaEvent::Stream(_) | MediaEvent::Chunk { .. } | MediaEvent::Clipboard(_)) => {}
             },
         }
     };

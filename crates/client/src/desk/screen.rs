@@ -27,6 +27,9 @@ pub enum ScreenNote {
     Refused { error: IpcError },
     /// The connection closed without a stop.
     Closed,
+    /// The controlled computer's clipboard changed; the UI copies it here when the
+    /// technician asks, or at once when clipboard sharing is automatic.
+    Clipboard { text: String },
 }
 
 /// One message for the UI: a note, or one picture framed as on the media socket
@@ -61,6 +64,7 @@ fn message_of(event: MediaEvent) -> Option<ScreenMessage> {
             error: IpcError::from(crate::ClientError::Api { status: 0, error }),
         }),
         MediaEvent::Closed => ScreenMessage::Note(ScreenNote::Closed),
+        MediaEvent::Clipboard(text) => ScreenMessage::Note(ScreenNote::Clipboard { text }),
         // A viewer is not told about acks, keyframes, viewers or input.
         MediaEvent::Ack(_)
         | MediaEvent::KeyframeNeeded
@@ -149,6 +153,28 @@ impl Desk {
     /// Stop viewing: the stream ends on both sides; the technician can ask again.
     pub fn stop_viewing(&self, session_id: Uuid) -> Result<(), DeskError> {
         Ok(self.viewer(session_id)?.stop()?)
+    }
+
+    /// Puts the technician's clipboard on the controlled computer's clipboard. The text
+    /// goes from this computer's clipboard to the service without passing the UI.
+    pub fn send_clipboard(&self, session_id: Uuid) -> Result<(), DeskError> {
+        let text = self.os.clipboard.text()?;
+        self.send_input(
+            session_id,
+            lifeline_protocol::InputEvent::Clipboard { text },
+        )
+    }
+
+    /// Types the technician's clipboard on the controlled computer, key by key, for
+    /// fields that refuse a paste.
+    pub fn type_clipboard(&self, session_id: Uuid) -> Result<(), DeskError> {
+        let text = self.os.clipboard.text()?;
+        if text.is_empty() {
+            return Err(DeskError::InvalidInput(
+                "your clipboard holds no text to type".into(),
+            ));
+        }
+        self.send_input(session_id, lifeline_protocol::InputEvent::Text { text })
     }
 
     /// The technician's pointer or keyboard on the viewed screen. The limits are checked

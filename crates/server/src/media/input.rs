@@ -50,12 +50,13 @@ impl InputGate {
         let elapsed = now.duration_since(self.refilled_at).as_secs_f64();
         self.tokens = (self.tokens + elapsed * INPUT_PER_SEC).min(INPUT_BURST);
         self.refilled_at = now;
-        if self.tokens < 1.0 {
+        let cost = event.cost();
+        if self.tokens < cost {
             return Err(AppError::RateLimited {
                 retry_after_secs: 1,
             });
         }
-        self.tokens -= 1.0;
+        self.tokens -= cost;
         event
             .validate()
             .map_err(|e| AppError::invalid(e.to_string()))?;

@@ -87,6 +87,8 @@ pub struct ViewerInbox {
     waiting_for_keyframe: bool,
     /// Chunks dropped for this viewer, for the log.
     pub dropped: u64,
+    /// The computer's clipboard to pass on; the newest wins.
+    pub clipboard: Option<String>,
 }
 
 impl ViewerInbox {
@@ -414,6 +416,15 @@ impl Relay {
             }
         });
         queued
+    }
+
+    /// The computer's clipboard changed: every viewer hears the newest text.
+    pub fn clipboard(&self, text: &str) {
+        let state = lock(&self.state);
+        for viewer in &state.viewers {
+            viewer.inbox().clipboard = Some(text.to_owned());
+            viewer.wake.notify_one();
+        }
     }
 
     pub fn viewer_acked(&self, seq: u64) {

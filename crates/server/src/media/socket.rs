@@ -309,6 +309,24 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
     result
 }
 
+/// The computer's clipboard goes to the viewers only while control is allowed: it is
+/// the end user's, and control is what they agreed to share it for.
+async fn pass_clipboard(
+    state: &AppState,
+    session: &SessionRecord,
+    relay: &Relay,
+    text: &str,
+) -> Result<(), AppError> {
+    lifeline_protocol::check_clipboard(text).map_err(|e| AppError::invalid(e.to_string()))?;
+    if relay.stream().is_none() || !state.store.control_consent_stands(session.id).await? {
+        return Err(AppError::ConsentRequired(
+            "the clipboard is shared only while the technician may control the screen",
+        ));
+    }
+    relay.clipboard(text);
+    Ok(())
+}
+
 struct Sender<'a> {
     state: &'a AppState,
     session: &'a SessionRecord,
@@ -424,6 +442,13 @@ impl Sender<'_> {
                 }
                 Ok(true)
             }
+            Ok(MediaClientFrame::Clipboard { text }) => {
+                if let Err(err) = pass_clipboard(self.state, self.session, self.relay, &text).await
+                {
+                    send_error(&mut self.socket, &err).await?;
+                }
+                Ok(true)
+            }
             Ok(MediaClientFrame::Stop) => {
                 let stop = (Party::EndUser, StopReason::StoppedSharing);
                 stop_on_request(&mut self.socket, self.state, self.session, self.relay, stop)
@@ -528,10 +553,17 @@ impl Viewer<'_> {
     /// Sends announcements, then chunks while few are unacknowledged; false after the
     /// stream stopped.
     async fn flush(&mut self) -> Result<bool, SocketError> {
-        let (stream, stopped) = {
+        let (stream, stopped, clipboard) = {
             let mut inbox = self.link.inbox();
-            (inbox.stream.take(), inbox.stopped.take())
+            (
+                inbox.stream.take(),
+                inbox.stopped.take(),
+                inbox.clipboard.take(),
+            )
         };
+        if let Some(text) = clipboard {
+            send(&mut self.socket, &MediaServerFrame::Clipboard { text }).await?;
+        }
         if let Some(stopped) = stopped {
             let frame = MediaServerFrame::Stopped {
                 stream_id: stopped.stream_id,

@@ -165,3 +165,68 @@ async fn input_reaches_the_sender_only_with_consent_to_control_and_within_its_li
         "the flood reached the sender cut to its burst and rate: {inputs} of 2000"
     );
 }
+
+#[tokio::test]
+async fn the_clipboard_crosses_both_ways_only_while_control_is_allowed_and_within_its_limit() {
+    let app = spawn_app().await;
+    let (session_id, end_user) = allowed_session(&app).await;
+    let mut viewer =
+        MediaSocket::connect(&app.technician, session_id, MediaRole::Viewer, Vec::new())
+            .await
+            .expect("views");
+    let mut sender = MediaSocket::connect(&end_user, session_id, MediaRole::Sender, Vec::new())
+        .await
+        .expect("shares");
+    sender.start(format()).expect("start");
+    next_matching(&mut viewer, "the stream", |e| {
+        matches!(e, MediaEvent::Stream(_))
+    })
+    .await;
+
+    // A screen view is not control: neither way crosses.
+    let paste = InputEvent::Clipboard {
+        text: "Grüße aus Köln".into(),
+    };
+    viewer.send_input(paste.clone()).expect("sent");
+    assert_eq!(refusal(&mut viewer).await, ErrorCode::ConsentRequired);
+    sender.send_clipboard("secret").expect("sent");
+    assert_eq!(refusal(&mut sender).await, ErrorCode::ConsentRequired);
+
+    // With control allowed, both ways cross; a too long text is refused typed.
+    let asked = app
+        .technician
+        .request_consent(session_id, ConsentKind::Control)
+        .await
+        .expect("asked");
+    let EventData::ConsentRequested { request_id, .. } = asked.data else {
+        panic!("a consent request: {asked:?}");
+    };
+    end_user
+        .answer_consent(session_id, request_id, true)
+        .await
+        .expect("allowed");
+    viewer.send_input(paste.clone()).expect("sent");
+    let arrived = next_matching(&mut sender, "the technician's clipboard", |e| {
+        matches!(e, MediaEvent::Input(_))
+    })
+    .await;
+    assert_eq!(arrived, MediaEvent::Input(paste));
+    sender
+        .send_clipboard("C:\\Users\\erika\\log.txt")
+        .expect("sent");
+    let copied = next_matching(&mut viewer, "the computer's clipboard", |e| {
+        matches!(e, MediaEvent::Clipboard(_))
+    })
+    .await;
+    assert_eq!(
+        copied,
+        MediaEvent::Clipboard("C:\\Users\\erika\\log.txt".into())
+    );
+    let long = "x".repeat(lifeline_protocol::MAX_CLIPBOARD_CHARS + 1);
+    viewer
+        .send_input(InputEvent::Clipboard { text: long.clone() })
+        .expect("sent");
+    assert_eq!(refusal(&mut viewer).await, ErrorCode::InvalidInput);
+    sender.send_clipboard(&long).expect("sent");
+    assert_eq!(refusal(&mut sender).await, ErrorCode::InvalidInput);
+}

@@ -57,6 +57,10 @@ export function commands(invoke: Invoke) {
     stopViewing: (sessionId: string) => invoke<void>('stop_viewing', { sessionId }),
     /** The technician's pointer or keyboard, for a computer whose user allowed control. */
     sendInput: (sessionId: string, event: InputEvent) => invoke<void>('send_input', { sessionId, event }),
+    /** Puts this computer's clipboard on the controlled computer's clipboard. */
+    sendClipboard: (sessionId: string) => invoke<void>('send_clipboard', { sessionId }),
+    /** Types this computer's clipboard on the controlled computer, for fields that refuse paste. */
+    typeClipboard: (sessionId: string) => invoke<void>('type_clipboard', { sessionId }),
   };
 }
 

@@ -8,6 +8,8 @@ type Stored = {
   language: LanguageChoice;
   theme: ThemeChoice;
   notifications: boolean;
+  /** The clipboard follows both ways while controlling a computer, without asking. */
+  clipboardAuto: boolean;
   serverUrl: string;
   email: string;
   remember: boolean;
@@ -18,6 +20,7 @@ const defaults: Stored = {
   language: 'system',
   theme: 'system',
   notifications: true,
+  clipboardAuto: false,
   serverUrl: '',
   email: '',
   remember: false,
@@ -36,6 +39,7 @@ export class Settings {
   language = $state<LanguageChoice>('system');
   theme = $state<ThemeChoice>('system');
   notifications = $state(true);
+  clipboardAuto = $state(false);
   serverUrl = $state('');
   email = $state('');
   remember = $state(false);
@@ -46,6 +50,7 @@ export class Settings {
     this.language = stored.language;
     this.theme = stored.theme;
     this.notifications = stored.notifications;
+    this.clipboardAuto = stored.clipboardAuto;
     this.serverUrl = stored.serverUrl;
     this.email = stored.email;
     this.remember = stored.remember;
@@ -62,6 +67,7 @@ export class Settings {
       language: this.language,
       theme: this.theme,
       notifications: this.notifications,
+      clipboardAuto: this.clipboardAuto,
       serverUrl: this.serverUrl,
       email: this.email,
       remember: this.remember,
