@@ -56,6 +56,13 @@ pub enum Notice {
         kind: lifeline_protocol::ConsentKind,
         technician: String,
     },
+    /// A request was allowed without asking, as the company's rule says: always, or
+    /// because nobody was using the computer (`nobody_here`).
+    ShownWithoutAsking {
+        technician: String,
+        kind: lifeline_protocol::ConsentKind,
+        nobody_here: bool,
+    },
     /// The technician sees this screen now, and controls it when `control`.
     ScreenShared {
         technician: String,
@@ -103,6 +110,19 @@ impl fmt::Display for Notice {
                 match kind {
                     lifeline_protocol::ConsentKind::ViewScreen => "see your screen",
                     lifeline_protocol::ConsentKind::Control => "control your screen",
+                }
+            ),
+            Notice::ShownWithoutAsking {
+                technician,
+                nobody_here,
+                ..
+            } => write!(
+                f,
+                "{technician} was let in without asking: {}",
+                if *nobody_here {
+                    "nobody was using this computer"
+                } else {
+                    "the company's setting says so"
                 }
             ),
             Notice::ScreenShared {
@@ -203,6 +223,16 @@ pub struct Connection {
     /// The technician's request to see the screen that waits for the person's answer.
     asked: Option<(Uuid, ConsentKind)>,
     sharing: Option<Sharing>,
+    /// When the person at the computer is asked.
+    policy: Policy,
+}
+
+/// When the person at the computer answers a technician's request: the company's rule,
+/// and how long without input means nobody is there.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    pub confirmation: lifeline_protocol::ControlConfirmation,
+    pub away_after: std::time::Duration,
 }
 
 /// A free path in `dir` for a received file: its bare name, numbered if taken.
@@ -231,6 +261,7 @@ impl Connection {
         credentials: &Credentials,
         ticket: AgentConnection,
         technician: String,
+        policy: Policy,
         notify: &(impl Fn(Notice) + Clone + Send + Sync + 'static),
     ) -> Result<Self, AgentError> {
         let api = crate::run::api_for(credentials)?;
@@ -251,6 +282,7 @@ impl Connection {
             technician,
             asked: None,
             sharing: None,
+            policy,
         })
     }
 
@@ -300,16 +332,57 @@ impl Connection {
             EventData::ConsentRequested { request_id, kind } => {
                 // A newer request replaces one not answered yet.
                 self.asked = Some((request_id, kind));
-                notify(Notice::ConsentAsked {
-                    request_id,
-                    kind,
-                    technician: self.technician.clone(),
-                });
+                let presence = crate::presence::presence(self.policy.away_after);
+                if crate::presence::must_ask(self.policy.confirmation, presence) {
+                    notify(Notice::ConsentAsked {
+                        request_id,
+                        kind,
+                        technician: self.technician.clone(),
+                    });
+                } else {
+                    self.allow_without_asking(request_id, kind, presence, notify);
+                }
             }
             EventData::SessionEnded { .. } => return false,
             _ => {}
         }
         true
+    }
+
+    /// The rule lets the technician in without the person's answer: the screen is shown,
+    /// and both sides read why (the window here, the chat there).
+    fn allow_without_asking(
+        &mut self,
+        request_id: Uuid,
+        kind: ConsentKind,
+        presence: crate::presence::Presence,
+        notify: &(impl Fn(Notice) + Clone + Send + Sync + 'static),
+    ) {
+        let nobody_here = presence == crate::presence::Presence::Away;
+        notify(Notice::ShownWithoutAsking {
+            technician: self.technician.clone(),
+            kind,
+            nobody_here,
+        });
+        let why = if nobody_here {
+            "Nobody is using this computer now, so it is shown without asking, as your company's setting allows."
+        } else {
+            "Your company's setting lets you in without asking the person at this computer."
+        };
+        let api = self.api.clone();
+        let session_id = self.session_id;
+        tokio::spawn(async move {
+            if let Err(err) = api.send_message(session_id, Uuid::new_v4(), why).await {
+                tracing::debug!(error = %err, "telling the technician");
+            }
+        });
+        self.perform(
+            Request::AnswerConsent {
+                request_id,
+                allow: true,
+            },
+            notify,
+        );
     }
 
     /// Carries out what the person asked for, in the background.

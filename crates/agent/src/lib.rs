@@ -19,6 +19,7 @@ pub mod computer;
 pub mod connection;
 pub mod control;
 pub mod credentials;
+pub mod presence;
 pub mod run;
 pub mod screen;
 pub mod session;

@@ -52,6 +52,11 @@ struct Cli {
     /// Run in the terminal, without the window.
     #[arg(long)]
     headless: bool,
+    /// Seconds without keyboard or mouse input after which this computer counts as
+    /// unattended (a technician may then be let in without asking, if the company's
+    /// setting says so).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    away_after: u64,
 }
 
 impl Cli {
@@ -294,6 +299,7 @@ fn agent_setup(cli: &Cli) -> anyhow::Result<AgentSetup> {
         downloads: cli.downloads(),
         target: cli.enrollment_target(),
         autostart_program: cli.autostart_program()?,
+        away_after: std::time::Duration::from_secs(cli.away_after),
         attended: cli.attended_target(),
     })
 }

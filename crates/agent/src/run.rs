@@ -7,7 +7,7 @@ use lifeline_protocol::{AdhocStatus, ConnectVerdict, ErrorCode, VerdictRecorded}
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::connection::{Connection, Gate, Notice, Request};
+use crate::connection::{Connection, Gate, Notice, Policy, Request};
 use crate::credentials::{self, Credentials};
 use crate::{autostart, computer, AgentError};
 
@@ -104,6 +104,7 @@ pub async fn stay_connected(
     credentials: &Credentials,
     places: &Places,
     downloads: &Path,
+    away_after: std::time::Duration,
     requests: mpsc::UnboundedReceiver<Request>,
     notify: impl Fn(Notice) + Clone + Send + Sync + 'static,
 ) -> Result<Finish, AgentError> {
@@ -141,7 +142,8 @@ pub async fn stay_connected(
                     RealtimeEvent::Adhoc(session) if session.status == AdhocStatus::Expired => {
                         break Finish::Expired
                     }
-                    RealtimeEvent::ConnectRequested { connection_id, technician_name, nonce, proof } => {
+                    RealtimeEvent::ConnectRequested { connection_id, technician_name, nonce, proof, control_confirmation } => {
+                        let policy = Policy { confirmation: control_confirmation, away_after };
                         let accepted = gate.check(&nonce, &proof);
                         let verdict = ConnectVerdict { accepted, next_nonce: gate.renew() };
                         match api.agent_verdict(connection_id, &verdict).await {
@@ -149,7 +151,7 @@ pub async fn stay_connected(
                                 if let Some(old) = connection.take() {
                                     old.close().await;
                                 }
-                                match Connection::open(credentials, ticket, technician_name, &notify).await {
+                                match Connection::open(credentials, ticket, technician_name, policy, &notify).await {
                                     Ok(opened) => connection = Some(opened),
                                     Err(err) => notify(Notice::Problem(format!("opening the connection: {err}"))),
                                 }

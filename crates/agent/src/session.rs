@@ -33,6 +33,9 @@ pub struct AgentSetup {
     pub target: Result<(String, Uuid), NoTarget>,
     /// The program an autostart entry starts; `None`: no autostart.
     pub autostart_program: Option<PathBuf>,
+    /// How long without input before the computer counts as unattended (for the
+    /// company's rule on asking the person at the computer).
+    pub away_after: std::time::Duration,
     /// Set when this copy is an attended download: it joins that session instead.
     pub attended: Option<crate::attended::AttendedTarget>,
 }
@@ -290,6 +293,7 @@ impl AgentSession {
                 &credentials,
                 &setup.places,
                 &setup.downloads,
+                setup.away_after,
                 received,
                 notify,
             )

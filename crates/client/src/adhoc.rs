@@ -3,7 +3,7 @@
 //! The ad-hoc password stays here: only its verifier and proofs go to the service.
 
 use lifeline_protocol::{
-    ActivateAdhocRequest, AdhocActivated, AdhocConnectionRecord, AdhocPrepared,
+    ActivateAdhocRequest, AdhocActivated, AdhocConnectionRecord, AdhocPolicy, AdhocPrepared,
     AdhocSessionSummary, AgentChallenge, ComputerGroup, ComputerInfo, ConnectChallenge,
     ConnectRequest, ConnectVerdict, LicenceSlots, PrepareAdhocRequest, SessionEvent,
     SessionSummary, SystemInfo, VerdictRecorded,
@@ -118,6 +118,17 @@ impl ApiClient {
 
     pub async fn licence_slots(&self) -> Result<LicenceSlots, ClientError> {
         self.call(Method::GET, "/api/v1/admin/licence-slots", None::<&()>)
+            .await
+    }
+
+    /// Whether the person at an ad-hoc computer must allow a view (admins).
+    pub async fn adhoc_policy(&self) -> Result<AdhocPolicy, ClientError> {
+        self.call(Method::GET, "/api/v1/admin/adhoc-policy", None::<&()>)
+            .await
+    }
+
+    pub async fn set_adhoc_policy(&self, policy: &AdhocPolicy) -> Result<AdhocPolicy, ClientError> {
+        self.call(Method::PUT, "/api/v1/admin/adhoc-policy", Some(policy))
             .await
     }
 

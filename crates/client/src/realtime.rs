@@ -41,6 +41,8 @@ pub enum RealtimeEvent {
         technician_name: String,
         nonce: String,
         proof: String,
+        /// The company's rule for asking the person at the computer.
+        control_confirmation: lifeline_protocol::ControlConfirmation,
     },
     /// The service refused the sign-in; no further reconnects.
     Rejected(ApiError),
@@ -321,8 +323,8 @@ async fn connect_once(
                     ServerFrame::Adhoc { session } => {
                         let _ = events.send(RealtimeEvent::Adhoc(session));
                     }
-                    ServerFrame::ConnectRequested { connection_id, technician_name, nonce, proof } => {
-                        let _ = events.send(RealtimeEvent::ConnectRequested { connection_id, technician_name, nonce, proof });
+                    ServerFrame::ConnectRequested { connection_id, technician_name, nonce, proof, control_confirmation } => {
+                        let _ = events.send(RealtimeEvent::ConnectRequested { connection_id, technician_name, nonce, proof, control_confirmation });
                     }
                     ServerFrame::Error { error } => {
                         // Only a refused sign-in is final; anything else at hello (the

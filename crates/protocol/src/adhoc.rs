@@ -196,6 +196,32 @@ pub struct SetLicenceSlots {
     pub total: u32,
 }
 
+/// Whether the person at an ad-hoc computer must allow a technician's request to see
+/// or control its screen. The agent applies it; it never skips the password check.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "snake_case")]
+pub enum ControlConfirmation {
+    /// The person always answers; unattended computers cannot be seen.
+    Always,
+    /// The person answers when someone uses the computer; an unattended one (nobody
+    /// logged in, or no input for a while) is shown without asking.
+    #[default]
+    WhenPresent,
+    /// Never asked: the password alone lets the technician see and control it.
+    Never,
+}
+
+/// The company's ad-hoc policy, set by an admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct AdhocPolicy {
+    pub control_confirmation: ControlConfirmation,
+}
+
 /// The agent's current challenge: random, and good for one connection attempt.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -74,6 +74,10 @@ pub enum ServerFrame {
         technician_name: String,
         nonce: String,
         proof: String,
+        /// The company's rule for asking the person at the computer (an older service
+        /// that does not say means: ask when someone uses it).
+        #[serde(default)]
+        control_confirmation: crate::ControlConfirmation,
     },
     /// A frame was refused. After a refused hello the service closes the socket.
     Error { error: ApiError },

@@ -2,7 +2,8 @@
 
 use lifeline_client::desk::Desk;
 use lifeline_client::protocol::{
-    AdhocConnectionRecord, AdhocPrepared, AdhocSessionSummary, ComputerGroup, SessionSummary,
+    AdhocConnectionRecord, AdhocPolicy, AdhocPrepared, AdhocSessionSummary, ComputerGroup,
+    SessionSummary,
 };
 use uuid::Uuid;
 
@@ -42,4 +43,12 @@ pub async fn adhoc_connections(
 
 pub async fn end_adhoc(desk: &Desk, adhoc_session_id: Uuid) -> IpcResult<AdhocSessionSummary> {
     Ok(desk.end_adhoc(adhoc_session_id).await?)
+}
+
+pub async fn adhoc_policy(desk: &Desk) -> IpcResult<AdhocPolicy> {
+    Ok(desk.adhoc_policy().await?)
+}
+
+pub async fn set_adhoc_policy(desk: &Desk, policy: AdhocPolicy) -> IpcResult<AdhocPolicy> {
+    Ok(desk.set_adhoc_policy(policy).await?)
 }

@@ -112,8 +112,9 @@ mod table_types {
 
     pub use lifeline_client::desk::{Desk, Preferences, SignedIn};
     pub use lifeline_client::protocol::{
-        AdhocConnectionRecord, AdhocPrepared, AdhocSessionSummary, ComputerGroup, ConsentKind,
-        FileInfo, InputEvent, InviteSent, ServerInfo, SessionEvent, SessionSummary, VideoCodec,
+        AdhocConnectionRecord, AdhocPolicy, AdhocPrepared, AdhocSessionSummary, ComputerGroup,
+        ConsentKind, FileInfo, InputEvent, InviteSent, ServerInfo, SessionEvent, SessionSummary,
+        VideoCodec,
     };
     pub use tauri::ipc::{Channel, InvokeResponseBody};
     pub use uuid::Uuid;

@@ -51,6 +51,9 @@ command_table! {
     adhoc::connect_computer(adhoc_session_id: Uuid, password: String) -> SessionSummary;
     adhoc::adhoc_connections(adhoc_session_id: Uuid) -> Vec<AdhocConnectionRecord>;
     adhoc::end_adhoc(adhoc_session_id: Uuid) -> AdhocSessionSummary;
+    /// Admins: whether the person at an ad-hoc computer must allow a view or control.
+    adhoc::adhoc_policy() -> AdhocPolicy;
+    adhoc::set_adhoc_policy(policy: AdhocPolicy) -> AdhocPolicy;
 
     /// Watches the session's screen until its stream stops: notes as objects, pictures as
     /// `ArrayBuffer`s framed as on the media socket. `codecs`: what the decoder reads.

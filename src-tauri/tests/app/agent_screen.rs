@@ -31,6 +31,11 @@ struct Connected {
 }
 
 async fn connected_agent() -> anyhow::Result<Connected> {
+    connected_agent_with(&[]).await
+}
+
+/// As [`connected_agent`], with more arguments for the agent.
+async fn connected_agent_with(args: &[&str]) -> anyhow::Result<Connected> {
     let (service, technician, prepared) = prepared_adhoc().await?;
     let computer = Computer::new()?;
     let mut agent = computer
@@ -39,6 +44,7 @@ async fn connected_agent() -> anyhow::Result<Connected> {
             &prepared.session.id.to_string(),
             &prepared.security_code,
         )
+        .args(args)
         .spawn()?;
     let screen = Screen::watch(&mut agent);
     let keyboard = agent.stdin.take().context("piped stdin")?;
@@ -207,6 +213,70 @@ async fn the_person_at_the_computer_allows_a_screen_view_and_stops_it() -> anyho
     assert!(started.seq < ended.seq);
     viewer.close();
     keyboard.write_all(b"/end\n").await?;
+    lifeline_e2e::agent::exits(&mut agent, "the agent after /end").await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb and xdotool: run src-tauri/e2e/run"]
+async fn an_unattended_computer_is_shown_without_asking_and_an_attended_one_asks(
+) -> anyhow::Result<()> {
+    // The company's rule by default: ask when someone uses the computer. Here two
+    // seconds without input count as nobody.
+    let Connected {
+        _service,
+        technician,
+        connection,
+        mut agent,
+        screen,
+        mut keyboard,
+        ..
+    } = connected_agent_with(&["--away-after", "2"]).await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    technician
+        .request_consent(connection.id, ConsentKind::ViewScreen)
+        .await?;
+    let mut viewer =
+        MediaSocket::connect(&technician, connection.id, MediaRole::Viewer, Vec::new()).await?;
+    stream_from_agent(&mut viewer, &screen).await?;
+    screen
+        .shows("was let in without asking: nobody was using this computer")
+        .await;
+    event_in(&technician, connection.id, "the reason, in the chat", |e| {
+        matches!(&e.data, EventData::Message { from: Party::EndUser, text, .. }
+            if text.starts_with("Nobody is using this computer now"))
+    })
+    .await?;
+    assert!(
+        !screen.text().contains("asks to see your screen"),
+        "nobody was asked"
+    );
+    viewer.stop()?;
+    screen.shows("no longer sees this screen").await;
+
+    // Someone moves the mouse: the next request waits for their answer.
+    let moved = std::process::Command::new("xdotool")
+        .args(["mousemove", "40", "40"])
+        .status()
+        .context("xdotool")?;
+    anyhow::ensure!(moved.success(), "xdotool failed");
+    technician
+        .request_consent(connection.id, ConsentKind::ViewScreen)
+        .await?;
+    screen.shows("asks to see your screen").await;
+    keyboard
+        .write_all(
+            b"/deny
+",
+        )
+        .await?;
+    viewer.close();
+    keyboard
+        .write_all(
+            b"/end
+",
+        )
+        .await?;
     lifeline_e2e::agent::exits(&mut agent, "the agent after /end").await;
     Ok(())
 }

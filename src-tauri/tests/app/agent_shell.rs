@@ -104,6 +104,7 @@ fn setup(computer: &Computer, target: Result<(String, Uuid), NoTarget>) -> Agent
         downloads: computer.downloads(),
         target,
         autostart_program: Some(PathBuf::from("/usr/bin/lifeline-agent")),
+        away_after: lifeline_agent::presence::DEFAULT_AWAY_AFTER,
         attended: None,
     }
 }

@@ -37,6 +37,9 @@ export const en = {
   'sharing.barControl': '{technician} is controlling this computer',
   'sharing.stop': 'Stop',
   'log.screenShared': '{technician} started viewing your screen',
+  'log.shownNobodyHere':
+    'Nobody was using this computer, so {technician} was let in without asking, as your company’s setting allows.',
+  'log.shownByPolicy': 'Your company’s setting lets {technician} in without asking.',
   'log.screenStopped': '{technician} stopped viewing your screen',
   'log.screenStoppedHere': 'You stopped showing your screen',
   'log.reconnecting': 'Connection lost; reconnecting…',
@@ -103,6 +106,9 @@ export const de: Record<AgentMessageKey, string> = {
   'sharing.barControl': '{technician} steuert diesen Computer',
   'sharing.stop': 'Beenden',
   'log.screenShared': '{technician} sieht jetzt Ihren Bildschirm',
+  'log.shownNobodyHere':
+    'Niemand hat diesen Computer benutzt, daher wurde {technician} ohne Nachfrage hereingelassen, wie es die Einstellung Ihres Unternehmens erlaubt.',
+  'log.shownByPolicy': 'Die Einstellung Ihres Unternehmens lässt {technician} ohne Nachfrage herein.',
   'log.screenStopped': '{technician} sieht Ihren Bildschirm nicht mehr',
   'log.screenStoppedHere': 'Sie haben die Bildschirmfreigabe beendet',
   'log.reconnecting': 'Verbindung unterbrochen, wird wiederhergestellt…',

@@ -29,6 +29,18 @@ impl Desk {
         Ok(self.api().await?.adhoc_sessions().await?)
     }
 
+    /// Whether the person at an ad-hoc computer must allow a view (admins only).
+    pub async fn adhoc_policy(&self) -> Result<lifeline_protocol::AdhocPolicy, DeskError> {
+        Ok(self.api().await?.adhoc_policy().await?)
+    }
+
+    pub async fn set_adhoc_policy(
+        &self,
+        policy: lifeline_protocol::AdhocPolicy,
+    ) -> Result<lifeline_protocol::AdhocPolicy, DeskError> {
+        Ok(self.api().await?.set_adhoc_policy(&policy).await?)
+    }
+
     /// The company's computer groups, Ad Hoc Support Sessions first.
     pub async fn computers(&self) -> Result<Vec<ComputerGroup>, DeskError> {
         Ok(self.api().await?.computers().await?)

@@ -167,6 +167,7 @@ async fn connect(
         .store
         .insert_adhoc_connection(connection_id, id, technician.id, state.now())
         .await?;
+    let control_confirmation = state.store.control_confirmation(record.company_id).await?;
     let verdict = state.connects.wait(connection_id);
     let asked = state.hub.send_to_agent(
         id,
@@ -175,6 +176,7 @@ async fn connect(
             technician_name: record.technician_name.clone(),
             nonce: request.nonce,
             proof: request.proof,
+            control_confirmation,
         },
     );
     let timeout = Duration::from_secs(u64::from(state.config.limits.adhoc_connect_timeout_secs));

@@ -2,8 +2,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use lettre::message::Mailbox;
 use lifeline_protocol::{
-    ActivateAdhocRequest, AdhocActivated, AdhocPrepared, AdhocSessionSummary, ComputerGroup,
-    LicenceSlots, NewComputerGroup, PrepareAdhocRequest, SetLicenceSlots, MAX_NAME_CHARS,
+    ActivateAdhocRequest, AdhocActivated, AdhocPolicy, AdhocPrepared, AdhocSessionSummary,
+    ComputerGroup, LicenceSlots, NewComputerGroup, PrepareAdhocRequest, SetLicenceSlots,
+    MAX_NAME_CHARS,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -29,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(computers))
         .routes(routes!(create_group))
         .routes(routes!(get_slots, set_slots))
+        .routes(routes!(get_policy, set_policy))
         .routes(routes!(agent_session))
         .routes(routes!(agent_end))
 }
@@ -376,4 +378,35 @@ async fn set_slots(
         .set_licence_slots(admin.company_id, i64::from(request.total))
         .await?;
     slots(&state, admin.company_id).await.map(Json)
+}
+
+/// The company's ad-hoc policy: whether the person at the computer must allow a view.
+#[utoipa::path(get, path = "/admin/adhoc-policy", tag = "adhoc",
+    responses((status = 200, body = AdhocPolicy), (status = 403, body = lifeline_protocol::ApiError)),
+    security(("bearer" = [])))]
+async fn get_policy(
+    State(state): State<AppState>,
+    AuthAdmin(admin): AuthAdmin,
+) -> AppResult<Json<AdhocPolicy>> {
+    let control_confirmation = state.store.control_confirmation(admin.company_id).await?;
+    Ok(Json(AdhocPolicy {
+        control_confirmation,
+    }))
+}
+
+/// Sets the company's ad-hoc policy; connections made from now on follow it.
+#[utoipa::path(put, path = "/admin/adhoc-policy", tag = "adhoc", request_body = AdhocPolicy,
+    responses((status = 200, body = AdhocPolicy), (status = 403, body = lifeline_protocol::ApiError)),
+    security(("bearer" = [])))]
+async fn set_policy(
+    State(state): State<AppState>,
+    AuthAdmin(admin): AuthAdmin,
+    Json(policy): Json<AdhocPolicy>,
+) -> AppResult<Json<AdhocPolicy>> {
+    state
+        .store
+        .set_control_confirmation(admin.company_id, policy.control_confirmation)
+        .await?;
+    tracing::info!(company = %admin.company_id, policy = ?policy.control_confirmation, "ad hoc policy changed");
+    Ok(Json(policy))
 }

@@ -282,6 +282,46 @@ impl Store {
         .await?)
     }
 
+    /// The company's rule for asking the person at an ad-hoc computer.
+    pub async fn control_confirmation(
+        &self,
+        company_id: Uuid,
+    ) -> StoreResult<lifeline_protocol::ControlConfirmation> {
+        use lifeline_protocol::ControlConfirmation;
+        let (value,): (String,) =
+            sqlx::query_as("SELECT adhoc_control_confirmation FROM companies WHERE id = ?")
+                .bind(company_id)
+                .fetch_one(&self.pool)
+                .await?;
+        match value.as_str() {
+            "always" => Ok(ControlConfirmation::Always),
+            "when_present" => Ok(ControlConfirmation::WhenPresent),
+            "never" => Ok(ControlConfirmation::Never),
+            other => Err(super::StoreError::Corrupt(format!(
+                "control confirmation {other:?}"
+            ))),
+        }
+    }
+
+    pub async fn set_control_confirmation(
+        &self,
+        company_id: Uuid,
+        value: lifeline_protocol::ControlConfirmation,
+    ) -> StoreResult<()> {
+        use lifeline_protocol::ControlConfirmation;
+        let value = match value {
+            ControlConfirmation::Always => "always",
+            ControlConfirmation::WhenPresent => "when_present",
+            ControlConfirmation::Never => "never",
+        };
+        sqlx::query("UPDATE companies SET adhoc_control_confirmation = ? WHERE id = ?")
+            .bind(value)
+            .bind(company_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn set_licence_slots(&self, company_id: Uuid, total: i64) -> StoreResult<()> {
         sqlx::query("UPDATE companies SET adhoc_slots = ? WHERE id = ?")
             .bind(total)

@@ -4,8 +4,8 @@
 
 use lifeline_client::{ApiClient, RealtimeClient, RealtimeEvent};
 use lifeline_protocol::{
-    AdhocActivated, AdhocConnectionRecord, ConnectVerdict, ConnectionOutcome, DiskInfo, ErrorCode,
-    EventData, Party, SessionStatus, SystemInfo,
+    AdhocActivated, AdhocConnectionRecord, AdhocPolicy, ConnectVerdict, ConnectionOutcome,
+    ControlConfirmation, DiskInfo, ErrorCode, EventData, Party, SessionStatus, SystemInfo,
 };
 use uuid::Uuid;
 
@@ -18,6 +18,8 @@ struct FakeAgent {
     realtime: RealtimeClient,
     activated: AdhocActivated,
     nonce: String,
+    /// The company's rule as the last connection request carried it.
+    confirmation: Option<ControlConfirmation>,
 }
 
 impl FakeAgent {
@@ -39,6 +41,7 @@ impl FakeAgent {
             realtime,
             activated,
             nonce,
+            confirmation: None,
         }
     }
 
@@ -54,10 +57,12 @@ impl FakeAgent {
             technician_name,
             nonce,
             proof,
+            control_confirmation,
         } = request
         else {
             unreachable!("filtered")
         };
+        self.confirmation = Some(control_confirmation);
         assert_eq!(technician_name, "Tina Tech", "the agent is told who asks");
         let accepted = nonce == self.nonce
             && lifeline_adhoc_key::verify(
@@ -305,4 +310,56 @@ async fn another_technician_cannot_connect_or_read_the_audit() {
         .await
         .expect_err("another company's audit");
     assert_eq!(code(err), ErrorCode::NotFound);
+}
+
+#[tokio::test]
+async fn admins_set_whether_the_person_at_the_computer_is_asked_and_each_request_carries_it() {
+    let app = spawn_app().await;
+    let policy = app.technician.adhoc_policy().await.expect("policy");
+    assert_eq!(
+        policy.control_confirmation,
+        ControlConfirmation::WhenPresent,
+        "ask when someone is there, by default"
+    );
+    let colleague = app.add_technician("max@example.test", false).await;
+    let refused = colleague
+        .set_adhoc_policy(&AdhocPolicy {
+            control_confirmation: ControlConfirmation::Never,
+        })
+        .await
+        .expect_err("only admins");
+    assert_eq!(code(refused), ErrorCode::Forbidden);
+    let bad = call::<serde_json::Value>(
+        &app,
+        Some(&app.technician),
+        reqwest::Method::PUT,
+        "/api/v1/admin/adhoc-policy",
+        Some(serde_json::json!({"control_confirmation": "sometimes"})),
+    )
+    .await
+    .expect_err("not a rule");
+    assert_eq!(bad.1.code, ErrorCode::InvalidInput);
+
+    let prepared = prepare(&app, &app.technician, "erika@example.test")
+        .await
+        .expect("prepared");
+    let id = prepared.session.id;
+    let activated = activate(&app, id, &prepared.security_code)
+        .await
+        .expect("activated");
+    let mut agent = FakeAgent::connect(&app, activated).await;
+    for rule in [ControlConfirmation::Never, ControlConfirmation::Always] {
+        app.technician
+            .set_adhoc_policy(&AdhocPolicy {
+                control_confirmation: rule,
+            })
+            .await
+            .expect("set");
+        let technician = app.technician.clone();
+        let attempt = tokio::spawn(async move { technician.connect_adhoc(id, PASSWORD).await });
+        let (accepted, _) = agent.answer_next().await;
+        assert!(accepted);
+        attempt.await.expect("task").expect("connected");
+        assert_eq!(agent.confirmation, Some(rule), "the agent hears the rule");
+    }
 }

@@ -1,7 +1,7 @@
 // Generated from src-tauri/src/commands/table.rs by the `bindings` test; do not edit.
 // Regenerate with `LIFELINE_UPDATE_BINDINGS=1 cargo test --test app bindings`.
 import type { Channel } from '@tauri-apps/api/core';
-import type { AdhocConnectionRecord, AdhocPrepared, AdhocSessionSummary, ComputerGroup, ConsentKind, FileInfo, InputEvent, InviteSent, Preferences, ScreenNote, ServerInfo, SessionEvent, SessionSummary, SignedIn, VideoCodec } from './types';
+import type { AdhocConnectionRecord, AdhocPolicy, AdhocPrepared, AdhocSessionSummary, ComputerGroup, ConsentKind, FileInfo, InputEvent, InviteSent, Preferences, ScreenNote, ServerInfo, SessionEvent, SessionSummary, SignedIn, VideoCodec } from './types';
 
 /** Invokes one command by name; the app's turns a failure into a `BackendError`. */
 export type Invoke = <T>(command: string, args?: Record<string, unknown>) => Promise<T>;
@@ -46,6 +46,9 @@ export function commands(invoke: Invoke) {
     connectComputer: (adhocSessionId: string, password: string) => invoke<SessionSummary>('connect_computer', { adhocSessionId, password }),
     adhocConnections: (adhocSessionId: string) => invoke<Array<AdhocConnectionRecord>>('adhoc_connections', { adhocSessionId }),
     endAdhoc: (adhocSessionId: string) => invoke<AdhocSessionSummary>('end_adhoc', { adhocSessionId }),
+    /** Admins: whether the person at an ad-hoc computer must allow a view or control. */
+    adhocPolicy: () => invoke<AdhocPolicy>('adhoc_policy'),
+    setAdhocPolicy: (policy: AdhocPolicy) => invoke<AdhocPolicy>('set_adhoc_policy', { policy }),
     /** Watches the session's screen until its stream stops: notes as objects, pictures as `ArrayBuffer`s framed as on the media socket. `codecs`: what the decoder reads. */
     watchScreen: (sessionId: string, codecs: Array<VideoCodec>, onMessage: Channel<ScreenNote | ArrayBuffer>) => invoke<void>('watch_screen', { sessionId, codecs, onMessage }),
     /** Everything up to `seq` was decoded and drawn. */
