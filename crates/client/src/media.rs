@@ -46,6 +46,10 @@ pub enum MediaEvent {
     Input(lifeline_protocol::InputEvent),
     /// To a viewer: the computer's clipboard changed.
     Clipboard(String),
+    /// To a viewer: the displays the sender offers.
+    Displays(Vec<lifeline_protocol::DisplayChoice>),
+    /// To a sender: a viewer picked this display.
+    SelectDisplay(String),
     /// The socket closed.
     Closed,
 }
@@ -117,6 +121,10 @@ fn event_of(message: Message) -> Result<Option<MediaEvent>, ClientError> {
                 MediaServerFrame::Error { error } => MediaEvent::Refused(error),
                 MediaServerFrame::Input { event } => MediaEvent::Input(event),
                 MediaServerFrame::Clipboard { text } => MediaEvent::Clipboard(text),
+                MediaServerFrame::Displays { displays } => MediaEvent::Displays(displays),
+                MediaServerFrame::SelectDisplay { display_id } => {
+                    MediaEvent::SelectDisplay(display_id)
+                }
             }))
         }
         Message::Close(_) => Ok(Some(MediaEvent::Closed)),
@@ -272,6 +280,21 @@ impl MediaControl {
     pub fn send_clipboard(&self, text: &str) -> Result<(), ClientError> {
         self.send_frame(&MediaClientFrame::Clipboard {
             text: text.to_owned(),
+        })
+    }
+
+    /// Sender: the displays the technician may pick from.
+    pub fn send_displays(
+        &self,
+        displays: Vec<lifeline_protocol::DisplayChoice>,
+    ) -> Result<(), ClientError> {
+        self.send_frame(&MediaClientFrame::Displays { displays })
+    }
+
+    /// Viewer: show this display instead.
+    pub fn select_display(&self, display_id: &str) -> Result<(), ClientError> {
+        self.send_frame(&MediaClientFrame::SelectDisplay {
+            display_id: display_id.to_owned(),
         })
     }
 

@@ -144,6 +144,8 @@ pub enum FormatError {
     Size,
     #[error("the display id and codec string may have at most {MAX_MEDIA_LABEL_CHARS} printable characters")]
     Label,
+    #[error("a sender lists at most {MAX_DISPLAYS} displays")]
+    Displays,
 }
 
 impl StreamFormat {
@@ -162,6 +164,42 @@ impl StreamFormat {
         }
         Ok(())
     }
+}
+
+/// Displays a sender may list for the technician's picker, at most.
+pub const MAX_DISPLAYS: usize = 16;
+
+/// One display of the computer, as the technician's display picker lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct DisplayChoice {
+    pub id: String,
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    pub primary: bool,
+}
+
+/// Checks a sender's list of displays: few, with short printable labels and sizes.
+pub fn validate_displays(displays: &[DisplayChoice]) -> Result<(), FormatError> {
+    if displays.len() > MAX_DISPLAYS {
+        return Err(FormatError::Displays);
+    }
+    let dimension = 1..=MAX_STREAM_DIMENSION;
+    for display in displays {
+        if !dimension.contains(&display.width) || !dimension.contains(&display.height) {
+            return Err(FormatError::Size);
+        }
+        for label in [&display.id, &display.name] {
+            if label.chars().count() > MAX_MEDIA_LABEL_CHARS
+                || label.chars().any(|c| c.is_control())
+            {
+                return Err(FormatError::Label);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A live stream, as viewers learn of it.
@@ -208,6 +246,10 @@ pub enum MediaClientFrame {
     /// Sender: the computer's clipboard changed; passed to the viewers while the end
     /// user's consent to control stands, never stored.
     Clipboard { text: String },
+    /// Sender: the displays the technician may pick from (an agent's monitors).
+    Displays { displays: Vec<DisplayChoice> },
+    /// Viewer: show this display of those the sender listed.
+    SelectDisplay { display_id: String },
 }
 
 /// Frames the service sends on the media socket (text).
@@ -244,6 +286,10 @@ pub enum MediaServerFrame {
     Input { event: crate::InputEvent },
     /// To viewers: the computer's clipboard, while control is allowed.
     Clipboard { text: String },
+    /// To viewers: the displays the sender offers (once a stream is live, and on change).
+    Displays { displays: Vec<DisplayChoice> },
+    /// To the sender: a viewer picked this display.
+    SelectDisplay { display_id: String },
 }
 
 /// The header of a binary chunk frame.

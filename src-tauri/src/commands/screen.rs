@@ -58,3 +58,7 @@ pub async fn send_clipboard(desk: &Desk, session_id: Uuid) -> IpcResult<()> {
 pub async fn type_clipboard(desk: &Desk, session_id: Uuid) -> IpcResult<()> {
     Ok(desk.type_clipboard(session_id)?)
 }
+
+pub async fn select_display(desk: &Desk, session_id: Uuid, display_id: String) -> IpcResult<()> {
+    Ok(desk.select_display(session_id, &display_id)?)
+}

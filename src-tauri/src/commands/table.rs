@@ -71,6 +71,8 @@ command_table! {
     screen::stop_viewing(session_id: Uuid) -> ();
     /// The technician's pointer or keyboard, for a computer whose user allowed control.
     screen::send_input(session_id: Uuid, event: InputEvent) -> ();
+    /// Shows another of the computer's displays.
+    screen::select_display(session_id: Uuid, display_id: String) -> ();
     /// Puts this computer's clipboard on the controlled computer's clipboard.
     screen::send_clipboard(session_id: Uuid) -> ();
     /// Types this computer's clipboard on the controlled computer, for fields that refuse paste.

@@ -160,6 +160,21 @@ async fn the_person_at_the_computer_allows_a_screen_view_and_stops_it() -> anyho
     keyboard.write_all(b"/allow\n").await?;
     let stream = stream_from_agent(&mut viewer, &screen).await?;
     assert_eq!(stream.format.source, MediaSource::Agent);
+    // The picker's list, as a viewer that comes now hears it: the X screen is this
+    // computer's one display.
+    let mut second =
+        MediaSocket::connect(&technician, connection.id, MediaRole::Viewer, Vec::new()).await?;
+    let displays = loop {
+        match tokio::time::timeout(Duration::from_secs(10), second.next()).await? {
+            Some(MediaEvent::Displays(displays)) => break displays,
+            Some(_) => {}
+            None => anyhow::bail!("the viewer socket closed"),
+        }
+    };
+    assert_eq!(displays.len(), 1, "{displays:?}");
+    assert_eq!(displays[0].id, stream.format.display_id);
+    assert_eq!((displays[0].width, displays[0].height), (1280, 800));
+    second.close();
     assert_eq!(stream.format.surface, ShareSurface::Monitor);
     assert_eq!(
         stream.format.codec,

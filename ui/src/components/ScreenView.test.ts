@@ -34,6 +34,7 @@ function setup(auto: boolean) {
     sendClipboard: vi.fn(async () => {}),
     typeClipboard: vi.fn(async () => {}),
     sendInput: vi.fn(async () => {}),
+    selectDisplay: vi.fn(async () => {}),
   } as unknown as Backend;
   const settings = new Settings(undefined);
   settings.language = 'en';
@@ -68,5 +69,38 @@ describe('ScreenView clipboard', () => {
     expect(screen.queryByRole('button', { name: 'Copy their clipboard' })).toBeNull();
     await fireEvent.focus(document.getElementById('screen-canvas') as HTMLElement);
     expect(backend.sendClipboard).toHaveBeenCalledWith('s1');
+  });
+});
+
+describe('ScreenView display picker', () => {
+  afterEach(cleanup);
+
+  it('lists the computer’s displays when there are several and shows the one picked', async () => {
+    const { backend, deliver } = setup(false);
+    await vi.waitFor(() => expect(backend.watchScreen).toHaveBeenCalled());
+    deliver(agentStream);
+    deliver({
+      type: 'displays',
+      displays: [
+        { id: '0', name: 'Built-in', width: 1280, height: 800, primary: true },
+        { id: '1', name: 'DELL U2720Q', width: 3840, height: 2160, primary: false },
+      ],
+    });
+    const picker = (await screen.findByLabelText('Display')) as HTMLSelectElement;
+    expect(picker.value).toBe('0');
+    await fireEvent.change(picker, { target: { value: '1' } });
+    expect(backend.selectDisplay).toHaveBeenCalledWith('s1', '1');
+  });
+
+  it('shows no picker for one display', async () => {
+    const { backend, deliver } = setup(false);
+    await vi.waitFor(() => expect(backend.watchScreen).toHaveBeenCalled());
+    deliver(agentStream);
+    deliver({
+      type: 'displays',
+      displays: [{ id: '0', name: 'Built-in', width: 1280, height: 800, primary: true }],
+    });
+    await screen.findByText('Send my clipboard');
+    expect(screen.queryByLabelText('Display')).toBeNull();
   });
 });

@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 
 use lifeline_client::{MediaEvent, MediaSocket};
 use lifeline_protocol::{
-    ChunkHeader, ErrorCode, InputEvent, MediaSource, Party, ShareSurface, StopReason, StreamFormat,
-    VideoCodec,
+    ChunkHeader, DisplayChoice, ErrorCode, InputEvent, MediaSource, Party, ShareSurface,
+    StopReason, StreamFormat, VideoCodec,
 };
 use tokio::sync::watch;
 
 use crate::clipboard::SharedClipboard;
 use crate::control::Injector;
-use crate::screen::capture::{changed_tiles, Capturer, Picture};
+use crate::screen::capture::{changed_tiles, Capturer, DisplayInfo, Picture};
 use crate::screen::encode::ScreenEncoder;
 use crate::screen::pace::Pace;
 use crate::screen::ScreenError;
@@ -112,6 +112,26 @@ impl Pipeline {
     }
 }
 
+/// A display as the technician's picker lists it.
+fn choice(display: &DisplayInfo) -> DisplayChoice {
+    DisplayChoice {
+        id: display
+            .id
+            .chars()
+            .take(lifeline_protocol::MAX_MEDIA_LABEL_CHARS)
+            .collect(),
+        name: display
+            .name
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(lifeline_protocol::MAX_MEDIA_LABEL_CHARS)
+            .collect(),
+        width: display.width,
+        height: display.height,
+        primary: display.primary,
+    }
+}
+
 /// The codec to send to viewers that decode `codecs`: H.264 when they all can, else JPEG.
 fn pick_codec(codecs: &[VideoCodec]) -> Result<VideoCodec, ScreenError> {
     [VideoCodec::H264, VideoCodec::Jpeg]
@@ -133,7 +153,13 @@ pub async fn send_screen(
     let capturer = tokio::task::spawn_blocking(move || Capturer::open(display.as_deref()))
         .await
         .map_err(|err| ScreenError::Capture(err.to_string()))??;
-    let shown = capturer.display.clone();
+    let mut shown = capturer.display.clone();
+    // The technician's picker lists every display; one is shown at a time.
+    match tokio::task::spawn_blocking(crate::screen::capture::displays).await {
+        Ok(Ok(all)) => socket.send_displays(all.iter().map(choice).collect())?,
+        Ok(Err(err)) => tracing::debug!(error = %err, "listing the displays"),
+        Err(err) => tracing::debug!(error = %err, "listing the displays"),
+    }
     let mut pipeline = Some(Pipeline {
         capturer,
         codec: VideoCodec::H264,
@@ -256,6 +282,25 @@ pub async fn send_screen(
                         }
                     }
                 },
+                Some(MediaEvent::SelectDisplay(id)) if id != shown.id => {
+                    let opened = tokio::task::spawn_blocking(move || Capturer::open(Some(&id)))
+                        .await
+                        .map_err(|err| ScreenError::Capture(err.to_string()))?;
+                    match (opened, pipeline.as_mut()) {
+                        (Ok(capturer), Some(working)) => {
+                            // A new display: a new encoder announces its size and id.
+                            shown = capturer.display.clone();
+                            working.capturer = capturer;
+                            working.encoder = None;
+                            working.previous = None;
+                            force_key = true;
+                            last_activity = Instant::now();
+                            next_tick = tokio::time::Instant::now();
+                        }
+                        (Err(err), _) => tracing::debug!(error = %err, "switching the display"),
+                        (Ok(_), None) => {}
+                    }
+                }
                 Some(MediaEvent::Input(InputEvent::Clipboard { text })) => match &clipboard {
                     Some(shared) if injector.is_some() => shared.set(text),
                     _ => tracing::debug!("clipboard without control; ignored"),
@@ -279,7 +324,14 @@ pub async fn send_screen(
                 }
                 Some(MediaEvent::Stopped { by, reason, .. }) => break StreamEnd::Stopped { by, reason },
                 Some(MediaEvent::Closed) | None => break StreamEnd::Closed,
-                Some(MediaEvent::Ack(_) | MediaEvent::Stream(_) | MediaEvent::Chunk { .. } | MediaEvent::Clipboard(_)) => {}
+                Some(
+                    MediaEvent::Ack(_)
+                    | MediaEvent::Stream(_)
+                    | MediaEvent::Chunk { .. }
+                    | MediaEvent::Clipboard(_)
+                    | MediaEvent::Displays(_)
+                    | MediaEvent::SelectDisplay(_),
+                ) => {}
             },
         }
     };

@@ -30,6 +30,10 @@ pub enum ScreenNote {
     /// The controlled computer's clipboard changed; the UI copies it here when the
     /// technician asks, or at once when clipboard sharing is automatic.
     Clipboard { text: String },
+    /// The displays the computer offers; the UI lists them when there are several.
+    Displays {
+        displays: Vec<lifeline_protocol::DisplayChoice>,
+    },
 }
 
 /// One message for the UI: a note, or one picture framed as on the media socket
@@ -65,11 +69,13 @@ fn message_of(event: MediaEvent) -> Option<ScreenMessage> {
         }),
         MediaEvent::Closed => ScreenMessage::Note(ScreenNote::Closed),
         MediaEvent::Clipboard(text) => ScreenMessage::Note(ScreenNote::Clipboard { text }),
+        MediaEvent::Displays(displays) => ScreenMessage::Note(ScreenNote::Displays { displays }),
         // A viewer is not told about acks, keyframes, viewers or input.
         MediaEvent::Ack(_)
         | MediaEvent::KeyframeNeeded
         | MediaEvent::Viewers { .. }
-        | MediaEvent::Input(_) => return None,
+        | MediaEvent::Input(_)
+        | MediaEvent::SelectDisplay(_) => return None,
     })
 }
 
@@ -153,6 +159,14 @@ impl Desk {
     /// Stop viewing: the stream ends on both sides; the technician can ask again.
     pub fn stop_viewing(&self, session_id: Uuid) -> Result<(), DeskError> {
         Ok(self.viewer(session_id)?.stop()?)
+    }
+
+    /// Shows another of the computer's displays.
+    pub fn select_display(&self, session_id: Uuid, display_id: &str) -> Result<(), DeskError> {
+        if display_id.chars().count() > lifeline_protocol::MAX_MEDIA_LABEL_CHARS {
+            return Err(DeskError::InvalidInput("that is not a display id".into()));
+        }
+        Ok(self.viewer(session_id)?.select_display(display_id)?)
     }
 
     /// Puts the technician's clipboard on the controlled computer's clipboard. The text

@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 
 use axum::body::Bytes;
-use lifeline_protocol::{Party, StopReason, StreamInfo, VideoCodec};
+use lifeline_protocol::{DisplayChoice, Party, StopReason, StreamInfo, VideoCodec};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -65,6 +65,8 @@ pub struct SenderNotes {
     pub stopped: Option<Stopped>,
     /// The technician's input, in order; at most [`SENDER_INPUT_QUEUE`].
     pub input: std::collections::VecDeque<lifeline_protocol::InputEvent>,
+    /// The display a viewer picked last.
+    pub select_display: Option<String>,
 }
 
 /// A stream's end, as both ends hear it.
@@ -89,6 +91,8 @@ pub struct ViewerInbox {
     pub dropped: u64,
     /// The computer's clipboard to pass on; the newest wins.
     pub clipboard: Option<String>,
+    /// The sender's displays to pass on; the newest list wins.
+    pub displays: Option<Vec<DisplayChoice>>,
 }
 
 impl ViewerInbox {
@@ -180,6 +184,8 @@ struct RelayState {
     budget: Option<Budget>,
     /// The sender was asked for a keyframe and has not sent one yet: one ask is enough.
     keyframe_asked: bool,
+    /// The displays the sender offers, for viewers that attach later.
+    displays: Vec<DisplayChoice>,
 }
 
 impl RelayState {
@@ -271,6 +277,7 @@ impl Relay {
             state.sender = None;
             state.budget = None;
             state.keyframe_asked = false;
+            state.displays.clear();
         }
     }
 
@@ -286,6 +293,7 @@ impl Relay {
             codecs,
             inbox: Mutex::new(ViewerInbox {
                 stream: state.stream.clone(),
+                displays: (!state.displays.is_empty()).then(|| state.displays.clone()),
                 waiting_for_keyframe: true,
                 ..ViewerInbox::default()
             }),
@@ -425,6 +433,28 @@ impl Relay {
             viewer.inbox().clipboard = Some(text.to_owned());
             viewer.wake.notify_one();
         }
+    }
+
+    /// The sender's displays: every viewer hears the list, and later ones at attach.
+    pub fn displays(&self, displays: Vec<DisplayChoice>) {
+        let mut state = lock(&self.state);
+        state.displays.clone_from(&displays);
+        for viewer in &state.viewers {
+            viewer.inbox().displays = Some(displays.clone());
+            viewer.wake.notify_one();
+        }
+    }
+
+    /// A viewer picked a display; false when the sender did not offer it.
+    pub fn select_display(&self, display_id: &str) -> bool {
+        let state = lock(&self.state);
+        if !state.displays.iter().any(|d| d.id == display_id) {
+            return false;
+        }
+        if let Some(sender) = &state.sender {
+            sender.note(|n| n.select_display = Some(display_id.to_owned()));
+        }
+        true
     }
 
     pub fn viewer_acked(&self, seq: u64) {

@@ -442,6 +442,15 @@ impl Sender<'_> {
                 }
                 Ok(true)
             }
+            Ok(MediaClientFrame::Displays { displays }) => {
+                match lifeline_protocol::validate_displays(&displays) {
+                    Ok(()) => self.relay.displays(displays),
+                    Err(err) => {
+                        send_error(&mut self.socket, &AppError::invalid(err.to_string())).await?;
+                    }
+                }
+                Ok(true)
+            }
             Ok(MediaClientFrame::Clipboard { text }) => {
                 if let Err(err) = pass_clipboard(self.state, self.session, self.relay, &text).await
                 {
@@ -484,6 +493,13 @@ impl Sender<'_> {
         }
         for event in notes.input {
             send(&mut self.socket, &MediaServerFrame::Input { event }).await?;
+        }
+        if let Some(display_id) = notes.select_display {
+            send(
+                &mut self.socket,
+                &MediaServerFrame::SelectDisplay { display_id },
+            )
+            .await?;
         }
         if notes.keyframe_needed {
             send(&mut self.socket, &MediaServerFrame::KeyframeNeeded).await?;
@@ -553,14 +569,18 @@ impl Viewer<'_> {
     /// Sends announcements, then chunks while few are unacknowledged; false after the
     /// stream stopped.
     async fn flush(&mut self) -> Result<bool, SocketError> {
-        let (stream, stopped, clipboard) = {
+        let (stream, stopped, clipboard, displays) = {
             let mut inbox = self.link.inbox();
             (
                 inbox.stream.take(),
                 inbox.stopped.take(),
                 inbox.clipboard.take(),
+                inbox.displays.take(),
             )
         };
+        if let Some(displays) = displays {
+            send(&mut self.socket, &MediaServerFrame::Displays { displays }).await?;
+        }
         if let Some(text) = clipboard {
             send(&mut self.socket, &MediaServerFrame::Clipboard { text }).await?;
         }
@@ -605,6 +625,17 @@ impl Viewer<'_> {
                 self.unacked.clear();
                 self.relay.keyframe_requested(self.link);
                 Ok(())
+            }
+            Ok(MediaClientFrame::SelectDisplay { display_id }) => {
+                if self.relay.select_display(&display_id) {
+                    Ok(())
+                } else {
+                    let error = AppError::invalid(format!(
+                        "the computer does not offer a display {:?}",
+                        display_id.chars().take(32).collect::<String>()
+                    ));
+                    send_error(&mut self.socket, &error).await
+                }
             }
             Ok(MediaClientFrame::Stop) => {
                 let stop = (Party::Technician, StopReason::StoppedViewing);

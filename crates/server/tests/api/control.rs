@@ -230,3 +230,44 @@ async fn the_clipboard_crosses_both_ways_only_while_control_is_allowed_and_withi
     sender.send_clipboard(&long).expect("sent");
     assert_eq!(refusal(&mut sender).await, ErrorCode::InvalidInput);
 }
+
+#[tokio::test]
+async fn viewers_learn_the_senders_displays_and_pick_only_among_them() {
+    use lifeline_protocol::DisplayChoice;
+    let app = spawn_app().await;
+    let (session_id, end_user) = allowed_session(&app).await;
+    let mut sender = MediaSocket::connect(&end_user, session_id, MediaRole::Sender, Vec::new())
+        .await
+        .expect("shares");
+    let display = |id: &str, primary: bool| DisplayChoice {
+        id: id.into(),
+        name: format!("Monitor {id}"),
+        width: 1920,
+        height: 1080,
+        primary,
+    };
+    let offered = vec![display("0", true), display("1", false)];
+    sender.send_displays(offered.clone()).expect("sent");
+    sender.start(format()).expect("start");
+    // A viewer that comes later still hears the list.
+    let mut viewer =
+        MediaSocket::connect(&app.technician, session_id, MediaRole::Viewer, Vec::new())
+            .await
+            .expect("views");
+    let listed = next_matching(&mut viewer, "the displays", |e| {
+        matches!(e, MediaEvent::Displays(_))
+    })
+    .await;
+    assert_eq!(listed, MediaEvent::Displays(offered));
+    viewer.select_display("1").expect("sent");
+    let picked = next_matching(&mut sender, "the pick", |e| {
+        matches!(e, MediaEvent::SelectDisplay(_))
+    })
+    .await;
+    assert_eq!(picked, MediaEvent::SelectDisplay("1".into()));
+    viewer.select_display("9").expect("sent");
+    assert_eq!(refusal(&mut viewer).await, ErrorCode::InvalidInput);
+    let too_many: Vec<_> = (0..17).map(|i| display(&i.to_string(), i == 0)).collect();
+    sender.send_displays(too_many).expect("sent");
+    assert_eq!(refusal(&mut sender).await, ErrorCode::InvalidInput);
+}

@@ -60,6 +60,8 @@ export function commands(invoke: Invoke) {
     stopViewing: (sessionId: string) => invoke<void>('stop_viewing', { sessionId }),
     /** The technician's pointer or keyboard, for a computer whose user allowed control. */
     sendInput: (sessionId: string, event: InputEvent) => invoke<void>('send_input', { sessionId, event }),
+    /** Shows another of the computer's displays. */
+    selectDisplay: (sessionId: string, displayId: string) => invoke<void>('select_display', { sessionId, displayId }),
     /** Puts this computer's clipboard on the controlled computer's clipboard. */
     sendClipboard: (sessionId: string) => invoke<void>('send_clipboard', { sessionId }),
     /** Types this computer's clipboard on the controlled computer, for fields that refuse paste. */

@@ -16,6 +16,7 @@ export type { ComputerGroup } from '$protocol/ComputerGroup';
 export type { ComputerSummary } from '$protocol/ComputerSummary';
 export type { ConsentKind } from '$protocol/ConsentKind';
 export type { ControlConfirmation } from '$protocol/ControlConfirmation';
+export type { DisplayChoice } from '$protocol/DisplayChoice';
 export type { EventData } from '$protocol/EventData';
 export type { FileInfo } from '$protocol/FileInfo';
 export type { InputEvent } from '$protocol/InputEvent';

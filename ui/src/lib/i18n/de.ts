@@ -71,6 +71,8 @@ export const de: Record<MessageKey, string> = {
   'screen.title': 'Bildschirm von {name}',
   'screen.waiting': 'Warten auf das erste Bild…',
   'screen.paused': 'Angehalten: seit einer Weile kein neues Bild',
+  'screen.display': 'Bildschirm',
+  'screen.primary': 'Hauptbildschirm',
   'screen.fit': 'An Fenster anpassen',
   'screen.actual': 'Originalgröße (1:1)',
   'screen.fullscreen': 'Vollbild',

@@ -69,6 +69,8 @@ export const en = {
   'screen.title': 'Screen of {name}',
   'screen.waiting': 'Waiting for the first picture…',
   'screen.paused': 'Paused: no new picture for a while',
+  'screen.display': 'Display',
+  'screen.primary': 'primary',
   'screen.fit': 'Fit to window',
   'screen.actual': 'Actual size (1:1)',
   'screen.fullscreen': 'Full screen',
