@@ -675,7 +675,10 @@ const commands = {
       ? p.locator(tid(`app-download-${platform}`))
       : p.locator(`${tid('app-builds')} button`).first();
     await button.waitFor({ state: 'visible', timeout });
-    const [download] = await Promise.all([p.waitForEvent('download', { timeout }), button.click({ timeout })]);
+    const [download] = await Promise.all([
+      p.waitForEvent('download', { timeout }),
+      button.click({ timeout }),
+    ]);
     const failure = await download.failure();
     if (failure) throw new Error(`the download failed: ${failure}`);
     downloadDir ??= await mkdtemp(path.join(tmpdir(), 'lifeline-enduser-'));
