@@ -20,6 +20,7 @@ pub mod connection;
 pub mod control;
 pub mod credentials;
 pub mod presence;
+pub mod reach;
 pub mod run;
 pub mod screen;
 pub mod session;

@@ -45,6 +45,13 @@ pub fn presence(away_after: Duration) -> Presence {
     }
 }
 
+/// Whether the X screen saver (which screen lockers use) is on now; `None` where the
+/// desktop does not say.
+#[cfg(target_os = "linux")]
+pub fn screen_blanked() -> Option<bool> {
+    x11::blanked()
+}
+
 #[cfg(target_os = "linux")]
 mod x11 {
     use std::time::Duration;
@@ -54,13 +61,22 @@ mod x11 {
 
     use super::Presence;
 
-    pub fn presence(away_after: Duration) -> Option<Presence> {
+    /// Time since the last input, and whether the screen saver is on.
+    fn query() -> Option<(Duration, bool)> {
         let (conn, screen) = x11rb::connect(None).ok()?;
         let root = conn.setup().roots.get(screen)?.root;
         screensaver::query_version(&conn, 1, 1).ok()?.reply().ok()?;
         let info = conn.screensaver_query_info(root).ok()?.reply().ok()?;
         let idle = Duration::from_millis(u64::from(info.ms_since_user_input));
-        let blanked = info.state == u8::from(State::ON);
+        Some((idle, info.state == u8::from(State::ON)))
+    }
+
+    pub fn blanked() -> Option<bool> {
+        query().map(|(_, blanked)| blanked)
+    }
+
+    pub fn presence(away_after: Duration) -> Option<Presence> {
+        let (idle, blanked) = query()?;
         Some(if blanked || idle >= away_after {
             Presence::Away
         } else {

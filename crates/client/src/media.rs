@@ -50,6 +50,8 @@ pub enum MediaEvent {
     Displays(Vec<lifeline_protocol::DisplayChoice>),
     /// To a sender: a viewer picked this display.
     SelectDisplay(String),
+    /// To a viewer: what the sender cannot reach now (`None`: everything again).
+    Blocked(Option<lifeline_protocol::ControlBlock>),
     /// The socket closed.
     Closed,
 }
@@ -122,6 +124,7 @@ fn event_of(message: Message) -> Result<Option<MediaEvent>, ClientError> {
                 MediaServerFrame::Input { event } => MediaEvent::Input(event),
                 MediaServerFrame::Clipboard { text } => MediaEvent::Clipboard(text),
                 MediaServerFrame::Displays { displays } => MediaEvent::Displays(displays),
+                MediaServerFrame::Blocked { block } => MediaEvent::Blocked(block),
                 MediaServerFrame::SelectDisplay { display_id } => {
                     MediaEvent::SelectDisplay(display_id)
                 }
@@ -289,6 +292,14 @@ impl MediaControl {
         displays: Vec<lifeline_protocol::DisplayChoice>,
     ) -> Result<(), ClientError> {
         self.send_frame(&MediaClientFrame::Displays { displays })
+    }
+
+    /// Sender: what it cannot reach now (`None`: everything again).
+    pub fn send_blocked(
+        &self,
+        block: Option<lifeline_protocol::ControlBlock>,
+    ) -> Result<(), ClientError> {
+        self.send_frame(&MediaClientFrame::Blocked { block })
     }
 
     /// Viewer: show this display instead.

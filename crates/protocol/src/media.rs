@@ -166,6 +166,22 @@ impl StreamFormat {
     }
 }
 
+/// What a user-level agent cannot reach on its computer now; the technician is told in
+/// plain words while it lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(rename_all = "snake_case")]
+pub enum ControlBlock {
+    /// The screen is locked or blanked: only the person at the computer unlocks it.
+    ScreenLocked,
+    /// Windows shows its secure desktop (a UAC prompt, Ctrl+Alt+Del or the sign-in
+    /// screen): nothing can see or control it but the person at the computer.
+    SecureDesktop,
+    /// The window in front belongs to a program running as administrator: it ignores
+    /// input from a program that is not.
+    ElevatedWindow,
+}
+
 /// Displays a sender may list for the technician's picker, at most.
 pub const MAX_DISPLAYS: usize = 16;
 
@@ -250,6 +266,8 @@ pub enum MediaClientFrame {
     Displays { displays: Vec<DisplayChoice> },
     /// Viewer: show this display of those the sender listed.
     SelectDisplay { display_id: String },
+    /// Sender: what it cannot reach now (`None`: everything again).
+    Blocked { block: Option<ControlBlock> },
 }
 
 /// Frames the service sends on the media socket (text).
@@ -290,6 +308,8 @@ pub enum MediaServerFrame {
     Displays { displays: Vec<DisplayChoice> },
     /// To the sender: a viewer picked this display.
     SelectDisplay { display_id: String },
+    /// To viewers: what the sender cannot reach now (`None`: everything again).
+    Blocked { block: Option<ControlBlock> },
 }
 
 /// The header of a binary chunk frame.

@@ -313,6 +313,16 @@ pub fn xev_window(log: &std::path::Path, geometry: &str) -> anyhow::Result<std::
         .context("xev (x11-utils)")
 }
 
+/// Runs `xset` (x11-xserver-utils) with `args`.
+fn xset(args: &[&str]) -> anyhow::Result<()> {
+    let status = std::process::Command::new("xset")
+        .args(args)
+        .status()
+        .context("xset")?;
+    anyhow::ensure!(status.success(), "xset {args:?} failed");
+    Ok(())
+}
+
 /// The X clipboard's text, from `xclip`.
 fn x_clipboard() -> anyhow::Result<String> {
     let out = std::process::Command::new("xclip")
@@ -413,6 +423,7 @@ async fn the_technician_controls_the_computer_with_german_characters_until_stop(
     let control = viewer.control();
     let acks = viewer.control();
     let (copied_tx, mut copied) = tokio::sync::mpsc::unbounded_channel();
+    let (blocked_tx, mut blocked) = tokio::sync::mpsc::unbounded_channel();
     let reader = tokio::spawn(async move {
         let mut refusals = Vec::new();
         while let Some(event) = viewer.next().await {
@@ -422,6 +433,9 @@ async fn the_technician_controls_the_computer_with_german_characters_until_stop(
                 }
                 MediaEvent::Clipboard(text) => {
                     let _ = copied_tx.send(text);
+                }
+                MediaEvent::Blocked(block) => {
+                    let _ = blocked_tx.send(block);
                 }
                 MediaEvent::Refused(error) => refusals.push(error.code),
                 MediaEvent::Stopped { by, .. } => return (refusals, Some(by)),
@@ -497,6 +511,22 @@ async fn the_technician_controls_the_computer_with_german_characters_until_stop(
         .await
         .context("the computer's clipboard never reached the viewer")?;
     assert_eq!(from_computer.as_deref(), Some("kopiert am Computer"));
+
+    // The screen locks (the X screen saver blanks it, as lockers do): the technician is
+    // told in plain words, and told again when it is back.
+    xset(&["s", "activate"])?;
+    let locked = tokio::time::timeout(Duration::from_secs(10), blocked.recv())
+        .await
+        .context("the lock was never reported")?;
+    assert_eq!(
+        locked,
+        Some(Some(lifeline_client::protocol::ControlBlock::ScreenLocked))
+    );
+    xset(&["s", "reset"])?;
+    let back = tokio::time::timeout(Duration::from_secs(10), blocked.recv())
+        .await
+        .context("the unlock was never reported")?;
+    assert_eq!(back, Some(None));
 
     // Stop at the computer ends control at once: the viewer hears it, and input on a
     // new viewer socket is refused with a typed error.

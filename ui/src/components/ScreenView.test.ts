@@ -104,3 +104,17 @@ describe('ScreenView display picker', () => {
     expect(screen.queryByLabelText('Display')).toBeNull();
   });
 });
+
+describe('ScreenView blocked control', () => {
+  afterEach(cleanup);
+
+  it('says in plain words what the computer’s app cannot reach, while it lasts', async () => {
+    const { backend, deliver } = setup(false);
+    await vi.waitFor(() => expect(backend.watchScreen).toHaveBeenCalled());
+    deliver(agentStream);
+    deliver({ type: 'blocked', block: 'secure_desktop' });
+    expect((await screen.findByRole('alert')).textContent).toContain('Only Erika can answer it');
+    deliver({ type: 'blocked', block: null });
+    await vi.waitFor(() => expect(screen.queryByRole('alert')).toBeNull());
+  });
+});

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use lifeline_client::{MediaEvent, MediaSocket};
 use lifeline_protocol::{
-    ChunkHeader, DisplayChoice, ErrorCode, InputEvent, MediaSource, Party, ShareSurface,
-    StopReason, StreamFormat, VideoCodec,
+    ChunkHeader, ControlBlock, DisplayChoice, ErrorCode, InputEvent, MediaSource, Party,
+    ShareSurface, StopReason, StreamFormat, VideoCodec,
 };
 use tokio::sync::watch;
 
@@ -112,6 +112,9 @@ impl Pipeline {
     }
 }
 
+/// How often, while controlled, the agent looks for what it cannot reach.
+const REACH_EVERY: Duration = Duration::from_secs(1);
+
 /// A display as the technician's picker lists it.
 fn choice(display: &DisplayInfo) -> DisplayChoice {
     DisplayChoice {
@@ -183,6 +186,9 @@ pub async fn send_screen(
             .ok(),
         None => None,
     };
+    // With control, what the agent cannot reach is looked at once a second.
+    let mut reach_check = tokio::time::interval(REACH_EVERY);
+    let mut blocked: Option<ControlBlock> = None;
     let end = loop {
         let still_for = last_activity.elapsed();
         let fps = match viewers {
@@ -246,6 +252,15 @@ pub async fn send_screen(
                     timestamp_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
                 };
                 socket.send_chunk(&header, &produced.data)?;
+            }
+            _ = reach_check.tick(), if injector.is_some() => {
+                let now = tokio::task::spawn_blocking(crate::reach::blocked)
+                    .await
+                    .unwrap_or(None);
+                if now != blocked {
+                    blocked = now;
+                    socket.send_blocked(now)?;
+                }
             }
             Some(text) = async {
                 match clipboard.as_mut() {
@@ -330,7 +345,8 @@ pub async fn send_screen(
                     | MediaEvent::Chunk { .. }
                     | MediaEvent::Clipboard(_)
                     | MediaEvent::Displays(_)
-                    | MediaEvent::SelectDisplay(_),
+                    | MediaEvent::SelectDisplay(_)
+                    | MediaEvent::Blocked(_),
                 ) => {}
             },
         }

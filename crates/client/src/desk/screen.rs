@@ -30,6 +30,10 @@ pub enum ScreenNote {
     /// The controlled computer's clipboard changed; the UI copies it here when the
     /// technician asks, or at once when clipboard sharing is automatic.
     Clipboard { text: String },
+    /// What the computer's app cannot reach now (`None`: everything again).
+    Blocked {
+        block: Option<lifeline_protocol::ControlBlock>,
+    },
     /// The displays the computer offers; the UI lists them when there are several.
     Displays {
         displays: Vec<lifeline_protocol::DisplayChoice>,
@@ -70,6 +74,7 @@ fn message_of(event: MediaEvent) -> Option<ScreenMessage> {
         MediaEvent::Closed => ScreenMessage::Note(ScreenNote::Closed),
         MediaEvent::Clipboard(text) => ScreenMessage::Note(ScreenNote::Clipboard { text }),
         MediaEvent::Displays(displays) => ScreenMessage::Note(ScreenNote::Displays { displays }),
+        MediaEvent::Blocked(block) => ScreenMessage::Note(ScreenNote::Blocked { block }),
         // A viewer is not told about acks, keyframes, viewers or input.
         MediaEvent::Ack(_)
         | MediaEvent::KeyframeNeeded

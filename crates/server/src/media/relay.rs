@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 
 use axum::body::Bytes;
-use lifeline_protocol::{DisplayChoice, Party, StopReason, StreamInfo, VideoCodec};
+use lifeline_protocol::{ControlBlock, DisplayChoice, Party, StopReason, StreamInfo, VideoCodec};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -93,6 +93,8 @@ pub struct ViewerInbox {
     pub clipboard: Option<String>,
     /// The sender's displays to pass on; the newest list wins.
     pub displays: Option<Vec<DisplayChoice>>,
+    /// What the sender cannot reach, to pass on; the newest wins.
+    pub blocked: Option<Option<ControlBlock>>,
 }
 
 impl ViewerInbox {
@@ -186,6 +188,8 @@ struct RelayState {
     keyframe_asked: bool,
     /// The displays the sender offers, for viewers that attach later.
     displays: Vec<DisplayChoice>,
+    /// What the sender cannot reach now, for viewers that attach later.
+    blocked: Option<ControlBlock>,
 }
 
 impl RelayState {
@@ -278,6 +282,7 @@ impl Relay {
             state.budget = None;
             state.keyframe_asked = false;
             state.displays.clear();
+            state.blocked = None;
         }
     }
 
@@ -294,6 +299,7 @@ impl Relay {
             inbox: Mutex::new(ViewerInbox {
                 stream: state.stream.clone(),
                 displays: (!state.displays.is_empty()).then(|| state.displays.clone()),
+                blocked: state.blocked.map(Some),
                 waiting_for_keyframe: true,
                 ..ViewerInbox::default()
             }),
@@ -441,6 +447,16 @@ impl Relay {
         state.displays.clone_from(&displays);
         for viewer in &state.viewers {
             viewer.inbox().displays = Some(displays.clone());
+            viewer.wake.notify_one();
+        }
+    }
+
+    /// What the sender cannot reach now: every viewer hears it, and later ones at attach.
+    pub fn blocked(&self, block: Option<ControlBlock>) {
+        let mut state = lock(&self.state);
+        state.blocked = block;
+        for viewer in &state.viewers {
+            viewer.inbox().blocked = Some(block);
             viewer.wake.notify_one();
         }
     }

@@ -451,6 +451,10 @@ impl Sender<'_> {
                 }
                 Ok(true)
             }
+            Ok(MediaClientFrame::Blocked { block }) => {
+                self.relay.blocked(block);
+                Ok(true)
+            }
             Ok(MediaClientFrame::Clipboard { text }) => {
                 if let Err(err) = pass_clipboard(self.state, self.session, self.relay, &text).await
                 {
@@ -569,15 +573,19 @@ impl Viewer<'_> {
     /// Sends announcements, then chunks while few are unacknowledged; false after the
     /// stream stopped.
     async fn flush(&mut self) -> Result<bool, SocketError> {
-        let (stream, stopped, clipboard, displays) = {
+        let (stream, stopped, clipboard, displays, blocked) = {
             let mut inbox = self.link.inbox();
             (
                 inbox.stream.take(),
                 inbox.stopped.take(),
                 inbox.clipboard.take(),
                 inbox.displays.take(),
+                inbox.blocked.take(),
             )
         };
+        if let Some(block) = blocked {
+            send(&mut self.socket, &MediaServerFrame::Blocked { block }).await?;
+        }
         if let Some(displays) = displays {
             send(&mut self.socket, &MediaServerFrame::Displays { displays }).await?;
         }

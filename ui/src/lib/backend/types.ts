@@ -15,6 +15,7 @@ export type { AdhocSessionSummary } from '$protocol/AdhocSessionSummary';
 export type { ComputerGroup } from '$protocol/ComputerGroup';
 export type { ComputerSummary } from '$protocol/ComputerSummary';
 export type { ConsentKind } from '$protocol/ConsentKind';
+export type { ControlBlock } from '$protocol/ControlBlock';
 export type { ControlConfirmation } from '$protocol/ControlConfirmation';
 export type { DisplayChoice } from '$protocol/DisplayChoice';
 export type { EventData } from '$protocol/EventData';

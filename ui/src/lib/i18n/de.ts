@@ -60,6 +60,12 @@ export const de: Record<MessageKey, string> = {
   'control.hint': 'Sie steuern diesen Computer: Klicken Sie in das Bild, um Maus und Tastatur zu senden.',
   'control.super': 'Windows-Taste',
   'control.type': 'Tippen',
+  'control.blocked.screen_locked':
+    'Der Bildschirm ist gesperrt. Nur {name} kann ihn entsperren; was Sie tippen, geht an den Sperrbildschirm.',
+  'control.blocked.secure_desktop':
+    'Windows zeigt einen sicheren Bildschirm (eine UAC-Abfrage, Strg+Alt+Entf oder die Anmeldung). Nur {name} kann ihn beantworten; bis er schließt, sehen und steuern Sie nichts.',
+  'control.blocked.elevated_window':
+    'Das Fenster im Vordergrund läuft als Administrator und ignoriert Ihre Maus und Tastatur. Bitten Sie {name}, es selbst zu bedienen oder ein anderes Fenster nach vorn zu holen.',
   'control.sendClipboard': 'Meine Zwischenablage senden',
   'control.typeClipboard': 'Meine Zwischenablage tippen',
   'control.copyClipboard': 'Ihre Zwischenablage übernehmen',

@@ -58,6 +58,12 @@ export const en = {
   'control.hint': 'You control this computer: click the picture to send your mouse and keys.',
   'control.super': 'Windows key',
   'control.type': 'Type',
+  'control.blocked.screen_locked':
+    'The screen is locked. Only {name} can unlock it; what you type goes to the lock screen.',
+  'control.blocked.secure_desktop':
+    'Windows shows a secure screen (a UAC prompt, Ctrl+Alt+Del or sign-in). Only {name} can answer it; you see and control nothing until it closes.',
+  'control.blocked.elevated_window':
+    'The window in front runs as administrator and ignores your mouse and keyboard. Ask {name} to use it or to bring another window to the front.',
   'control.sendClipboard': 'Send my clipboard',
   'control.typeClipboard': 'Type my clipboard',
   'control.copyClipboard': 'Copy their clipboard',
