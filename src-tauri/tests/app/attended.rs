@@ -179,6 +179,16 @@ async fn request_control_hands_the_session_to_the_downloaded_app_which_removes_i
         screen.text()
     );
     assert!(!program.exists(), "the download removed itself");
+    let transcript = technician.transcript_text(session.id).await?;
+    for line in [
+        "Erika downloaded the Lifeline app (linux-x86_64)",
+        "The Lifeline app joined from",
+        "Screen view stopped by Erika (handed over to the Lifeline app)",
+        "Remote control started: Lifeline Admin sees and controls Erika's screen",
+        "Remote control ended by Lifeline Admin (the session ended)",
+    ] {
+        assert!(transcript.contains(line), "{line:?} in:\n{transcript}");
+    }
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())?
         .flatten()
         .map(|e| e.file_name())

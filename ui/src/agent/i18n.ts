@@ -37,6 +37,9 @@ export const en = {
   'sharing.barControl': '{technician} is controlling this computer',
   'sharing.stop': 'Stop',
   'log.screenShared': '{technician} started viewing your screen',
+  'log.controlStarted': '{technician} started controlling this computer',
+  'log.controlStopped': '{technician} stopped controlling this computer',
+  'log.controlStoppedHere': 'You ended {technician}’s control of this computer',
   'log.shownNobodyHere':
     'Nobody was using this computer, so {technician} was let in without asking, as your company’s setting allows.',
   'log.shownByPolicy': 'Your company’s setting lets {technician} in without asking.',
@@ -106,6 +109,9 @@ export const de: Record<AgentMessageKey, string> = {
   'sharing.barControl': '{technician} steuert diesen Computer',
   'sharing.stop': 'Beenden',
   'log.screenShared': '{technician} sieht jetzt Ihren Bildschirm',
+  'log.controlStarted': '{technician} steuert jetzt diesen Computer',
+  'log.controlStopped': '{technician} steuert diesen Computer nicht mehr',
+  'log.controlStoppedHere': 'Sie haben die Steuerung durch {technician} beendet',
   'log.shownNobodyHere':
     'Niemand hat diesen Computer benutzt, daher wurde {technician} ohne Nachfrage hereingelassen, wie es die Einstellung Ihres Unternehmens erlaubt.',
   'log.shownByPolicy': 'Die Einstellung Ihres Unternehmens lässt {technician} ohne Nachfrage herein.',

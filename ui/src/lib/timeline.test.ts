@@ -95,4 +95,36 @@ describe('screen views', () => {
       'failed',
     ]);
   });
+
+  it('calls the agent’s screen shown while control stands remote control, from start to end', () => {
+    const allowed = ev(1, { type: 'consent_answered', request_id: 'r', kind: 'control', accepted: true });
+    const browser = started(2, 'b1');
+    const handed = ev(3, {
+      type: 'screen_share_stopped',
+      stream_id: 'b1',
+      by: 'end_user',
+      reason: 'handed_to_app',
+    });
+    const agent = ev(4, {
+      type: 'screen_share_started',
+      stream_id: 'a1',
+      source: 'agent',
+      surface: 'monitor',
+      width: 1920,
+      height: 1080,
+    });
+    const items = timeline([allowed, browser, handed, agent, stopped(5, 'a1')]).filter(
+      (i) => i.kind === 'screen',
+    );
+    expect(
+      items.map((i) =>
+        i.kind === 'screen' && i.screen.state !== 'failed' ? [i.screen.state, i.screen.control ?? false] : [],
+      ),
+    ).toEqual([
+      ['started', false],
+      ['stopped', false],
+      ['started', true],
+      ['stopped', true],
+    ]);
+  });
 });

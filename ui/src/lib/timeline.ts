@@ -3,6 +3,7 @@
 // crates/protocol/ts/session.ts, which the join page uses too.
 import {
   consentAnswers,
+  controlAllowed,
   lastAuthoredBy,
   type Marks,
   type MessageMark,
@@ -49,8 +50,8 @@ export type AppLine =
 
 /** What the chat says about a screen view: started, stopped by whom and why, or failed. */
 export type ScreenLine =
-  | { state: 'started'; width: number; height: number }
-  | { state: 'stopped'; by: Party; reason: StopReason }
+  | { state: 'started'; width: number; height: number; control: boolean }
+  | { state: 'stopped'; by: Party; reason: StopReason; control?: boolean }
   | { state: 'failed'; reason: ShareFailure };
 
 /** The chat panel's lines, with the technician's messages marked delivered or read. */
@@ -58,11 +59,28 @@ export function timeline(events: SessionEvent[]): TimelineItem[] {
   const marks = marksOf(events, 'technician');
   const answers = consentAnswers(events);
   const items: TimelineItem[] = [];
+  // Control is the agent's screen shown while a control consent stands (the service's rule).
+  let allowed = false;
+  let controlled: string | null = null;
   for (const { seq, at, data } of events) {
+    allowed = controlAllowed([{ session_id: '', seq, at, data }]) || (allowed && stillAllowed(data));
     const item = toItem(seq, at, data, marks, answers);
+    if (item?.kind === 'screen' && item.screen.state === 'started' && data.type === 'screen_share_started') {
+      item.screen.control = allowed && data.source === 'agent';
+      if (item.screen.control) controlled = data.stream_id;
+    }
+    if (item?.kind === 'screen' && item.screen.state === 'stopped' && data.type === 'screen_share_stopped') {
+      item.screen.control = controlled === data.stream_id;
+    }
     if (item) items.push(item);
   }
   return items;
+}
+
+/** Whether a standing control consent survives this event. */
+function stillAllowed(data: EventData): boolean {
+  if (data.type === 'screen_share_stopped') return data.reason === 'handed_to_app';
+  return data.type !== 'session_ended';
 }
 
 function toItem(
@@ -92,7 +110,7 @@ function toItem(
         kind: 'screen',
         seq,
         at,
-        screen: { state: 'started', width: data.width, height: data.height },
+        screen: { state: 'started', width: data.width, height: data.height, control: false },
       };
     case 'screen_share_stopped':
       return { kind: 'screen', seq, at, screen: { state: 'stopped', by: data.by, reason: data.reason } };

@@ -93,6 +93,105 @@ impl Capturer {
     }
 }
 
+/// Tells whether the screen may have changed since it was last asked. On X11 the
+/// server reports it (DAMAGE), so a still screen needs no capture; elsewhere it cannot
+/// tell, and each tick captures and compares tiles.
+pub struct ChangeWatch {
+    #[cfg(target_os = "linux")]
+    x: Option<x11_damage::Damage>,
+}
+
+impl ChangeWatch {
+    pub fn open() -> Self {
+        Self {
+            #[cfg(target_os = "linux")]
+            x: x11_damage::Damage::open()
+                .map_err(|err| tracing::debug!(error = %err, "no X damage reports"))
+                .ok(),
+        }
+    }
+
+    /// Whether it knows of changes (true) or must capture to find out (false).
+    pub fn is_precise(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        {
+            self.x.is_some()
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            false
+        }
+    }
+
+    /// `Some(changed)` where it knows; `None` where a capture must tell.
+    pub fn changed(&mut self) -> Option<bool> {
+        #[cfg(target_os = "linux")]
+        {
+            let damage = self.x.as_mut()?;
+            match damage.take() {
+                Ok(changed) => Some(changed),
+                Err(err) => {
+                    tracing::debug!(error = %err, "X damage reports stopped");
+                    self.x = None;
+                    None
+                }
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            None
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod x11_damage {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::damage::{self, ConnectionExt as _, ReportLevel};
+    use x11rb::protocol::Event;
+    use x11rb::rust_connection::RustConnection;
+
+    /// A DAMAGE object on the root window: the server notes any drawing on the screen.
+    pub struct Damage {
+        conn: RustConnection,
+        id: damage::Damage,
+    }
+
+    impl Damage {
+        pub fn open() -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+            let (conn, screen) = x11rb::connect(None)?;
+            let root = conn.setup().roots.get(screen).ok_or("no X screen")?.root;
+            conn.damage_query_version(1, 1)?.reply()?;
+            let id = conn.generate_id()?;
+            conn.damage_create(id, root, ReportLevel::NON_EMPTY)?;
+            conn.flush()?;
+            Ok(Self { conn, id })
+        }
+
+        /// Whether anything was drawn since the last call; the report is reset.
+        pub fn take(&mut self) -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
+            let mut drawn = false;
+            while let Some(event) = self.conn.poll_for_event()? {
+                drawn |= matches!(event, Event::DamageNotify(_));
+            }
+            if drawn {
+                // NON_EMPTY reports once until the damage is taken away.
+                self.conn
+                    .damage_subtract(self.id, x11rb::NONE, x11rb::NONE)?;
+                self.conn.flush()?;
+            }
+            Ok(drawn)
+        }
+    }
+
+    impl Drop for Damage {
+        fn drop(&mut self) {
+            let _ = self.conn.damage_destroy(self.id);
+            let _ = self.conn.flush();
+        }
+    }
+}
+
 /// A tile that changed: its position and size in pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tile {

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 use crate::clipboard::SharedClipboard;
 use crate::control::Injector;
-use crate::screen::capture::{changed_tiles, Capturer, DisplayInfo, Picture};
+use crate::screen::capture::{changed_tiles, Capturer, ChangeWatch, DisplayInfo, Picture};
 use crate::screen::encode::ScreenEncoder;
 use crate::screen::pace::Pace;
 use crate::screen::ScreenError;
@@ -51,6 +51,10 @@ struct Pipeline {
     last_sent: Option<Instant>,
     /// A new encoder's format, announced with its first picture.
     unannounced: Option<StreamFormat>,
+    /// Tells whether the screen may have changed, without a capture where it can.
+    watch: ChangeWatch,
+    /// A change the encoder skipped, still to send.
+    unsent_change: bool,
 }
 
 /// What one tick produced: a new format to announce, and the picture's chunk.
@@ -63,15 +67,31 @@ struct Produced {
 }
 
 impl Pipeline {
-    /// Takes a picture; encodes it if it changed, a keyframe is due, or the screen has
-    /// been still for [`STILL_EVERY`].
+    /// Takes a picture when the screen may have changed; encodes it if it did, a
+    /// keyframe is due, or the screen has been still for [`STILL_EVERY`] (then the last
+    /// picture is encoded again, with no capture at all where X reports changes).
     fn tick(&mut self, force_key: bool, fps: u32) -> Result<Option<Produced>, ScreenError> {
-        let picture = self.capturer.capture()?;
-        let changed = !changed_tiles(self.previous.as_ref(), &picture).is_empty();
+        let may_have_changed =
+            self.unsent_change || self.previous.is_none() || self.watch.changed().unwrap_or(true);
         let still_too_long = self.last_sent.is_none_or(|at| at.elapsed() >= STILL_EVERY);
+        if !may_have_changed && !force_key && !still_too_long {
+            return Ok(None);
+        }
+        let captured = if may_have_changed {
+            Some(self.capturer.capture()?)
+        } else {
+            None
+        };
+        let changed = captured
+            .as_ref()
+            .is_some_and(|picture| !changed_tiles(self.previous.as_ref(), picture).is_empty());
+        self.unsent_change = false;
         if !changed && !force_key && !still_too_long {
             return Ok(None);
         }
+        let Some(picture) = captured.as_ref().or(self.previous.as_ref()) else {
+            return Ok(None);
+        };
         let same_size = self
             .previous
             .as_ref()
@@ -80,7 +100,7 @@ impl Pipeline {
         if self.encoder.is_none() || !same_size {
             let encoder =
                 ScreenEncoder::new(self.codec, picture.width, picture.height, fps as f32)?;
-            let (width, height) = encoder.size(&picture);
+            let (width, height) = encoder.size(picture);
             self.unannounced = Some(StreamFormat {
                 source: MediaSource::Agent,
                 display_id: self.capturer.display.id.clone(),
@@ -96,12 +116,15 @@ impl Pipeline {
         let Some(encoder) = self.encoder.as_mut() else {
             return Ok(None);
         };
-        let encoded = encoder.encode(&picture, key)?;
+        let encoded = encoder.encode(picture, key)?;
         if encoded.data.is_empty() {
             // Skipped to hold the bit rate: the change is still to send next time.
+            self.unsent_change |= changed;
             return Ok(None);
         }
-        self.previous = Some(picture);
+        if let Some(picture) = captured {
+            self.previous = Some(picture);
+        }
         self.last_sent = Some(Instant::now());
         Ok(Some(Produced {
             changed,
@@ -170,6 +193,8 @@ pub async fn send_screen(
         previous: None,
         last_sent: None,
         unannounced: None,
+        watch: ChangeWatch::open(),
+        unsent_change: false,
     });
     let mut viewers: Option<u32> = None;
     let mut pace = Pace::default();
@@ -191,8 +216,12 @@ pub async fn send_screen(
     let mut blocked: Option<ControlBlock> = None;
     let end = loop {
         let still_for = last_activity.elapsed();
+        // Where X reports changes a still tick costs nothing, so the rate stays up and a
+        // change shows at once; elsewhere a still screen is looked at less often.
+        let precise = pipeline.as_ref().is_some_and(|p| p.watch.is_precise());
         let fps = match viewers {
             Some(0) => UNWATCHED_FPS,
+            _ if precise => pace.frames_per_second(),
             _ => STILL_STEPS
                 .iter()
                 .find(|(after, _)| still_for >= *after)
@@ -308,6 +337,7 @@ pub async fn send_screen(
                             working.capturer = capturer;
                             working.encoder = None;
                             working.previous = None;
+                            working.watch = ChangeWatch::open();
                             force_key = true;
                             last_activity = Instant::now();
                             next_tick = tokio::time::Instant::now();

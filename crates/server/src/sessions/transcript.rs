@@ -68,8 +68,43 @@ pub fn to_text(transcript: &Transcript) -> String {
         let _ = writeln!(out, "Ended:       {}", timestamp(ended));
     }
     out.push('\n');
+    // Control is a screen from the agent shown while a control consent stands (the
+    // rule the service enforces): its start and end read as control.
+    let mut control_allowed = false;
+    let mut controlled_stream = None;
     for event in &transcript.events {
+        match &event.data {
+            EventData::ConsentAnswered {
+                kind: ConsentKind::Control,
+                accepted: true,
+                ..
+            } => control_allowed = true,
+            EventData::ScreenShareStopped { reason, .. } if *reason != StopReason::HandedToApp => {
+                control_allowed = false;
+            }
+            EventData::SessionEnded { .. } => control_allowed = false,
+            _ => {}
+        }
         let line = match &event.data {
+            EventData::ScreenShareStarted {
+                stream_id,
+                source: lifeline_protocol::MediaSource::Agent,
+                width,
+                height,
+                ..
+            } if control_allowed => {
+                controlled_stream = Some(*stream_id);
+                format!("Remote control started: {technician} sees and controls {end_user}'s screen ({width}×{height})")
+            }
+            EventData::ScreenShareStopped {
+                stream_id,
+                by,
+                reason,
+            } if controlled_stream == Some(*stream_id) => format!(
+                "Remote control ended by {} ({})",
+                name(*by),
+                stop_words(*reason)
+            ),
             EventData::EndUserJoined { name: joined } => {
                 format!("{} joined", joined.as_deref().unwrap_or("The end user"))
             }

@@ -87,6 +87,8 @@ export const de: Record<MessageKey, string> = {
   'screen.size': '{width} × {height}',
   'screen.fps': '{fps} fps',
   'screen.cannotDecode': 'Diese App kann das Bild nicht anzeigen: {detail}',
+  'screen.line.controlStarted': 'Fernsteuerung gestartet ({width} × {height}).',
+  'screen.line.controlEnded': 'Fernsteuerung beendet.',
   'screen.line.started': 'Bildschirmansicht gestartet ({width} × {height}).',
   'screen.line.stopped.stopped_sharing': '{name} hat die Freigabe beendet.',
   'screen.line.stopped.stopped_viewing': 'Sie haben die Bildschirmansicht beendet.',

@@ -85,6 +85,8 @@ export const en = {
   'screen.size': '{width} × {height}',
   'screen.fps': '{fps} fps',
   'screen.cannotDecode': 'This app cannot show the picture: {detail}',
+  'screen.line.controlStarted': 'Remote control started ({width} × {height}).',
+  'screen.line.controlEnded': 'Remote control ended.',
   'screen.line.started': 'Screen view started ({width} × {height}).',
   'screen.line.stopped.stopped_sharing': '{name} stopped sharing the screen.',
   'screen.line.stopped.stopped_viewing': 'You stopped viewing the screen.',
