@@ -18,7 +18,26 @@ use lifeline_e2e::puppet::Puppet;
 use serde_json::json;
 
 use crate::agent_screen::{logged, pointer_at, xev_window};
-use crate::support::{Service, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::in_window::shot;
+use crate::support::{binary, Service, ADMIN_EMAIL, ADMIN_PASSWORD};
+
+/// Runs a downloaded app in the terminal, with a home of its own in `home`.
+fn run_download(
+    program: &std::path::Path,
+    home: &std::path::Path,
+) -> anyhow::Result<tokio::process::Child> {
+    std::fs::set_permissions(program, std::fs::Permissions::from_mode(0o755))?;
+    Ok(tokio::process::Command::new(program)
+        .arg("--headless")
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?)
+}
 
 /// The viewer's socket once it shows the app's stream: earlier streams (the browser's)
 /// stop when the app takes over, and the viewer connects again, as the session tab does.
@@ -74,7 +93,6 @@ async fn request_control_hands_the_session_to_the_downloaded_app_which_removes_i
             .context("the saved download's path")?,
     );
     assert_eq!(downloaded["suggested_filename"], "lifeline-agent");
-    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755))?;
     event_in(&technician, session.id, "the download", |e| {
         matches!(e.data, EventData::AgentDownloaded { .. })
     })
@@ -84,16 +102,7 @@ async fn request_control_hands_the_session_to_the_downloaded_app_which_removes_i
     let dir = tempfile::tempdir()?;
     let log = dir.path().join("xev.log");
     let mut xev = xev_window(&log, "400x300+100+100")?;
-    let mut app = tokio::process::Command::new(&program)
-        .arg("--headless")
-        .env("HOME", dir.path())
-        .env("XDG_CONFIG_HOME", dir.path().join("config"))
-        .env("XDG_DATA_HOME", dir.path().join("data"))
-        .env("RUST_LOG", "warn")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
+    let mut app = run_download(&program, dir.path())?;
     let screen = Screen::watch(&mut app);
     let joined = event_in(&technician, session.id, "the app's arrival", |e| {
         matches!(e.data, EventData::AgentJoined { .. })
@@ -195,5 +204,99 @@ async fn request_control_hands_the_session_to_the_downloaded_app_which_removes_i
         .filter(|name| name != "xev.log")
         .collect();
     assert!(leftovers.is_empty(), "the app created {leftovers:?}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs Xvfb, a session bus, gnome-keyring, Chromium, xev and tauri-driver: run src-tauri/e2e/run"]
+async fn the_session_tab_waits_for_the_app_then_controls_the_computer_through_it(
+) -> anyhow::Result<()> {
+    let service = Service::start()?;
+    let shots = std::env::var_os("LIFELINE_SCREENSHOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("lifeline-window-shots"));
+    std::fs::create_dir_all(&shots)?;
+    let driver = lifeline_e2e::webdriver::Driver::start()?;
+    let window = driver.open(&binary("lifeline-desktop")?).await?;
+    window.type_into("#server-url", &service.url).await?;
+    window.type_into("#email", ADMIN_EMAIL).await?;
+    window.type_into("#password", ADMIN_PASSWORD).await?;
+    window.click("#sign-in").await?;
+    window.click("#start-session").await?;
+    let join_url = window.text("#join-url").await?;
+    let mut browser = Puppet::start().await?;
+    browser
+        .call("open", json!({"url": join_url.trim(), "screen": "tab"}))
+        .await?;
+    browser.call("join", json!({"name": "Erika"})).await?;
+
+    // Request control: the end user allows it; the tab shows the browser's screen and
+    // waits for the app.
+    window.click("#request-control").await?;
+    browser.call("consent", json!({"accept": true})).await?;
+    window.find("#app-waiting").await?;
+    let downloaded = browser.call("download_app", json!({})).await?;
+    let program = std::path::PathBuf::from(downloaded["path"].as_str().context("a path")?);
+    shot(&window, &shots, "12a-waiting-for-the-app").await?;
+
+    // The app runs: the tab names the computer and shows its screen under control. The
+    // app's window is not shown (terminal mode), so a test window sits in the strip
+    // right of the desktop app's window.
+    let dir = tempfile::tempdir()?;
+    let log = dir.path().join("xev.log");
+    let mut xev = xev_window(&log, "80x300+1195+50")?;
+    let mut app = run_download(&program, dir.path())?;
+    let screen = Screen::watch(&mut app);
+    window.find("#app-running").await?;
+    window
+        .wait_for(
+            "document.getElementById('screen-canvas')?.dataset.control === 'true' \
+             && Number(document.getElementById('screen-canvas').dataset.pictures) > 0",
+            "the app's screen under control",
+        )
+        .await?;
+    let offset = window
+        .run(
+            "const c = document.getElementById('screen-canvas'); const r = c.getBoundingClientRect(); \
+             const s = Math.min(r.width / c.width, r.height / c.height); \
+             return [Math.round((1235 - c.width / 2) * s), Math.round((200 - c.height / 2) * s)];",
+            json!([]),
+        )
+        .await?;
+    let (dx, dy) = (
+        offset[0].as_i64().context("dx")?,
+        offset[1].as_i64().context("dy")?,
+    );
+    window.click_at("#screen-canvas", dx, dy).await?;
+    logged(&log, &["ButtonPress event", "ButtonRelease event"]).await?;
+    shot(&window, &shots, "12b-controlling-through-the-app").await?;
+    let _ = xev.kill();
+
+    // Disconnect app: its screen goes, it exits and removes itself; the chat goes on.
+    window.click("#cancel-app").await?;
+    window
+        .wait_for(
+            "!document.getElementById('screen-canvas') && !document.getElementById('app-running')",
+            "the app's screen and state gone",
+        )
+        .await?;
+    let status = exits(&mut app, "Disconnect app").await;
+    assert!(status.success(), "{status}; it showed:\n{}", screen.text());
+    assert!(
+        screen
+            .text()
+            .contains("The technician closed this app's access"),
+        "{}",
+        screen.text()
+    );
+    assert!(!program.exists(), "the download removed itself");
+    browser
+        .call(
+            "wait_text",
+            json!({"text": "no longer waits for the Lifeline app"}),
+        )
+        .await?;
+    browser.close().await?;
+    window.close().await?;
     Ok(())
 }
