@@ -21,8 +21,10 @@ use crate::screen::ScreenError;
 
 /// Pictures sent but not yet acknowledged, at most.
 const MAX_IN_FLIGHT: u64 = 2;
-/// A still screen still sends a picture this often, so the viewer knows it is live.
-const STILL_EVERY: Duration = Duration::from_secs(1);
+/// A still screen still sends a picture this often, so the viewer knows it is live
+/// (the viewer says *paused* after three seconds without one). Encoding a 1080p
+/// picture again costs about 14 ms, most of a still screen's cost.
+const STILL_EVERY: Duration = Duration::from_secs(2);
 /// While nobody watches, the service acknowledges and drops: one picture a second.
 const UNWATCHED_FPS: u32 = 1;
 /// A still screen is looked at less often: after a second without change at 5 fps,
@@ -30,6 +32,9 @@ const UNWATCHED_FPS: u32 = 1;
 /// input from the technician, brings the full rate back at once.
 const STILL_STEPS: [(Duration, u32); 2] =
     [(Duration::from_secs(5), 1), (Duration::from_secs(1), 5)];
+/// Where X reports drawing a still tick costs no capture, only a look at the reports:
+/// after five still seconds ten a second still catch a change within 100 ms.
+const PRECISE_STILL_STEPS: [(Duration, u32); 1] = [(Duration::from_secs(5), 10)];
 
 /// How a stream ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,13 +221,17 @@ pub async fn send_screen(
     let mut blocked: Option<ControlBlock> = None;
     let end = loop {
         let still_for = last_activity.elapsed();
-        // Where X reports changes a still tick costs nothing, so the rate stays up and a
-        // change shows at once; elsewhere a still screen is looked at less often.
+        // A still screen is looked at less often; where X reports changes a look costs no
+        // capture, so the rate goes down less.
         let precise = pipeline.as_ref().is_some_and(|p| p.watch.is_precise());
+        let steps: &[(Duration, u32)] = if precise {
+            &PRECISE_STILL_STEPS
+        } else {
+            &STILL_STEPS
+        };
         let fps = match viewers {
             Some(0) => UNWATCHED_FPS,
-            _ if precise => pace.frames_per_second(),
-            _ => STILL_STEPS
+            _ => steps
                 .iter()
                 .find(|(after, _)| still_for >= *after)
                 .map_or(pace.frames_per_second(), |(_, fps)| {
