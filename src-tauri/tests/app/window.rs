@@ -243,7 +243,20 @@ async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyho
         "the SMS is in the outbox"
     );
 
-    // The end user arrives while another window has the focus: a notification.
+    // The end user arrives while another window has the focus: a notification. The app
+    // has the focus first, wherever an earlier test left the pointer (with no window
+    // manager, X gives the focus to the window under the pointer until one is set).
+    output(
+        "xdotool",
+        &[
+            "search",
+            "--sync",
+            "--name",
+            "^Lifeline$",
+            "windowfocus",
+            "--sync",
+        ],
+    )?;
     let (mut monitor, notifications) = watch_notifications()?;
     let mut other = Command::new("xeyes").spawn().context("xeyes")?;
     output(
