@@ -4,4 +4,8 @@ import type { ConsentKind } from "../../protocol/bindings/ConsentKind";
 /**
  * A request of the technician's that the person at the computer answers.
  */
-export type ConsentAsk = { requestId: string, kind: ConsentKind, };
+export type ConsentAsk = { requestId: string, kind: ConsentKind, 
+/**
+ * When it is declined by itself (Unix ms), for the window's countdown.
+ */
+expiresAt: number, };

@@ -55,6 +55,12 @@ pub enum Notice {
         request_id: Uuid,
         kind: lifeline_protocol::ConsentKind,
         technician: String,
+        /// Declined by itself when nobody answers within this many seconds.
+        answer_within_secs: u32,
+    },
+    /// Nobody answered the technician's request in time; it was declined.
+    ConsentExpired {
+        technician: String,
     },
     /// A request was allowed without asking, as the company's rule says: always, or
     /// because nobody was using the computer (`nobody_here`).
@@ -111,6 +117,10 @@ impl fmt::Display for Notice {
                     lifeline_protocol::ConsentKind::ViewScreen => "see your screen",
                     lifeline_protocol::ConsentKind::Control => "control your screen",
                 }
+            ),
+            Notice::ConsentExpired { technician } => write!(
+                f,
+                "Nobody answered {technician}'s request in time, so it was declined"
             ),
             Notice::ShownWithoutAsking {
                 technician,
@@ -220,8 +230,9 @@ pub struct Connection {
     pub(crate) realtime: RealtimeClient,
     session_id: Uuid,
     pub technician: String,
-    /// The technician's request to see the screen that waits for the person's answer.
-    asked: Option<(Uuid, ConsentKind)>,
+    /// The technician's request to see the screen that waits for the person's answer,
+    /// and when it was asked.
+    asked: Option<(Uuid, ConsentKind, std::time::Instant)>,
     sharing: Option<Sharing>,
     /// When the person at the computer is asked.
     policy: Policy,
@@ -233,6 +244,8 @@ pub struct Connection {
 pub struct Policy {
     pub confirmation: lifeline_protocol::ControlConfirmation,
     pub away_after: std::time::Duration,
+    /// A request nobody answers is declined after this long.
+    pub answer_within: std::time::Duration,
 }
 
 /// A free path in `dir` for a received file: its bare name, numbered if taken.
@@ -331,13 +344,15 @@ impl Connection {
             }
             EventData::ConsentRequested { request_id, kind } => {
                 // A newer request replaces one not answered yet.
-                self.asked = Some((request_id, kind));
+                self.asked = Some((request_id, kind, std::time::Instant::now()));
                 let presence = crate::presence::presence(self.policy.away_after);
                 if crate::presence::must_ask(self.policy.confirmation, presence) {
                     notify(Notice::ConsentAsked {
                         request_id,
                         kind,
                         technician: self.technician.clone(),
+                        answer_within_secs: u32::try_from(self.policy.answer_within.as_secs())
+                            .unwrap_or(u32::MAX),
                     });
                 } else {
                     self.allow_without_asking(request_id, kind, presence, notify);
@@ -385,6 +400,34 @@ impl Connection {
         );
     }
 
+    /// Declines a request nobody answered in time, and tells both sides.
+    pub fn expire_unanswered(
+        &mut self,
+        notify: &(impl Fn(Notice) + Clone + Send + Sync + 'static),
+    ) {
+        let Some((request_id, _, asked_at)) = self.asked else {
+            return;
+        };
+        if asked_at.elapsed() < self.policy.answer_within {
+            return;
+        }
+        self.asked = None;
+        notify(Notice::ConsentExpired {
+            technician: self.technician.clone(),
+        });
+        let api = self.api.clone();
+        let session_id = self.session_id;
+        tokio::spawn(async move {
+            if let Err(err) = api.answer_consent(session_id, request_id, false).await {
+                tracing::debug!(error = %err, "declining an unanswered request");
+            }
+            let text = "Nobody answered at the computer in time, so the request was declined.";
+            if let Err(err) = api.send_message(session_id, Uuid::new_v4(), text).await {
+                tracing::debug!(error = %err, "telling the technician");
+            }
+        });
+    }
+
     /// Carries out what the person asked for, in the background.
     pub fn perform(
         &mut self,
@@ -395,7 +438,7 @@ impl Connection {
         let session_id = self.session_id;
         match request {
             Request::AnswerConsent { request_id, allow } => {
-                let Some((_, kind)) = self.asked.filter(|(id, _)| *id == request_id) else {
+                let Some((_, kind, _)) = self.asked.filter(|(id, _, _)| *id == request_id) else {
                     notify(Notice::Problem("that request was already answered".into()));
                     return;
                 };

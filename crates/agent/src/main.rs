@@ -57,6 +57,10 @@ struct Cli {
     /// setting says so).
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     away_after: u64,
+    /// Seconds the person at the computer has to answer a technician's request before
+    /// it is declined by itself.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..=3600))]
+    answer_within: u64,
 }
 
 impl Cli {
@@ -299,7 +303,10 @@ fn agent_setup(cli: &Cli) -> anyhow::Result<AgentSetup> {
         downloads: cli.downloads(),
         target: cli.enrollment_target(),
         autostart_program: cli.autostart_program()?,
-        away_after: std::time::Duration::from_secs(cli.away_after),
+        asking: lifeline_agent::run::AskingRule {
+            away_after: std::time::Duration::from_secs(cli.away_after),
+            answer_within: std::time::Duration::from_secs(cli.answer_within),
+        },
         attended: cli.attended_target(),
     })
 }

@@ -18,6 +18,15 @@ pub struct Places {
     pub autostart_entry: PathBuf,
 }
 
+/// When the person at the computer is asked, and for how long.
+#[derive(Debug, Clone, Copy)]
+pub struct AskingRule {
+    /// Without input for this long, the computer counts as unattended.
+    pub away_after: std::time::Duration,
+    /// A request nobody answers is declined after this long.
+    pub answer_within: std::time::Duration,
+}
+
 /// Why the agent stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
@@ -104,7 +113,7 @@ pub async fn stay_connected(
     credentials: &Credentials,
     places: &Places,
     downloads: &Path,
-    away_after: std::time::Duration,
+    asking: AskingRule,
     requests: mpsc::UnboundedReceiver<Request>,
     notify: impl Fn(Notice) + Clone + Send + Sync + 'static,
 ) -> Result<Finish, AgentError> {
@@ -120,8 +129,15 @@ pub async fn stay_connected(
     let mut connection: Option<Connection> = None;
     // `None` once nobody types any more (stdin closed), so that branch stops firing.
     let mut requests = Some(requests);
+    // Unanswered requests are looked at once a second.
+    let mut expiry = tokio::time::interval(std::time::Duration::from_secs(1));
     let finish = loop {
         tokio::select! {
+            _ = expiry.tick() => {
+                if let Some(open) = connection.as_mut() {
+                    open.expire_unanswered(&notify);
+                }
+            }
             event = realtime.next() => {
                 let Some(event) = event else { break Finish::Refused };
                 match event {
@@ -143,7 +159,11 @@ pub async fn stay_connected(
                         break Finish::Expired
                     }
                     RealtimeEvent::ConnectRequested { connection_id, technician_name, nonce, proof, control_confirmation } => {
-                        let policy = Policy { confirmation: control_confirmation, away_after };
+                        let policy = Policy {
+                            confirmation: control_confirmation,
+                            away_after: asking.away_after,
+                            answer_within: asking.answer_within,
+                        };
                         let accepted = gate.check(&nonce, &proof);
                         let verdict = ConnectVerdict { accepted, next_nonce: gate.renew() };
                         match api.agent_verdict(connection_id, &verdict).await {

@@ -33,9 +33,9 @@ pub struct AgentSetup {
     pub target: Result<(String, Uuid), NoTarget>,
     /// The program an autostart entry starts; `None`: no autostart.
     pub autostart_program: Option<PathBuf>,
-    /// How long without input before the computer counts as unattended (for the
-    /// company's rule on asking the person at the computer).
-    pub away_after: std::time::Duration,
+    /// When the person at the computer counts as away, and how long they have to
+    /// answer a technician's request.
+    pub asking: crate::run::AskingRule,
     /// Set when this copy is an attended download: it joins that session instead.
     pub attended: Option<crate::attended::AttendedTarget>,
 }
@@ -293,7 +293,7 @@ impl AgentSession {
                 &credentials,
                 &setup.places,
                 &setup.downloads,
-                setup.away_after,
+                setup.asking,
                 received,
                 notify,
             )

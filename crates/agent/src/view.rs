@@ -127,13 +127,18 @@ impl AgentView {
                 *controlled = false;
             }
             Notice::ConsentAsked {
-                request_id, kind, ..
+                request_id,
+                kind,
+                answer_within_secs,
+                ..
             } => {
                 *asking = Some(ConsentAsk {
                     request_id: *request_id,
                     kind: *kind,
+                    expires_at: now_ms() + i64::from(*answer_within_secs) * 1000,
                 })
             }
+            Notice::ConsentExpired { .. } => *asking = None,
             Notice::ScreenShared { control, .. } => {
                 *screen_shared = true;
                 *controlled = *control;
@@ -152,6 +157,13 @@ impl AgentView {
             *asking = None;
         }
     }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
 }
 
 /// A folder as people write it: `~/Downloads` rather than the full path of the home.
@@ -173,6 +185,9 @@ pub struct ConsentAsk {
     #[ts(type = "string")]
     pub request_id: uuid::Uuid,
     pub kind: lifeline_protocol::ConsentKind,
+    /// When it is declined by itself (Unix ms), for the window's countdown.
+    #[ts(type = "number")]
+    pub expires_at: i64,
 }
 
 /// One change for the window: the view as it is now, and the notice that changed it.

@@ -5,6 +5,7 @@
 //! the end. This module issues tickets and tokens and records what the app does; it
 //! must not reach into the media relay beyond stopping the app's stream.
 
+use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -120,8 +121,10 @@ struct DownloadForm {
 /// Spends the ticket: the app for `platform`, carrying a fresh token for the session.
 async fn download(
     State(state): State<AppState>,
-    Form(form): Form<DownloadForm>,
+    form: Result<Form<DownloadForm>, FormRejection>,
 ) -> AppResult<Response> {
+    let Form(form) =
+        form.map_err(|err| AppError::invalid(format!("invalid form: {}", err.body_text())))?;
     if !form.ticket.starts_with(TICKET_PREFIX) || form.platform.len() > 64 {
         return Err(AppError::Unauthorized);
     }

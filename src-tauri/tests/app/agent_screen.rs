@@ -234,7 +234,7 @@ async fn the_person_at_the_computer_allows_a_screen_view_and_stops_it() -> anyho
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Xvfb and xdotool: run src-tauri/e2e/run"]
-async fn an_unattended_computer_is_shown_without_asking_and_an_attended_one_asks(
+async fn an_unattended_computer_is_shown_without_asking_and_an_attended_one_asks_until_a_timeout(
 ) -> anyhow::Result<()> {
     // The company's rule by default: ask when someone uses the computer. Here two
     // seconds without input count as nobody.
@@ -246,7 +246,7 @@ async fn an_unattended_computer_is_shown_without_asking_and_an_attended_one_asks
         screen,
         mut keyboard,
         ..
-    } = connected_agent_with(&["--away-after", "2"]).await?;
+    } = connected_agent_with(&["--away-after", "2", "--answer-within", "3"]).await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
     technician
         .request_consent(connection.id, ConsentKind::ViewScreen)
@@ -279,19 +279,25 @@ async fn an_unattended_computer_is_shown_without_asking_and_an_attended_one_asks
         .request_consent(connection.id, ConsentKind::ViewScreen)
         .await?;
     screen.shows("asks to see your screen").await;
-    keyboard
-        .write_all(
-            b"/deny
-",
+    // Nobody answers: after three seconds the request is declined, and both sides read it.
+    screen.shows("request in time, so it was declined").await;
+    event_in(&technician, connection.id, "the decline", |e| {
+        matches!(
+            e.data,
+            EventData::ConsentAnswered {
+                accepted: false,
+                ..
+            }
         )
-        .await?;
+    })
+    .await?;
+    event_in(&technician, connection.id, "the reason, in the chat", |e| {
+        matches!(&e.data, EventData::Message { from: Party::EndUser, text, .. }
+            if text.starts_with("Nobody answered at the computer in time"))
+    })
+    .await?;
     viewer.close();
-    keyboard
-        .write_all(
-            b"/end
-",
-        )
-        .await?;
+    keyboard.write_all(b"/end\n").await?;
     lifeline_e2e::agent::exits(&mut agent, "the agent after /end").await;
     Ok(())
 }

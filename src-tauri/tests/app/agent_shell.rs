@@ -104,7 +104,10 @@ fn setup(computer: &Computer, target: Result<(String, Uuid), NoTarget>) -> Agent
         downloads: computer.downloads(),
         target,
         autostart_program: Some(PathBuf::from("/usr/bin/lifeline-agent")),
-        away_after: lifeline_agent::presence::DEFAULT_AWAY_AFTER,
+        asking: lifeline_agent::run::AskingRule {
+            away_after: lifeline_agent::presence::DEFAULT_AWAY_AFTER,
+            answer_within: std::time::Duration::from_secs(60),
+        },
         attended: None,
     }
 }

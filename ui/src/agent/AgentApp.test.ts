@@ -118,15 +118,21 @@ describe('the agent window', () => {
     const connected = { ...active, connectedNow: 'Tina Tech' };
     const { agent, push } = fakeAgent(connected);
     render(AgentApp, { agent, locale: 'en' });
-    const asking = { ...connected, asking: { requestId: 'r1', kind: 'view_screen' as const } };
+    const asking = {
+      ...connected,
+      asking: { requestId: 'r1', kind: 'view_screen' as const, expiresAt: Date.now() + 60_000 },
+    };
     push({
       view: asking,
       notice: {
         kind: 'consentAsked',
-        detail: { request_id: 'r1', kind: 'view_screen', technician: 'Tina Tech' },
+        detail: { request_id: 'r1', kind: 'view_screen', technician: 'Tina Tech', answer_within_secs: 60 },
       },
     });
     await screen.findByText('Tina Tech asks to see your screen.');
+    expect(document.getElementById('consent-countdown')?.textContent).toMatch(
+      /Declined by itself in 6[01] s/,
+    );
     await fireEvent.click(screen.getByRole('button', { name: 'Allow' }));
     expect(agent.answerConsent).toHaveBeenCalledWith(true);
     push({
@@ -143,9 +149,14 @@ describe('the agent window', () => {
     });
     await screen.findByText('You stopped showing your screen');
     expect(screen.queryByText('Tina Tech is viewing this screen')).toBeNull();
-    push({ view: { ...connected, asking: { requestId: 'r2', kind: 'control' } }, notice: null });
+    push({
+      view: { ...connected, asking: { requestId: 'r2', kind: 'control', expiresAt: Date.now() + 60_000 } },
+      notice: null,
+    });
     await fireEvent.click(await screen.findByRole('button', { name: 'Deny' }));
     expect(agent.answerConsent).toHaveBeenLastCalledWith(false);
+    push({ view: connected, notice: { kind: 'consentExpired', detail: { technician: 'Tina Tech' } } });
+    await screen.findByText('Nobody answered Tina Tech’s request in time, so it was declined');
   });
 
   it('ends the session only after the person confirms, and says everything is gone', async () => {

@@ -32,6 +32,8 @@ export const en = {
   'ask.viewScreen': '{technician} asks to see your screen.',
   'ask.control': '{technician} asks to see and control your screen.',
   'ask.allow': 'Allow',
+  'ask.countdown': 'Declined by itself in {seconds} s if nobody answers.',
+  'log.consentExpired': 'Nobody answered {technician}’s request in time, so it was declined',
   'ask.deny': 'Deny',
   'sharing.bar': '{technician} is viewing this screen',
   'sharing.barControl': '{technician} is controlling this computer',
@@ -104,6 +106,9 @@ export const de: Record<AgentMessageKey, string> = {
   'ask.viewScreen': '{technician} möchte Ihren Bildschirm sehen.',
   'ask.control': '{technician} möchte Ihren Bildschirm sehen und steuern.',
   'ask.allow': 'Erlauben',
+  'ask.countdown': 'Wird in {seconds} s von selbst abgelehnt, wenn niemand antwortet.',
+  'log.consentExpired':
+    'Niemand hat die Anfrage von {technician} rechtzeitig beantwortet, daher wurde sie abgelehnt',
   'ask.deny': 'Ablehnen',
   'sharing.bar': '{technician} sieht diesen Bildschirm',
   'sharing.barControl': '{technician} steuert diesen Computer',

@@ -325,4 +325,18 @@ async fn without_a_build_there_is_no_offer_and_an_ad_hoc_connection_gets_none() 
     with_build(&app);
     let (status, _) = download(&app, "lld_forged", "linux-x86_64").await;
     assert_eq!(status, 401, "a forged ticket is refused");
+    let response = app
+        .http
+        .post(app.api("/attended/download"))
+        .form(&[("ticket", "lld_x")])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 400);
+    let error: lifeline_protocol::ApiError = response.json().await.expect("a typed error");
+    assert_eq!(
+        error.code,
+        ErrorCode::InvalidInput,
+        "a form without its platform"
+    );
 }
