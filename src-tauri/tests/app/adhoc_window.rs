@@ -213,20 +213,8 @@ async fn a_technician_gives_adhoc_support_through_the_wizard_and_the_computers_p
             "the agent's screen under control",
         )
         .await?;
-    // Where the screen's point (1235, 200) is drawn, from the canvas's centre.
-    let offset = window
-        .run(
-            "const c = document.getElementById('screen-canvas'); const r = c.getBoundingClientRect(); \
-             const s = Math.min(r.width / c.width, r.height / c.height); \
-             return [Math.round((1235 - c.width / 2) * s), Math.round((200 - c.height / 2) * s)];",
-            json!([]),
-        )
-        .await?;
-    let (dx, dy) = (
-        offset[0].as_i64().context("dx")?,
-        offset[1].as_i64().context("dy")?,
-    );
-    window.click_at("#screen-canvas", dx, dy).await?;
+    // A click where the screen's point (1235, 200) is drawn.
+    crate::in_window::click_screen_point(&window, 1235, 200).await?;
     crate::agent_screen::logged(&xev_log, &["ButtonPress event", "ButtonRelease event"]).await?;
     shot(&window, &shots, "11b-agent-control").await?;
     keyboard.write_all(b"/stop\n").await?;

@@ -255,19 +255,7 @@ async fn the_session_tab_waits_for_the_app_then_controls_the_computer_through_it
             "the app's screen under control",
         )
         .await?;
-    let offset = window
-        .run(
-            "const c = document.getElementById('screen-canvas'); const r = c.getBoundingClientRect(); \
-             const s = Math.min(r.width / c.width, r.height / c.height); \
-             return [Math.round((1235 - c.width / 2) * s), Math.round((200 - c.height / 2) * s)];",
-            json!([]),
-        )
-        .await?;
-    let (dx, dy) = (
-        offset[0].as_i64().context("dx")?,
-        offset[1].as_i64().context("dy")?,
-    );
-    window.click_at("#screen-canvas", dx, dy).await?;
+    crate::in_window::click_screen_point(&window, 1235, 200).await?;
     logged(&log, &["ButtonPress event", "ButtonRelease event"]).await?;
     shot(&window, &shots, "12b-controlling-through-the-app").await?;
     let _ = xev.kill();

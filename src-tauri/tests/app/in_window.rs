@@ -71,3 +71,23 @@ pub async fn save_file(
         )
         .await
 }
+
+/// Clicks the screen view's canvas where the remote screen's point (`x`, `y`) is drawn
+/// (the picture is fitted into the canvas box and centred).
+pub async fn click_screen_point(window: &Window, x: i64, y: i64) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let offset = window
+        .run(
+            "const [x, y] = arguments; const c = document.getElementById('screen-canvas'); \
+             const r = c.getBoundingClientRect(); \
+             const s = Math.min(r.width / c.width, r.height / c.height); \
+             return [Math.round((x - c.width / 2) * s), Math.round((y - c.height / 2) * s)];",
+            serde_json::json!([x, y]),
+        )
+        .await?;
+    let (dx, dy) = (
+        offset[0].as_i64().context("dx")?,
+        offset[1].as_i64().context("dy")?,
+    );
+    window.click_at("#screen-canvas", dx, dy).await
+}

@@ -7,6 +7,7 @@ mod input;
 mod relay;
 mod routes;
 mod socket;
+mod viewer;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -1,7 +1,7 @@
-//! The media socket: `hello`, then the sender's or a viewer's loop. Chunks arrive and
-//! leave as binary frames exactly as the sender framed them.
+//! The media socket: `hello`, then the sender's loop (here) or a viewer's
+//! (`viewer.rs`). Chunks arrive and leave as binary frames exactly as the sender framed
+//! them.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ use lifeline_protocol::{
 };
 use tokio::time::Instant;
 
-use super::relay::{Chunk, Refused, Relay, SenderLink, ViewerLink};
+use super::relay::{Chunk, Refused, Relay, SenderLink};
 use super::{start_stream, stop_stream};
 use crate::auth::tokens::{ATTENDED_PREFIX, END_USER_PREFIX};
 use crate::error::AppError;
@@ -26,14 +26,10 @@ use crate::state::AppState;
 use crate::store::SessionRecord;
 
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
-const PING_INTERVAL: Duration = Duration::from_secs(25);
+pub(super) const PING_INTERVAL: Duration = Duration::from_secs(25);
 /// Frames larger than a chunk may be are read only to be refused with a typed error;
 /// past twice that the socket itself gives up.
 const MAX_MESSAGE_BYTES: usize = 2 * MAX_MEDIA_CHUNK_BYTES;
-/// Chunks a viewer may have unacknowledged; the rest wait in its bounded queue.
-const VIEWER_IN_FLIGHT: usize = 4;
-/// A viewer that acknowledges nothing for this long while chunks wait is closed.
-const VIEWER_STALL: Duration = Duration::from_secs(10);
 /// Refusals of a flooding sender are reported at most this often.
 const REFUSAL_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 /// Start and stop frames a sender may send a second; each may cost a database query.
@@ -61,20 +57,26 @@ async fn upgrade(
 }
 
 #[derive(Debug, thiserror::Error)]
-enum SocketError {
+pub(super) enum SocketError {
     #[error("socket: {0}")]
     Socket(#[from] axum::Error),
     #[error("encoding a frame: {0}")]
     Encode(#[from] serde_json::Error),
 }
 
-async fn send(socket: &mut WebSocket, frame: &MediaServerFrame) -> Result<(), SocketError> {
+pub(super) async fn send(
+    socket: &mut WebSocket,
+    frame: &MediaServerFrame,
+) -> Result<(), SocketError> {
     let text = serde_json::to_string(frame)?;
     socket.send(Message::Text(text.into())).await?;
     Ok(())
 }
 
-async fn send_error(socket: &mut WebSocket, error: &AppError) -> Result<(), SocketError> {
+pub(super) async fn send_error(
+    socket: &mut WebSocket,
+    error: &AppError,
+) -> Result<(), SocketError> {
     let frame = MediaServerFrame::Error {
         error: error.to_api_error(),
     };
@@ -94,7 +96,7 @@ async fn close_with(mut socket: WebSocket, error: AppError) -> Result<(), Socket
 
 /// Whether a repeated refusal is to be reported now (at most once per
 /// [`REFUSAL_REPORT_INTERVAL`]); notes the report when it is.
-fn report_due(last: &mut Option<Instant>) -> bool {
+pub(super) fn report_due(last: &mut Option<Instant>) -> bool {
     let now = Instant::now();
     if last.is_some_and(|at| now.duration_since(at) < REFUSAL_REPORT_INTERVAL) {
         return false;
@@ -107,7 +109,7 @@ fn report_due(last: &mut Option<Instant>) -> bool {
 /// in flight is read and dropped until its Close (for at most a second). Dropping the
 /// connection with unread input would reset it, and a reset can throw away the last
 /// frames sent, such as the `stopped` a viewer must see.
-async fn close_gracefully(socket: &mut WebSocket) {
+pub(super) async fn close_gracefully(socket: &mut WebSocket) {
     if socket.send(Message::Close(None)).await.is_err() {
         return;
     }
@@ -123,7 +125,7 @@ async fn close_gracefully(socket: &mut WebSocket) {
 
 /// Either end asked to stop: the stream stops and the stop is recorded; a failure to
 /// record it is told to the asking end.
-async fn stop_on_request(
+pub(super) async fn stop_on_request(
     socket: &mut WebSocket,
     state: &AppState,
     session: &SessionRecord,
@@ -289,17 +291,7 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
                 return close_with(socket, full).await;
             };
             send(&mut socket, &MediaServerFrame::Welcome { role }).await?;
-            let mut viewer = Viewer {
-                state: &state,
-                session: &session,
-                relay: &relay,
-                link: &link,
-                socket,
-                unacked: VecDeque::new(),
-                last_progress: Instant::now(),
-                input: super::input::InputGate::default(),
-                input_refused_at: None,
-            };
+            let mut viewer = super::viewer::Viewer::new(&state, &session, &relay, &link, socket);
             let result = viewer.run().await;
             relay.detach_viewer(&link);
             result
@@ -518,163 +510,5 @@ impl Sender<'_> {
             return Ok(false);
         }
         Ok(true)
-    }
-}
-
-struct Viewer<'a> {
-    state: &'a AppState,
-    session: &'a SessionRecord,
-    relay: &'a Arc<Relay>,
-    link: &'a Arc<ViewerLink>,
-    socket: WebSocket,
-    /// Seqs sent and not yet acknowledged, oldest first.
-    unacked: VecDeque<u64>,
-    /// The last time an acknowledgement came, or the queue was empty.
-    last_progress: Instant,
-    input: super::input::InputGate,
-    /// When a rate-limited input was last reported.
-    input_refused_at: Option<Instant>,
-}
-
-impl Viewer<'_> {
-    async fn run(&mut self) -> Result<(), SocketError> {
-        let mut ping = tokio::time::interval(PING_INTERVAL);
-        ping.reset();
-        let shutdown = self.state.shutdown.clone();
-        loop {
-            if !self.flush().await? {
-                close_gracefully(&mut self.socket).await;
-                return Ok(());
-            }
-            let stall_at = self.last_progress + VIEWER_STALL;
-            let stalling = !self.unacked.is_empty();
-            tokio::select! {
-                incoming = self.socket.recv() => match incoming {
-                    Some(Ok(Message::Text(text))) => Box::pin(self.control(&text)).await?,
-                    Some(Ok(Message::Close(_))) | None => return Ok(()),
-                    Some(Ok(_)) => {}
-                    Some(Err(err)) => return Err(err.into()),
-                },
-                () = self.link.wake.notified() => {}
-                () = tokio::time::sleep_until(stall_at), if stalling => {
-                    tracing::info!(session = %self.session.id, "media viewer stalled; closed");
-                    let stalled = AppError::Stalled(
-                        "the viewer acknowledged nothing for 10 s; reconnect to watch again",
-                    );
-                    send_error(&mut self.socket, &stalled).await?;
-                    return Ok(());
-                }
-                _ = ping.tick() => self.socket.send(Message::Ping(Default::default())).await?,
-                () = shutdown.cancelled() => return Ok(()),
-            }
-        }
-    }
-
-    /// Sends announcements, then chunks while few are unacknowledged; false after the
-    /// stream stopped.
-    async fn flush(&mut self) -> Result<bool, SocketError> {
-        let (stream, stopped, clipboard, displays, blocked) = {
-            let mut inbox = self.link.inbox();
-            (
-                inbox.stream.take(),
-                inbox.stopped.take(),
-                inbox.clipboard.take(),
-                inbox.displays.take(),
-                inbox.blocked.take(),
-            )
-        };
-        if let Some(block) = blocked {
-            send(&mut self.socket, &MediaServerFrame::Blocked { block }).await?;
-        }
-        if let Some(displays) = displays {
-            send(&mut self.socket, &MediaServerFrame::Displays { displays }).await?;
-        }
-        if let Some(text) = clipboard {
-            send(&mut self.socket, &MediaServerFrame::Clipboard { text }).await?;
-        }
-        if let Some(stopped) = stopped {
-            let frame = MediaServerFrame::Stopped {
-                stream_id: stopped.stream_id,
-                by: stopped.by,
-                reason: stopped.reason,
-            };
-            send(&mut self.socket, &frame).await?;
-            return Ok(false);
-        }
-        if let Some(stream) = stream {
-            self.unacked.clear();
-            self.last_progress = Instant::now();
-            send(&mut self.socket, &MediaServerFrame::Stream { stream }).await?;
-        }
-        while self.unacked.len() < VIEWER_IN_FLIGHT {
-            let Some(chunk) = self.link.inbox().pop() else {
-                break;
-            };
-            if self.unacked.is_empty() {
-                self.last_progress = Instant::now();
-            }
-            self.unacked.push_back(chunk.seq);
-            self.socket.send(Message::Binary(chunk.frame)).await?;
-        }
-        Ok(true)
-    }
-
-    async fn control(&mut self, text: &str) -> Result<(), SocketError> {
-        match serde_json::from_str::<MediaClientFrame>(text) {
-            Ok(MediaClientFrame::Ack { seq }) => {
-                while self.unacked.front().is_some_and(|&sent| sent <= seq) {
-                    self.unacked.pop_front();
-                }
-                self.last_progress = Instant::now();
-                self.relay.viewer_acked(seq);
-                Ok(())
-            }
-            Ok(MediaClientFrame::KeyframeRequest) => {
-                self.unacked.clear();
-                self.relay.keyframe_requested(self.link);
-                Ok(())
-            }
-            Ok(MediaClientFrame::SelectDisplay { display_id }) => {
-                if self.relay.select_display(&display_id) {
-                    Ok(())
-                } else {
-                    let error = AppError::invalid(format!(
-                        "the computer does not offer a display {:?}",
-                        display_id.chars().take(32).collect::<String>()
-                    ));
-                    send_error(&mut self.socket, &error).await
-                }
-            }
-            Ok(MediaClientFrame::Stop) => {
-                let stop = (Party::Technician, StopReason::StoppedViewing);
-                stop_on_request(&mut self.socket, self.state, self.session, self.relay, stop).await
-            }
-            Ok(MediaClientFrame::Input { event }) => {
-                let admitted = self
-                    .input
-                    .admit(self.state, self.session, self.relay, event)
-                    .await;
-                match admitted {
-                    Ok(()) => Ok(()),
-                    // A flood hears it once a second, not once per dropped event.
-                    Err(error @ AppError::RateLimited { .. }) => {
-                        if !report_due(&mut self.input_refused_at) {
-                            return Ok(());
-                        }
-                        send_error(&mut self.socket, &error).await
-                    }
-                    Err(error) => send_error(&mut self.socket, &error).await,
-                }
-            }
-            Ok(_) => {
-                let error =
-                    AppError::invalid("a viewer sends acks, keyframe requests, input and stop");
-                send_error(&mut self.socket, &error).await
-            }
-            Err(err) => {
-                let error = AppError::invalid(format!("invalid frame: {err}"));
-                send_error(&mut self.socket, &error).await
-            }
-        }
     }
 }
