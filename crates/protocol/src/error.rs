@@ -37,6 +37,10 @@ pub enum ErrorCode {
     Stalled,
     RateLimited,
     PayloadTooLarge,
+    /// The route exists, but not for this HTTP method.
+    MethodNotAllowed,
+    /// A `Range` asks for bytes past the end of the file.
+    RangeNotSatisfiable,
     /// An uploaded file's SHA-256 differs from the one announced.
     ChecksumMismatch,
     /// The SMS or email provider refused or failed the delivery.

@@ -33,7 +33,8 @@ pub async fn add_technician(
             "{email:?} is not an email address"
         )));
     }
-    let display_name = new.display_name.trim();
+    let display_name = crate::text::clean_label(&new.display_name);
+    let display_name = display_name.as_str();
     if display_name.is_empty() || display_name.chars().count() > MAX_NAME_CHARS {
         return Err(AppError::invalid(format!(
             "the display name needs 1 to {MAX_NAME_CHARS} characters"
@@ -41,9 +42,7 @@ pub async fn add_technician(
     }
     validate_new_password(&new.password)?;
     let password = new.password;
-    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))??;
+    let password_hash = hash_password(password).await?;
     let inserted = store
         .insert_technician(NewTechnicianRecord {
             company_name,

@@ -110,6 +110,11 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::attended::page_router())
         .fallback(|| async { crate::error::AppError::NotFound("page") })
         .layer(DefaultBodyLimit::max(max_json))
+        .layer(axum::middleware::from_fn_with_state(
+            max_json,
+            refuse_oversized_bodies,
+        ))
+        .layer(axum::middleware::from_fn(type_bare_errors))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -126,11 +131,96 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Refuses a body whose announced length is over the JSON limit before anything reads
+/// it, on every route but the upload appends (streamed to disk, bounded by the announced
+/// file size). Bodies without a length are still cut off by `DefaultBodyLimit`.
+async fn refuse_oversized_bodies(
+    State(max_json): State<usize>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let is_upload_append = request.method() == axum::http::Method::PATCH
+        && request.uri().path().starts_with("/api/v1/files/");
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    match announced {
+        Some(length) if !is_upload_append && length > max_json as u64 => {
+            crate::error::AppError::PayloadTooLarge(format!(
+                "the request body has {length} bytes; at most {max_json} are accepted here"
+            ))
+            .into_response()
+        }
+        _ => next.run(request).await,
+    }
+}
+
+/// Gives every error the typed `{code, message}` body, including those the framework
+/// answers itself (a wrong method, a body an extractor refused), which come back bare
+/// or as plain text. Pages (HTML) and JSON bodies pass unchanged.
+async fn type_bare_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use crate::error::AppError;
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    if content_type.starts_with("application/json") || content_type.starts_with("text/html") {
+        return response;
+    }
+    let error = match status {
+        StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed(method.to_string()),
+        StatusCode::NOT_FOUND => AppError::NotFound("route"),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            AppError::PayloadTooLarge("the request body is too large".into())
+        }
+        StatusCode::UNAUTHORIZED => AppError::Unauthorized,
+        status if status.is_client_error() => AppError::invalid(format!(
+            "the request was refused: {}",
+            status.canonical_reason().unwrap_or("bad request")
+        )),
+        _ => AppError::Internal(anyhow::anyhow!("bare {status} from a route")),
+    };
+    let mut typed = error.into_response();
+    // The status stays what the route chose; `Allow` and `Content-Range` go along.
+    *typed.status_mut() = status;
+    for name in [header::ALLOW, header::CONTENT_RANGE, header::RETRY_AFTER] {
+        if let Some(value) = response.headers().get(&name) {
+            typed.headers_mut().insert(name, value.clone());
+        }
+    }
+    typed
+}
+
 /// Everything the service needs, opened: database migrated, drivers configured.
 pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     use anyhow::Context;
+    crate::private_files::restrict_new_files();
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    let tightened = crate::private_files::tighten(&config.data_dir).with_context(|| {
+        format!(
+            "making the data directory {} private",
+            config.data_dir.display()
+        )
+    })?;
+    if tightened > 0 {
+        tracing::info!(
+            entries = tightened,
+            "data directory made private to the service's user"
+        );
+    }
     let store = Store::connect(&config.database_url)
         .await
         .with_context(|| format!("opening the database {}", config.database_url))?;

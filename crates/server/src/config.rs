@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use url::Url;
 
+pub use crate::client_ip::TrustedProxy;
+
 /// Everything the service needs, resolved.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -21,6 +23,8 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     /// Extra origins allowed to open WebSockets besides the public URL's own.
     pub allowed_origins: Vec<String>,
+    /// Reverse proxies whose `Forwarded`/`X-Forwarded-For` headers are believed.
+    pub trusted_proxies: Vec<TrustedProxy>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -143,6 +147,7 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
     pub allowed_origins: Vec<String>,
+    pub trusted_proxies: Vec<TrustedProxy>,
     pub limits: Limits,
     pub sms: SmsConfig,
     pub smtp: Option<SmtpConfig>,
@@ -163,6 +168,15 @@ pub struct ServeArgs {
     /// Database URL; defaults to `sqlite://<data dir>/lifeline.db`.
     #[arg(long, global = true, env = "LIFELINE_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Reverse proxies (addresses or CIDR networks, comma-separated) whose forwarded
+    /// headers name the client; without it those headers are ignored.
+    #[arg(
+        long,
+        global = true,
+        env = "LIFELINE_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Option<Vec<TrustedProxy>>,
     /// Largest file that can be uploaded, in bytes.
     #[arg(long, global = true, env = "LIFELINE_MAX_UPLOAD_BYTES")]
     pub max_upload_bytes: Option<u64>,
@@ -293,6 +307,7 @@ impl Config {
             sms: file.sms,
             smtp,
             allowed_origins: file.allowed_origins,
+            trusted_proxies: args.trusted_proxies.clone().unwrap_or(file.trusted_proxies),
         })
     }
 

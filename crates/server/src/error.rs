@@ -44,6 +44,10 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
     PayloadTooLarge(String),
+    #[error("this route does not take {0}; see /api/v1/openapi.json")]
+    MethodNotAllowed(String),
+    #[error("the requested range is past the end of the file ({size} bytes)")]
+    RangeNotSatisfiable { size: u64 },
     #[error("the file arrived damaged: its SHA-256 does not match; send it again")]
     ChecksumMismatch,
     #[error("{0}")]
@@ -80,6 +84,13 @@ impl AppError {
             AppError::PayloadTooLarge(_) => {
                 (ErrorCode::PayloadTooLarge, StatusCode::PAYLOAD_TOO_LARGE)
             }
+            AppError::MethodNotAllowed(_) => {
+                (ErrorCode::MethodNotAllowed, StatusCode::METHOD_NOT_ALLOWED)
+            }
+            AppError::RangeNotSatisfiable { .. } => (
+                ErrorCode::RangeNotSatisfiable,
+                StatusCode::RANGE_NOT_SATISFIABLE,
+            ),
             AppError::ChecksumMismatch => (
                 ErrorCode::ChecksumMismatch,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -136,10 +147,18 @@ impl IntoResponse for AppError {
             tracing::error!(error = ?cause, "internal error");
         }
         let mut response = (status, axum::Json(self.to_api_error())).into_response();
-        if let AppError::RateLimited { retry_after_secs } = self {
-            if let Ok(value) = retry_after_secs.to_string().parse() {
-                response.headers_mut().insert("retry-after", value);
+        match self {
+            AppError::RateLimited { retry_after_secs } => {
+                if let Ok(value) = retry_after_secs.to_string().parse() {
+                    response.headers_mut().insert("retry-after", value);
+                }
             }
+            AppError::RangeNotSatisfiable { size } => {
+                if let Ok(value) = format!("bytes */{size}").parse() {
+                    response.headers_mut().insert("content-range", value);
+                }
+            }
+            _ => {}
         }
         response
     }

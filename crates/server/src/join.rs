@@ -182,8 +182,8 @@ async fn key_info(
 
 fn clean_name(name: Option<String>) -> AppResult<Option<String>> {
     let Some(name) = name else { return Ok(None) };
-    let name: String = name.chars().filter(|c| !c.is_control()).collect();
-    let name = name.trim();
+    let name = crate::text::clean_label(&name);
+    let name = name.as_str();
     if name.is_empty() {
         return Ok(None);
     }

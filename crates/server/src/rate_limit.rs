@@ -53,6 +53,37 @@ pub async fn check(state: &AppState, limits: &[Limit<'_>]) -> Result<(), AppErro
     Ok(())
 }
 
+/// The bucket of a client address. An IPv6 address counts per /64: one subscriber or
+/// host usually holds a whole /64, and would otherwise have 2^64 fresh budgets.
 pub fn ip_bucket(kind: &str, ip: IpAddr) -> String {
-    format!("{kind}:ip:{ip}")
+    match crate::client_ip::canonical(ip) {
+        IpAddr::V4(v4) => format!("{kind}:ip:{v4}"),
+        IpAddr::V6(v6) => {
+            let network = u128::from(v6) & !((1u128 << 64) - 1);
+            format!("{kind}:ip:{}/64", std::net::Ipv6Addr::from(network))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_addresses_share_their_64_and_ipv4_stays_per_address() {
+        let a = ip_bucket("login", "2001:db8:1:2:aaaa::1".parse().expect("ip"));
+        let b = ip_bucket("login", "2001:db8:1:2:ffff:1:2:3".parse().expect("ip"));
+        let other = ip_bucket("login", "2001:db8:1:3::1".parse().expect("ip"));
+        assert_eq!(a, b);
+        assert_eq!(a, "login:ip:2001:db8:1:2::/64");
+        assert_ne!(a, other);
+        assert_ne!(
+            ip_bucket("login", "192.0.2.1".parse().expect("ip")),
+            ip_bucket("login", "192.0.2.2".parse().expect("ip"))
+        );
+        assert_eq!(
+            ip_bucket("login", "::ffff:192.0.2.1".parse().expect("ip")),
+            "login:ip:192.0.2.1"
+        );
+    }
 }

@@ -219,17 +219,14 @@ fn outcome_of(record: &ConnectionRecord) -> ConnectionOutcome {
 /// The audit of every connection attempt on the session: who, when, how long.
 #[utoipa::path(get, path = "/adhoc/{id}/connections", tag = "adhoc",
     params(("id" = Uuid, Path, description = "ad-hoc session id")),
-    responses((status = 200, body = Vec<AdhocConnectionRecord>), (status = 404, body = lifeline_protocol::ApiError)),
+    responses((status = 200, body = Vec<AdhocConnectionRecord>), (status = 403, body = lifeline_protocol::ApiError), (status = 404, body = lifeline_protocol::ApiError)),
     security(("bearer" = [])))]
 async fn connections(
     State(state): State<AppState>,
     AuthTechnician(technician): AuthTechnician,
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<Vec<AdhocConnectionRecord>>> {
-    match state.store.adhoc(id).await? {
-        Some(r) if r.company_id == technician.company_id => {}
-        _ => return Err(AppError::NotFound("ad hoc session")),
-    }
+    super::managed_by(&state, &technician, id).await?;
     let records = state.store.adhoc_connections(id).await?;
     Ok(Json(
         records

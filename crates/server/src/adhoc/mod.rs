@@ -16,6 +16,27 @@ pub use connect::{router as connect_router, PendingConnections};
 pub use download::page_router;
 pub use routes::router;
 
+/// The ad-hoc session, if this technician may manage it (end it, read its connection
+/// audit): the one who prepared it, or an admin of the company. Colleagues see the
+/// computer in the company's list but are refused, and other companies see nothing.
+pub async fn managed_by(
+    state: &AppState,
+    technician: &crate::store::TechnicianRecord,
+    id: uuid::Uuid,
+) -> crate::error::AppResult<AdhocRecord> {
+    use crate::error::AppError;
+    match state.store.adhoc(id).await? {
+        Some(record) if record.company_id != technician.company_id => {
+            Err(AppError::NotFound("ad hoc session"))
+        }
+        Some(record) if record.technician_id == technician.id || technician.is_admin => Ok(record),
+        Some(_) => Err(AppError::Forbidden(
+            "only the technician who prepared this ad hoc session, or an admin, may do this".into(),
+        )),
+        None => Err(AppError::NotFound("ad hoc session")),
+    }
+}
+
 /// An activated session lasts this long.
 pub const ADHOC_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
 

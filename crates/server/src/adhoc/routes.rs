@@ -111,6 +111,7 @@ async fn prepare(
     let verifier =
         serde_json::to_string(&request.verifier).map_err(|e| AppError::Internal(e.into()))?;
     expire_due(&state).await?;
+    crate::invites::count_email(&state, technician.id).await?;
     let code = generate_support_key();
     let now = state.now();
     let id = Uuid::new_v4();
@@ -192,7 +193,7 @@ async fn list_adhoc(
 /// Ends the session: the computer leaves its groups and the slot is free again.
 #[utoipa::path(post, path = "/adhoc/{id}/end", tag = "adhoc",
     params(("id" = Uuid, Path, description = "ad-hoc session id")),
-    responses((status = 200, body = AdhocSessionSummary), (status = 404, body = lifeline_protocol::ApiError)),
+    responses((status = 200, body = AdhocSessionSummary), (status = 403, body = lifeline_protocol::ApiError), (status = 404, body = lifeline_protocol::ApiError)),
     security(("bearer" = [])))]
 async fn end_adhoc(
     State(state): State<AppState>,
@@ -200,16 +201,13 @@ async fn end_adhoc(
     Path(id): Path<Uuid>,
 ) -> AppResult<Json<AdhocSessionSummary>> {
     expire_due(&state).await?;
-    let record = match state.store.adhoc(id).await? {
-        Some(r) if r.company_id == technician.company_id => r,
-        _ => return Err(AppError::NotFound("ad hoc session")),
-    };
+    let record = super::managed_by(&state, &technician, id).await?;
     super::end(&state, record.id).await.map(Json)
 }
 
 fn clean(field: &str, value: &str) -> AppResult<String> {
-    let value: String = value.chars().filter(|c| !c.is_control()).collect();
-    let value = value.trim();
+    let value = crate::text::clean_label(value);
+    let value = value.as_str();
     if value.is_empty() || value.chars().count() > MAX_NAME_CHARS * 2 {
         return Err(AppError::invalid(format!(
             "computer {field} must have 1 to {} characters",

@@ -93,15 +93,11 @@ async fn login(
     .await?;
     let email = request.email.trim();
     let Some(technician) = state.store.technician_by_email(email).await? else {
-        burn_verification_time(&request.password);
+        burn_verification_time(request.password.clone()).await?;
         return Err(wrong_credentials());
     };
-    let password = request.password.clone();
-    let hash = technician.password_hash.clone();
-    // argon2 is deliberately slow: keep it off the async workers.
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let matches =
+        verify_password(request.password.clone(), technician.password_hash.clone()).await?;
     if !matches {
         tracing::info!(technician = %technician.id, "failed sign-in");
         return Err(wrong_credentials());

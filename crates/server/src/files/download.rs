@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::range::RangePlan;
 use super::{content_disposition, file_path};
 use crate::auth::AuthParty;
 use crate::error::{AppError, AppResult, Json, Path, Query};
@@ -49,6 +50,27 @@ fn ticket_valid(state: &AppState, file_id: Uuid, ticket: &str) -> bool {
     mac.update(format!("{file_id}:{expires_at}").as_bytes());
     // verify_slice compares in constant time.
     mac.verify_slice(&given).is_ok() && expires_at > state.now()
+}
+
+/// Rewrites the request's `Range` to what will be served (see [`super::range`]): none
+/// for the whole file, one canonical range, or a typed 416.
+fn check_range(mut request: Request, size: u64) -> AppResult<Request> {
+    let header = request
+        .headers()
+        .get(header::RANGE)
+        .map(|value| value.to_str().unwrap_or_default());
+    match super::range::plan(header, size) {
+        RangePlan::Whole => {
+            request.headers_mut().remove(header::RANGE);
+        }
+        RangePlan::Part { first, last } => {
+            let canonical = HeaderValue::from_str(&format!("bytes={first}-{last}"))
+                .map_err(|e| AppError::Internal(e.into()))?;
+            request.headers_mut().insert(header::RANGE, canonical);
+        }
+        RangePlan::Unsatisfiable => return Err(AppError::RangeNotSatisfiable { size }),
+    }
+    Ok(request)
 }
 
 async fn shared_file(state: &AppState, file_id: Uuid) -> AppResult<FileRecord> {
@@ -91,6 +113,7 @@ struct DownloadQuery {
     params(("id" = Uuid, Path, description = "file id"), DownloadQuery),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
               (status = 206, description = "the requested range"),
+              (status = 416, body = lifeline_protocol::ApiError),
               (status = 404, body = lifeline_protocol::ApiError)),
     security(("bearer" = [])))]
 async fn download(
@@ -113,6 +136,7 @@ async fn download(
         }
         (None, None) => return Err(AppError::Unauthorized),
     }
+    let request = check_range(request, record.size())?;
     let path = file_path(&state, record.session_id, record.id);
     // 1 MiB reads: the default 64 KiB costs a blocking-pool hop per chunk.
     let served = ServeFile::new(&path)

@@ -4,6 +4,7 @@
 
 mod download;
 mod names;
+pub mod range;
 mod upload;
 
 use std::collections::HashSet;

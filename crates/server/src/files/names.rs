@@ -1,10 +1,7 @@
 use lifeline_protocol::MAX_FILE_NAME_CHARS;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
-/// Characters that would let a name lie about itself on screen (bidi overrides).
-fn is_deceptive(c: char) -> bool {
-    matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-}
+use crate::text::is_deceptive;
 
 const WINDOWS_RESERVED: &[&str] = &[
     "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8",

@@ -23,11 +23,14 @@ use crate::state::AppState;
 use crate::store::{FileRecord, SessionRecord};
 
 pub fn router() -> OpenApiRouter<AppState> {
+    // Only the appends skip the JSON limit: they are bounded by the announced size and
+    // streamed to disk. The announcement is JSON like every other body.
+    let appends = OpenApiRouter::new()
+        .routes(routes!(upload_offset, append_upload, cancel_upload))
+        .layer(DefaultBodyLimit::disable());
     OpenApiRouter::new()
         .routes(routes!(create_upload))
-        .routes(routes!(upload_offset, append_upload, cancel_upload))
-        // Appends are bounded by the announced size instead.
-        .layer(DefaultBodyLimit::disable())
+        .merge(appends)
 }
 
 fn upload_url(file_id: Uuid) -> String {

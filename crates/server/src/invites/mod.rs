@@ -6,7 +6,7 @@ mod routes;
 mod sms;
 
 pub use email::{EmailDriver, EmailMessage};
-pub use routes::router;
+pub use routes::{count_email, router};
 pub use sms::{normalize_e164, SmsDriver};
 
 use crate::config::Config;

@@ -171,15 +171,7 @@ async fn send_email(
         .parse()
         .map_err(|_| AppError::invalid(format!("{:?} is not an email address", request.to)))?;
     let session = invitable(&state, &technician, id).await?;
-    let bucket = format!("email:technician:{}", technician.id);
-    rate_limit::check(
-        &state,
-        &[Limit::per_hour(
-            &bucket,
-            state.config.limits.emails_per_technician_per_hour,
-        )],
-    )
-    .await?;
+    count_email(&state, technician.id).await?;
     let summary = summary(&state, &session)?;
     let language = Language::from_locale(request.locale.as_deref());
     let text = invite_text(
@@ -247,4 +239,18 @@ async fn list_outbox(
 ) -> AppResult<Json<Vec<OutboxMessage>>> {
     let records = state.store.outbox(Some(admin.company_id), 500).await?;
     Ok(Json(records.into_iter().map(outbox_message).collect()))
+}
+
+/// Counts one email against the technician's hourly budget, whatever the email is for
+/// (session invites and ad-hoc invitations share it); refuses when it is spent.
+pub async fn count_email(state: &AppState, technician_id: Uuid) -> AppResult<()> {
+    let bucket = format!("email:technician:{technician_id}");
+    rate_limit::check(
+        state,
+        &[Limit::per_hour(
+            &bucket,
+            state.config.limits.emails_per_technician_per_hour,
+        )],
+    )
+    .await
 }

@@ -83,6 +83,16 @@ pub(super) async fn send_error(
     send(socket, &frame).await
 }
 
+/// A message over [`MAX_MESSAGE_BYTES`]: the typed error, then Close 1009.
+pub(super) async fn close_too_large(socket: &mut WebSocket) {
+    let frame = MediaServerFrame::Error {
+        error: crate::socket_close::too_large(MAX_MESSAGE_BYTES).to_api_error(),
+    };
+    if let Ok(text) = serde_json::to_string(&frame) {
+        crate::socket_close::close_too_large(socket, text).await;
+    }
+}
+
 /// Sends the error and closes: the connection cannot go on.
 async fn close_with(mut socket: WebSocket, error: AppError) -> Result<(), SocketError> {
     send_error(&mut socket, &error).await?;
@@ -212,6 +222,10 @@ async fn take_over_from_browser(
 async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError> {
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
         Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str::<MediaClientFrame>(&text).ok(),
+        Ok(Some(Err(err))) if crate::socket_close::is_oversized(&err) => {
+            close_too_large(&mut socket).await;
+            return Ok(());
+        }
         _ => None,
     };
     let Some(MediaClientFrame::Hello {
@@ -348,6 +362,10 @@ impl Sender<'_> {
                     }
                     Some(Ok(Message::Close(_))) | None => return Ok(()),
                     Some(Ok(_)) => {}
+                    Some(Err(err)) if crate::socket_close::is_oversized(&err) => {
+                        close_too_large(&mut self.socket).await;
+                        return Ok(());
+                    }
                     Some(Err(err)) => return Err(err.into()),
                 },
                 () = self.link.wake.notified() => {

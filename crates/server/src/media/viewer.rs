@@ -75,6 +75,10 @@ impl<'a> Viewer<'a> {
                     Some(Ok(Message::Text(text))) => Box::pin(self.control(&text)).await?,
                     Some(Ok(Message::Close(_))) | None => return Ok(()),
                     Some(Ok(_)) => {}
+                    Some(Err(err)) if crate::socket_close::is_oversized(&err) => {
+                        super::socket::close_too_large(&mut self.socket).await;
+                        return Ok(());
+                    }
                     Some(Err(err)) => return Err(err.into()),
                 },
                 () = self.link.wake.notified() => {}

@@ -16,6 +16,7 @@ use super::marks::{DueMark, MarkCoalescer, MarkKind};
 use super::origin;
 use crate::auth::tokens::END_USER_PREFIX;
 use crate::error::AppError;
+use crate::socket_close;
 use crate::state::AppState;
 
 /// Small buffers: an idle connection should cost a few KiB, not tungstenite's 128 KiB.
@@ -108,6 +109,15 @@ async fn send_frame(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), S
     Ok(())
 }
 
+async fn close_too_large(socket: &mut WebSocket) {
+    let frame = ServerFrame::Error {
+        error: socket_close::too_large(MAX_FRAME_BYTES).to_api_error(),
+    };
+    if let Ok(text) = serde_json::to_string(&frame) {
+        socket_close::close_too_large(socket, text).await;
+    }
+}
+
 async fn refuse(mut socket: WebSocket, error: AppError) -> Result<(), SocketError> {
     let frame = ServerFrame::Error {
         error: error.to_api_error(),
@@ -127,6 +137,10 @@ async fn refuse(mut socket: WebSocket, error: AppError) -> Result<(), SocketErro
 async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError> {
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
         Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str::<ClientFrame>(&text),
+        Ok(Some(Err(err))) if socket_close::is_oversized(&err) => {
+            close_too_large(&mut socket).await;
+            return Ok(());
+        }
         Ok(_) | Err(_) => {
             return Box::pin(refuse(
                 socket,
@@ -235,6 +249,10 @@ impl Connection {
                     Some(Ok(Message::Text(text))) => Box::pin(self.handle_client_frame(&text)).await?,
                     Some(Ok(Message::Close(_))) | None => return Ok(()),
                     Some(Ok(_)) => {}
+                    Some(Err(err)) if socket_close::is_oversized(&err) => {
+                        close_too_large(&mut self.socket).await;
+                        return Ok(());
+                    }
                     Some(Err(err)) => return Err(err.into()),
                 },
                 received = live.recv() => match received {

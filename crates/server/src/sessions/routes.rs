@@ -179,7 +179,8 @@ async fn send_message(
     let data = EventData::Message {
         from,
         client_id: request.client_id,
-        text: request.text,
+        // One kind of line ending, so no client can forge a line of a transcript.
+        text: crate::text::normalize_line_endings(&request.text),
     };
     record_event(&state, &session, Some(from), Some(request.client_id), data)
         .await

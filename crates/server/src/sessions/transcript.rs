@@ -51,8 +51,15 @@ fn consent_words(kind: ConsentKind) -> &'static str {
 /// A plain-text transcript a person can read or file in a ticket.
 pub fn to_text(transcript: &Transcript) -> String {
     let session = &transcript.session;
-    let technician = session.technician_name.as_str();
-    let end_user = session.end_user_name.as_deref().unwrap_or("End user");
+    // Names were cleaned when given; cleaning again covers records from before that.
+    let technician = crate::text::clean_label(&session.technician_name);
+    let technician = technician.as_str();
+    let end_user = session
+        .end_user_name
+        .as_deref()
+        .map(crate::text::clean_label)
+        .unwrap_or_else(|| "End user".to_owned());
+    let end_user = end_user.as_str();
     let name = |party: Party| match party {
         Party::Technician => technician,
         Party::EndUser => end_user,
@@ -173,7 +180,7 @@ pub fn to_text(transcript: &Transcript) -> String {
             EventData::Delivered { .. } | EventData::Read { .. } => continue,
         };
         // Indent continuation lines so a multi-line message cannot forge an entry.
-        let line = line.replace('\n', "\n    ");
+        let line = crate::text::normalize_line_endings(&line).replace('\n', "\n    ");
         let _ = writeln!(out, "[{}] {line}", timestamp(event.at));
     }
     out

@@ -165,6 +165,30 @@ async fn websockets_from_foreign_origins_are_refused() {
         raw_socket(&app, Some(&app.url)).await.is_ok(),
         "the service's own page may connect"
     );
+    // DNS rebinding: a page on the attacker's name, rebound to this address, sends its
+    // own name as both Origin and Host.
+    let port = app.url.rsplit(':').next().expect("a port");
+    let rebound = format!("rebound.example:{port}");
+    let url = format!("{}/api/v1/realtime", app.url.replace("http://", "ws://"));
+    let mut request = url.into_client_request().expect("request");
+    let headers = request.headers_mut();
+    headers.insert("host", rebound.parse().expect("header"));
+    headers.insert(
+        "origin",
+        format!("http://{rebound}").parse().expect("header"),
+    );
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403, "a rebound origin is foreign");
+        }
+        other => panic!("a rebound origin must be refused: {:?}", other.map(|_| ())),
+    }
+    let secure_twin = app.url.replace("http://", "https://");
+    assert_eq!(
+        raw_socket(&app, Some(&secure_twin)).await.err(),
+        Some(403),
+        "the scheme is part of the origin"
+    );
     assert!(
         raw_socket(&app, None).await.is_ok(),
         "native clients send no Origin"
@@ -286,4 +310,234 @@ async fn the_join_page_is_embedded_localized_and_locked_down() {
         .starts_with("text/javascript"));
     let health = app.http.get(app.api("/healthz")).send().await.expect("get");
     assert_eq!(health.status(), 200);
+}
+
+/// Every route that takes a body answers one over the JSON limit with a typed 413
+/// before reading it, whoever sends it; only the upload appends stream past the limit.
+#[tokio::test]
+async fn every_route_with_a_body_refuses_an_oversized_one_with_a_typed_413() {
+    let app = spawn_app_with(|c| c.limits.max_json_bytes = 4096).await;
+    let doc: serde_json::Value = app
+        .http
+        .get(app.api("/api/v1/openapi.json"))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("openapi json");
+    let token = app.technician.access_token().await.expect("token");
+    let oversized = format!(r#"{{"name":"{}"}}"#, "a".repeat(64 * 1024));
+    let mut checked = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operations") {
+            if operation.get("requestBody").is_none() {
+                continue;
+            }
+            if method == "patch" && path.starts_with("/api/v1/files/") {
+                continue;
+            }
+            let concrete = path
+                .split('/')
+                .map(|part| {
+                    if part.starts_with('{') {
+                        uuid::Uuid::new_v4().to_string()
+                    } else {
+                        part.to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes())
+                .expect("an HTTP method");
+            for bearer in [None, Some(token.as_str())] {
+                let mut request = app
+                    .http
+                    .request(method.clone(), app.api(&concrete))
+                    .header("content-type", "application/json")
+                    .body(oversized.clone());
+                if let Some(bearer) = bearer {
+                    request = request.bearer_auth(bearer);
+                }
+                let (status, error) = api_error(request.send().await.expect("sent")).await;
+                assert_eq!(
+                    (status, error.code),
+                    (413, ErrorCode::PayloadTooLarge),
+                    "{method} {path} with token {}",
+                    bearer.is_some()
+                );
+            }
+            checked.push(format!("{method} {path}"));
+        }
+    }
+    assert!(
+        checked
+            .iter()
+            .any(|route| route == "POST /api/v1/sessions/{id}/files"),
+        "the file announcement is among the routes checked: {checked:?}"
+    );
+    assert!(checked.len() >= 15, "routes checked: {checked:?}");
+}
+
+/// A chunked body without a length is cut off at the limit too, on the file announcement.
+#[tokio::test]
+async fn a_chunked_file_announcement_over_the_limit_is_refused() {
+    let app = spawn_app_with(|c| c.limits.max_json_bytes = 4096).await;
+    let session = app.technician.create_session(false).await.expect("session");
+    let token = app.technician.access_token().await.expect("token");
+    let chunks: Vec<Result<String, std::io::Error>> = (0..64)
+        .map(|_| Ok(format!(r#"{{"x":"{}"}}"#, "b".repeat(1024))))
+        .collect();
+    let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+    let response = app
+        .http
+        .post(app.api(&format!("/api/v1/sessions/{}/files", session.id)))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("sent");
+    let (status, error) = api_error(response).await;
+    assert_eq!((status, error.code), (413, ErrorCode::PayloadTooLarge));
+}
+
+/// The framework's own refusals carry the typed body too.
+#[tokio::test]
+async fn a_wrong_method_is_a_typed_405_with_allow() {
+    let app = spawn_app().await;
+    for (method, path) in [
+        (reqwest::Method::DELETE, "/api/v1/info"),
+        (reqwest::Method::PUT, "/api/v1/auth/login"),
+        (reqwest::Method::PATCH, "/api/v1/sessions"),
+    ] {
+        let response = app
+            .http
+            .request(method.clone(), app.api(path))
+            .send()
+            .await
+            .expect("sent");
+        assert!(
+            response.headers().contains_key("allow"),
+            "{method} {path} names the methods it takes"
+        );
+        let (status, error) = api_error(response).await;
+        assert_eq!(
+            (status, error.code),
+            (405, ErrorCode::MethodNotAllowed),
+            "{method} {path}"
+        );
+    }
+}
+
+/// Sends `message` while reading what comes back until the Close; returns the error
+/// frames' codes and the close code. The send runs on its own: the service stops
+/// reading an oversized message, so a large one may never finish sending.
+async fn oversized_then_close(
+    socket: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    message: Message,
+) -> (Vec<ErrorCode>, Option<u16>) {
+    let (mut sink, mut stream) = socket.split();
+    let sending = tokio::spawn(async move {
+        let _ = sink.send(message).await;
+        sink
+    });
+    let mut errors = Vec::new();
+    let read = async {
+        while let Some(message) = stream.next().await {
+            match message.expect("a clean WebSocket close, not a dropped connection") {
+                Message::Text(text) => {
+                    let value: serde_json::Value = serde_json::from_str(&text).expect("json");
+                    if value["type"] == "error" {
+                        let error: ApiError =
+                            serde_json::from_value(value["error"].clone()).expect("typed");
+                        errors.push(error.code);
+                    }
+                }
+                Message::Close(frame) => return frame.map(|f| u16::from(f.code)),
+                _ => {}
+            }
+        }
+        None
+    };
+    let close = tokio::time::timeout(std::time::Duration::from_secs(10), read)
+        .await
+        .expect("closed in time");
+    sending.abort();
+    (errors, close)
+}
+
+/// A message over the realtime socket's limit ends it with a typed error and Close
+/// 1009, before hello and after it.
+#[tokio::test]
+async fn an_oversized_realtime_message_closes_with_1009_before_and_after_hello() {
+    let app = spawn_app().await;
+    let oversized = "x".repeat(80 * 1024);
+
+    let early = raw_socket(&app, None).await.expect("connects");
+    let (errors, close) =
+        oversized_then_close(early, Message::Text(oversized.clone().into())).await;
+    assert_eq!(errors, vec![ErrorCode::PayloadTooLarge]);
+    assert_eq!(close, Some(1009));
+
+    let token = app.technician.access_token().await.expect("token");
+    let mut socket = raw_socket(&app, None).await.expect("connects");
+    let hello = serde_json::json!({"type": "hello", "token": token, "cursors": []});
+    socket
+        .send(Message::Text(hello.to_string().into()))
+        .await
+        .expect("sent");
+    let Some(Ok(Message::Text(welcome))) = socket.next().await else {
+        panic!("expected the welcome")
+    };
+    let welcome: ServerFrame = serde_json::from_str(welcome.as_str()).expect("frame");
+    assert!(
+        matches!(welcome, ServerFrame::Welcome { .. }),
+        "{welcome:?}"
+    );
+    let (errors, close) = oversized_then_close(socket, Message::Text(oversized.into())).await;
+    assert_eq!(errors, vec![ErrorCode::PayloadTooLarge]);
+    assert_eq!(close, Some(1009));
+}
+
+/// The media socket does the same with a message over twice the chunk limit.
+#[tokio::test]
+async fn an_oversized_media_message_closes_with_1009_before_and_after_hello() {
+    let app = spawn_app().await;
+    let (session_id, _end_user) = crate::media::allowed_session(&app).await;
+    let url = format!(
+        "{}{}",
+        app.url.replace("http://", "ws://"),
+        lifeline_protocol::MEDIA_PATH
+    );
+    let oversized = vec![0u8; 2 * lifeline_protocol::MAX_MEDIA_CHUNK_BYTES + 1024];
+
+    let (early, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .expect("connects");
+    let (errors, close) =
+        oversized_then_close(early, Message::Binary(oversized.clone().into())).await;
+    assert_eq!(errors, vec![ErrorCode::PayloadTooLarge]);
+    assert_eq!(close, Some(1009));
+
+    let token = app.technician.access_token().await.expect("token");
+    let (mut viewer, _) = tokio_tungstenite::connect_async(url.as_str())
+        .await
+        .expect("connects");
+    let hello = serde_json::json!({
+        "type": "hello", "token": token, "session_id": session_id, "role": "viewer", "codecs": []
+    });
+    viewer
+        .send(Message::Text(hello.to_string().into()))
+        .await
+        .expect("sent");
+    let Some(Ok(Message::Text(welcome))) = viewer.next().await else {
+        panic!("expected the welcome")
+    };
+    assert!(welcome.as_str().contains("welcome"), "{welcome}");
+    let (errors, close) = oversized_then_close(viewer, Message::Binary(oversized.into())).await;
+    assert_eq!(errors, vec![ErrorCode::PayloadTooLarge]);
+    assert_eq!(close, Some(1009));
 }

@@ -644,3 +644,119 @@ async fn the_person_at_the_computer_ends_the_session_from_the_agent() {
         "an ended session's agent token no longer works"
     );
 }
+
+/// Ad-hoc invitations are emails like any other: they share the technician's hourly
+/// budget with session invites.
+#[tokio::test]
+async fn ad_hoc_invite_emails_count_against_the_technicians_email_limit() {
+    let app = crate::helpers::spawn_app_with(|c| c.limits.emails_per_technician_per_hour = 2).await;
+    let session = app.new_session().await;
+    for to in ["a@example.test", "b@example.test"] {
+        app.technician
+            .send_email_invite(session.id, to, None)
+            .await
+            .expect("within the budget");
+    }
+    let (status, error) = prepare(&app, &app.technician, "erika@example.test")
+        .await
+        .expect_err("the budget is spent");
+    assert_eq!((status, error.code), (429, ErrorCode::RateLimited));
+    assert_eq!(slots(&app).await.used, 0, "nothing was prepared");
+
+    let fresh =
+        crate::helpers::spawn_app_with(|c| c.limits.emails_per_technician_per_hour = 1).await;
+    prepare(&fresh, &fresh.technician, "erika@example.test")
+        .await
+        .expect("the first email");
+    let session = fresh.new_session().await;
+    let err = fresh
+        .technician
+        .send_email_invite(session.id, "c@example.test", None)
+        .await
+        .expect_err("the ad-hoc invitation used the budget");
+    assert_eq!(crate::helpers::code(err), ErrorCode::RateLimited);
+}
+
+/// A colleague sees the computer but may neither end its session nor read its audit;
+/// the technician who prepared it and the company's admins may.
+#[tokio::test]
+async fn only_the_owner_and_admins_may_end_an_ad_hoc_session_or_read_its_audit() {
+    let app = spawn_app().await;
+    let owner = app.add_technician("owner@acme.test", false).await;
+    let colleague = app.add_technician("colleague@acme.test", false).await;
+    let prepared = prepare(&app, &owner, "erika@example.test")
+        .await
+        .expect("prepared");
+    let id = prepared.session.id;
+    let audit = format!("/api/v1/adhoc/{id}/connections");
+    let end = format!("/api/v1/adhoc/{id}/end");
+
+    let (status, error) =
+        call::<serde_json::Value>(&app, Some(&colleague), reqwest::Method::GET, &audit, None)
+            .await
+            .expect_err("a colleague may not read the audit");
+    assert_eq!((status, error.code), (403, ErrorCode::Forbidden));
+    let (status, error) =
+        call::<serde_json::Value>(&app, Some(&colleague), reqwest::Method::POST, &end, None)
+            .await
+            .expect_err("a colleague may not end it");
+    assert_eq!((status, error.code), (403, ErrorCode::Forbidden));
+
+    let records: Vec<serde_json::Value> = call(
+        &app,
+        Some(&app.technician),
+        reqwest::Method::GET,
+        &audit,
+        None,
+    )
+    .await
+    .expect("an admin reads the audit");
+    assert!(records.is_empty(), "no connection yet: {records:?}");
+    let ended: serde_json::Value = call(&app, Some(&owner), reqwest::Method::POST, &end, None)
+        .await
+        .expect("the owner ends it");
+    assert_eq!(ended["status"], "ended");
+}
+
+/// Activates with an `X-Forwarded-For` header and returns the address the computer is
+/// listed with.
+async fn activated_from(app: &TestApp, forwarded_for: &str) -> String {
+    let prepared = prepare(app, &app.technician, "erika@example.test")
+        .await
+        .expect("prepared");
+    let request = ActivateAdhocRequest {
+        security_code: prepared.security_code.clone(),
+        computer: computer(),
+    };
+    let response = app
+        .http
+        .post(app.api(&format!("/api/v1/adhoc/{}/activate", prepared.session.id)))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&request)
+        .send()
+        .await
+        .expect("sent");
+    assert!(response.status().is_success(), "{}", response.status());
+    adhoc_group(app).await.computers[0].ip.clone()
+}
+
+/// Forwarded headers name the client only when they come from a trusted proxy, and then
+/// the first untrusted hop from the right counts; otherwise the peer is the client.
+#[tokio::test]
+async fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+    let direct = spawn_app().await;
+    assert_eq!(
+        activated_from(&direct, "198.51.100.7").await,
+        "127.0.0.1",
+        "without trusted_proxies the header is ignored"
+    );
+    let proxied = crate::helpers::spawn_app_with(|c| {
+        c.trusted_proxies = vec!["127.0.0.0/8".parse().expect("cidr")];
+    })
+    .await;
+    assert_eq!(
+        activated_from(&proxied, "6.6.6.6, 198.51.100.7, 127.0.0.2").await,
+        "198.51.100.7",
+        "a forged first hop is passed over"
+    );
+}

@@ -332,3 +332,86 @@ async fn files_of_another_session_cannot_be_reached() {
         .expect_err("not their session");
     assert_eq!(code(err), ErrorCode::NotFound);
 }
+
+/// A range past the end is a typed 416 naming the size; a range that cannot be parsed
+/// is ignored and the whole file comes back (RFC 9110 §14.2).
+#[tokio::test]
+async fn ranges_past_the_end_are_typed_and_unparseable_ones_ignored() {
+    let app = spawn_app().await;
+    let session = app.new_session().await;
+    let work = tempfile::tempdir().expect("dir");
+    let bytes = sample(1_000);
+    let path = write_temp(work.path(), "r.bin", &bytes);
+    let file = app
+        .technician
+        .upload_file(session.id, &path, |_| {})
+        .await
+        .expect("uploaded");
+    let link = app.technician.download_link(file.id).await.expect("link");
+    let get = |range: &'static str| {
+        app.http
+            .get(app.api(&link.url))
+            .header("range", range)
+            .send()
+    };
+
+    let past_end = get("bytes=5000-6000").await.expect("sent");
+    assert_eq!(past_end.status(), 416);
+    assert_eq!(past_end.headers()["content-range"], "bytes */1000");
+    let error: lifeline_protocol::ApiError = past_end.json().await.expect("typed body");
+    assert_eq!(error.code, ErrorCode::RangeNotSatisfiable);
+
+    for garbage in ["bytes=abc", "pages=1-2", "bytes=10-5", "bytes="] {
+        let whole = get(garbage).await.expect("sent");
+        assert_eq!(whole.status(), 200, "{garbage} is ignored");
+        assert_eq!(whole.bytes().await.expect("body").as_ref(), &bytes[..]);
+    }
+}
+
+/// Everything in the data directory is the service's alone: what an older installation
+/// left open is tightened at start, and what it creates is private from the start.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_database_and_uploads_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app_with(|c| {
+        let open = std::fs::Permissions::from_mode(0o755);
+        std::fs::set_permissions(&c.data_dir, open).expect("chmod");
+        let left = c.data_dir.join("files/old-session");
+        std::fs::create_dir_all(&left).expect("mkdir");
+        std::fs::write(left.join("old-upload"), b"old").expect("write");
+        std::fs::set_permissions(
+            left.join("old-upload"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .expect("chmod");
+    })
+    .await;
+    let session = app.new_session().await;
+    let work = tempfile::tempdir().expect("dir");
+    let path = write_temp(work.path(), "new.bin", &sample(5000));
+    app.technician
+        .upload_file(session.id, &path, |_| {})
+        .await
+        .expect("uploaded");
+    let mut seen = (0, 0);
+    let mut pending = vec![app.config.data_dir.clone()];
+    while let Some(path) = pending.pop() {
+        let metadata = std::fs::symlink_metadata(&path).expect("metadata");
+        let mode = metadata.permissions().mode() & 0o777;
+        if metadata.is_dir() {
+            assert_eq!(mode, 0o700, "{}", path.display());
+            seen.0 += 1;
+            for entry in std::fs::read_dir(&path).expect("read dir") {
+                pending.push(entry.expect("entry").path());
+            }
+        } else {
+            assert_eq!(mode, 0o600, "{}", path.display());
+            seen.1 += 1;
+        }
+    }
+    assert!(
+        seen.0 >= 4 && seen.1 >= 3,
+        "the database, the old and the new upload were checked: {seen:?}"
+    );
+}

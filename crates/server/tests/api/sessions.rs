@@ -253,6 +253,48 @@ async fn the_transcript_keeps_messages_files_and_events_with_times() {
     assert!(text.contains("Session ended by Tina Tech"), "{text}");
 }
 
+/// No line ending and no direction character lets an end user forge a transcript line:
+/// every break is indented as a continuation, and names lose bidi controls.
+#[tokio::test]
+async fn a_transcript_cannot_be_forged_with_line_breaks_or_direction_characters() {
+    let app = spawn_app().await;
+    let session = app.new_session().await;
+    let end_user = ApiClient::new(&app.url).expect("client");
+    let joined = end_user
+        .join(session.support_key.as_str(), Some("Eri\u{202e}ak\u{2066}"))
+        .await
+        .expect("joins");
+    assert_eq!(joined.end_user_name.as_deref(), Some("Eriak"));
+    let forged = "ok\r[2026-01-01 00:00:00 UTC] Tina Tech: send me your password\u{2028}A\u{2029}B\u{85}C\r\nD";
+    let sent = end_user
+        .send_message(joined.session_id, uuid::Uuid::new_v4(), forged)
+        .await
+        .expect("sent");
+    let EventData::Message { text, .. } = &sent.data else {
+        panic!("a message: {sent:?}")
+    };
+    assert_eq!(
+        text, "ok\n[2026-01-01 00:00:00 UTC] Tina Tech: send me your password\nA\nB\nC\nD",
+        "stored with one kind of line ending"
+    );
+    let text = app
+        .technician
+        .transcript_text(session.id)
+        .await
+        .expect("text transcript");
+    for forbidden in [
+        '\r', '\u{2028}', '\u{2029}', '\u{85}', '\u{202e}', '\u{2066}',
+    ] {
+        assert!(!text.contains(forbidden), "{forbidden:?} left in {text:?}");
+    }
+    assert!(
+        text.contains("Eriak: ok\n    [2026-01-01 00:00:00 UTC] Tina Tech: send me"),
+        "the forged entry is an indented continuation: {text}"
+    );
+    let entries = text.lines().filter(|line| line.starts_with('[')).count();
+    assert_eq!(entries, 2, "joined and the one message: {text}");
+}
+
 #[tokio::test]
 async fn another_technicians_session_is_invisible() {
     let app = spawn_app().await;
