@@ -30,9 +30,24 @@ impl std::fmt::Debug for Credentials {
 }
 
 /// The user's data folder (`$XDG_DATA_HOME`, `~/.local/share`, `%APPDATA%`) + `lifeline-agent`.
-pub fn default_state_dir() -> PathBuf {
-    let data = dirs::data_dir().unwrap_or_else(std::env::temp_dir);
-    data.join("lifeline-agent")
+/// Without a home folder there is no private place for the session's token (the temp
+/// folder is shared), so the agent refuses to start.
+pub fn default_state_dir() -> Result<PathBuf, AgentError> {
+    state_dir_in(dirs::data_dir())
+}
+
+fn state_dir_in(data: Option<PathBuf>) -> Result<PathBuf, AgentError> {
+    Ok(data.ok_or(AgentError::NoHome)?.join("lifeline-agent"))
+}
+
+#[cfg(test)]
+#[test]
+fn without_a_data_folder_there_is_no_state_folder() {
+    assert!(matches!(state_dir_in(None), Err(AgentError::NoHome)));
+    assert_eq!(
+        state_dir_in(Some(PathBuf::from("/home/erika/.local/share"))).expect("a folder"),
+        PathBuf::from("/home/erika/.local/share/lifeline-agent")
+    );
 }
 
 fn file(dir: &Path) -> PathBuf {

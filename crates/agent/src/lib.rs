@@ -63,6 +63,10 @@ pub enum AgentError {
     NotSharing,
     #[error("{} is not a file that can be read", .0.display())]
     NotAFile(std::path::PathBuf),
+    /// No home folder: nowhere private to keep the session. The temp folder is not
+    /// private enough for its token.
+    #[error("this user has no home folder to keep the session in privately; run the app as a user with one, or name a private folder with --state-dir and --autostart-entry")]
+    NoHome,
 }
 
 impl AgentError {

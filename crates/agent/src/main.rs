@@ -64,17 +64,19 @@ struct Cli {
 }
 
 impl Cli {
-    fn places(&self) -> Places {
-        Places {
-            state_dir: self
-                .state_dir
-                .clone()
-                .unwrap_or_else(credentials::default_state_dir),
-            autostart_entry: self
-                .autostart_entry
-                .clone()
-                .unwrap_or_else(lifeline_agent::autostart::default_entry_path),
-        }
+    fn places(&self) -> anyhow::Result<Places> {
+        let state_dir = match &self.state_dir {
+            Some(dir) => dir.clone(),
+            None => credentials::default_state_dir()?,
+        };
+        let autostart_entry = match &self.autostart_entry {
+            Some(entry) => entry.clone(),
+            None => lifeline_agent::autostart::default_entry_path()?,
+        };
+        Ok(Places {
+            state_dir,
+            autostart_entry,
+        })
     }
 
     fn downloads(&self) -> PathBuf {
@@ -180,7 +182,7 @@ fn ask_code() -> anyhow::Result<String> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let places = cli.places();
+    let places = cli.places()?;
     if cli.end {
         let Some(saved) = credentials::load(&places.state_dir)? else {
             bail!("there is no session to end on this computer")
@@ -299,7 +301,7 @@ fn main() -> ExitCode {
 
 fn agent_setup(cli: &Cli) -> anyhow::Result<AgentSetup> {
     Ok(AgentSetup {
-        places: cli.places(),
+        places: cli.places()?,
         downloads: cli.downloads(),
         target: cli.enrollment_target(),
         autostart_program: cli.autostart_program()?,

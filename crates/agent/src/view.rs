@@ -202,9 +202,9 @@ impl From<crate::AgentError> for lifeline_client::ipc::IpcError {
         use lifeline_client::ipc::{IpcError, IpcErrorCode};
         match err {
             crate::AgentError::Client(err) => err.into(),
-            crate::AgentError::Io { .. } | crate::AgentError::Corrupt(_) => {
-                IpcError::new(IpcErrorCode::File, err.to_string())
-            }
+            crate::AgentError::Io { .. }
+            | crate::AgentError::Corrupt(_)
+            | crate::AgentError::NoHome => IpcError::new(IpcErrorCode::File, err.to_string()),
             // The window tells a wrong code by this code, whoever found it wrong.
             crate::AgentError::InvalidCode => IpcError::new(
                 IpcErrorCode::Service(lifeline_protocol::ErrorCode::CodeInvalid),

@@ -213,6 +213,7 @@ async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyho
     for forbidden in [
         "file:///etc/passwd",
         "http://example.com/",
+        "https://example.com/",
         "javascript:alert(1)",
     ] {
         let answer = window
