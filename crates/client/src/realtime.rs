@@ -14,6 +14,10 @@ use uuid::Uuid;
 
 use crate::{ApiClient, ClientError};
 
+/// How often a technician's connection checks whether its access token needs renewing;
+/// shorter than the API client's refresh margin, so the renewal comes before the end.
+const RENEWAL_CHECK: Duration = Duration::from_secs(20);
+
 /// What the realtime connection reports, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RealtimeEvent {
@@ -250,6 +254,14 @@ async fn connect_once(
     let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
         .await
         .map_err(|e| ClientError::WebSocket(e.to_string()))?;
+    let mut socket_token = token.clone();
+    let mut token_updates = api.token_updates();
+    token_updates.mark_unchanged();
+    // A technician's connection lasts as long as its access token: a fresh one is sent
+    // over it as it comes (refreshing when it nears its end is the API client's job,
+    // asked for here often enough to come before the end).
+    let mut renewal = tokio::time::interval(RENEWAL_CHECK);
+    renewal.reset();
     let hello = ClientFrame::Hello {
         token,
         cursors: {
@@ -338,6 +350,24 @@ async fn connect_once(
                         }
                         tracing::warn!(code = ?error.code, message = %error.message, "realtime frame refused");
                     }
+                }
+            }
+            changed = token_updates.changed() => {
+                if changed.is_err() {
+                    continue;
+                }
+                let fresh = token_updates.borrow_and_update().as_ref().map(|pair| pair.access_token.clone());
+                if let Some(fresh) = fresh.filter(|fresh| *fresh != socket_token) {
+                    let text = serde_json::to_string(&ClientFrame::Renew { token: fresh.clone() })
+                        .map_err(|e| ClientError::Protocol(e.to_string()))?;
+                    socket.send(Message::Text(text.into())).await.map_err(|e| ClientError::WebSocket(e.to_string()))?;
+                    socket_token = fresh;
+                }
+            }
+            _ = renewal.tick(), if socket_token.starts_with(lifeline_protocol::ACCESS_TOKEN_PREFIX) => {
+                // Refreshes when the token is close to its end; the change comes above.
+                if let Err(err) = api.access_token().await {
+                    tracing::debug!(error = %err, "renewing the realtime connection's token");
                 }
             }
             command = commands.recv() => {

@@ -80,6 +80,10 @@ pub struct UpdateTechnician {
     pub disabled: bool,
 }
 
+/// A technician's access token starts so; it expires (see `TokenPair`), where end users'
+/// and agents' tokens end with their session instead.
+pub const ACCESS_TOKEN_PREFIX: &str = "lla_";
+
 /// Minimum length of a technician password.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 

@@ -40,6 +40,11 @@ pub enum ClientFrame {
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         up_to_seq: u64,
     },
+    /// A technician's fresh access token: the connection lasts until it expires instead
+    /// of the one it was opened with (which closes it, with 4401, when it expires).
+    Renew {
+        token: String,
+    },
 }
 
 /// Frames the service sends.

@@ -115,6 +115,13 @@ async fn update_technician(
         .store
         .set_technician_disabled(target.id, request.disabled)
         .await?;
+    if request.disabled {
+        // Their open connections close now, not when their tokens run out.
+        state
+            .hub
+            .end_sign_in(target.id, crate::realtime::SignInEnded::Disabled);
+        tracing::info!(technician = %target.id, "technician disabled");
+    }
     let updated = state
         .store
         .technician(id)

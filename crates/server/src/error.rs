@@ -12,6 +12,9 @@ pub enum AppError {
     InvalidInput(String),
     #[error("sign in first: the token is missing, invalid or expired")]
     Unauthorized,
+    /// Unauthorized, with the reason a client can show.
+    #[error("{0}")]
+    UnauthorizedBecause(&'static str),
     #[error("the email or password is wrong")]
     InvalidCredentials,
     #[error("{0}")]
@@ -64,9 +67,9 @@ impl AppError {
     fn code_and_status(&self) -> (ErrorCode, StatusCode) {
         match self {
             AppError::InvalidInput(_) => (ErrorCode::InvalidInput, StatusCode::BAD_REQUEST),
-            AppError::Unauthorized | AppError::InvalidCredentials => {
-                (ErrorCode::Unauthorized, StatusCode::UNAUTHORIZED)
-            }
+            AppError::Unauthorized
+            | AppError::UnauthorizedBecause(_)
+            | AppError::InvalidCredentials => (ErrorCode::Unauthorized, StatusCode::UNAUTHORIZED),
             AppError::Forbidden(_) => (ErrorCode::Forbidden, StatusCode::FORBIDDEN),
             AppError::NotFound(_) => (ErrorCode::NotFound, StatusCode::NOT_FOUND),
             AppError::KeyUnknown => (ErrorCode::KeyUnknown, StatusCode::NOT_FOUND),

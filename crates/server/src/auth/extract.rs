@@ -51,6 +51,16 @@ pub async fn technician_for_token(
     state: &AppState,
     token: &str,
 ) -> Result<TechnicianRecord, AppError> {
+    technician_sign_in_for_token(state, token)
+        .await
+        .map(|(technician, _)| technician)
+}
+
+/// The technician and the sign-in (token family, expiry) an access token belongs to.
+pub async fn technician_sign_in_for_token(
+    state: &AppState,
+    token: &str,
+) -> Result<(TechnicianRecord, crate::store::TokenRecord), AppError> {
     if !token.starts_with(tokens::ACCESS_PREFIX) {
         return Err(AppError::Unauthorized);
     }
@@ -72,7 +82,7 @@ pub async fn technician_for_token(
             "this technician account is disabled".into(),
         ));
     }
-    Ok(technician)
+    Ok((technician, record))
 }
 
 /// Resolves an end-user token to its session.
@@ -83,11 +93,21 @@ pub async fn session_for_end_user_token(
     if !token.starts_with(tokens::END_USER_PREFIX) {
         return Err(AppError::Unauthorized);
     }
-    state
+    let session = state
         .store
         .session_by_end_user_token(&tokens::hash(token))
         .await?
-        .ok_or(AppError::Unauthorized)
+        .ok_or(AppError::Unauthorized)?;
+    // The token ends with its session: what the page already shows stays there, but
+    // nothing more can be read, sent or downloaded with it.
+    match crate::sessions::status(&session, state.now()) {
+        lifeline_protocol::SessionStatus::Ended | lifeline_protocol::SessionStatus::Expired => {
+            Err(AppError::SessionEnded)
+        }
+        lifeline_protocol::SessionStatus::Waiting | lifeline_protocol::SessionStatus::Active => {
+            Ok(session)
+        }
+    }
 }
 
 impl<S> FromRequestParts<S> for AuthTechnician

@@ -133,7 +133,7 @@ async fn refresh(
         .ok_or(AppError::Unauthorized)?;
     if record.revoked {
         tracing::warn!(technician = %record.technician_id, "refresh token reused; revoking its sign-in");
-        state.store.revoke_family(record.family_id).await?;
+        end_sign_in(&state, &record).await?;
         return Err(AppError::Unauthorized);
     }
     if record.expires_at <= state.now() {
@@ -141,7 +141,7 @@ async fn refresh(
     }
     if !state.store.revoke_token(&token_hash).await? {
         // Another request rotated it first: treat as reuse.
-        state.store.revoke_family(record.family_id).await?;
+        end_sign_in(&state, &record).await?;
         return Err(AppError::Unauthorized);
     }
     let technician = state
@@ -171,9 +171,21 @@ async fn logout(
         .token(&tokens::hash(&request.refresh_token), TokenKind::Refresh)
         .await?
     {
-        state.store.revoke_family(record.family_id).await?;
+        end_sign_in(&state, &record).await?;
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revokes every token of one sign-in and closes the connections it opened.
+async fn end_sign_in(state: &AppState, record: &crate::store::TokenRecord) -> AppResult<()> {
+    state.store.revoke_family(record.family_id).await?;
+    state.hub.end_sign_in(
+        record.technician_id,
+        crate::realtime::SignInEnded::SignedOut {
+            family_id: record.family_id,
+        },
+    );
+    Ok(())
 }
 
 /// The signed-in technician.

@@ -7,7 +7,7 @@ use rand::rngs::OsRng;
 use rand::TryRngCore;
 use sha2::{Digest, Sha256};
 
-pub const ACCESS_PREFIX: &str = "lla_";
+pub const ACCESS_PREFIX: &str = lifeline_protocol::ACCESS_TOKEN_PREFIX;
 pub const REFRESH_PREFIX: &str = "llr_";
 pub const END_USER_PREFIX: &str = "lle_";
 pub const AGENT_PREFIX: &str = "llg_";

@@ -29,6 +29,30 @@ pub enum Live {
         adhoc_session_id: Uuid,
         frame: Arc<lifeline_protocol::ServerFrame>,
     },
+    /// A technician's sign-in ended: the connections it opened must close at once.
+    SignInEnded(SignInEnded),
+}
+
+/// Why a technician's connections close, and which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInEnded {
+    /// One sign-in (its token family) was signed out or revoked.
+    SignedOut { family_id: Uuid },
+    /// The account was disabled: every sign-in ends.
+    Disabled,
+    /// Every sign-in but `keep` ended (a password change ends the others).
+    AllBut { keep: Option<Uuid> },
+}
+
+impl SignInEnded {
+    /// Whether a connection opened by the sign-in `family_id` must close.
+    pub fn ends(&self, family_id: Uuid) -> bool {
+        match *self {
+            SignInEnded::SignedOut { family_id: ended } => ended == family_id,
+            SignInEnded::Disabled => true,
+            SignInEnded::AllBut { keep } => keep != Some(family_id),
+        }
+    }
 }
 
 impl Live {
@@ -40,6 +64,7 @@ impl Live {
             Live::ToAgent {
                 adhoc_session_id, ..
             } => *adhoc_session_id,
+            Live::SignInEnded(_) => Uuid::nil(),
         }
     }
 }
@@ -102,6 +127,11 @@ impl Hub {
         let live = Live::Adhoc(Arc::new(summary));
         send(&self.agents, live.session_id(), &live);
         send(&self.technicians, technician_id, &live);
+    }
+
+    /// Closes the technician's connections that `ended` names.
+    pub fn end_sign_in(&self, technician_id: Uuid, ended: SignInEnded) {
+        send(&self.technicians, technician_id, &Live::SignInEnded(ended));
     }
 
     pub fn publish(&self, technician_id: Uuid, live: Live) {

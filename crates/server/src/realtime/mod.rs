@@ -2,10 +2,12 @@
 //! then published here; each connection replays from the database after its cursor and
 //! fills any gap from there too, so nothing is lost or sent twice.
 
+mod closing;
+mod frames;
 mod hub;
 mod marks;
 pub(crate) mod origin;
 mod socket;
 
-pub use hub::{Hub, Live};
+pub use hub::{Hub, Live, SignInEnded};
 pub use socket::router;

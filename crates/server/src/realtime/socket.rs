@@ -11,8 +11,10 @@ use lifeline_protocol::{ClientFrame, Cursor, Party, ServerFrame, SessionEvent, R
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
-use super::hub::Live;
-use super::marks::{DueMark, MarkCoalescer, MarkKind};
+use super::closing::{self, CloseReason};
+use super::frames::owns;
+use super::hub::{Live, SignInEnded};
+use super::marks::MarkCoalescer;
 use super::origin;
 use crate::auth::tokens::END_USER_PREFIX;
 use crate::error::AppError;
@@ -51,7 +53,7 @@ async fn upgrade(
 }
 
 #[derive(Debug, thiserror::Error)]
-enum SocketError {
+pub(super) enum SocketError {
     #[error("socket: {0}")]
     Socket(#[from] axum::Error),
     #[error("{0}")]
@@ -61,9 +63,13 @@ enum SocketError {
 }
 
 /// Who is on the other end, after `hello`.
-enum Peer {
+pub(super) enum Peer {
     Technician {
         technician_id: Uuid,
+        /// The sign-in (token family) the connection's access token belongs to.
+        family_id: Uuid,
+        /// When that access token expires, unless a renewal moves it on.
+        expires_at: i64,
     },
     EndUser {
         technician_id: Uuid,
@@ -78,32 +84,37 @@ enum Peer {
 }
 
 impl Peer {
-    fn party(&self) -> Party {
+    pub(super) fn party(&self) -> Party {
         match self {
             Peer::Technician { .. } => Party::Technician,
             Peer::EndUser { .. } | Peer::Agent { .. } => Party::EndUser,
         }
     }
-    fn technician_id(&self) -> Uuid {
+    pub(super) fn technician_id(&self) -> Uuid {
         match self {
-            Peer::Technician { technician_id }
+            Peer::Technician { technician_id, .. }
             | Peer::EndUser { technician_id, .. }
             | Peer::Agent { technician_id, .. } => *technician_id,
         }
     }
 }
 
-struct Connection {
-    state: AppState,
-    socket: WebSocket,
-    peer: Peer,
+pub(super) struct Connection {
+    pub(super) state: AppState,
+    pub(super) socket: WebSocket,
+    pub(super) peer: Peer,
     /// Per session, the last `seq` this client has been sent.
-    sent: HashMap<Uuid, u64>,
+    pub(super) sent: HashMap<Uuid, u64>,
     /// The client's delivered and read marks, at most one stored a second.
-    marks: MarkCoalescer,
+    pub(super) marks: MarkCoalescer,
+    /// Set when the connection must close after what it is doing now.
+    pub(super) closing: Option<CloseReason>,
 }
 
-async fn send_frame(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), SocketError> {
+pub(super) async fn send_frame(
+    socket: &mut WebSocket,
+    frame: &ServerFrame,
+) -> Result<(), SocketError> {
     let text = serde_json::to_string(frame)?;
     socket.send(Message::Text(text.into())).await?;
     Ok(())
@@ -181,10 +192,12 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
                 session_id: session.id,
             })
     } else {
-        Box::pin(crate::auth::extract_technician(&state, &token))
+        Box::pin(crate::auth::extract_technician_sign_in(&state, &token))
             .await
-            .map(|technician| Peer::Technician {
+            .map(|(technician, sign_in)| Peer::Technician {
                 technician_id: technician.id,
+                family_id: sign_in.family_id,
+                expires_at: sign_in.expires_at,
             })
     };
     let peer = match authenticated {
@@ -197,6 +210,7 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
         peer,
         sent: HashMap::new(),
         marks: MarkCoalescer::default(),
+        closing: None,
     };
     let result = connection.run(cursors).await;
     // Marks the client made in its last second still count.
@@ -214,7 +228,7 @@ impl Connection {
     async fn run(&mut self, cursors: Vec<Cursor>) -> Result<(), SocketError> {
         // Subscribe before replaying so nothing published in between is missed.
         let mut live = match self.peer {
-            Peer::Technician { technician_id } => {
+            Peer::Technician { technician_id, .. } => {
                 self.state.hub.subscribe_technician(technician_id)
             }
             Peer::EndUser { session_id, .. } => self.state.hub.subscribe_session(session_id),
@@ -244,6 +258,14 @@ impl Connection {
                     None => std::future::pending::<()>().await,
                 }
             };
+            // A technician's connection lasts as long as its access token (or renewal).
+            let token_left = self.token_left();
+            let token_timer = async move {
+                match token_left {
+                    Some(left) => Box::pin(tokio::time::sleep(left)).await,
+                    None => std::future::pending::<()>().await,
+                }
+            };
             tokio::select! {
                 incoming = self.socket.recv() => match incoming {
                     Some(Ok(Message::Text(text))) => Box::pin(self.handle_client_frame(&text)).await?,
@@ -256,6 +278,11 @@ impl Connection {
                     Some(Err(err)) => return Err(err.into()),
                 },
                 received = live.recv() => match received {
+                    Ok(item) if self.token_left().is_some_and(|left| left.is_zero()) => {
+                        // Nothing more is sent on an expired token, timer or not.
+                        drop(item);
+                        self.closing = Some(CloseReason::TokenExpired);
+                    }
                     Ok(item) => Box::pin(self.forward(item)).await?,
                     Err(RecvError::Lagged(_)) => Box::pin(self.catch_up_all()).await?,
                     Err(RecvError::Closed) => return Ok(()),
@@ -266,11 +293,17 @@ impl Connection {
                         Box::pin(self.store_mark(mark)).await?;
                     }
                 }
+                () = token_timer => self.closing = Some(CloseReason::TokenExpired),
                 () = shutdown.cancelled() => {
                     let close = CloseFrame { code: 1001, reason: "service restarting".into() };
                     let _ = self.socket.send(Message::Close(Some(close))).await;
                     return Ok(());
                 }
+            }
+            if let Some(reason) = self.closing.take() {
+                tracing::info!(?reason, "realtime connection closed by the service");
+                closing::close(&mut self.socket, reason).await;
+                return Ok(());
             }
         }
     }
@@ -278,7 +311,9 @@ impl Connection {
     fn leave(&self) {
         self.announce_presence(false);
         match self.peer {
-            Peer::Technician { technician_id } => self.state.hub.release_technician(technician_id),
+            Peer::Technician { technician_id, .. } => {
+                self.state.hub.release_technician(technician_id)
+            }
             Peer::EndUser { session_id, .. } => self.state.hub.release_session(session_id),
             Peer::Agent {
                 adhoc_session_id, ..
@@ -361,7 +396,7 @@ impl Connection {
         let sessions = match self.peer {
             Peer::EndUser { session_id, .. } => vec![session_id],
             Peer::Agent { .. } => Vec::new(),
-            Peer::Technician { technician_id } => {
+            Peer::Technician { technician_id, .. } => {
                 let mut ids = self
                     .state
                     .store
@@ -415,6 +450,15 @@ impl Connection {
     }
 
     async fn send_event(&mut self, event: SessionEvent) -> Result<(), SocketError> {
+        if matches!(self.peer, Peer::EndUser { .. })
+            && matches!(
+                event.data,
+                lifeline_protocol::EventData::SessionEnded { .. }
+            )
+        {
+            // The end user's token ends with the session: this is the last event.
+            self.closing = Some(CloseReason::SessionEnded);
+        }
         self.sent.insert(event.session_id, event.seq);
         send_frame(&mut self.socket, &ServerFrame::Event { event }).await
     }
@@ -471,100 +515,18 @@ impl Connection {
                 send_frame(&mut self.socket, &frame).await
             }
             Live::ToAgent { frame, .. } => send_frame(&mut self.socket, &frame).await,
+            Live::SignInEnded(ended) => {
+                if let Peer::Technician { family_id, .. } = self.peer {
+                    if ended.ends(family_id) {
+                        self.closing = Some(match ended {
+                            SignInEnded::Disabled => CloseReason::Disabled,
+                            _ => CloseReason::SignedOut,
+                        });
+                    }
+                }
+                Ok(())
+            }
             Live::Typing { .. } | Live::Presence { .. } => Ok(()),
         }
     }
-
-    async fn handle_client_frame(&mut self, text: &str) -> Result<(), SocketError> {
-        let frame = match serde_json::from_str::<ClientFrame>(text) {
-            Ok(frame) => frame,
-            Err(err) => {
-                let error = AppError::invalid(format!("invalid frame: {err}")).to_api_error();
-                return send_frame(&mut self.socket, &ServerFrame::Error { error }).await;
-            }
-        };
-        let party = self.peer.party();
-        let technician_id = self.peer.technician_id();
-        let (session_id, kind, up_to_seq) = match frame {
-            ClientFrame::Hello { .. } => {
-                let error = AppError::invalid("hello was already sent").to_api_error();
-                return send_frame(&mut self.socket, &ServerFrame::Error { error }).await;
-            }
-            ClientFrame::Typing { session_id, typing } => {
-                if owns(&self.state, &self.peer, session_id).await? {
-                    self.state.hub.publish(
-                        technician_id,
-                        Live::Typing {
-                            session_id,
-                            from: party,
-                            typing,
-                        },
-                    );
-                }
-                return Ok(());
-            }
-            ClientFrame::Delivered {
-                session_id,
-                up_to_seq,
-            } => (session_id, MarkKind::Delivered, up_to_seq),
-            ClientFrame::Read {
-                session_id,
-                up_to_seq,
-            } => (session_id, MarkKind::Read, up_to_seq),
-        };
-        // A session this connection was sent is one it may see; others are looked up.
-        if !self.sent.contains_key(&session_id)
-            && !owns(&self.state, &self.peer, session_id).await?
-        {
-            let error = AppError::NotFound("session").to_api_error();
-            return send_frame(&mut self.socket, &ServerFrame::Error { error }).await;
-        }
-        let mark = DueMark {
-            session_id,
-            kind,
-            up_to_seq,
-        };
-        match self.marks.offer(mark, tokio::time::Instant::now()) {
-            Some(mark) => self.store_mark(mark).await,
-            None => Ok(()),
-        }
-    }
-
-    /// Stores a mark if it covers something new from the other side, and publishes it.
-    async fn store_mark(&mut self, mark: DueMark) -> Result<(), SocketError> {
-        let now = self.state.now();
-        let advanced = self
-            .state
-            .store
-            .advance_mark(
-                mark.session_id,
-                self.peer.party(),
-                mark.kind.is_read(),
-                mark.up_to_seq,
-                now,
-            )
-            .await
-            .map_err(AppError::from)?;
-        if let Some(event) = advanced {
-            crate::sessions::publish_event(&self.state, self.peer.technician_id(), event);
-        }
-        Ok(())
-    }
-}
-
-/// Whether the peer may see the session. A free function over `Sync` parts, because a
-/// `&Connection` (holding the socket) cannot be held across an await in a spawned task.
-async fn owns(state: &AppState, peer: &Peer, session_id: Uuid) -> Result<bool, SocketError> {
-    Ok(match *peer {
-        Peer::EndUser {
-            session_id: own, ..
-        } => own == session_id,
-        Peer::Agent { .. } => false,
-        Peer::Technician { technician_id } => state
-            .store
-            .session(session_id)
-            .await
-            .map_err(AppError::from)?
-            .is_some_and(|s| s.technician_id == technician_id),
-    })
 }

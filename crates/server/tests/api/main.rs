@@ -13,4 +13,5 @@ mod helpers;
 mod invites;
 mod marks;
 mod media;
+mod revocation;
 mod sessions;

@@ -190,14 +190,11 @@ async fn ending_closes_the_session_for_both_sides_and_the_key_stops_working() {
         .await
         .expect_err("key dead");
     assert_eq!(code(err), ErrorCode::SessionEnded);
-    assert_eq!(
-        end_user
-            .end_user_session()
-            .await
-            .expect("still readable")
-            .status,
-        SessionStatus::Ended
-    );
+    let err = end_user
+        .end_user_session()
+        .await
+        .expect_err("the end user's token ended with the session");
+    assert_eq!(code(err), ErrorCode::SessionEnded);
 }
 
 #[tokio::test]

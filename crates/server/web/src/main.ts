@@ -443,6 +443,12 @@ async function resume(saved: Saved): Promise<void> {
       window.setTimeout(endState, 3000);
     }
   } catch (err) {
+    if (err instanceof RequestFailed && err.code === 'session_ended') {
+      // The token ended with the session: the page shows that it is over (and keeps
+      // nothing for a next visit).
+      endState();
+      return;
+    }
     if (err instanceof RequestFailed && (err.status === 401 || err.status === 404)) {
       page.rt?.stop();
       clearSaved();
