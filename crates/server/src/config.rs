@@ -39,7 +39,11 @@ pub struct Limits {
     pub sms_per_technician_per_hour: u32,
     pub emails_per_technician_per_hour: u32,
     pub access_token_minutes: u32,
+    /// A refresh token unused this long expires; each use gives a new one.
     pub refresh_token_days: u32,
+    /// A sign-in lasts at most this long however often it is refreshed; then the
+    /// password (and second factor) is asked again.
+    pub sign_in_days: u32,
     /// How long a prepared ad-hoc session waits for its agent to enroll.
     pub adhoc_prepare_hours: u32,
     pub adhoc_activations_per_ip_per_minute: u32,
@@ -62,6 +66,7 @@ impl Default for Limits {
             emails_per_technician_per_hour: 50,
             access_token_minutes: 15,
             refresh_token_days: 30,
+            sign_in_days: 30,
             adhoc_prepare_hours: 24,
             adhoc_activations_per_ip_per_minute: 20,
             adhoc_connects_per_minute: 10,

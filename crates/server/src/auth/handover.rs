@@ -9,7 +9,7 @@
 use uuid::Uuid;
 
 use super::tokens::{self, REFRESH_PREFIX};
-use crate::store::{Store, StoreResult, TechnicianRecord, TokenKind};
+use crate::store::{NewToken, Store, StoreResult, TechnicianRecord, TokenKind};
 
 /// A fresh one-time refresh token for `technician`, valid for `valid_ms`.
 pub async fn mint_sign_in_token(
@@ -20,14 +20,15 @@ pub async fn mint_sign_in_token(
 ) -> StoreResult<String> {
     let token = tokens::generate(REFRESH_PREFIX);
     store
-        .insert_token(
-            &tokens::hash(&token),
-            TokenKind::Refresh,
-            technician.id,
-            Uuid::new_v4(),
-            now + valid_ms,
+        .insert_token(NewToken {
+            token_hash: &tokens::hash(&token),
+            kind: TokenKind::Refresh,
+            technician_id: technician.id,
+            family_id: Uuid::new_v4(),
+            expires_at: now + valid_ms,
+            signed_in_at: now,
             now,
-        )
+        })
         .await?;
     Ok(token)
 }

@@ -10,7 +10,7 @@ use super::tokens::{self, ACCESS_PREFIX, REFRESH_PREFIX};
 use crate::error::{AppError, AppResult, Json};
 use crate::rate_limit::{self, Limit};
 use crate::state::AppState;
-use crate::store::{TechnicianRecord, TokenKind};
+use crate::store::{NewToken, TechnicianRecord, TokenKind};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -31,38 +31,44 @@ pub fn profile(technician: &TechnicianRecord) -> TechnicianProfile {
     }
 }
 
-async fn issue_tokens(
+/// The moment a sign-in that began at `signed_in_at` ends for good: refreshing does not
+/// carry it further, the password is asked again.
+pub(crate) fn sign_in_ends_at(state: &AppState, signed_in_at: i64) -> i64 {
+    signed_in_at + i64::from(state.config.limits.sign_in_days) * 86_400_000
+}
+
+/// A new token pair of the sign-in `family_id`, which began at `signed_in_at`. Neither
+/// token outlives the sign-in.
+pub(crate) async fn issue_tokens(
     state: &AppState,
     technician: &TechnicianRecord,
     family_id: Uuid,
+    signed_in_at: i64,
 ) -> AppResult<TokenPair> {
     let now = state.now();
     let limits = &state.config.limits;
+    let ends_at = sign_in_ends_at(state, signed_in_at);
     let access_token = tokens::generate(ACCESS_PREFIX);
     let refresh_token = tokens::generate(REFRESH_PREFIX);
-    let access_expires_at = now + i64::from(limits.access_token_minutes) * 60_000;
-    let refresh_expires_at = now + i64::from(limits.refresh_token_days) * 86_400_000;
-    let store = &state.store;
-    store
-        .insert_token(
-            &tokens::hash(&access_token),
-            TokenKind::Access,
-            technician.id,
-            family_id,
-            access_expires_at,
-            now,
-        )
-        .await?;
-    store
-        .insert_token(
-            &tokens::hash(&refresh_token),
-            TokenKind::Refresh,
-            technician.id,
-            family_id,
-            refresh_expires_at,
-            now,
-        )
-        .await?;
+    let access_expires_at = (now + i64::from(limits.access_token_minutes) * 60_000).min(ends_at);
+    let refresh_expires_at = (now + i64::from(limits.refresh_token_days) * 86_400_000).min(ends_at);
+    for (token, kind, expires_at) in [
+        (&access_token, TokenKind::Access, access_expires_at),
+        (&refresh_token, TokenKind::Refresh, refresh_expires_at),
+    ] {
+        state
+            .store
+            .insert_token(NewToken {
+                token_hash: &tokens::hash(token),
+                kind,
+                technician_id: technician.id,
+                family_id,
+                expires_at,
+                signed_in_at,
+                now,
+            })
+            .await?;
+    }
     Ok(TokenPair {
         access_token,
         access_expires_at,
@@ -108,7 +114,7 @@ async fn login(
         ));
     }
     tracing::info!(technician = %technician.id, "signed in");
-    issue_tokens(&state, &technician, Uuid::new_v4())
+    issue_tokens(&state, &technician, Uuid::new_v4(), state.now())
         .await
         .map(Json)
 }
@@ -136,6 +142,13 @@ async fn refresh(
         end_sign_in(&state, &record).await?;
         return Err(AppError::Unauthorized);
     }
+    // First the sign-in's end, which no refresh passes (its tokens end there too), so
+    // the client can say why the password is asked again.
+    if sign_in_ends_at(&state, record.signed_in_at) <= state.now() {
+        return Err(AppError::UnauthorizedBecause(
+            "this sign-in is too old to renew; sign in with your password again",
+        ));
+    }
     if record.expires_at <= state.now() {
         return Err(AppError::Unauthorized);
     }
@@ -154,7 +167,7 @@ async fn refresh(
             "this technician account is disabled".into(),
         ));
     }
-    issue_tokens(&state, &technician, record.family_id)
+    issue_tokens(&state, &technician, record.family_id, record.signed_in_at)
         .await
         .map(Json)
 }

@@ -29,7 +29,7 @@ pub use files::FileRecord;
 pub use outbox::{NewOutboxEntry, OutboxRecord};
 pub use sessions::{JoinedSession, NewSession, SessionRecord};
 pub use technicians::{NewTechnicianRecord, TechnicianRecord};
-pub use tokens::{TokenKind, TokenRecord};
+pub use tokens::{NewToken, TokenKind, TokenRecord};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

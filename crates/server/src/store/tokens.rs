@@ -24,28 +24,35 @@ pub struct TokenRecord {
     pub family_id: Uuid,
     pub expires_at: i64,
     pub revoked: bool,
+    /// When the sign-in this token belongs to began (its password was checked).
+    pub signed_in_at: i64,
+}
+
+/// One token to store.
+pub struct NewToken<'a> {
+    pub token_hash: &'a str,
+    pub kind: TokenKind,
+    pub technician_id: Uuid,
+    pub family_id: Uuid,
+    pub expires_at: i64,
+    pub signed_in_at: i64,
+    pub now: i64,
 }
 
 impl Store {
-    pub async fn insert_token(
-        &self,
-        token_hash: &str,
-        kind: TokenKind,
-        technician_id: Uuid,
-        family_id: Uuid,
-        expires_at: i64,
-        now: i64,
-    ) -> StoreResult<()> {
+    pub async fn insert_token(&self, token: NewToken<'_>) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO auth_tokens (token_hash, kind, technician_id, family_id, expires_at, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO auth_tokens \
+             (token_hash, kind, technician_id, family_id, expires_at, created_at, signed_in_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(token_hash)
-        .bind(kind.as_str())
-        .bind(technician_id)
-        .bind(family_id)
-        .bind(expires_at)
-        .bind(now)
+        .bind(token.token_hash)
+        .bind(token.kind.as_str())
+        .bind(token.technician_id)
+        .bind(token.family_id)
+        .bind(token.expires_at)
+        .bind(token.now)
+        .bind(token.signed_in_at)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -57,7 +64,7 @@ impl Store {
         kind: TokenKind,
     ) -> StoreResult<Option<TokenRecord>> {
         Ok(sqlx::query_as(
-            "SELECT technician_id, family_id, expires_at, revoked FROM auth_tokens \
+            "SELECT technician_id, family_id, expires_at, revoked, signed_in_at FROM auth_tokens \
              WHERE token_hash = ? AND kind = ?",
         )
         .bind(token_hash)

@@ -166,3 +166,48 @@ async fn weak_passwords_and_bad_emails_are_refused() {
         .expect_err("not an email");
     assert_eq!(code(bad_email), ErrorCode::InvalidInput);
 }
+
+/// Refreshing slides a sign-in along, but never past its absolute lifetime: after
+/// `sign_in_days` the password is asked again, and no token outlives that moment.
+#[tokio::test]
+async fn a_sign_in_ends_after_its_absolute_lifetime_however_often_it_is_refreshed() {
+    let app = crate::helpers::spawn_app_with(|c| c.limits.sign_in_days = 30).await;
+    let client = lifeline_client::ApiClient::new(&app.url).expect("client");
+    let first = client
+        .login("tech@acme.test", crate::helpers::PASSWORD)
+        .await
+        .expect("signs in");
+    let ends_at = first.access_expires_at - 15 * 60_000 + 30 * 86_400_000;
+    let mut pair = first;
+    for _ in 0..4 {
+        app.clock
+            .advance(std::time::Duration::from_secs(7 * 86_400));
+        pair = client
+            .resume(&pair.refresh_token)
+            .await
+            .expect("still within 30 days");
+        assert!(
+            pair.refresh_expires_at <= ends_at && pair.access_expires_at <= ends_at,
+            "no token outlives the sign-in"
+        );
+    }
+    // Thirty days and a bit after signing in: the refresh token itself is still in its
+    // window, but the sign-in is over.
+    app.clock
+        .advance(std::time::Duration::from_secs(3 * 86_400));
+    let response = app
+        .http
+        .post(app.api("/api/v1/auth/refresh"))
+        .json(&serde_json::json!({"refresh_token": pair.refresh_token}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 401);
+    let error: lifeline_protocol::ApiError = response.json().await.expect("typed");
+    assert_eq!(error.code, lifeline_protocol::ErrorCode::Unauthorized);
+    assert!(error.message.contains("password"), "{}", error.message);
+    client
+        .login("tech@acme.test", crate::helpers::PASSWORD)
+        .await
+        .expect("the password starts a new sign-in");
+}
