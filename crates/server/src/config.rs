@@ -32,10 +32,16 @@ pub struct Config {
 pub struct Limits {
     pub max_upload_bytes: u64,
     pub max_json_bytes: usize,
+    /// Sign-in requests from one address (an IPv6 /64) a minute.
     pub login_per_ip_per_minute: u32,
-    pub login_per_minute: u32,
+    /// Failed sign-ins a minute across the service after which addresses that have
+    /// failed themselves wait for the next minute; clean addresses never do.
+    pub login_failures_per_minute: u32,
+    /// Support-key look-ups from one address a minute.
     pub key_lookups_per_ip_per_minute: u32,
-    pub key_lookups_per_minute: u32,
+    /// Unknown support keys a minute across the service after which addresses that
+    /// guessed wrong themselves wait for the next minute.
+    pub key_failures_per_minute: u32,
     pub sms_per_technician_per_hour: u32,
     pub emails_per_technician_per_hour: u32,
     pub access_token_minutes: u32,
@@ -59,9 +65,9 @@ impl Default for Limits {
             max_upload_bytes: 2 * 1024 * 1024 * 1024,
             max_json_bytes: 64 * 1024,
             login_per_ip_per_minute: 10,
-            login_per_minute: 300,
+            login_failures_per_minute: 300,
             key_lookups_per_ip_per_minute: 20,
-            key_lookups_per_minute: 600,
+            key_failures_per_minute: 600,
             sms_per_technician_per_hour: 20,
             emails_per_technician_per_hour: 50,
             access_token_minutes: 15,
@@ -358,7 +364,7 @@ mod tests {
             "the file beats defaults"
         );
         assert_eq!(
-            config.limits.login_per_minute, 300,
+            config.limits.login_failures_per_minute, 300,
             "defaults fill the rest"
         );
         assert!(matches!(config.sms, SmsConfig::Twilio { .. }));

@@ -14,10 +14,10 @@ use utoipa_axum::routes;
 use crate::auth::tokens::{self, END_USER_PREFIX};
 use crate::auth::{AuthEndUser, ClientIp};
 use crate::error::{AppError, AppResult, Json, Path};
-use crate::rate_limit::{self, Limit};
 use crate::sessions::{publish_event, status};
 use crate::state::AppState;
 use crate::store::SessionRecord;
+use crate::throttle::{self, Guess};
 
 const JOIN_HTML: &str = include_str!("../web/join.html");
 const JOIN_CSS: &str = include_str!("../web/join.css");
@@ -127,17 +127,21 @@ async fn page(headers: HeaderMap) -> Response {
     response
 }
 
-async fn limit_key_lookups(state: &AppState, ip: std::net::IpAddr) -> AppResult<()> {
-    let limits = &state.config.limits;
-    let ip_bucket = rate_limit::ip_bucket("key", ip);
-    rate_limit::check(
-        state,
-        &[
-            Limit::per_minute(&ip_bucket, limits.key_lookups_per_ip_per_minute),
-            Limit::per_minute("key:all", limits.key_lookups_per_minute),
-        ],
-    )
-    .await
+/// Looks a key up under the guess throttle: an unknown key is a failed guess of the
+/// address's, any other answer (even "expired") clears it.
+async fn throttled<T>(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    lookup: impl std::future::Future<Output = AppResult<T>>,
+) -> AppResult<T> {
+    let attempt = throttle::admit(state, Guess::SupportKey, ip, None).await?;
+    let outcome = lookup.await;
+    match &outcome {
+        Err(AppError::KeyUnknown) => throttle::failed(state, &attempt).await?,
+        Err(AppError::InvalidInput(_)) => {}
+        _ => throttle::succeeded(state, &attempt).await?,
+    }
+    outcome
 }
 
 fn parse_key(raw: &str) -> AppResult<SupportKey> {
@@ -170,9 +174,8 @@ async fn key_info(
     ClientIp(ip): ClientIp,
     Path(key): Path<String>,
 ) -> AppResult<Json<JoinInfo>> {
-    limit_key_lookups(&state, ip).await?;
     let key = parse_key(&key)?;
-    let session = usable_session(&state, &key).await?;
+    let session = throttled(&state, ip, usable_session(&state, &key)).await?;
     Ok(Json(JoinInfo {
         technician_name: session.technician_name,
         company_name: session.company_name,
@@ -205,24 +208,29 @@ async fn join(
     ClientIp(ip): ClientIp,
     Json(request): Json<JoinRequest>,
 ) -> AppResult<Json<JoinResponse>> {
-    limit_key_lookups(&state, ip).await?;
     let key = parse_key(&request.key)?;
     let name = clean_name(request.name)?;
     let token = tokens::generate(END_USER_PREFIX);
-    let joined = state
-        .store
-        .join_session(
-            key.as_str(),
-            name.as_deref(),
-            &tokens::hash(&token),
-            state.now(),
-        )
-        .await?;
-    let Some(joined) = joined else {
-        // Not joinable: find out why, for a precise message.
-        usable_session(&state, &key).await?;
-        return Err(AppError::KeyUsed);
+    let join = async {
+        let joined = state
+            .store
+            .join_session(
+                key.as_str(),
+                name.as_deref(),
+                &tokens::hash(&token),
+                state.now(),
+            )
+            .await?;
+        match joined {
+            Some(joined) => Ok(joined),
+            None => {
+                // Not joinable: find out why, for a precise message.
+                usable_session(&state, &key).await?;
+                Err(AppError::KeyUsed)
+            }
+        }
     };
+    let joined = throttled(&state, ip, join).await?;
     let session = joined.session;
     tracing::info!(session = %session.id, "end user joined");
     for event in joined.events {

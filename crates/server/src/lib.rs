@@ -28,6 +28,7 @@ pub mod socket_close;
 pub mod state;
 pub mod store;
 pub mod text;
+pub mod throttle;
 
 pub use app::{bind, build_state, start, RunningServer};
 pub use config::Config;

@@ -8,9 +8,9 @@ use super::extract::{AuthTechnician, ClientIp};
 use super::password::{burn_verification_time, verify_password};
 use super::tokens::{self, ACCESS_PREFIX, REFRESH_PREFIX};
 use crate::error::{AppError, AppResult, Json};
-use crate::rate_limit::{self, Limit};
 use crate::state::AppState;
 use crate::store::{NewToken, TechnicianRecord, TokenKind};
+use crate::throttle::{self, Guess};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -87,27 +87,21 @@ async fn login(
     ClientIp(ip): ClientIp,
     Json(request): Json<LoginRequest>,
 ) -> AppResult<Json<TokenPair>> {
-    let limits = &state.config.limits;
-    let ip_bucket = rate_limit::ip_bucket("login", ip);
-    rate_limit::check(
-        &state,
-        &[
-            Limit::per_minute(&ip_bucket, limits.login_per_ip_per_minute),
-            Limit::per_minute("login:all", limits.login_per_minute),
-        ],
-    )
-    .await?;
     let email = request.email.trim();
+    let attempt = throttle::admit(&state, Guess::SignIn, ip, Some(email)).await?;
     let Some(technician) = state.store.technician_by_email(email).await? else {
         burn_verification_time(request.password.clone()).await?;
+        throttle::failed(&state, &attempt).await?;
         return Err(wrong_credentials());
     };
     let matches =
         verify_password(request.password.clone(), technician.password_hash.clone()).await?;
     if !matches {
         tracing::info!(technician = %technician.id, "failed sign-in");
+        throttle::failed(&state, &attempt).await?;
         return Err(wrong_credentials());
     }
+    throttle::succeeded(&state, &attempt).await?;
     if technician.disabled {
         return Err(AppError::Forbidden(
             "this technician account is disabled".into(),

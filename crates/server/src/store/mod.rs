@@ -8,6 +8,7 @@ mod adhoc;
 mod attended;
 mod connections;
 mod events;
+mod failed_attempts;
 mod files;
 mod outbox;
 mod rate_limits;
@@ -25,6 +26,7 @@ pub use adhoc::{Activation, AdhocRecord, ComputerRecord, GroupRecord, NewAdhoc, 
 pub use attended::AttendedRecord;
 pub use connections::{ConnectionRecord, NewConnectionSession};
 pub use events::{AppendOutcome, ConsentState};
+pub use failed_attempts::Failures;
 pub use files::FileRecord;
 pub use outbox::{NewOutboxEntry, OutboxRecord};
 pub use sessions::{JoinedSession, NewSession, SessionRecord};

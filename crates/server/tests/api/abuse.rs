@@ -4,7 +4,7 @@ use lifeline_protocol::{ApiError, ErrorCode, ServerFrame};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{code, spawn_app, spawn_app_with};
+use crate::helpers::{code, spawn_app, spawn_app_with, PASSWORD};
 
 async fn api_error(response: reqwest::Response) -> (u16, ApiError) {
     let status = response.status().as_u16();
@@ -80,10 +80,10 @@ async fn bad_and_missing_tokens_are_unauthorized() {
 }
 
 #[tokio::test]
-async fn key_guessing_is_rate_limited_per_ip_and_survives_a_restart() {
-    let mut app = spawn_app_with(|c| c.limits.key_lookups_per_ip_per_minute = 5).await;
+async fn key_guessing_is_slowed_per_address_and_survives_a_restart() {
+    let mut app = spawn_app().await;
     let guesser = ApiClient::new(&app.url).expect("client");
-    for _ in 0..5 {
+    for _ in 0..lifeline_server::throttle::FREE_FAILURES {
         let err = guesser
             .key_info("000000000")
             .await
@@ -106,17 +106,188 @@ async fn key_guessing_is_rate_limited_per_ip_and_survives_a_restart() {
     );
 }
 
+/// One request as if from `address`, through a trusted proxy.
+async fn from(
+    app: &crate::helpers::TestApp,
+    address: &str,
+    request: reqwest::RequestBuilder,
+) -> reqwest::Response {
+    let _ = app;
+    request
+        .header("x-forwarded-for", address)
+        .send()
+        .await
+        .expect("sent")
+}
+
+async fn sign_in_from(app: &crate::helpers::TestApp, address: &str, password: &str) -> u16 {
+    let request = app
+        .http
+        .post(app.api("/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "tech@acme.test", "password": password}));
+    from(app, address, request).await.status().as_u16()
+}
+
+/// Moves the service's clock to the start of a minute, so a test's failures all fall
+/// in one minute's count.
+fn start_of_a_minute(app: &crate::helpers::TestApp) {
+    let now = app.state().now();
+    let to_next = 60_000 - now.rem_euclid(60_000) + 100;
+    app.clock.advance(std::time::Duration::from_millis(
+        u64::try_from(to_next).expect("positive"),
+    ));
+}
+
+fn behind_a_proxy(c: &mut lifeline_server::Config) {
+    c.trusted_proxies = vec!["127.0.0.0/8".parse().expect("cidr")];
+}
+
+/// Failed sign-ins slow down their own address, exponentially, and the account they
+/// aim at, but nothing anyone else did stops the real user: a right password from an
+/// address without failures always gets through, even with the service-wide limit hit.
 #[tokio::test]
-async fn sign_in_attempts_are_rate_limited() {
+async fn failed_sign_ins_never_lock_the_real_user_out() {
+    let app = spawn_app_with(|c| {
+        behind_a_proxy(c);
+        c.limits.login_failures_per_minute = 20;
+        c.limits.login_per_ip_per_minute = 100;
+    })
+    .await;
+    start_of_a_minute(&app);
+    // Ten addresses guess three times each: thirty failures, past the service's twenty.
+    let mut refused = 0;
+    for host in 1..=10 {
+        for _ in 0..3 {
+            let status = sign_in_from(&app, &format!("198.51.100.{host}"), "wrong guess!!").await;
+            assert!(status == 401 || status == 429, "{status}");
+            refused += u32::from(status == 429);
+        }
+    }
+    assert!(refused > 0, "the service-wide limit held guessers back");
+    assert_eq!(
+        sign_in_from(&app, "203.0.113.7", PASSWORD).await,
+        200,
+        "the admin at a clean address signs in"
+    );
+    assert_eq!(
+        sign_in_from(&app, "198.51.100.1", PASSWORD).await,
+        429,
+        "a guessing address waits, right password or not"
+    );
+}
+
+/// An address's delays grow with each failure past the free ones, and end with time.
+#[tokio::test]
+async fn an_addresss_delay_doubles_with_each_further_failure() {
+    let app = spawn_app_with(|c| {
+        behind_a_proxy(c);
+        c.limits.login_per_ip_per_minute = 100;
+    })
+    .await;
+    let guesser = "198.51.100.50";
+    for _ in 0..lifeline_server::throttle::FREE_FAILURES {
+        assert_eq!(sign_in_from(&app, guesser, "wrong guess!!").await, 401);
+    }
+    let mut waits = Vec::new();
+    for _ in 0..3 {
+        let request = app
+            .http
+            .post(app.api("/api/v1/auth/login"))
+            .json(&serde_json::json!({"email": "tech@acme.test", "password": "wrong guess!!"}));
+        let held = from(&app, guesser, request).await;
+        assert_eq!(held.status(), 429);
+        let wait: u64 = held.headers()["retry-after"]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("seconds");
+        waits.push(wait);
+        app.clock.advance(std::time::Duration::from_secs(wait));
+        assert_eq!(sign_in_from(&app, guesser, "wrong guess!!").await, 401);
+    }
+    assert!(
+        waits[0] < waits[1] && waits[1] < waits[2],
+        "each failure doubles the wait: {waits:?}"
+    );
+    app.clock.advance(std::time::Duration::from_secs(25 * 3600));
+    assert_eq!(
+        sign_in_from(&app, guesser, PASSWORD).await,
+        200,
+        "a day later the address is clean again"
+    );
+}
+
+/// The addresses of one IPv6 /64 are one guesser.
+#[tokio::test]
+async fn ipv6_addresses_of_one_64_share_their_failures() {
+    let app = spawn_app_with(behind_a_proxy).await;
+    for host in 1..=lifeline_server::throttle::FREE_FAILURES {
+        let address = format!("2001:db8:aa:bb::{host}");
+        assert_eq!(sign_in_from(&app, &address, "wrong guess!!").await, 401);
+    }
+    assert_eq!(
+        sign_in_from(&app, "2001:db8:aa:bb:ffff::1", "wrong guess!!").await,
+        429,
+        "a new address in the same /64 is no fresh start"
+    );
+    assert_eq!(
+        sign_in_from(&app, "2001:db8:aa:cc::1", PASSWORD).await,
+        200,
+        "the next /64 is someone else"
+    );
+}
+
+/// Guessing support keys from many addresses does not stop real end users from joining.
+#[tokio::test]
+async fn key_guessing_never_stops_an_end_user_with_a_real_key() {
+    let app = spawn_app_with(|c| {
+        behind_a_proxy(c);
+        c.limits.key_failures_per_minute = 20;
+    })
+    .await;
+    start_of_a_minute(&app);
+    let session = app.new_session().await;
+    for host in 1..=10 {
+        for guess in 0..3 {
+            let request = app
+                .http
+                .get(app.api(&format!("/api/v1/join/00000000{guess}")));
+            let status = from(&app, &format!("198.51.100.{host}"), request)
+                .await
+                .status();
+            assert!(status == 404 || status == 429, "{status}");
+        }
+    }
+    let join = |address: &'static str| {
+        let request = app
+            .http
+            .post(app.api("/api/v1/join"))
+            .json(&serde_json::json!({"key": session.support_key.as_str(), "name": "Erika"}));
+        from(&app, address, request)
+    };
+    assert_eq!(
+        join("198.51.100.3").await.status(),
+        429,
+        "a guessing address waits"
+    );
+    assert_eq!(
+        join("203.0.113.9").await.status(),
+        200,
+        "the end user at a clean address joins"
+    );
+}
+
+#[tokio::test]
+async fn sign_in_requests_are_capped_per_address_with_a_retry_after() {
     let app = spawn_app_with(|c| c.limits.login_per_ip_per_minute = 3).await;
     let client = ApiClient::new(&app.url).expect("client");
-    for _ in 0..2 {
-        let _ = client.login("tech@acme.test", "wrong password!").await;
+    for _ in 0..3 {
+        let _ = client.login("nobody@acme.test", "wrong password!").await;
     }
     let err = client
-        .login("tech@acme.test", "wrong password!!")
+        .login("tech@acme.test", PASSWORD)
         .await
-        .expect_err("limited");
+        .expect_err("capped");
     assert_eq!(code(err), ErrorCode::RateLimited);
     let response = app
         .http
