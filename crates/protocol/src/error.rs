@@ -37,6 +37,10 @@ pub enum ErrorCode {
     Stalled,
     RateLimited,
     PayloadTooLarge,
+    /// A file would pass the session's or the service's storage quota.
+    QuotaExceeded,
+    /// The service's disk has no room for the file.
+    InsufficientStorage,
     /// The route exists, but not for this HTTP method.
     MethodNotAllowed,
     /// A `Range` asks for bytes past the end of the file.

@@ -125,4 +125,10 @@ pub enum EventData {
     AgentLeft {
         by: Party,
     },
+    /// The session's files were deleted by the retention rule, `after_days` after the
+    /// session ended; their records stay, their bytes are gone.
+    FilesExpired {
+        count: u32,
+        after_days: u32,
+    },
 }

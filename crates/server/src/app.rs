@@ -272,6 +272,9 @@ async fn housekeeping(state: AppState) {
             (Ok(tokens), Ok(limits)) => tracing::debug!(tokens, limits, "housekeeping done"),
             (Err(err), _) | (_, Err(err)) => tracing::warn!(error = %err, "housekeeping failed"),
         }
+        if let Err(err) = crate::files::expire_old_files(&state).await {
+            tracing::warn!(error = %err, "deleting expired files failed");
+        }
         if let Err(err) = crate::throttle::forget_stale(&state).await {
             tracing::warn!(error = %err, "forgetting old failed guesses failed");
         }

@@ -31,6 +31,14 @@ pub struct Config {
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
     pub max_upload_bytes: u64,
+    /// All files of one session together, announced or complete.
+    pub max_session_upload_bytes: u64,
+    /// All files the service keeps together.
+    pub max_total_upload_bytes: u64,
+    /// An upload is refused when it would leave less than this free on the disk.
+    pub min_free_disk_bytes: u64,
+    /// Days after its session ended that a file is deleted (0 keeps files forever).
+    pub file_retention_days: u32,
     pub max_json_bytes: usize,
     /// Sign-in requests from one address (an IPv6 /64) a minute.
     pub login_per_ip_per_minute: u32,
@@ -63,6 +71,10 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_upload_bytes: 2 * 1024 * 1024 * 1024,
+            max_session_upload_bytes: 10 * 1024 * 1024 * 1024,
+            max_total_upload_bytes: 200 * 1024 * 1024 * 1024,
+            min_free_disk_bytes: 1024 * 1024 * 1024,
+            file_retention_days: 30,
             max_json_bytes: 64 * 1024,
             login_per_ip_per_minute: 10,
             login_failures_per_minute: 300,

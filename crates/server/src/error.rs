@@ -47,6 +47,10 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
     PayloadTooLarge(String),
+    #[error("{0}")]
+    QuotaExceeded(String),
+    #[error("the server's disk has no room for this file now; try a smaller file or ask the technician's admin to free space")]
+    InsufficientStorage,
     #[error("this route does not take {0}; see /api/v1/openapi.json")]
     MethodNotAllowed(String),
     #[error("the requested range is past the end of the file ({size} bytes)")]
@@ -87,6 +91,11 @@ impl AppError {
             AppError::PayloadTooLarge(_) => {
                 (ErrorCode::PayloadTooLarge, StatusCode::PAYLOAD_TOO_LARGE)
             }
+            AppError::QuotaExceeded(_) => (ErrorCode::QuotaExceeded, StatusCode::PAYLOAD_TOO_LARGE),
+            AppError::InsufficientStorage => (
+                ErrorCode::InsufficientStorage,
+                StatusCode::INSUFFICIENT_STORAGE,
+            ),
             AppError::MethodNotAllowed(_) => {
                 (ErrorCode::MethodNotAllowed, StatusCode::METHOD_NOT_ALLOWED)
             }

@@ -50,6 +50,11 @@ describe('mergeEvents', () => {
 });
 
 describe('statusAfter and unreadAfter', () => {
+  it('says when the retention rule deleted the session’s files', () => {
+    const expired = ev(5, { type: 'files_expired', count: 2, after_days: 30 });
+    expect(timeline([expired])).toEqual([{ kind: 'filesExpired', seq: 5, at: 5000, count: 2, days: 30 }]);
+  });
+
   it('turns waiting into active on arrival and ended at the end', () => {
     const joined = ev(1, { type: 'end_user_joined', name: 'Erika' });
     expect(statusAfter('waiting', [joined])).toBe('active');

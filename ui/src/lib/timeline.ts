@@ -39,6 +39,7 @@ export type TimelineItem =
   | { kind: 'joined'; seq: number; at: number; name: string | null }
   | { kind: 'consent'; seq: number; at: number; requestId: string; consent: ConsentKind; state: ConsentState }
   | { kind: 'ended'; seq: number; at: number; by: Party }
+  | { kind: 'filesExpired'; seq: number; at: number; count: number; days: number }
   | { kind: 'screen'; seq: number; at: number; screen: ScreenLine }
   | { kind: 'app'; seq: number; at: number; app: AppLine };
 
@@ -105,6 +106,8 @@ function toItem(
     }
     case 'session_ended':
       return { kind: 'ended', seq, at, by: data.by };
+    case 'files_expired':
+      return { kind: 'filesExpired', seq, at, count: data.count, days: data.after_days };
     case 'screen_share_started':
       return {
         kind: 'screen',

@@ -75,7 +75,7 @@ fn check_range(mut request: Request, size: u64) -> AppResult<Request> {
 
 async fn shared_file(state: &AppState, file_id: Uuid) -> AppResult<FileRecord> {
     match state.store.file(file_id).await? {
-        Some(record) if record.complete => Ok(record),
+        Some(record) if record.complete && record.expired_at.is_none() => Ok(record),
         _ => Err(AppError::NotFound("file")),
     }
 }

@@ -5,6 +5,7 @@
 mod download;
 mod names;
 pub mod range;
+mod storage;
 mod upload;
 
 use std::collections::HashSet;
@@ -17,6 +18,7 @@ use uuid::Uuid;
 use crate::state::AppState;
 
 pub use names::{content_disposition, sanitize_file_name};
+pub use storage::{expire_old_files, free_disk_bytes};
 
 pub fn router() -> OpenApiRouter<AppState> {
     upload::router().merge(download::router())

@@ -58,7 +58,8 @@ pub fn file_info(record: &FileRecord) -> FileInfo {
 /// Announces an upload: name, exact size and SHA-256.
 #[utoipa::path(post, path = "/sessions/{id}/files", tag = "files", request_body = CreateUpload,
     params(("id" = Uuid, Path, description = "session id")),
-    responses((status = 201, body = UploadCreated), (status = 413, body = lifeline_protocol::ApiError)),
+    responses((status = 201, body = UploadCreated), (status = 413, body = lifeline_protocol::ApiError),
+              (status = 507, body = lifeline_protocol::ApiError)),
     security(("bearer" = [])))]
 async fn create_upload(
     State(state): State<AppState>,
@@ -75,6 +76,7 @@ async fn create_upload(
             request.size
         )));
     }
+    super::storage::ensure_room(&state, session_id, request.size).await?;
     let sha256 = request.sha256.to_ascii_lowercase();
     if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(AppError::invalid(
@@ -91,6 +93,7 @@ async fn create_upload(
         received: 0,
         complete: false,
         created_at: state.now(),
+        expired_at: None,
     };
     let path = file_path(&state, session_id, record.id);
     if let Some(dir) = path.parent() {

@@ -176,6 +176,9 @@ pub fn to_text(transcript: &Transcript) -> String {
             EventData::AgentLeft { by: Party::EndUser } => {
                 format!("{end_user} closed the Lifeline app")
             }
+            EventData::FilesExpired { count, after_days } => format!(
+                "{count} file(s) of this session were deleted, {after_days} days after it ended"
+            ),
             // Receipts matter live, not in a record of the conversation.
             EventData::Delivered { .. } | EventData::Read { .. } => continue,
         };

@@ -15,6 +15,8 @@ pub struct FileRecord {
     pub received: i64,
     pub complete: bool,
     pub created_at: i64,
+    /// When the retention job deleted the bytes.
+    pub expired_at: Option<i64>,
 }
 
 impl FileRecord {
@@ -46,8 +48,8 @@ impl Store {
 
     pub async fn file(&self, id: Uuid) -> StoreResult<Option<FileRecord>> {
         Ok(sqlx::query_as(
-            "SELECT id, session_id, uploader, name, size, sha256, received, complete, created_at \
-             FROM files WHERE id = ?",
+            "SELECT id, session_id, uploader, name, size, sha256, received, complete, created_at, \
+             expired_at FROM files WHERE id = ?",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -77,6 +79,60 @@ impl Store {
 
     pub async fn delete_file(&self, id: Uuid) -> StoreResult<()> {
         sqlx::query("DELETE FROM files WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+/// A file whose bytes the retention rule says must go.
+#[derive(Debug, Clone, FromRow)]
+pub struct DueFile {
+    pub id: Uuid,
+    pub session_id: Uuid,
+}
+
+impl Store {
+    /// Bytes announced or kept for one session's files.
+    pub async fn session_file_bytes(&self, session_id: Uuid) -> StoreResult<u64> {
+        let bytes: Option<i64> = sqlx::query_scalar(
+            "SELECT SUM(size) FROM files WHERE session_id = ? AND expired_at IS NULL",
+        )
+        .bind(session_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(to_u64(bytes.unwrap_or(0)))
+    }
+
+    /// Bytes announced or kept for every file, and of those the bytes still to arrive.
+    pub async fn file_bytes(&self) -> StoreResult<(u64, u64)> {
+        let (total, outstanding): (Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT SUM(size), SUM(CASE WHEN complete = 0 THEN size - received ELSE 0 END) \
+             FROM files WHERE expired_at IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((to_u64(total.unwrap_or(0)), to_u64(outstanding.unwrap_or(0))))
+    }
+
+    /// Files of sessions that ended (or whose key expired unused) before `cutoff`.
+    pub async fn files_due_for_expiry(&self, cutoff: i64) -> StoreResult<Vec<DueFile>> {
+        Ok(sqlx::query_as(
+            "SELECT f.id, f.session_id FROM files f JOIN sessions s ON s.id = f.session_id \
+             WHERE f.expired_at IS NULL AND ( \
+               (s.status = 'ended' AND s.ended_at < ?) \
+               OR (s.status = 'waiting' AND s.key_expires_at < ?))",
+        )
+        .bind(cutoff)
+        .bind(cutoff)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn mark_file_expired(&self, id: Uuid, now: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE files SET expired_at = ? WHERE id = ? AND expired_at IS NULL")
+            .bind(now)
             .bind(id)
             .execute(&self.pool)
             .await?;

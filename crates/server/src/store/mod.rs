@@ -27,7 +27,7 @@ pub use attended::AttendedRecord;
 pub use connections::{ConnectionRecord, NewConnectionSession};
 pub use events::{AppendOutcome, ConsentState};
 pub use failed_attempts::Failures;
-pub use files::FileRecord;
+pub use files::{DueFile, FileRecord};
 pub use outbox::{NewOutboxEntry, OutboxRecord};
 pub use sessions::{JoinedSession, NewSession, SessionRecord};
 pub use technicians::{NewTechnicianRecord, TechnicianRecord};

@@ -415,3 +415,154 @@ async fn the_data_directory_database_and_uploads_are_private() {
         "the database, the old and the new upload were checked: {seen:?}"
     );
 }
+
+async fn announce(
+    app: &crate::helpers::TestApp,
+    session_id: uuid::Uuid,
+    size: u64,
+) -> Result<(), (u16, lifeline_protocol::ApiError)> {
+    let token = app.technician.access_token().await.expect("token");
+    let response = app
+        .http
+        .post(app.api(&format!("/api/v1/sessions/{session_id}/files")))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"name": "big.bin", "size": size, "sha256": "a".repeat(64)}))
+        .send()
+        .await
+        .expect("sent");
+    let status = response.status().as_u16();
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err((status, response.json().await.expect("typed error")))
+    }
+}
+
+/// Announcements count against the session's and the service's quota, typed 413s.
+#[tokio::test]
+async fn announcements_past_a_session_or_service_quota_are_refused() {
+    let app = spawn_app_with(|c| {
+        c.limits.max_session_upload_bytes = 10_000;
+        c.limits.max_total_upload_bytes = 15_000;
+        c.limits.min_free_disk_bytes = 0;
+    })
+    .await;
+    let first = app.new_session().await;
+    announce(&app, first.id, 6_000).await.expect("fits");
+    let (status, error) = announce(&app, first.id, 5_000)
+        .await
+        .expect_err("past the session's quota");
+    assert_eq!((status, error.code), (413, ErrorCode::QuotaExceeded));
+    assert!(error.message.contains("session"), "{}", error.message);
+    let second = app.new_session().await;
+    announce(&app, second.id, 6_000).await.expect("fits");
+    let (status, error) = announce(&app, second.id, 4_000)
+        .await
+        .expect_err("past the service's quota");
+    assert_eq!((status, error.code), (413, ErrorCode::QuotaExceeded));
+    assert!(error.message.contains("service"), "{}", error.message);
+}
+
+/// Fifty 2 GiB announcements are not all taken: the defaults stop them well before.
+#[tokio::test]
+async fn fifty_two_gib_announcements_are_not_all_accepted() {
+    let app = spawn_app().await;
+    let session = app.new_session().await;
+    let mut accepted = 0;
+    for _ in 0..50 {
+        match announce(&app, session.id, 2 * 1024 * 1024 * 1024).await {
+            Ok(()) => accepted += 1,
+            Err((_, error)) => assert!(
+                matches!(
+                    error.code,
+                    ErrorCode::QuotaExceeded | ErrorCode::InsufficientStorage
+                ),
+                "{error:?}"
+            ),
+        }
+    }
+    assert!(accepted <= 5, "{accepted} accepted");
+}
+
+/// The free space of the real disk is checked before an upload is accepted.
+#[tokio::test]
+async fn an_upload_the_disk_has_no_room_for_is_refused_before_it_starts() {
+    let app = spawn_app_with(|c| c.limits.min_free_disk_bytes = u64::MAX / 2).await;
+    let session = app.new_session().await;
+    let (status, error) = announce(&app, session.id, 1_000)
+        .await
+        .expect_err("no room");
+    assert_eq!((status, error.code), (507, ErrorCode::InsufficientStorage));
+    assert!(error.message.contains("disk"), "{}", error.message);
+}
+
+/// Thirty days after a session ended its files are deleted, the transcript says so,
+/// and their links stop working.
+#[tokio::test]
+async fn files_are_deleted_thirty_days_after_their_session_ended() {
+    let app = spawn_app().await;
+    let session = app.new_session().await;
+    let work = tempfile::tempdir().expect("dir");
+    let path = write_temp(work.path(), "log.txt", &sample(3000));
+    let file = app
+        .technician
+        .upload_file(session.id, &path, |_| {})
+        .await
+        .expect("uploaded");
+    let on_disk = app
+        .config
+        .data_dir
+        .join("files")
+        .join(session.id.to_string())
+        .join(file.id.to_string());
+    assert!(on_disk.exists());
+    app.technician.end_session(session.id).await.expect("ended");
+
+    app.clock
+        .advance(std::time::Duration::from_secs(29 * 86_400));
+    assert_eq!(
+        lifeline_server::files::expire_old_files(app.state())
+            .await
+            .expect("ran"),
+        0,
+        "kept for thirty days"
+    );
+    assert!(on_disk.exists());
+    app.clock
+        .advance(std::time::Duration::from_secs(2 * 86_400));
+    assert_eq!(
+        lifeline_server::files::expire_old_files(app.state())
+            .await
+            .expect("ran"),
+        1
+    );
+    assert!(!on_disk.exists(), "the bytes are gone");
+    // A month on, the technician signs in again.
+    let technician = lifeline_client::ApiClient::new(&app.url).expect("client");
+    technician
+        .login("tech@acme.test", crate::helpers::PASSWORD)
+        .await
+        .expect("signs in");
+    let err = technician
+        .download_link(file.id)
+        .await
+        .expect_err("no more links");
+    assert_eq!(code(err), ErrorCode::NotFound);
+    let events = technician.events(session.id, 0).await.expect("events");
+    assert!(events.iter().any(|e| matches!(
+        e.data,
+        EventData::FilesExpired {
+            count: 1,
+            after_days: 30
+        }
+    )));
+    let text = technician
+        .transcript_text(session.id)
+        .await
+        .expect("transcript");
+    assert!(
+        text.contains("1 file(s) of this session were deleted, 30 days after it ended"),
+        "{text}"
+    );
+    assert!(text.contains("log.txt"), "the file's record stays: {text}");
+}

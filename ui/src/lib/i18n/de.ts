@@ -53,6 +53,7 @@ export const de: Record<MessageKey, string> = {
   'session.end': 'Sitzung beenden',
   'session.endConfirm': 'Diese Sitzung für beide Seiten beenden? Das Protokoll bleibt erhalten.',
   'session.ended': 'Die Sitzung ist beendet.',
+  'session.filesExpired': '{count} Datei(en) dieser Sitzung wurden {days} Tage nach ihrem Ende gelöscht.',
   'session.transcript': 'Protokoll',
   'session.export': 'Protokoll exportieren',
   'session.exported': 'Protokoll gespeichert.',

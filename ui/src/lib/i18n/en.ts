@@ -51,6 +51,7 @@ export const en = {
   'session.end': 'End session',
   'session.endConfirm': 'End this session for both sides? The transcript is kept.',
   'session.ended': 'The session has ended.',
+  'session.filesExpired': '{count} file(s) of this session were deleted, {days} days after it ended.',
   'session.transcript': 'Transcript',
   'session.export': 'Export transcript',
   'session.exported': 'Transcript saved.',
