@@ -225,12 +225,14 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         .await
         .with_context(|| format!("opening the database {}", config.database_url))?;
     let delivery = Delivery::from_config(&config)?;
-    let mut secret = [0u8; 32];
-    crate::auth::tokens::fill_random(&mut secret);
-    let link_secret = store
-        .setting_or_init("link_secret", hex::encode(secret))
-        .await?;
-    let link_secret = hex::decode(link_secret).context("the stored link secret is not hex")?;
+    // Versions before the key file kept the secret in the database; it becomes the
+    // previous key (so what it signed still verifies) and leaves the database.
+    let legacy = store.setting("link_secret").await?;
+    let keys = crate::secrets::ServerKeys::load_or_create(&config.data_dir, legacy.as_deref())?;
+    if legacy.is_some() {
+        store.delete_setting("link_secret").await?;
+        tracing::info!("the server secret moved from the database to its key file");
+    }
     Ok(AppState {
         inner: Arc::new(Inner {
             config,
@@ -238,7 +240,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             clock,
             hub: Hub::default(),
             delivery,
-            link_secret,
+            keys,
             uploads: Default::default(),
             connects: Default::default(),
             media: Default::default(),

@@ -45,6 +45,9 @@ pub enum Command {
     /// Read invites kept by the outbox drivers.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Manage the server's secret (the key file beside the data).
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
     /// Set a company's ad-hoc licence slots.
     Slots {
         #[arg(long, default_value = "Lifeline")]
@@ -53,6 +56,13 @@ pub enum Command {
         #[arg(long)]
         total: u32,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Make a new secret; the old one still checks what it signed until the next
+    /// rotation. Restart the service afterwards.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,6 +116,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None | Some(Command::Serve) => serve(config).await,
         Some(Command::Technician(command)) => technician(config, command).await,
+        Some(Command::Secrets(SecretsCommand::Rotate)) => {
+            if std::env::var_os(crate::secrets::SECRET_ENV).is_some() {
+                bail!(
+                    "the secret comes from {}; set a new value there instead",
+                    crate::secrets::SECRET_ENV
+                );
+            }
+            crate::secrets::rotate(&config.data_dir)?;
+            println!(
+                "A new secret is in {}; restart the service to use it.",
+                crate::secrets::key_file(&config.data_dir).display()
+            );
+            Ok(())
+        }
         Some(Command::Slots { company, total }) => {
             let store = open_store(&config).await?;
             if !store

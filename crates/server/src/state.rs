@@ -19,8 +19,8 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     pub hub: Hub,
     pub delivery: Delivery,
-    /// Signs download links; random per installation, kept in the database.
-    pub link_secret: Vec<u8>,
+    /// The service's secret (outside the database), a derived key per purpose.
+    pub keys: crate::secrets::ServerKeys,
     pub uploads: crate::files::UploadLocks,
     /// Connection attempts waiting for their agent's verdict.
     pub connects: crate::adhoc::PendingConnections,

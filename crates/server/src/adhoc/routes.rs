@@ -16,11 +16,10 @@ use crate::auth::{AuthAdmin, AuthAgent, AuthTechnician, ClientIp};
 use crate::error::{AppError, AppResult, Json, Path};
 use crate::invites::EmailMessage;
 use crate::rate_limit::{self, Limit};
+use crate::secrets::Purpose;
 use crate::sessions::generate_support_key;
 use crate::state::AppState;
 use crate::store::{Activation, NewAdhoc, NewOutboxEntry, PrepareOutcome, TechnicianRecord};
-
-const CODE_PURPOSE: &str = "adhoc-security-code";
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -123,7 +122,10 @@ async fn prepare(
             company_id: technician.company_id,
             end_user_email: email.email.as_ref(),
             verifier: &verifier,
-            code_hash: &tokens::keyed_hash(&state.link_secret, CODE_PURPOSE, code.as_str()),
+            code_hash: &state
+                .keys
+                .keyed_hashes(Purpose::AdhocCode, code.as_str())
+                .swap_remove(0),
             code_expires_at: now + i64::from(state.config.limits.adhoc_prepare_hours) * 3_600_000,
             now,
         })
@@ -247,12 +249,15 @@ async fn activate(
     computer.user = clean("user", &computer.user)?;
     computer.agent_version = clean("agent version", &computer.agent_version)?;
     let agent_token = tokens::generate(AGENT_PREFIX);
+    let hashes = state.keys.keyed_hashes(Purpose::AdhocCode, code.as_str());
+    let current = hashes.first().map_or("", String::as_str);
+    let previous = hashes.get(1).map_or(current, String::as_str);
     let activated = state
         .store
         .activate_adhoc(
             id,
             Activation {
-                code_hash: &tokens::keyed_hash(&state.link_secret, CODE_PURPOSE, code.as_str()),
+                code_hashes: [current, previous],
                 agent_token_hash: &tokens::hash(&agent_token),
                 computer: &computer,
                 ip: &ip.to_string(),

@@ -29,17 +29,6 @@ pub fn fill_random(bytes: &mut [u8]) {
         .expect("the operating system's random generator is available");
 }
 
-/// HMAC-SHA256 under the installation's secret, hex: for short secrets such as
-/// security codes, whose plain hash could be reversed by trying every value.
-pub fn keyed_hash(secret: &[u8], purpose: &str, value: &str) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
-    mac.update(purpose.as_bytes());
-    mac.update(b":");
-    mac.update(value.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
-}
-
 /// What the database keeps of a token.
 pub fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))

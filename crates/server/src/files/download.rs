@@ -1,10 +1,8 @@
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use hmac::{Hmac, Mac};
 use lifeline_protocol::DownloadLink;
 use serde::Deserialize;
-use sha2::Sha256;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 use utoipa::IntoParams;
@@ -16,6 +14,7 @@ use super::range::RangePlan;
 use super::{content_disposition, file_path};
 use crate::auth::AuthParty;
 use crate::error::{AppError, AppResult, Json, Path, Query};
+use crate::secrets::Purpose;
 use crate::state::AppState;
 use crate::store::FileRecord;
 
@@ -28,11 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(download))
 }
 
-fn sign(secret: &[u8], file_id: Uuid, expires_at: i64) -> String {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
-    mac.update(format!("{file_id}:{expires_at}").as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+fn link_message(file_id: Uuid, expires_at: i64) -> Vec<u8> {
+    format!("{file_id}:{expires_at}").into_bytes()
 }
 
 fn ticket_valid(state: &AppState, file_id: Uuid, ticket: &str) -> bool {
@@ -45,11 +41,12 @@ fn ticket_valid(state: &AppState, file_id: Uuid, ticket: &str) -> bool {
     let Ok(given) = hex::decode(signature) else {
         return false;
     };
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(&state.link_secret).expect("HMAC takes any key length");
-    mac.update(format!("{file_id}:{expires_at}").as_bytes());
-    // verify_slice compares in constant time.
-    mac.verify_slice(&given).is_ok() && expires_at > state.now()
+    expires_at > state.now()
+        && state.keys.verify(
+            Purpose::DownloadLink,
+            &link_message(file_id, expires_at),
+            &given,
+        )
 }
 
 /// Rewrites the request's `Range` to what will be served (see [`super::range`]): none
@@ -93,10 +90,10 @@ async fn download_link(
     let record = shared_file(&state, file_id).await?;
     auth.session(&state, record.session_id).await?;
     let expires_at = state.now() + LINK_LIFETIME_MS;
-    let ticket = format!(
-        "{expires_at}.{}",
-        sign(&state.link_secret, file_id, expires_at)
-    );
+    let signature = state
+        .keys
+        .sign(Purpose::DownloadLink, &link_message(file_id, expires_at));
+    let ticket = format!("{expires_at}.{}", hex::encode(signature));
     let url = format!("/api/v1/files/{file_id}/content?ticket={ticket}");
     Ok(Json(DownloadLink { url, expires_at }))
 }

@@ -45,7 +45,9 @@ pub enum PrepareOutcome {
 }
 
 pub struct Activation<'a> {
-    pub code_hash: &'a str,
+    /// The typed code's keyed hash under the current key, and under the previous one
+    /// while a rotation is recent (the same otherwise).
+    pub code_hashes: [&'a str; 2],
     pub agent_token_hash: &'a str,
     pub computer: &'a ComputerInfo,
     pub ip: &'a str,
@@ -204,16 +206,17 @@ impl Store {
         let activated: Option<Uuid> = sqlx::query_scalar(
             "UPDATE adhoc_sessions SET status = 'active', code_hash = NULL, activated_at = ?1, \
              expires_at = ?1 + ?2, agent_token_hash = ?3, computer_id = ?4 \
-             WHERE id = ?5 AND status = 'prepared' AND code_hash = ?6 AND code_attempts < ?7 \
-               AND code_expires_at > ?1 RETURNING company_id",
+             WHERE id = ?5 AND status = 'prepared' AND code_hash IN (?6, ?8) \
+               AND code_attempts < ?7 AND code_expires_at > ?1 RETURNING company_id",
         )
         .bind(activation.now)
         .bind(activation.lifetime_ms)
         .bind(activation.agent_token_hash)
         .bind(computer_id)
         .bind(id)
-        .bind(activation.code_hash)
+        .bind(activation.code_hashes[0])
         .bind(i64::from(lifeline_protocol::MAX_CODE_ATTEMPTS))
+        .bind(activation.code_hashes[1])
         .fetch_optional(&mut *tx)
         .await?;
         let Some(company_id) = activated else {

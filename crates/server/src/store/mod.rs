@@ -85,20 +85,32 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// A named setting, created with `init` on first use (e.g. the signing secret).
-    pub async fn setting_or_init(&self, name: &str, init: String) -> StoreResult<String> {
-        sqlx::query(
-            "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
+    /// A named setting of the installation.
+    pub async fn setting(&self, name: &str) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?,
         )
-        .bind(name)
-        .bind(&init)
-        .execute(&self.pool)
-        .await?;
-        let value: String = sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
+    }
+
+    /// Writes a setting as an older version would have; for upgrade tests.
+    pub async fn insert_legacy_setting(&self, name: &str, value: &str) -> StoreResult<()> {
+        sqlx::query("INSERT INTO settings (name, value) VALUES (?, ?)")
             .bind(name)
-            .fetch_one(&self.pool)
+            .bind(value)
+            .execute(&self.pool)
             .await?;
-        Ok(value)
+        Ok(())
+    }
+
+    pub async fn delete_setting(&self, name: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM settings WHERE name = ?")
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }
 

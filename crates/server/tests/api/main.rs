@@ -14,4 +14,5 @@ mod invites;
 mod marks;
 mod media;
 mod revocation;
+mod secrets;
 mod sessions;
