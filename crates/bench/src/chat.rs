@@ -173,7 +173,7 @@ async fn setup(
     }
     // Technicians are online too, as they would be: each message also reaches them.
     for client in &technicians {
-        let mut socket = ws::connect(addr, None, &client.access_token().await?).await?;
+        let mut socket = ws::connect(addr, None, client.access_token().await?.expose()).await?;
         readers.push(tokio::spawn(async move {
             while let Some(Ok(_)) = socket.next().await {}
         }));

@@ -277,7 +277,7 @@ pub async fn run(
     let started = Instant::now();
     let mut response = reqwest::Client::new()
         .get(url)
-        .bearer_auth(token)
+        .bearer_auth(token.expose())
         .send()
         .await?
         .error_for_status()?;

@@ -46,7 +46,7 @@ pub async fn connect(
     let (mut ws, _) =
         tokio_tungstenite::client_async_with_config(url, stream, Some(config())).await?;
     let hello = ClientFrame::Hello {
-        token: token.to_owned(),
+        token: token.into(),
         cursors: Vec::new(),
     };
     ws.send(Message::text(serde_json::to_string(&hello)?))

@@ -142,7 +142,7 @@ impl ApiClient {
         computer: ComputerInfo,
     ) -> Result<AdhocActivated, ClientError> {
         let request = ActivateAdhocRequest {
-            security_code: security_code.to_owned(),
+            security_code: security_code.into(),
             computer,
         };
         self.public(

@@ -4,7 +4,7 @@ use std::time::Duration;
 use lifeline_protocol::{
     ApiError, ConsentAnswer, ConsentKind, ConsentRequest, CreateSessionRequest, EmailInviteRequest,
     EndUserSessionView, ErrorCode, InviteSent, JoinInfo, JoinRequest, JoinResponse, LoginRequest,
-    NewTechnician, OutboxMessage, RefreshRequest, SendMessage, ServerInfo, SessionEvent,
+    NewTechnician, OutboxMessage, RefreshRequest, Secret, SendMessage, ServerInfo, SessionEvent,
     SessionSummary, SmsInviteRequest, TechnicianProfile, TokenPair, Transcript, UnixMillis,
     UpdateSessionSettings, UpdateTechnician,
 };
@@ -24,7 +24,7 @@ pub enum Bearer {
     None,
     Technician(TokenPair),
     EndUser {
-        token: String,
+        token: Secret,
         session_id: Uuid,
     },
 }
@@ -143,7 +143,7 @@ impl ApiClient {
     }
 
     /// The current bearer token, refreshed first if it is about to expire.
-    pub async fn access_token(&self) -> Result<String, ClientError> {
+    pub async fn access_token(&self) -> Result<Secret, ClientError> {
         let bearer = self.bearer().await;
         match bearer {
             Bearer::None => Err(ClientError::NotSignedIn),
@@ -158,20 +158,20 @@ impl ApiClient {
     }
 
     /// Refreshes unless another task already did since `stale_access` was read.
-    async fn refresh_after(&self, stale_access: &str) -> Result<TokenPair, ClientError> {
+    async fn refresh_after(&self, stale_access: &Secret) -> Result<TokenPair, ClientError> {
         let _guard = self.inner.refresh_lock.lock().await;
         let Bearer::Technician(current) = self.bearer().await else {
             return Err(ClientError::NotSignedIn);
         };
-        if current.access_token != stale_access {
+        if current.access_token != *stale_access {
             return Ok(current);
         }
-        self.refresh_with(&current.refresh_token).await
+        self.refresh_with(current.refresh_token.expose()).await
     }
 
     async fn refresh_with(&self, refresh_token: &str) -> Result<TokenPair, ClientError> {
         let request = RefreshRequest {
-            refresh_token: refresh_token.to_owned(),
+            refresh_token: refresh_token.into(),
         };
         let response = self
             .http()
@@ -201,7 +201,10 @@ impl ApiClient {
         build: impl Fn(&reqwest::Client) -> Result<RequestBuilder, ClientError>,
     ) -> Result<Response, ClientError> {
         let token = self.access_token().await?;
-        let response = build(self.http())?.bearer_auth(&token).send().await?;
+        let response = build(self.http())?
+            .bearer_auth(token.expose())
+            .send()
+            .await?;
         if response.status() != StatusCode::UNAUTHORIZED
             || !matches!(self.bearer().await, Bearer::Technician(_))
         {
@@ -209,7 +212,7 @@ impl ApiClient {
         }
         let fresh = self.refresh_after(&token).await?;
         Ok(build(self.http())?
-            .bearer_auth(&fresh.access_token)
+            .bearer_auth(fresh.access_token.expose())
             .send()
             .await?)
     }
@@ -282,7 +285,7 @@ impl ApiClient {
     pub async fn login(&self, email: &str, password: &str) -> Result<TokenPair, ClientError> {
         let request = LoginRequest {
             email: email.to_owned(),
-            password: password.to_owned(),
+            password: password.into(),
         };
         let pair: TokenPair = self
             .public(Method::POST, "/api/v1/auth/login", Some(&request))
@@ -302,7 +305,7 @@ impl ApiClient {
         let bearer = std::mem::take(&mut *self.inner.bearer.write().await);
         self.inner.token_updates.send_replace(None);
         if let Bearer::Technician(pair) = bearer {
-            self.revoke(&pair.refresh_token).await?;
+            self.revoke(pair.refresh_token.expose()).await?;
         }
         Ok(())
     }
@@ -310,7 +313,7 @@ impl ApiClient {
     /// Revokes the sign-in `refresh_token` belongs to, without using it.
     pub async fn revoke(&self, refresh_token: &str) -> Result<(), ClientError> {
         let request = RefreshRequest {
-            refresh_token: refresh_token.to_owned(),
+            refresh_token: refresh_token.into(),
         };
         let response = self
             .http()
@@ -550,7 +553,7 @@ impl ApiClient {
             .public(Method::POST, "/api/v1/join", Some(&request))
             .await?;
         *self.inner.bearer.write().await = Bearer::EndUser {
-            token: joined.end_user_token.clone(),
+            token: joined.end_user_token.clone().into(),
             session_id: joined.session_id,
         };
         Ok(joined)
@@ -559,7 +562,7 @@ impl ApiClient {
     /// Acts as an end user who joined earlier (e.g. after a restart).
     pub async fn use_end_user_token(&self, token: &str, session_id: Uuid) {
         *self.inner.bearer.write().await = Bearer::EndUser {
-            token: token.to_owned(),
+            token: token.into(),
             session_id,
         };
     }

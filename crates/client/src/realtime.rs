@@ -364,7 +364,7 @@ async fn connect_once(
                     socket_token = fresh;
                 }
             }
-            _ = renewal.tick(), if socket_token.starts_with(lifeline_protocol::ACCESS_TOKEN_PREFIX) => {
+            _ = renewal.tick(), if socket_token.expose().starts_with(lifeline_protocol::ACCESS_TOKEN_PREFIX) => {
                 // Refreshes when the token is close to its end; the change comes above.
                 if let Err(err) = api.access_token().await {
                     tracing::debug!(error = %err, "renewing the realtime connection's token");

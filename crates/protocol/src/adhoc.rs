@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::UnixMillis;
+use crate::{Secret, UnixMillis};
 
 /// Where an ad-hoc session stands. `prepared`: waiting for the agent to enroll with the
 /// security code; `active`: enrolled, 24 hours from activation; then `ended` or `expired`.
@@ -109,7 +109,9 @@ pub struct ComputerInfo {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(deny_unknown_fields)]
 pub struct ActivateAdhocRequest {
-    pub security_code: String,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub security_code: Secret,
     pub computer: ComputerInfo,
 }
 

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::UnixMillis;
+use crate::{Secret, UnixMillis};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -9,7 +9,9 @@ use crate::UnixMillis;
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: String,
-    pub password: String,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub password: Secret,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -17,34 +19,27 @@ pub struct LoginRequest {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
-    pub refresh_token: String,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub refresh_token: Secret,
 }
 
 /// A short-lived access token and the rotating refresh token that renews it.
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct TokenPair {
-    pub access_token: String,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub access_token: Secret,
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub access_expires_at: UnixMillis,
-    pub refresh_token: String,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub refresh_token: Secret,
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub refresh_expires_at: UnixMillis,
     pub technician: TechnicianProfile,
-}
-
-impl std::fmt::Debug for TokenPair {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Tokens are secrets: never let them reach a log through Debug.
-        f.debug_struct("TokenPair")
-            .field("access_token", &"<redacted>")
-            .field("access_expires_at", &self.access_expires_at)
-            .field("refresh_token", &"<redacted>")
-            .field("refresh_expires_at", &self.refresh_expires_at)
-            .field("technician", &self.technician)
-            .finish()
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,7 +62,9 @@ pub struct TechnicianProfile {
 pub struct NewTechnician {
     pub email: String,
     pub display_name: String,
-    pub password: String,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub password: Secret,
     #[serde(default)]
     pub is_admin: bool,
 }

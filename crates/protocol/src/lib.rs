@@ -15,6 +15,7 @@ mod input;
 mod invite;
 mod media;
 mod realtime;
+mod secret;
 mod session;
 mod support_key;
 
@@ -28,6 +29,7 @@ pub use input::*;
 pub use invite::*;
 pub use media::*;
 pub use realtime::*;
+pub use secret::Secret;
 pub use session::*;
 pub use support_key::*;
 

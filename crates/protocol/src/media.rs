@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{ApiError, Party, UnixMillis};
+use crate::{ApiError, Party, Secret, UnixMillis};
 
 /// The WebSocket sub-path of the media socket.
 pub const MEDIA_PATH: &str = "/api/v1/media";
@@ -237,7 +237,8 @@ pub enum MediaClientFrame {
     /// Authenticates with the same token as the realtime socket and names the session
     /// and the end of the stream this socket is.
     Hello {
-        token: String,
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        token: Secret,
         session_id: Uuid,
         role: MediaRole,
         /// Viewer: the codecs its decoder can read, best first. Empty means all.

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{AdhocSessionSummary, ApiError, Party, SessionEvent};
+use crate::{AdhocSessionSummary, ApiError, Party, Secret, SessionEvent};
 
 /// Where a client stands in one session: it has seen every event up to `seq`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,7 +20,8 @@ pub enum ClientFrame {
     /// Authenticates the connection and resumes: the service sends every stored event
     /// after each cursor (after 0 for a session not named), then live events.
     Hello {
-        token: String,
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        token: Secret,
         #[serde(default)]
         cursors: Vec<Cursor>,
     },
@@ -43,7 +44,8 @@ pub enum ClientFrame {
     /// A technician's fresh access token: the connection lasts until it expires instead
     /// of the one it was opened with (which closes it, with 4401, when it expires).
     Renew {
-        token: String,
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        token: Secret,
     },
 }
 

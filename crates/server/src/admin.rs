@@ -40,9 +40,8 @@ pub async fn add_technician(
             "the display name needs 1 to {MAX_NAME_CHARS} characters"
         )));
     }
-    validate_new_password(&new.password)?;
-    let password = new.password;
-    let password_hash = hash_password(password).await?;
+    validate_new_password(new.password.expose())?;
+    let password_hash = hash_password(new.password).await?;
     let inserted = store
         .insert_technician(NewTechnicianRecord {
             company_name,

@@ -197,7 +197,7 @@ async fn technician(config: Config, command: TechnicianCommand) -> anyhow::Resul
             let new = NewTechnician {
                 email,
                 display_name,
-                password: password.clone(),
+                password: password.clone().into(),
                 is_admin: admin,
             };
             let record = add_technician(&store, &company, new, now)
@@ -280,7 +280,7 @@ async fn bootstrap_first_technician(store: &Store) -> anyhow::Result<()> {
     let new = NewTechnician {
         email: FIRST_TECHNICIAN_EMAIL.into(),
         display_name: "Lifeline Admin".into(),
-        password: password.clone(),
+        password: password.clone().into(),
         is_admin: true,
     };
     add_technician(store, "Lifeline", new, SystemClock.now())

@@ -215,7 +215,7 @@ impl Desk {
         let keychain_error = if remember {
             self.os
                 .keychain
-                .save_refresh_token(&entry, &pair.refresh_token)
+                .save_refresh_token(&entry, pair.refresh_token.expose())
                 .err()
                 .map(|e| e.to_string())
         } else {
@@ -269,7 +269,7 @@ impl Desk {
         if let Some(entry) = &remembered {
             self.os
                 .keychain
-                .save_refresh_token(entry, &pair.refresh_token)?;
+                .save_refresh_token(entry, pair.refresh_token.expose())?;
         }
         let keeper = tokio::spawn(keep_token(
             api.token_updates(),
@@ -519,7 +519,7 @@ async fn keep_token(
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
         if let Some(entry) = entry {
-            if let Err(err) = keychain.save_refresh_token(&entry, &pair.refresh_token) {
+            if let Err(err) = keychain.save_refresh_token(&entry, pair.refresh_token.expose()) {
                 tracing::warn!(error = %err, "could not keep the rotated refresh token");
             }
         }

@@ -240,7 +240,7 @@ async fn activate(
     )
     .await?;
     expire_due(&state).await?;
-    let code = lifeline_protocol::SupportKey::parse(&request.security_code)
+    let code = lifeline_protocol::SupportKey::parse(request.security_code.expose())
         .map_err(|_| AppError::CodeInvalid)?;
     let mut computer = request.computer;
     computer.hostname = clean("hostname", &computer.hostname)?;

@@ -1,29 +1,29 @@
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use lifeline_protocol::MIN_PASSWORD_CHARS;
+use lifeline_protocol::{Secret, MIN_PASSWORD_CHARS};
 
 use crate::error::AppError;
 
 /// argon2id with the crate's defaults (19 MiB, 2 passes), the OWASP baseline. Every
 /// argon2 call runs on the blocking pool: it is deliberately slow, and an async worker
 /// that hashes stalls every connection it serves.
-pub async fn hash_password(password: String) -> Result<String, AppError> {
-    off_the_workers(move || hash_blocking(&password)).await?
+pub async fn hash_password(password: Secret) -> Result<String, AppError> {
+    off_the_workers(move || hash_blocking(password.expose())).await?
 }
 
 /// Whether `password` matches `stored_hash`; on the blocking pool.
-pub async fn verify_password(password: String, stored_hash: String) -> Result<bool, AppError> {
-    off_the_workers(move || verify_blocking(&password, &stored_hash)).await
+pub async fn verify_password(password: Secret, stored_hash: String) -> Result<bool, AppError> {
+    off_the_workers(move || verify_blocking(password.expose(), &stored_hash)).await
 }
 
 /// A dummy verification, so an unknown email costs the same time as a wrong password;
 /// on the blocking pool like a real one.
-pub async fn burn_verification_time(password: String) -> Result<(), AppError> {
+pub async fn burn_verification_time(password: Secret) -> Result<(), AppError> {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     off_the_workers(move || {
         let hash =
             DUMMY.get_or_init(|| hash_blocking("dummy password for timing").unwrap_or_default());
-        let _ = verify_blocking(&password, hash);
+        let _ = verify_blocking(password.expose(), hash);
     })
     .await
 }

@@ -70,9 +70,9 @@ pub(crate) async fn issue_tokens(
             .await?;
     }
     Ok(TokenPair {
-        access_token,
+        access_token: access_token.into(),
         access_expires_at,
-        refresh_token,
+        refresh_token: refresh_token.into(),
         refresh_expires_at,
         technician: profile(technician),
     })
@@ -125,7 +125,7 @@ async fn refresh(
     axum::extract::State(state): axum::extract::State<AppState>,
     Json(request): Json<RefreshRequest>,
 ) -> AppResult<Json<TokenPair>> {
-    let token_hash = tokens::hash(&request.refresh_token);
+    let token_hash = tokens::hash(request.refresh_token.expose());
     let record = state
         .store
         .token(&token_hash, TokenKind::Refresh)
@@ -175,7 +175,10 @@ async fn logout(
 ) -> AppResult<StatusCode> {
     if let Some(record) = state
         .store
-        .token(&tokens::hash(&request.refresh_token), TokenKind::Refresh)
+        .token(
+            &tokens::hash(request.refresh_token.expose()),
+            TokenKind::Refresh,
+        )
         .await?
     {
         end_sign_in(&state, &record).await?;

@@ -241,10 +241,11 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
         let error = AppError::invalid("name each codec once");
         return close_with(socket, error).await;
     }
-    let (session, sender_kind) = match Box::pin(authorize(&state, &token, session_id, role)).await {
-        Ok(authorized) => authorized,
-        Err(err) => return close_with(socket, err).await,
-    };
+    let (session, sender_kind) =
+        match Box::pin(authorize(&state, token.expose(), session_id, role)).await {
+            Ok(authorized) => authorized,
+            Err(err) => return close_with(socket, err).await,
+        };
     drop(token);
     let mut relay = state.media.relay(session.id);
     let mut attached = None;

@@ -72,7 +72,7 @@ impl Connection {
                 let error = AppError::invalid("hello was already sent").to_api_error();
                 return send_frame(&mut self.socket, &ServerFrame::Error { error }).await;
             }
-            ClientFrame::Renew { token } => return Box::pin(self.renew(&token)).await,
+            ClientFrame::Renew { token } => return Box::pin(self.renew(token.expose())).await,
             ClientFrame::Typing { session_id, typing } => {
                 if owns(&self.state, &self.peer, session_id).await? {
                     self.state.hub.publish(

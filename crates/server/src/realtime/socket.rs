@@ -177,22 +177,23 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
             .await
         }
     };
+    let token = token.expose();
     let authenticated = if token.starts_with(crate::auth::tokens::AGENT_PREFIX) {
-        Box::pin(crate::auth::extract_agent(&state, &token))
+        Box::pin(crate::auth::extract_agent(&state, token))
             .await
             .map(|record| Peer::Agent {
                 technician_id: record.technician_id,
                 adhoc_session_id: record.id,
             })
     } else if token.starts_with(END_USER_PREFIX) {
-        Box::pin(crate::auth::extract_session_for_end_user(&state, &token))
+        Box::pin(crate::auth::extract_session_for_end_user(&state, token))
             .await
             .map(|session| Peer::EndUser {
                 technician_id: session.technician_id,
                 session_id: session.id,
             })
     } else {
-        Box::pin(crate::auth::extract_technician_sign_in(&state, &token))
+        Box::pin(crate::auth::extract_technician_sign_in(&state, token))
             .await
             .map(|(technician, sign_in)| Peer::Technician {
                 technician_id: technician.id,

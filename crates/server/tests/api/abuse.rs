@@ -21,7 +21,7 @@ async fn malformed_json_unknown_fields_and_oversized_bodies_get_clear_errors() {
     let post = |body: String| {
         app.http
             .post(app.api("/api/v1/sessions"))
-            .bearer_auth(&token)
+            .bearer_auth(token.expose())
             .header("content-type", "application/json")
             .body(body)
             .send()
@@ -521,7 +521,7 @@ async fn every_route_with_a_body_refuses_an_oversized_one_with_a_typed_413() {
                 .join("/");
             let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes())
                 .expect("an HTTP method");
-            for bearer in [None, Some(token.as_str())] {
+            for bearer in [None, Some(token.expose())] {
                 let mut request = app
                     .http
                     .request(method.clone(), app.api(&concrete))
@@ -563,7 +563,7 @@ async fn a_chunked_file_announcement_over_the_limit_is_refused() {
     let response = app
         .http
         .post(app.api(&format!("/api/v1/sessions/{}/files", session.id)))
-        .bearer_auth(&token)
+        .bearer_auth(token.expose())
         .header("content-type", "application/json")
         .body(body)
         .send()

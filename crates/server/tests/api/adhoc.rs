@@ -30,7 +30,7 @@ pub async fn call<T: DeserializeOwned>(
 ) -> Result<T, (u16, ApiError)> {
     let mut request = app.http.request(method, app.api(path));
     if let Some(client) = client {
-        request = request.bearer_auth(client.access_token().await.expect("token"));
+        request = request.bearer_auth(client.access_token().await.expect("token").expose());
     }
     if let Some(body) = body {
         request = request.json(&body);
@@ -725,7 +725,7 @@ async fn activated_from(app: &TestApp, forwarded_for: &str) -> String {
         .await
         .expect("prepared");
     let request = ActivateAdhocRequest {
-        security_code: prepared.security_code.clone(),
+        security_code: prepared.security_code.clone().into(),
         computer: computer(),
     };
     let response = app

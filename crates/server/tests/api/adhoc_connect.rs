@@ -225,7 +225,7 @@ async fn the_agent_alone_decides_who_connects_and_every_attempt_is_audited() {
     let refused_info = app
         .http
         .post(app.api(&format!("/api/v1/sessions/{}/system-info", session.id)))
-        .bearer_auth(app.technician.access_token().await.expect("token"))
+        .bearer_auth(app.technician.access_token().await.expect("token").expose())
         .json(&system_info())
         .send()
         .await

@@ -31,7 +31,7 @@ async fn refresh_rotates_and_a_reused_refresh_token_revokes_the_sign_in() {
         .await
         .expect("signs in");
     let second = client
-        .resume(&first.refresh_token)
+        .resume(first.refresh_token.expose())
         .await
         .expect("refresh works");
     assert_ne!(
@@ -41,12 +41,12 @@ async fn refresh_rotates_and_a_reused_refresh_token_revokes_the_sign_in() {
 
     let thief = lifeline_client::ApiClient::new(&app.url).expect("client");
     let err = thief
-        .resume(&first.refresh_token)
+        .resume(first.refresh_token.expose())
         .await
         .expect_err("a rotated token is dead");
     assert_eq!(code(err), ErrorCode::Unauthorized);
     let err = client
-        .resume(&second.refresh_token)
+        .resume(second.refresh_token.expose())
         .await
         .expect_err("reuse revoked the whole sign-in");
     assert_eq!(code(err), ErrorCode::Unauthorized);
@@ -64,7 +64,7 @@ async fn logout_revokes_access_and_refresh_tokens() {
     let response = app
         .http
         .get(app.api("/api/v1/me"))
-        .bearer_auth(&pair.access_token)
+        .bearer_auth(pair.access_token.expose())
         .send()
         .await
         .expect("request");
@@ -73,7 +73,7 @@ async fn logout_revokes_access_and_refresh_tokens() {
     assert_eq!(
         code(
             again
-                .resume(&pair.refresh_token)
+                .resume(pair.refresh_token.expose())
                 .await
                 .expect_err("revoked")
         ),
@@ -183,7 +183,7 @@ async fn a_sign_in_ends_after_its_absolute_lifetime_however_often_it_is_refreshe
         app.clock
             .advance(std::time::Duration::from_secs(7 * 86_400));
         pair = client
-            .resume(&pair.refresh_token)
+            .resume(pair.refresh_token.expose())
             .await
             .expect("still within 30 days");
         assert!(

@@ -28,7 +28,7 @@ async fn append_raw(
     let token = app.technician.access_token().await.expect("token");
     app.http
         .patch(app.api(upload_url))
-        .bearer_auth(&token)
+        .bearer_auth(token.expose())
         .header(UPLOAD_OFFSET_HEADER, offset)
         .header("content-type", "application/offset+octet-stream")
         .body(body)
@@ -125,7 +125,7 @@ async fn an_interrupted_upload_resumes_from_the_last_stored_byte() {
     let broken = app
         .http
         .patch(app.api(&created.upload_url))
-        .bearer_auth(&token)
+        .bearer_auth(token.expose())
         .header(UPLOAD_OFFSET_HEADER, 0)
         .header("content-type", "application/offset+octet-stream")
         .body(reqwest::Body::wrap_stream(body))
@@ -425,7 +425,7 @@ async fn announce(
     let response = app
         .http
         .post(app.api(&format!("/api/v1/sessions/{session_id}/files")))
-        .bearer_auth(token)
+        .bearer_auth(token.expose())
         .json(&serde_json::json!({"name": "big.bin", "size": size, "sha256": "a".repeat(64)}))
         .send()
         .await

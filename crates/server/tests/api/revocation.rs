@@ -96,8 +96,8 @@ async fn signing_out_closes_that_sign_ins_connections_at_once_and_no_other() {
     let (end_user, joined) = app.end_user(&session).await;
     let (laptop, laptop_pair) = signed_in(&app, "tech@acme.test").await;
     let (_desk, desk_pair) = signed_in(&app, "tech@acme.test").await;
-    let mut on_laptop = connected(&app, &laptop_pair.access_token).await;
-    let mut on_desk = connected(&app, &desk_pair.access_token).await;
+    let mut on_laptop = connected(&app, laptop_pair.access_token.expose()).await;
+    let mut on_desk = connected(&app, desk_pair.access_token.expose()).await;
 
     laptop.logout().await.expect("signed out");
     assert_eq!(
@@ -111,8 +111,11 @@ async fn signing_out_closes_that_sign_ins_connections_at_once_and_no_other() {
 async fn reusing_a_refresh_token_closes_the_connections_of_that_sign_in() {
     let app = spawn_app().await;
     let (client, pair) = signed_in(&app, "tech@acme.test").await;
-    let mut socket = connected(&app, &pair.access_token).await;
-    client.resume(&pair.refresh_token).await.expect("rotated");
+    let mut socket = connected(&app, pair.access_token.expose()).await;
+    client
+        .resume(pair.refresh_token.expose())
+        .await
+        .expect("rotated");
     let replay = app
         .http
         .post(app.api("/api/v1/auth/refresh"))
@@ -132,7 +135,7 @@ async fn disabling_a_technician_closes_their_connections() {
     let app = spawn_app().await;
     let colleague = app.add_technician("colleague@acme.test", false).await;
     let token = colleague.access_token().await.expect("token");
-    let mut socket = connected(&app, &token).await;
+    let mut socket = connected(&app, token.expose()).await;
     let id = colleague.me().await.expect("profile").id;
     app.technician
         .set_technician_disabled(id, true)
@@ -150,12 +153,15 @@ async fn an_expired_access_token_delivers_nothing_more_unless_renewed_on_the_soc
     let session = app.new_session().await;
     let (end_user, joined) = app.end_user(&session).await;
     let (client, pair) = signed_in(&app, "tech@acme.test").await;
-    let mut renewed = connected(&app, &pair.access_token).await;
-    let mut left_alone = connected(&app, &pair.access_token).await;
+    let mut renewed = connected(&app, pair.access_token.expose()).await;
+    let mut left_alone = connected(&app, pair.access_token.expose()).await;
 
     // Ten minutes on, a fresh access token renews one connection.
     app.clock.advance(Duration::from_secs(10 * 60));
-    let fresh = client.resume(&pair.refresh_token).await.expect("refreshed");
+    let fresh = client
+        .resume(pair.refresh_token.expose())
+        .await
+        .expect("refreshed");
     let renew = serde_json::json!({"type": "renew", "token": fresh.access_token});
     renewed
         .send(Message::Text(renew.to_string().into()))
@@ -292,7 +298,10 @@ async fn the_client_renews_its_connection_when_its_token_is_refreshed() {
     })
     .await;
     app.clock.advance(Duration::from_secs(10 * 60));
-    client.resume(&pair.refresh_token).await.expect("refreshed");
+    client
+        .resume(pair.refresh_token.expose())
+        .await
+        .expect("refreshed");
     // Let the renewal reach the service before the first token runs out.
     tokio::time::sleep(Duration::from_millis(300)).await;
     app.clock.advance(Duration::from_secs(6 * 60));
