@@ -34,18 +34,20 @@ const SALT_BYTES: usize = 16;
 const NONCE_BYTES: usize = 32;
 /// Binds a proof to this protocol and to one ad-hoc session.
 const PROOF_CONTEXT: &[u8] = b"lifeline adhoc connect v1\0";
-const MAX_PASSWORD_CHARS: usize = 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
     #[error("the two passwords are not the same")]
     PasswordsDiffer,
     #[error(
-        "the password is too weak: use at least 10 characters mixing three of lower case, \
-         upper case, digits and symbols, or at least 16 characters"
+        "the password is too easy to guess: use at least 10 characters, best a few unusual \
+         words, not a name, a date or a common password with a digit added"
     )]
     PasswordTooWeak,
-    #[error("the password is longer than {MAX_PASSWORD_CHARS} characters")]
+    #[error(
+        "the password is longer than {} characters",
+        lifeline_protocol::MAX_PASSWORD_CHARS
+    )]
     PasswordTooLong,
     #[error("the password verifier is malformed: {0}")]
     BadVerifier(&'static str),
@@ -55,30 +57,17 @@ pub enum KeyError {
     Derivation(String),
 }
 
-/// Ad-hoc passwords guard a computer for 24 hours, so they must not be guessable: at
-/// least 10 characters with three kinds of character, or at least 16 of any kind.
+/// Ad-hoc passwords guard a computer for 24 hours, so they must not be guessable: the
+/// service-wide estimate of guesses (see `lifeline_protocol::check_password_strength`),
+/// not character classes.
 pub fn check_password(password: &str, confirmation: &str) -> Result<(), KeyError> {
     if password != confirmation {
         return Err(KeyError::PasswordsDiffer);
     }
-    let length = password.chars().count();
-    if length > MAX_PASSWORD_CHARS {
-        return Err(KeyError::PasswordTooLong);
-    }
-    let kinds = [
-        password.chars().any(char::is_lowercase),
-        password.chars().any(char::is_uppercase),
-        password.chars().any(char::is_numeric),
-        password.chars().any(|c| !c.is_alphanumeric()),
-    ]
-    .into_iter()
-    .filter(|&present| present)
-    .count();
-    if length >= 16 || (length >= 10 && kinds >= 3) {
-        Ok(())
-    } else {
-        Err(KeyError::PasswordTooWeak)
-    }
+    lifeline_protocol::check_password_strength(password, &[]).map_err(|problem| match problem {
+        lifeline_protocol::PasswordProblem::TooLong => KeyError::PasswordTooLong,
+        _ => KeyError::PasswordTooWeak,
+    })
 }
 
 fn random<const N: usize>() -> [u8; N] {
@@ -224,7 +213,12 @@ mod tests {
         assert_eq!(
             check_password("password12", "password12"),
             Err(KeyError::PasswordTooWeak),
-            "two kinds only"
+            "a common password"
+        );
+        assert_eq!(
+            check_password("Password1!", "Password1!"),
+            Err(KeyError::PasswordTooWeak),
+            "four kinds of character, guessed in seconds"
         );
         assert_eq!(
             check_password("Sh0rt!", "Sh0rt!"),

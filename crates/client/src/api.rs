@@ -327,6 +327,16 @@ impl ApiClient {
         Ok(())
     }
 
+    /// Changes this technician's password; their other sign-ins end, this one stays.
+    pub async fn change_password(&self, current: &str, new: &str) -> Result<(), ClientError> {
+        let request = lifeline_protocol::ChangePassword {
+            current_password: current.into(),
+            new_password: new.into(),
+        };
+        self.call_empty(Method::POST, "/api/v1/me/password", Some(&request))
+            .await
+    }
+
     pub async fn me(&self) -> Result<TechnicianProfile, ClientError> {
         self.call(Method::GET, "/api/v1/me", None::<&()>).await
     }

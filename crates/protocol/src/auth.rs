@@ -54,6 +54,20 @@ pub struct TechnicianProfile {
     pub disabled: bool,
 }
 
+/// A technician changes their own password. Their other sign-ins end; this one stays.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub current_password: Secret,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub new_password: Secret,
+}
+
 /// An admin adds a technician to their own company.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -80,9 +94,6 @@ pub struct UpdateTechnician {
 /// A technician's access token starts so; it expires (see `TokenPair`), where end users'
 /// and agents' tokens end with their session instead.
 pub const ACCESS_TOKEN_PREFIX: &str = "lla_";
-
-/// Minimum length of a technician password.
-pub const MIN_PASSWORD_CHARS: usize = 10;
 
 /// A one-time sign-in for the desktop app on the service's own machine, printed by
 /// `lifeline-server technician sign-in-token` as one JSON line. `refresh_token` is a

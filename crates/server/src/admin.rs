@@ -40,7 +40,7 @@ pub async fn add_technician(
             "the display name needs 1 to {MAX_NAME_CHARS} characters"
         )));
     }
-    validate_new_password(new.password.expose())?;
+    validate_new_password(new.password.expose(), &[&email, display_name, company_name])?;
     let password_hash = hash_password(new.password).await?;
     let inserted = store
         .insert_technician(NewTechnicianRecord {

@@ -43,6 +43,8 @@ pub enum AppError {
     ComputerOffline(&'static str),
     #[error("the computer refused the password; check it and try again")]
     WrongPassword,
+    #[error("the current password is wrong")]
+    CurrentPasswordWrong,
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
@@ -86,7 +88,9 @@ impl AppError {
             AppError::NoFreeSlot { .. } => (ErrorCode::NoFreeSlot, StatusCode::CONFLICT),
             AppError::CodeInvalid => (ErrorCode::CodeInvalid, StatusCode::FORBIDDEN),
             AppError::ComputerOffline(_) => (ErrorCode::ComputerOffline, StatusCode::CONFLICT),
-            AppError::WrongPassword => (ErrorCode::WrongPassword, StatusCode::FORBIDDEN),
+            AppError::WrongPassword | AppError::CurrentPasswordWrong => {
+                (ErrorCode::WrongPassword, StatusCode::FORBIDDEN)
+            }
             AppError::RateLimited { .. } => (ErrorCode::RateLimited, StatusCode::TOO_MANY_REQUESTS),
             AppError::PayloadTooLarge(_) => {
                 (ErrorCode::PayloadTooLarge, StatusCode::PAYLOAD_TOO_LARGE)

@@ -1,5 +1,5 @@
 //! Sign in (with Remember me), silent sign-in at start (from the keychain, or from a
-//! sign-in handed over when the app was started), sign out.
+//! sign-in handed over when the app was started), sign out, and changing the password.
 
 use lifeline_client::desk::{Desk, SignedIn};
 use lifeline_client::protocol::ServerInfo;
@@ -32,6 +32,16 @@ pub async fn sign_in_handed_over(desk: &Desk) -> IpcResult<Option<SignedIn>> {
 
 pub async fn sign_out(desk: &Desk) -> IpcResult<()> {
     Ok(desk.sign_out().await?)
+}
+
+pub async fn change_password(
+    desk: &Desk,
+    current_password: String,
+    new_password: String,
+) -> IpcResult<()> {
+    Ok(desk
+        .change_password(&current_password, &new_password)
+        .await?)
 }
 
 pub async fn server_info(desk: &Desk) -> IpcResult<ServerInfo> {

@@ -14,6 +14,8 @@ command_table! {
     /// The sign-in handed over when the app was started (scripts/run), once; `null` without one.
     auth::sign_in_handed_over() -> Option<SignedIn>;
     auth::sign_out() -> ();
+    /// Changes this technician's password; their other sign-ins end, this one stays.
+    auth::change_password(current_password: String, new_password: String) -> ();
     auth::server_info() -> ServerInfo;
 
     sessions::list_sessions() -> Vec<SessionSummary>;

@@ -410,6 +410,27 @@ async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyho
     shot(&window, &shots, "07-transcript").await?;
     end_user.call("wait_ended", json!({})).await?;
     end_user.close().await?;
+
+    // Change the password in Settings: a guessable one is refused in place, a good one
+    // is taken, and it is the one that signs in from now on.
+    window.click("#tab-settings").await?;
+    let new_password = "lantern orbit velvet 42";
+    window
+        .type_into("#password-current", ADMIN_PASSWORD)
+        .await?;
+    window.type_into("#password-new", "Password1!").await?;
+    window.type_into("#password-confirm", "Password1!").await?;
+    window.click("#password-change").await?;
+    let refused = window.text("#password-problem").await?;
+    assert!(refused.contains("refused"), "{refused}");
+    window.type_into("#password-new", new_password).await?;
+    window.type_into("#password-confirm", new_password).await?;
+    window.click("#password-change").await?;
+    window.find("#password-changed").await?;
+    shot(&window, &shots, "08-password-changed").await?;
+    let check = lifeline_client::ApiClient::new(&service.url)?;
+    assert!(check.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.is_err());
+    check.login(ADMIN_EMAIL, new_password).await?;
     window.close().await?;
     Ok(())
 }

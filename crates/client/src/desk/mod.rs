@@ -331,6 +331,12 @@ impl Desk {
         Ok(forgotten?)
     }
 
+    /// Changes the signed-in technician's password. Their other sign-ins end; this one
+    /// (and the token the keychain keeps for it) stays.
+    pub async fn change_password(&self, current: &str, new: &str) -> Result<(), DeskError> {
+        Ok(self.api().await?.change_password(current, new).await?)
+    }
+
     pub async fn server_info(&self) -> Result<ServerInfo, DeskError> {
         Ok(self.api().await?.info().await?)
     }

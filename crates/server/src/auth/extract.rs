@@ -25,6 +25,24 @@ fn bearer(parts: &Parts) -> Option<&str> {
 /// A signed-in, enabled technician.
 pub struct AuthTechnician(pub TechnicianRecord);
 
+/// A signed-in technician and the sign-in (token family) the request was made in.
+pub struct AuthSignIn(pub TechnicianRecord, pub crate::store::TokenRecord);
+
+impl<S> FromRequestParts<S> for AuthSignIn
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let token = bearer(parts).ok_or(AppError::Unauthorized)?;
+        let (technician, sign_in) = technician_sign_in_for_token(&state, token).await?;
+        Ok(AuthSignIn(technician, sign_in))
+    }
+}
+
 /// A signed-in technician who is an admin.
 pub struct AuthAdmin(pub TechnicianRecord);
 

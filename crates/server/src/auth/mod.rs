@@ -11,7 +11,7 @@ pub use extract::{
     session_for_end_user_token as extract_session_for_end_user,
     technician_for_token as extract_technician,
     technician_sign_in_for_token as extract_technician_sign_in, AuthAdmin, AuthAgent, AuthAttended,
-    AuthEndUser, AuthParty, AuthTechnician, ClientIp,
+    AuthEndUser, AuthParty, AuthSignIn, AuthTechnician, ClientIp,
 };
 pub use handover::mint_sign_in_token;
 pub use password::{hash_password, validate_new_password, verify_password};

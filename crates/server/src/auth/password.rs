@@ -1,6 +1,6 @@
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use lifeline_protocol::{Secret, MIN_PASSWORD_CHARS};
+use lifeline_protocol::Secret;
 
 use crate::error::AppError;
 
@@ -57,16 +57,12 @@ fn verify_blocking(password: &str, stored_hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-pub fn validate_new_password(password: &str) -> Result<(), AppError> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(AppError::invalid(format!(
-            "the password needs at least {MIN_PASSWORD_CHARS} characters"
-        )));
-    }
-    if password.len() > 1024 {
-        return Err(AppError::invalid("the password is longer than 1024 bytes"));
-    }
-    Ok(())
+/// A technician's new password: long enough and hard to guess (see
+/// `lifeline_protocol::check_password_strength`), judged also against their own email,
+/// name and company.
+pub fn validate_new_password(password: &str, related: &[&str]) -> Result<(), AppError> {
+    lifeline_protocol::check_password_strength(password, related)
+        .map_err(|problem| AppError::invalid(problem.to_string()))
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 use axum::http::StatusCode;
-use lifeline_protocol::{LoginRequest, RefreshRequest, TechnicianProfile, TokenPair};
+use lifeline_protocol::{
+    ChangePassword, LoginRequest, RefreshRequest, TechnicianProfile, TokenPair,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::extract::{AuthTechnician, ClientIp};
+use super::extract::{AuthSignIn, AuthTechnician, ClientIp};
 use super::password::{burn_verification_time, verify_password};
 use super::tokens::{self, ACCESS_PREFIX, REFRESH_PREFIX};
 use crate::error::{AppError, AppResult, Json};
@@ -18,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(refresh))
         .routes(routes!(logout))
         .routes(routes!(me))
+        .routes(routes!(change_password))
 }
 
 pub fn profile(technician: &TechnicianRecord) -> TechnicianProfile {
@@ -204,4 +207,55 @@ async fn end_sign_in(state: &AppState, record: &crate::store::TokenRecord) -> Ap
     security(("bearer" = [])))]
 async fn me(AuthTechnician(technician): AuthTechnician) -> Json<TechnicianProfile> {
     Json(profile(&technician))
+}
+
+/// Changes the signed-in technician's password. The current one is checked (and wrong
+/// ones count as failed sign-ins); every other sign-in of theirs ends at once.
+#[utoipa::path(post, path = "/me/password", tag = "auth", request_body = ChangePassword,
+    responses((status = 204, description = "changed"), (status = 400, body = lifeline_protocol::ApiError),
+              (status = 403, body = lifeline_protocol::ApiError), (status = 429, body = lifeline_protocol::ApiError)),
+    security(("bearer" = [])))]
+async fn change_password(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ClientIp(ip): ClientIp,
+    AuthSignIn(technician, sign_in): AuthSignIn,
+    Json(request): Json<ChangePassword>,
+) -> AppResult<StatusCode> {
+    let attempt = throttle::admit(&state, Guess::SignIn, ip, Some(&technician.email)).await?;
+    let matches = verify_password(
+        request.current_password.clone(),
+        technician.password_hash.clone(),
+    )
+    .await?;
+    if !matches {
+        throttle::failed(&state, &attempt).await?;
+        return Err(AppError::CurrentPasswordWrong);
+    }
+    throttle::succeeded(&state, &attempt).await?;
+    if request.new_password == request.current_password {
+        return Err(AppError::invalid(
+            "the new password must differ from the current one",
+        ));
+    }
+    super::password::validate_new_password(
+        request.new_password.expose(),
+        &[
+            &technician.email,
+            &technician.display_name,
+            &technician.company_name,
+        ],
+    )?;
+    let hash = super::password::hash_password(request.new_password).await?;
+    state
+        .store
+        .set_technician_password(technician.id, &hash, sign_in.family_id)
+        .await?;
+    state.hub.end_sign_in(
+        technician.id,
+        crate::realtime::SignInEnded::AllBut {
+            keep: Some(sign_in.family_id),
+        },
+    );
+    tracing::info!(technician = %technician.id, "password changed; other sign-ins ended");
+    Ok(StatusCode::NO_CONTENT)
 }

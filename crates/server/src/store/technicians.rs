@@ -113,6 +113,30 @@ impl Store {
     }
 
     /// Disables or re-enables; disabling also revokes every token of the technician.
+    /// A new password hash; every sign-in but `keep_family` ends with it.
+    pub async fn set_technician_password(
+        &self,
+        id: Uuid,
+        password_hash: &str,
+        keep_family: Uuid,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE technicians SET password_hash = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE auth_tokens SET revoked = 1 WHERE technician_id = ? AND family_id != ?",
+        )
+        .bind(id)
+        .bind(keep_family)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn set_technician_disabled(&self, id: Uuid, disabled: bool) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
         let changed = sqlx::query("UPDATE technicians SET disabled = ? WHERE id = ?")

@@ -242,7 +242,8 @@ async fn bad_input_is_refused_and_nothing_is_created() {
     assert_eq!(err.1.code, ErrorCode::InvalidInput, "{}", err.1.message);
     // Weak or mismatched passwords are refused by the client before anything is sent.
     for (password, confirmation, expected) in [
-        ("password12", "password12", "too weak"),
+        ("password12", "password12", "too easy to guess"),
+        ("Password1!", "Password1!", "too easy to guess"),
         (PASSWORD, "Sunny-Day-43", "not the same"),
     ] {
         let err = app

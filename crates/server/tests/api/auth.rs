@@ -211,3 +211,93 @@ async fn a_sign_in_ends_after_its_absolute_lifetime_however_often_it_is_refreshe
         .await
         .expect("the password starts a new sign-in");
 }
+
+/// A technician's password is judged by how guessable it is, not by its kinds of
+/// character, and against their own email and name.
+#[tokio::test]
+async fn guessable_technician_passwords_are_refused() {
+    let app = crate::helpers::spawn_app().await;
+    for (email, password) in [
+        ("erika@acme.test", "Password1!"),
+        ("erika@acme.test", "Summer2026!"),
+        ("erika.mustermann@acme.test", "erika.mustermann@acme.test"),
+    ] {
+        let err = app
+            .technician
+            .add_technician(&lifeline_protocol::NewTechnician {
+                email: email.into(),
+                display_name: "Erika".into(),
+                password: password.into(),
+                is_admin: false,
+            })
+            .await
+            .expect_err("too easy to guess");
+        assert_eq!(
+            crate::helpers::code(err),
+            lifeline_protocol::ErrorCode::InvalidInput,
+            "{password}"
+        );
+    }
+    app.technician
+        .add_technician(&lifeline_protocol::NewTechnician {
+            email: "erika@acme.test".into(),
+            display_name: "Erika".into(),
+            password: "lantern orbit velvet 42".into(),
+            is_admin: false,
+        })
+        .await
+        .expect("a hard-to-guess password is taken");
+}
+
+/// A technician changes their password: the current one is checked, a guessable new one
+/// refused, and every other sign-in ends at once while this one goes on.
+#[tokio::test]
+async fn changing_the_password_ends_every_other_sign_in() {
+    let app = crate::helpers::spawn_app().await;
+    let laptop = app.technician.clone();
+    let desk = lifeline_client::ApiClient::new(&app.url).expect("client");
+    let desk_pair = desk
+        .login("tech@acme.test", crate::helpers::PASSWORD)
+        .await
+        .expect("second sign-in");
+
+    let err = laptop
+        .change_password("not my password", "lantern orbit velvet 42")
+        .await
+        .expect_err("the current password is checked");
+    assert_eq!(
+        crate::helpers::code(err),
+        lifeline_protocol::ErrorCode::WrongPassword
+    );
+    let err = laptop
+        .change_password(crate::helpers::PASSWORD, "Password1!")
+        .await
+        .expect_err("too easy to guess");
+    assert_eq!(
+        crate::helpers::code(err),
+        lifeline_protocol::ErrorCode::InvalidInput
+    );
+    laptop
+        .change_password(crate::helpers::PASSWORD, "lantern orbit velvet 42")
+        .await
+        .expect("changed");
+
+    laptop.me().await.expect("this sign-in goes on");
+    let refreshed = app
+        .http
+        .post(app.api("/api/v1/auth/refresh"))
+        .json(&serde_json::json!({"refresh_token": desk_pair.refresh_token}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(refreshed.status(), 401, "the other sign-in ended");
+    let fresh = lifeline_client::ApiClient::new(&app.url).expect("client");
+    assert!(fresh
+        .login("tech@acme.test", crate::helpers::PASSWORD)
+        .await
+        .is_err());
+    fresh
+        .login("tech@acme.test", "lantern orbit velvet 42")
+        .await
+        .expect("the new password signs in");
+}

@@ -15,6 +15,8 @@ export function commands(invoke: Invoke) {
     /** The sign-in handed over when the app was started (scripts/run), once; `null` without one. */
     signInHandedOver: () => invoke<SignedIn | null>('sign_in_handed_over'),
     signOut: () => invoke<void>('sign_out'),
+    /** Changes this technician's password; their other sign-ins end, this one stays. */
+    changePassword: (currentPassword: string, newPassword: string) => invoke<void>('change_password', { currentPassword, newPassword }),
     serverInfo: () => invoke<ServerInfo>('server_info'),
     listSessions: () => invoke<Array<SessionSummary>>('list_sessions'),
     startSession: (requestControlOnArrival: boolean) => invoke<SessionSummary>('start_session', { requestControlOnArrival }),
