@@ -283,9 +283,21 @@ impl ApiClient {
     // --- technician sign-in ---
 
     pub async fn login(&self, email: &str, password: &str) -> Result<TokenPair, ClientError> {
+        self.login_with(email, password, None).await
+    }
+
+    /// Signs in; `second_factor` is the authenticator app's code or a recovery code,
+    /// which a technician with a second factor needs (`second_factor_required` without).
+    pub async fn login_with(
+        &self,
+        email: &str,
+        password: &str,
+        second_factor: Option<&str>,
+    ) -> Result<TokenPair, ClientError> {
         let request = LoginRequest {
             email: email.to_owned(),
             password: password.into(),
+            second_factor: second_factor.map(Into::into),
         };
         let pair: TokenPair = self
             .public(Method::POST, "/api/v1/auth/login", Some(&request))
@@ -325,6 +337,66 @@ impl ApiClient {
             return Err(api_error(response).await);
         }
         Ok(())
+    }
+
+    /// Starts setting up a second factor (the password is asked again).
+    pub async fn setup_second_factor(
+        &self,
+        password: &str,
+    ) -> Result<lifeline_protocol::SecondFactorSetup, ClientError> {
+        let request = lifeline_protocol::SecondFactorSetupRequest {
+            password: password.into(),
+        };
+        self.call(
+            Method::POST,
+            "/api/v1/me/second-factor/setup",
+            Some(&request),
+        )
+        .await
+    }
+
+    /// Confirms the setup with a code; the recovery codes come back, this once.
+    pub async fn enable_second_factor(
+        &self,
+        code: &str,
+    ) -> Result<lifeline_protocol::RecoveryCodes, ClientError> {
+        let request = lifeline_protocol::SecondFactorCode { code: code.into() };
+        self.call(
+            Method::POST,
+            "/api/v1/me/second-factor/enable",
+            Some(&request),
+        )
+        .await
+    }
+
+    pub async fn disable_second_factor(
+        &self,
+        password: &str,
+        code: &str,
+    ) -> Result<(), ClientError> {
+        let request = lifeline_protocol::DisableSecondFactor {
+            password: password.into(),
+            code: code.into(),
+        };
+        self.call_empty(
+            Method::POST,
+            "/api/v1/me/second-factor/disable",
+            Some(&request),
+        )
+        .await
+    }
+
+    pub async fn security_policy(&self) -> Result<lifeline_protocol::SecurityPolicy, ClientError> {
+        self.call(Method::GET, "/api/v1/admin/security-policy", None::<&()>)
+            .await
+    }
+
+    pub async fn set_security_policy(
+        &self,
+        policy: lifeline_protocol::SecurityPolicy,
+    ) -> Result<lifeline_protocol::SecurityPolicy, ClientError> {
+        self.call(Method::PUT, "/api/v1/admin/security-policy", Some(&policy))
+            .await
     }
 
     /// Changes this technician's password; their other sign-ins end, this one stays.

@@ -3,4 +3,4 @@
 /**
  * What went wrong, as a stable code that clients branch on. The message is for people.
  */
-export type ErrorCode = "invalid_input" | "unauthorized" | "forbidden" | "not_found" | "key_unknown" | "key_expired" | "key_used" | "session_ended" | "no_free_slot" | "code_invalid" | "computer_offline" | "wrong_password" | "conflict" | "consent_required" | "stalled" | "rate_limited" | "payload_too_large" | "quota_exceeded" | "insufficient_storage" | "method_not_allowed" | "range_not_satisfiable" | "checksum_mismatch" | "delivery_failed" | "internal";
+export type ErrorCode = "invalid_input" | "unauthorized" | "forbidden" | "not_found" | "key_unknown" | "key_expired" | "key_used" | "session_ended" | "no_free_slot" | "code_invalid" | "computer_offline" | "wrong_password" | "conflict" | "consent_required" | "stalled" | "rate_limited" | "payload_too_large" | "quota_exceeded" | "insufficient_storage" | "second_factor_required" | "second_factor_invalid" | "second_factor_setup_required" | "method_not_allowed" | "range_not_satisfiable" | "checksum_mismatch" | "delivery_failed" | "internal";

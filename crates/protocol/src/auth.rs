@@ -12,6 +12,12 @@ pub struct LoginRequest {
     #[cfg_attr(feature = "ts", ts(type = "string"))]
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub password: Secret,
+    /// The authenticator app's six digits, or a recovery code, when the technician has
+    /// a second factor; without it such a sign-in is answered `second_factor_required`.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub second_factor: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -52,6 +58,10 @@ pub struct TechnicianProfile {
     pub company_name: String,
     pub is_admin: bool,
     pub disabled: bool,
+    /// A TOTP second factor is set up.
+    pub second_factor: bool,
+    /// The company requires one; without it, only setting it up is allowed.
+    pub second_factor_required: bool,
 }
 
 /// A technician changes their own password. Their other sign-ins end; this one stays.
@@ -113,4 +123,77 @@ impl std::fmt::Debug for SignInHandover {
             .field("refresh_token", &"<redacted>")
             .finish()
     }
+}
+
+/// Starts setting up a second factor; the password is asked again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct SecondFactorSetupRequest {
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub password: Secret,
+}
+
+/// The new TOTP secret, for the authenticator app: as text and as an `otpauth://` URL
+/// (what a QR code holds). Shown this once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct SecondFactorSetup {
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub secret: Secret,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub otpauth_url: Secret,
+}
+
+/// A code from the authenticator app, confirming the setup.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct SecondFactorCode {
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub code: Secret,
+}
+
+/// Ten single-use codes that stand in for the authenticator app. Shown this once.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+pub struct RecoveryCodes {
+    pub codes: Vec<String>,
+}
+
+impl std::fmt::Debug for RecoveryCodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RecoveryCodes(<{} redacted>)", self.codes.len())
+    }
+}
+
+/// Turns the second factor off: the password and a current code (or a recovery code).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct DisableSecondFactor {
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub password: Secret,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub code: Secret,
+}
+
+/// The company's sign-in rules (admins set them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct SecurityPolicy {
+    pub require_second_factor: bool,
 }

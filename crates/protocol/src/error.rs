@@ -41,6 +41,13 @@ pub enum ErrorCode {
     QuotaExceeded,
     /// The service's disk has no room for the file.
     InsufficientStorage,
+    /// The technician has a second factor: sign in again with its code.
+    SecondFactorRequired,
+    /// The second factor's code is wrong, used already, or out of time.
+    SecondFactorInvalid,
+    /// The company requires a second factor and this technician has none yet: only
+    /// setting it up is allowed.
+    SecondFactorSetupRequired,
     /// The route exists, but not for this HTTP method.
     MethodNotAllowed,
     /// A `Range` asks for bytes past the end of the file.

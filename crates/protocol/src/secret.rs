@@ -66,6 +66,7 @@ mod tests {
         let request = crate::LoginRequest {
             email: "tech@acme.test".into(),
             password: Secret::new("correct horse battery"),
+            second_factor: None,
         };
         let shown = format!("{request:?}");
         assert!(!shown.contains("horse"), "{shown}");

@@ -45,6 +45,12 @@ pub enum AppError {
     WrongPassword,
     #[error("the current password is wrong")]
     CurrentPasswordWrong,
+    #[error("enter the code from your authenticator app, or a recovery code")]
+    SecondFactorRequired,
+    #[error("that code is wrong, used already or out of time; enter the current one")]
+    SecondFactorInvalid,
+    #[error("your company requires a second factor: set it up in Settings first")]
+    SecondFactorSetupRequired,
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
@@ -88,6 +94,15 @@ impl AppError {
             AppError::NoFreeSlot { .. } => (ErrorCode::NoFreeSlot, StatusCode::CONFLICT),
             AppError::CodeInvalid => (ErrorCode::CodeInvalid, StatusCode::FORBIDDEN),
             AppError::ComputerOffline(_) => (ErrorCode::ComputerOffline, StatusCode::CONFLICT),
+            AppError::SecondFactorRequired => {
+                (ErrorCode::SecondFactorRequired, StatusCode::UNAUTHORIZED)
+            }
+            AppError::SecondFactorInvalid => {
+                (ErrorCode::SecondFactorInvalid, StatusCode::UNAUTHORIZED)
+            }
+            AppError::SecondFactorSetupRequired => {
+                (ErrorCode::SecondFactorSetupRequired, StatusCode::FORBIDDEN)
+            }
             AppError::WrongPassword | AppError::CurrentPasswordWrong => {
                 (ErrorCode::WrongPassword, StatusCode::FORBIDDEN)
             }

@@ -25,6 +25,10 @@ pub enum Purpose {
     DownloadLink,
     /// Ad-hoc security codes, kept as keyed hashes.
     AdhocCode,
+    /// Technicians' TOTP secrets, kept sealed (encrypted and authenticated).
+    TotpSecret,
+    /// Second-factor recovery codes, kept as keyed hashes.
+    RecoveryCode,
 }
 
 impl Purpose {
@@ -32,6 +36,8 @@ impl Purpose {
         match self {
             Purpose::DownloadLink => b"lifeline download link v1",
             Purpose::AdhocCode => b"lifeline ad-hoc security code v1",
+            Purpose::TotpSecret => b"lifeline totp secret v1",
+            Purpose::RecoveryCode => b"lifeline recovery code v1",
         }
     }
 }
@@ -157,6 +163,39 @@ impl ServerKeys {
         self.secrets()
             .map(|secret| hex::encode(mac(secret, purpose, value.as_bytes())))
             .collect()
+    }
+
+    /// Encrypts and authenticates `plain` under the current key for `purpose`
+    /// (XChaCha20-Poly1305, random nonce first).
+    pub fn seal(&self, purpose: Purpose, plain: &[u8]) -> Vec<u8> {
+        use chacha20poly1305::aead::{Aead, AeadCore, KeyInit};
+        use chacha20poly1305::XChaCha20Poly1305;
+        let cipher = XChaCha20Poly1305::new(&self.current.derive(purpose).into());
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut chacha20poly1305::aead::OsRng);
+        let mut sealed = nonce.to_vec();
+        sealed.extend(
+            cipher
+                .encrypt(&nonce, plain)
+                .expect("XChaCha20-Poly1305 encrypts any length"),
+        );
+        sealed
+    }
+
+    /// What [`ServerKeys::seal`] sealed, under the current or the previous key; `None`
+    /// for anything else.
+    pub fn open(&self, purpose: Purpose, sealed: &[u8]) -> Option<Vec<u8>> {
+        use chacha20poly1305::aead::{Aead, KeyInit};
+        use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+        const NONCE: usize = 24;
+        if sealed.len() < NONCE {
+            return None;
+        }
+        let (nonce, body) = sealed.split_at(NONCE);
+        self.secrets().find_map(|secret| {
+            XChaCha20Poly1305::new(&secret.derive(purpose).into())
+                .decrypt(XNonce::from_slice(nonce), body)
+                .ok()
+        })
     }
 
     fn secrets(&self) -> impl Iterator<Item = &Secret> {

@@ -2,7 +2,7 @@
 //! sign-in handed over when the app was started), sign out, and changing the password.
 
 use lifeline_client::desk::{Desk, SignedIn};
-use lifeline_client::protocol::ServerInfo;
+use lifeline_client::protocol::{RecoveryCodes, SecondFactorSetup, SecurityPolicy, ServerInfo};
 
 use crate::error::IpcResult;
 
@@ -11,10 +11,17 @@ pub async fn sign_in(
     server_url: String,
     email: String,
     password: String,
+    second_factor: Option<String>,
     remember: bool,
 ) -> IpcResult<SignedIn> {
     Ok(desk
-        .sign_in(&server_url, &email, password.into(), remember)
+        .sign_in(
+            &server_url,
+            &email,
+            password.into(),
+            second_factor.map(Into::into),
+            remember,
+        )
         .await?)
 }
 
@@ -46,4 +53,24 @@ pub async fn change_password(
 
 pub async fn server_info(desk: &Desk) -> IpcResult<ServerInfo> {
     Ok(desk.server_info().await?)
+}
+
+pub async fn setup_second_factor(desk: &Desk, password: String) -> IpcResult<SecondFactorSetup> {
+    Ok(desk.setup_second_factor(&password).await?)
+}
+
+pub async fn enable_second_factor(desk: &Desk, code: String) -> IpcResult<RecoveryCodes> {
+    Ok(desk.enable_second_factor(&code).await?)
+}
+
+pub async fn disable_second_factor(desk: &Desk, password: String, code: String) -> IpcResult<()> {
+    Ok(desk.disable_second_factor(&password, &code).await?)
+}
+
+pub async fn security_policy(desk: &Desk) -> IpcResult<SecurityPolicy> {
+    Ok(desk.security_policy().await?)
+}
+
+pub async fn set_security_policy(desk: &Desk, policy: SecurityPolicy) -> IpcResult<SecurityPolicy> {
+    Ok(desk.set_security_policy(policy).await?)
 }

@@ -113,8 +113,8 @@ mod table_types {
     pub use lifeline_client::desk::{Desk, Preferences, SignedIn};
     pub use lifeline_client::protocol::{
         AdhocConnectionRecord, AdhocPolicy, AdhocPrepared, AdhocSessionSummary, ComputerGroup,
-        ConsentKind, FileInfo, InputEvent, InviteSent, ServerInfo, SessionEvent, SessionSummary,
-        VideoCodec,
+        ConsentKind, FileInfo, InputEvent, InviteSent, RecoveryCodes, SecondFactorSetup,
+        SecurityPolicy, ServerInfo, SessionEvent, SessionSummary, VideoCodec,
     };
     pub use tauri::ipc::{Channel, InvokeResponseBody};
     pub use uuid::Uuid;

@@ -8,7 +8,8 @@
 // `as "..."` gives the TypeScript type where ts-rs has none (a channel) or another one
 // (a sequence number is a JavaScript number). Doc comments become the TypeScript docs.
 command_table! {
-    auth::sign_in(server_url: String, email: String, password: String, remember: bool) -> SignedIn;
+    /// `second_factor`: the authenticator app's code or a recovery code, when asked for.
+    auth::sign_in(server_url: String, email: String, password: String, second_factor: Option<String>, remember: bool) -> SignedIn;
     /// Signs in with the keychain's refresh token; `null` when nothing usable is kept.
     auth::resume_sign_in(server_url: String, email: String) -> Option<SignedIn>;
     /// The sign-in handed over when the app was started (scripts/run), once; `null` without one.
@@ -16,6 +17,14 @@ command_table! {
     auth::sign_out() -> ();
     /// Changes this technician's password; their other sign-ins end, this one stays.
     auth::change_password(current_password: String, new_password: String) -> ();
+    /// Starts setting up a second factor: the secret for the authenticator app, shown once.
+    auth::setup_second_factor(password: String) -> SecondFactorSetup;
+    /// Confirms the setup with the app's code; the recovery codes, shown once.
+    auth::enable_second_factor(code: String) -> RecoveryCodes;
+    auth::disable_second_factor(password: String, code: String) -> ();
+    /// Admins: whether every technician of the company needs a second factor.
+    auth::security_policy() -> SecurityPolicy;
+    auth::set_security_policy(policy: SecurityPolicy) -> SecurityPolicy;
     auth::server_info() -> ServerInfo;
 
     sessions::list_sessions() -> Vec<SessionSummary>;

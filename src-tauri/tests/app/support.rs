@@ -39,6 +39,7 @@ pub fn sign_in_args(service: &Service, remember: bool) -> serde_json::Value {
         "serverUrl": service.url,
         "email": ADMIN_EMAIL,
         "password": ADMIN_PASSWORD,
+        "secondFactor": null,
         "remember": remember,
     })
 }

@@ -1,4 +1,4 @@
-import { cleanup, render, screen } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Backend, BackendError } from '../lib/backend';
 import { DeskStore } from '../lib/stores/desk.svelte';
@@ -60,5 +60,34 @@ describe('SignIn', () => {
     desk.apply({ type: 'signed_out', code: 'unauthorized', reason: 'token revoked' });
     await vi.waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/expired or was revoked/));
     expect(screen.getByRole('alert').textContent).not.toMatch(/token revoked/);
+  });
+
+  it('asks for the second factor when the service does, and sends it with the password', async () => {
+    const { backend, desk } = setup(async () => null, {
+      serverUrl: 'http://127.0.0.1:8080',
+      email: 'admin@lifeline.local',
+      remember: false,
+    });
+    const signIn = vi
+      .fn()
+      .mockRejectedValueOnce(new BackendError({ code: 'second_factor_required', message: 'code needed' }))
+      .mockResolvedValueOnce(signedIn());
+    (backend as unknown as { signIn: typeof signIn }).signIn = signIn;
+    await screen.findByRole('button', { name: 'Sign in' });
+    await fireEvent.input(screen.getByLabelText('Password'), { target: { value: 'first admin password' } });
+    await fireEvent.submit(screen.getByRole('button', { name: 'Sign in' }));
+    const code = await screen.findByLabelText(/Code from your authenticator app/);
+    await screen.findByText(/enter the code from your authenticator app/);
+    await fireEvent.input(code, { target: { value: '123456' } });
+    await fireEvent.input(screen.getByLabelText('Password'), { target: { value: 'first admin password' } });
+    await fireEvent.submit(screen.getByRole('button', { name: 'Sign in' }));
+    await vi.waitFor(() => expect(desk.signedIn).not.toBeNull());
+    expect(signIn).toHaveBeenLastCalledWith(
+      'http://127.0.0.1:8080',
+      'admin@lifeline.local',
+      'first admin password',
+      '123456',
+      false,
+    );
   });
 });

@@ -38,7 +38,10 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
         let token = bearer(parts).ok_or(AppError::Unauthorized)?;
-        let (technician, sign_in) = technician_sign_in_for_token(&state, token).await?;
+        let (technician, sign_in) = any_technician_sign_in(&state, token).await?;
+        if !setup_route(parts) {
+            refuse_until_set_up(&technician)?;
+        }
         Ok(AuthSignIn(technician, sign_in))
     }
 }
@@ -74,8 +77,39 @@ pub async fn technician_for_token(
         .map(|(technician, _)| technician)
 }
 
-/// The technician and the sign-in (token family, expiry) an access token belongs to.
+/// The technician and the sign-in an access token belongs to, held back while their
+/// company requires a second factor they have not set up: everything but their own
+/// profile and its setup (`/api/v1/me…`) then answers `second_factor_setup_required`.
 pub async fn technician_sign_in_for_token(
+    state: &AppState,
+    token: &str,
+) -> Result<(TechnicianRecord, crate::store::TokenRecord), AppError> {
+    let (technician, sign_in) = any_technician_sign_in(state, token).await?;
+    refuse_until_set_up(&technician)?;
+    Ok((technician, sign_in))
+}
+
+fn refuse_until_set_up(technician: &TechnicianRecord) -> Result<(), AppError> {
+    if technician.company_requires_second_factor && !technician.second_factor {
+        return Err(AppError::SecondFactorSetupRequired);
+    }
+    Ok(())
+}
+
+/// Whether a route is one a technician may use while setting up a required second
+/// factor: their own profile, password and second factor.
+fn setup_route(parts: &Parts) -> bool {
+    // Nested routers see their path without the prefix; the original has it.
+    let path = parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or(parts.uri.path(), |original| original.0.path());
+    path == "/api/v1/me" || path.starts_with("/api/v1/me/")
+}
+
+/// The technician and the sign-in (token family, expiry) an access token belongs to,
+/// whether or not a required second factor is set up.
+async fn any_technician_sign_in(
     state: &AppState,
     token: &str,
 ) -> Result<(TechnicianRecord, crate::store::TokenRecord), AppError> {
@@ -138,9 +172,11 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
         let token = bearer(parts).ok_or(AppError::Unauthorized)?;
-        technician_for_token(&state, token)
-            .await
-            .map(AuthTechnician)
+        let (technician, _) = any_technician_sign_in(&state, token).await?;
+        if !setup_route(parts) {
+            refuse_until_set_up(&technician)?;
+        }
+        Ok(AuthTechnician(technician))
     }
 }
 

@@ -4,6 +4,7 @@ mod extract;
 mod handover;
 mod password;
 mod routes;
+pub mod second_factor;
 pub mod tokens;
 
 pub use extract::{

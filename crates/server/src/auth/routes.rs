@@ -21,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout))
         .routes(routes!(me))
         .routes(routes!(change_password))
+        .merge(super::second_factor::router())
 }
 
 pub fn profile(technician: &TechnicianRecord) -> TechnicianProfile {
@@ -31,6 +32,8 @@ pub fn profile(technician: &TechnicianRecord) -> TechnicianProfile {
         company_name: technician.company_name.clone(),
         is_admin: technician.is_admin,
         disabled: technician.disabled,
+        second_factor: technician.second_factor,
+        second_factor_required: technician.company_requires_second_factor,
     }
 }
 
@@ -103,6 +106,17 @@ async fn login(
         tracing::info!(technician = %technician.id, "failed sign-in");
         throttle::failed(&state, &attempt).await?;
         return Err(wrong_credentials());
+    }
+    if technician.second_factor {
+        // The password was right; the second factor decides, and a wrong one counts as
+        // a failed guess like a wrong password.
+        let Some(given) = &request.second_factor else {
+            return Err(AppError::SecondFactorRequired);
+        };
+        if !super::second_factor::check(&state, &technician, given).await? {
+            throttle::failed(&state, &attempt).await?;
+            return Err(AppError::SecondFactorInvalid);
+        }
     }
     throttle::succeeded(&state, &attempt).await?;
     if technician.disabled {

@@ -12,6 +12,7 @@ mod failed_attempts;
 mod files;
 mod outbox;
 mod rate_limits;
+mod second_factor;
 mod sessions;
 mod technicians;
 mod tokens;

@@ -14,6 +14,10 @@ pub struct TechnicianRecord {
     pub is_admin: bool,
     pub disabled: bool,
     pub created_at: i64,
+    /// A TOTP second factor is set up.
+    pub second_factor: bool,
+    /// The company requires every technician to have one.
+    pub company_requires_second_factor: bool,
 }
 
 pub struct NewTechnicianRecord<'a> {
@@ -26,7 +30,9 @@ pub struct NewTechnicianRecord<'a> {
 }
 
 const SELECT_TECHNICIAN: &str = "SELECT t.id, t.company_id, c.name AS company_name, t.email, \
-     t.display_name, t.password_hash, t.is_admin, t.disabled, t.created_at \
+     t.display_name, t.password_hash, t.is_admin, t.disabled, t.created_at, \
+     t.totp_sealed IS NOT NULL AS second_factor, \
+     c.require_second_factor AS company_requires_second_factor \
      FROM technicians t JOIN companies c ON c.id = t.company_id";
 
 impl Store {

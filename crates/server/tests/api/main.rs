@@ -14,5 +14,6 @@ mod invites;
 mod marks;
 mod media;
 mod revocation;
+mod second_factor;
 mod secrets;
 mod sessions;

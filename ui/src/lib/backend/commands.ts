@@ -1,7 +1,7 @@
 // Generated from src-tauri/src/commands/table.rs by the `bindings` test; do not edit.
 // Regenerate with `LIFELINE_UPDATE_BINDINGS=1 cargo test --test app bindings`.
 import type { Channel } from '@tauri-apps/api/core';
-import type { AdhocConnectionRecord, AdhocPolicy, AdhocPrepared, AdhocSessionSummary, ComputerGroup, ConsentKind, FileInfo, InputEvent, InviteSent, Preferences, ScreenNote, ServerInfo, SessionEvent, SessionSummary, SignedIn, VideoCodec } from './types';
+import type { AdhocConnectionRecord, AdhocPolicy, AdhocPrepared, AdhocSessionSummary, ComputerGroup, ConsentKind, FileInfo, InputEvent, InviteSent, Preferences, RecoveryCodes, ScreenNote, SecondFactorSetup, SecurityPolicy, ServerInfo, SessionEvent, SessionSummary, SignedIn, VideoCodec } from './types';
 
 /** Invokes one command by name; the app's turns a failure into a `BackendError`. */
 export type Invoke = <T>(command: string, args?: Record<string, unknown>) => Promise<T>;
@@ -9,7 +9,8 @@ export type Invoke = <T>(command: string, args?: Record<string, unknown>) => Pro
 /** Every command of the desktop app, typed as its table declares it. */
 export function commands(invoke: Invoke) {
   return {
-    signIn: (serverUrl: string, email: string, password: string, remember: boolean) => invoke<SignedIn>('sign_in', { serverUrl, email, password, remember }),
+    /** `second_factor`: the authenticator app's code or a recovery code, when asked for. */
+    signIn: (serverUrl: string, email: string, password: string, secondFactor: string | null, remember: boolean) => invoke<SignedIn>('sign_in', { serverUrl, email, password, secondFactor, remember }),
     /** Signs in with the keychain's refresh token; `null` when nothing usable is kept. */
     resumeSignIn: (serverUrl: string, email: string) => invoke<SignedIn | null>('resume_sign_in', { serverUrl, email }),
     /** The sign-in handed over when the app was started (scripts/run), once; `null` without one. */
@@ -17,6 +18,14 @@ export function commands(invoke: Invoke) {
     signOut: () => invoke<void>('sign_out'),
     /** Changes this technician's password; their other sign-ins end, this one stays. */
     changePassword: (currentPassword: string, newPassword: string) => invoke<void>('change_password', { currentPassword, newPassword }),
+    /** Starts setting up a second factor: the secret for the authenticator app, shown once. */
+    setupSecondFactor: (password: string) => invoke<SecondFactorSetup>('setup_second_factor', { password }),
+    /** Confirms the setup with the app's code; the recovery codes, shown once. */
+    enableSecondFactor: (code: string) => invoke<RecoveryCodes>('enable_second_factor', { code }),
+    disableSecondFactor: (password: string, code: string) => invoke<void>('disable_second_factor', { password, code }),
+    /** Admins: whether every technician of the company needs a second factor. */
+    securityPolicy: () => invoke<SecurityPolicy>('security_policy'),
+    setSecurityPolicy: (policy: SecurityPolicy) => invoke<SecurityPolicy>('set_security_policy', { policy }),
     serverInfo: () => invoke<ServerInfo>('server_info'),
     listSessions: () => invoke<Array<SessionSummary>>('list_sessions'),
     startSession: (requestControlOnArrival: boolean) => invoke<SessionSummary>('start_session', { requestControlOnArrival }),

@@ -53,6 +53,31 @@ export const de: Record<MessageKey, string> = {
   'session.end': 'Sitzung beenden',
   'session.endConfirm': 'Diese Sitzung für beide Seiten beenden? Das Protokoll bleibt erhalten.',
   'session.ended': 'Die Sitzung ist beendet.',
+  'signIn.code': 'Code aus Ihrer Authenticator-App (oder ein Wiederherstellungscode)',
+  'signIn.codeNeeded':
+    'Ihr Konto hat die Anmeldung in zwei Schritten: Geben Sie den Code aus Ihrer Authenticator-App ein.',
+  'signIn.codeWrong': 'Der Code ist falsch, schon benutzt oder abgelaufen. Geben Sie den aktuellen ein.',
+  'signIn.rateLimited': 'Zu viele Versuche. Bitte warten Sie kurz.',
+  'twoStep.title': 'Anmeldung in zwei Schritten',
+  'twoStep.off':
+    'Aus. Eingeschaltet braucht die Anmeldung zusätzlich einen Code aus einer Authenticator-App auf Ihrem Telefon.',
+  'twoStep.on': 'Ein: Die Anmeldung braucht einen Code aus Ihrer Authenticator-App.',
+  'twoStep.required':
+    'Ihre Firma verlangt die Anmeldung in zwei Schritten. Richten Sie sie ein, um weiterzuarbeiten.',
+  'twoStep.password': 'Ihr Passwort',
+  'twoStep.start': 'Anmeldung in zwei Schritten einrichten',
+  'twoStep.secret':
+    'Fügen Sie diesen Schlüssel Ihrer Authenticator-App hinzu (oder öffnen Sie den Link auf einem Telefon mit einer):',
+  'twoStep.code': 'Code aus der App',
+  'twoStep.confirm': 'Einschalten',
+  'twoStep.recovery':
+    'Bewahren Sie diese Wiederherstellungscodes sicher auf. Jeder meldet Sie einmal an, falls Sie Ihr Telefon verlieren. Sie werden nicht wieder angezeigt.',
+  'twoStep.done': 'Fertig',
+  'twoStep.disable': 'Ausschalten',
+  'twoStep.disabled': 'Die Anmeldung in zwei Schritten ist aus.',
+  'twoStep.requireAll': 'Anmeldung in zwei Schritten für alle Techniker der Firma verlangen',
+  'twoStep.wrongCode': 'Der Code ist falsch oder abgelaufen. Geben Sie den aktuellen ein.',
+  'twoStep.wrongPassword': 'Das Passwort ist falsch.',
   'password.title': 'Passwort',
   'password.current': 'Aktuelles Passwort',
   'password.new': 'Neues Passwort',

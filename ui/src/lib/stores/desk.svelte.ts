@@ -115,6 +115,13 @@ export class DeskStore {
     this.keychainError = signedIn.keychain_error;
     this.signedOut = null;
     this.online = true;
+    const { technician } = signedIn;
+    if (technician.second_factor_required && !technician.second_factor) {
+      // The company requires two-step sign-in: until it is set up, Settings is all the
+      // service allows.
+      this.navigate({ kind: 'settings' });
+      return;
+    }
     const open = (await this.backend.listSessions()).filter(
       (s) => s.status === 'waiting' || s.status === 'active',
     );

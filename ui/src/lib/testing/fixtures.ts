@@ -30,6 +30,8 @@ export function signedIn(overrides: Partial<SignedIn> = {}): SignedIn {
       company_name: 'Lifeline',
       is_admin: true,
       disabled: false,
+      second_factor: false,
+      second_factor_required: false,
     },
     server: {
       version: '0.1.0',
