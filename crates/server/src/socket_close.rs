@@ -32,7 +32,7 @@ pub fn too_large(max_bytes: usize) -> AppError {
 const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Sends `error_frame` (the socket's own error frame, already encoded), closes with
-/// 1009, and lingers (see [`LINGER`]).
+/// 1009, and lingers a second so the client can read them (see `LINGER`).
 pub async fn close_too_large(socket: &mut WebSocket, error_frame: String) {
     let reason = serde_json::to_value(ErrorCode::PayloadTooLarge)
         .ok()
