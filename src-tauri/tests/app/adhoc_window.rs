@@ -78,7 +78,7 @@ async fn a_technician_gives_adhoc_support_through_the_wizard_and_the_computers_p
         .await?;
     window.click("#adhoc-submit").await?;
     let refusal = window.text("#adhoc-error").await?;
-    assert!(refusal.contains("too weak"), "{refusal}");
+    assert!(refusal.contains("too easy to guess"), "{refusal}");
     window
         .run_async(
             "const [done] = arguments; for (const id of ['adhoc-password', 'adhoc-confirmation']) { \

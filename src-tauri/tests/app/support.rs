@@ -133,7 +133,11 @@ fn spawn(data_dir: &Path, listen: &str, extra: &[String]) -> anyhow::Result<(Chi
         .arg(data_dir)
         .args(extra)
         .env("LIFELINE_FIRST_PASSWORD", ADMIN_PASSWORD)
-        .env("RUST_LOG", "warn")
+        // LIFELINE_SERVICE_LOG=debug shows the service's side of a failing test.
+        .env(
+            "RUST_LOG",
+            std::env::var("LIFELINE_SERVICE_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(Stdio::piped())
         .spawn()
         .context("starting lifeline-server")?;

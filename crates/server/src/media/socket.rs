@@ -200,7 +200,17 @@ async fn take_over_from_browser(
     session: &SessionRecord,
     relay: &Relay,
 ) -> Option<(Arc<Relay>, Arc<SenderLink>)> {
-    let live = relay.stream()?;
+    // The browser may have attached a moment ago and not yet announced its stream
+    // (the page starts its encoder after the socket opens): give it that moment.
+    let mut live = relay.stream();
+    for _ in 0..100 {
+        if live.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        live = relay.stream();
+    }
+    let live = live?;
     if live.format.source != lifeline_protocol::MediaSource::Browser {
         return None;
     }
