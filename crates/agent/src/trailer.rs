@@ -1,4 +1,5 @@
-//! The download trailer the service appends: `<JSON><u32 LE length><b"LLAGENT1">`.
+//! The download trailer the service appends, read from this program's own file (the
+//! format is `lifeline_protocol::trailer`'s).
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -7,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use uuid::Uuid;
 
-pub const MAGIC: &[u8; 8] = b"LLAGENT1";
+use lifeline_protocol::trailer::{decode_trailer, MAX_TRAILER_BYTES};
 
 /// Where this copy belongs. An ad-hoc download names the ad-hoc session (the person
 /// types the security code); an attended download, from a keyed session's page, also
@@ -39,23 +40,11 @@ impl PartialEq for Trailer {
 pub fn read(path: &Path) -> std::io::Result<Option<Trailer>> {
     let mut file = std::fs::File::open(path)?;
     let len = file.metadata()?.len();
-    if len < 12 {
-        return Ok(None);
-    }
-    file.seek(SeekFrom::End(-12))?;
-    let mut tail = [0u8; 12];
-    file.read_exact(&mut tail)?;
-    if &tail[4..] != MAGIC {
-        return Ok(None);
-    }
-    let json_len = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
-    if json_len > 4096 || json_len + 12 > len {
-        return Ok(None);
-    }
-    file.seek(SeekFrom::End(-12 - i64::try_from(json_len).unwrap_or(0)))?;
-    let mut json = vec![0u8; usize::try_from(json_len).unwrap_or(0)];
-    file.read_exact(&mut json)?;
-    Ok(serde_json::from_slice(&json).ok())
+    let tail_len = len.min(MAX_TRAILER_BYTES as u64);
+    file.seek(SeekFrom::End(-i64::try_from(tail_len).unwrap_or(0)))?;
+    let mut tail = Vec::with_capacity(MAX_TRAILER_BYTES);
+    file.take(tail_len).read_to_end(&mut tail)?;
+    Ok(decode_trailer(&tail).and_then(|json| serde_json::from_slice(json).ok()))
 }
 
 #[cfg(test)]
@@ -65,9 +54,7 @@ mod tests {
     /// A program file with `json` as its trailer.
     fn with_trailer(path: &Path, json: &[u8]) {
         let mut bytes = b"\x7fELF program".to_vec();
-        bytes.extend_from_slice(json);
-        bytes.extend_from_slice(&u32::try_from(json.len()).expect("small").to_le_bytes());
-        bytes.extend_from_slice(MAGIC);
+        bytes.extend(lifeline_protocol::trailer::encode_trailer(json).expect("short"));
         std::fs::write(path, &bytes).expect("write");
     }
 

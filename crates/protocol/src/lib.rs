@@ -15,10 +15,13 @@ mod input;
 mod invite;
 mod media;
 mod password;
+pub mod range;
 mod realtime;
 mod secret;
 mod session;
 mod support_key;
+pub mod text;
+pub mod trailer;
 
 pub use adhoc::*;
 pub use attended::*;

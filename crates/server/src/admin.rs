@@ -33,7 +33,7 @@ pub async fn add_technician(
             "{email:?} is not an email address"
         )));
     }
-    let display_name = crate::text::clean_label(&new.display_name);
+    let display_name = lifeline_protocol::text::clean_label(&new.display_name);
     let display_name = display_name.as_str();
     if display_name.is_empty() || display_name.chars().count() > MAX_NAME_CHARS {
         return Err(AppError::invalid(format!(

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-pub const TRAILER_MAGIC: &[u8; 8] = b"LLAGENT1";
+pub use lifeline_protocol::trailer::TRAILER_MAGIC;
 
 fn this_platform() -> String {
     format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH)
@@ -71,10 +71,8 @@ pub async fn download_with_trailer(
     trailer: &impl Serialize,
 ) -> AppResult<Response> {
     let json = serde_json::to_vec(trailer).map_err(|e| AppError::Internal(e.into()))?;
-    let length = u32::try_from(json.len()).map_err(|e| AppError::Internal(e.into()))?;
-    let mut trailer = json;
-    trailer.extend_from_slice(&length.to_le_bytes());
-    trailer.extend_from_slice(TRAILER_MAGIC);
+    let trailer = lifeline_protocol::trailer::encode_trailer(&json)
+        .map_err(|e| AppError::Internal(e.into()))?;
     let file = tokio::fs::File::open(&path)
         .await
         .map_err(|e| AppError::Internal(e.into()))?;

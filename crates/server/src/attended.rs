@@ -180,8 +180,8 @@ async fn join(
         .await?
     {
         let data = EventData::AgentJoined {
-            hostname: crate::text::clean_label(&hello.hostname),
-            os: crate::text::clean_label(&hello.os),
+            hostname: lifeline_protocol::text::clean_label(&hello.hostname),
+            os: lifeline_protocol::text::clean_label(&hello.os),
         };
         crate::sessions::record_event(&state, session, Some(Party::EndUser), None, data).await?;
         tracing::info!(session = %session.id, "attended app joined");

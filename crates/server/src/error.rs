@@ -198,10 +198,29 @@ impl IntoResponse for AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 /// JSON extractor whose rejections are `AppError`s, so malformed and unknown-field
-/// bodies get the same `{code, message}` as everything else.
-#[derive(axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
+/// bodies get the same `{code, message}` as everything else. Every request body is a
+/// JSON object: serde would also read a struct from an array of its fields in order,
+/// which no client sends and the API does not document.
 pub struct Json<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for Json<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> AppResult<Self> {
+        let axum::Json(value) =
+            axum::Json::<serde_json::Value>::from_request(request, state).await?;
+        if !value.is_object() {
+            return Err(AppError::invalid("the request body must be a JSON object"));
+        }
+        serde_path_to_error::deserialize(value)
+            .map(Json)
+            .map_err(|err| AppError::InvalidInput(format!("invalid JSON body: {err}")))
+    }
+}
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {
     fn into_response(self) -> Response {

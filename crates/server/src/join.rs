@@ -185,7 +185,7 @@ async fn key_info(
 
 fn clean_name(name: Option<String>) -> AppResult<Option<String>> {
     let Some(name) = name else { return Ok(None) };
-    let name = crate::text::clean_label(&name);
+    let name = lifeline_protocol::text::clean_label(&name);
     let name = name.as_str();
     if name.is_empty() {
         return Ok(None);

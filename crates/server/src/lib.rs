@@ -28,7 +28,6 @@ pub mod sessions;
 pub mod socket_close;
 pub mod state;
 pub mod store;
-pub mod text;
 pub mod throttle;
 
 pub use app::{bind, build_state, start, RunningServer};

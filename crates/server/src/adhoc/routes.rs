@@ -208,7 +208,7 @@ async fn end_adhoc(
 }
 
 fn clean(field: &str, value: &str) -> AppResult<String> {
-    let value = crate::text::clean_label(value);
+    let value = lifeline_protocol::text::clean_label(value);
     let value = value.as_str();
     if value.is_empty() || value.chars().count() > MAX_NAME_CHARS * 2 {
         return Err(AppError::invalid(format!(

@@ -10,13 +10,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::range::RangePlan;
 use super::{content_disposition, file_path};
 use crate::auth::AuthParty;
 use crate::error::{AppError, AppResult, Json, Path, Query};
 use crate::secrets::Purpose;
 use crate::state::AppState;
 use crate::store::FileRecord;
+use lifeline_protocol::range::RangePlan;
 
 /// A download link works this long; long enough to start, short enough not to share.
 const LINK_LIFETIME_MS: i64 = 5 * 60 * 1000;
@@ -56,7 +56,7 @@ fn check_range(mut request: Request, size: u64) -> AppResult<Request> {
         .headers()
         .get(header::RANGE)
         .map(|value| value.to_str().unwrap_or_default());
-    match super::range::plan(header, size) {
+    match lifeline_protocol::range::plan(header, size) {
         RangePlan::Whole => {
             request.headers_mut().remove(header::RANGE);
         }
@@ -99,6 +99,7 @@ async fn download_link(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct DownloadQuery {
     /// From a download link; otherwise send a bearer token.

@@ -4,7 +4,6 @@
 
 mod download;
 mod names;
-pub mod range;
 mod storage;
 mod upload;
 
@@ -17,7 +16,8 @@ use uuid::Uuid;
 
 use crate::state::AppState;
 
-pub use names::{content_disposition, sanitize_file_name};
+pub use lifeline_protocol::text::sanitize_file_name;
+pub use names::content_disposition;
 pub use storage::{expire_old_files, free_disk_bytes};
 
 pub fn router() -> OpenApiRouter<AppState> {

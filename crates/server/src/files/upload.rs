@@ -67,6 +67,17 @@ async fn create_upload(
     Path(session_id): Path<Uuid>,
     Json(request): Json<CreateUpload>,
 ) -> AppResult<(StatusCode, Json<UploadCreated>)> {
+    // The announcement's own form first: a malformed one is refused as such (400),
+    // whatever the session's state.
+    if i64::try_from(request.size).is_err() {
+        return Err(AppError::invalid("size must be a whole number below 2^63"));
+    }
+    let sha256 = request.sha256.to_ascii_lowercase();
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(AppError::invalid(
+            "sha256 must be 64 hexadecimal characters",
+        ));
+    }
     let session = auth.session(&state, session_id).await?;
     ensure_open(&session, state.now())?;
     let max = state.config.limits.max_upload_bytes;
@@ -77,12 +88,6 @@ async fn create_upload(
         )));
     }
     super::storage::ensure_room(&state, session_id, request.size).await?;
-    let sha256 = request.sha256.to_ascii_lowercase();
-    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(AppError::invalid(
-            "sha256 must be 64 hexadecimal characters",
-        ));
-    }
     let record = FileRecord {
         id: Uuid::new_v4(),
         session_id,

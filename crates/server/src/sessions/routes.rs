@@ -122,6 +122,7 @@ async fn update_session(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct EventsQuery {
     /// Return events after this `seq`.
@@ -129,6 +130,7 @@ struct EventsQuery {
     since: u64,
     /// At most this many (default and maximum 1000).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u32>,
 }
 
@@ -142,8 +144,14 @@ async fn session_events(
     Path(id): Path<Uuid>,
     Query(query): Query<EventsQuery>,
 ) -> AppResult<Json<Vec<SessionEvent>>> {
+    let limit = query.limit.unwrap_or(1000);
+    if !(1..=1000).contains(&limit) {
+        return Err(AppError::invalid("limit must be 1 to 1000"));
+    }
+    if i64::try_from(query.since).is_err() {
+        return Err(AppError::invalid("since must be a whole number below 2^63"));
+    }
     let session = auth.session(&state, id).await?;
-    let limit = query.limit.unwrap_or(1000).clamp(1, 1000);
     Ok(Json(
         state
             .store
@@ -180,7 +188,7 @@ async fn send_message(
         from,
         client_id: request.client_id,
         // One kind of line ending, so no client can forge a line of a transcript.
-        text: crate::text::normalize_line_endings(&request.text),
+        text: lifeline_protocol::text::normalize_line_endings(&request.text),
     };
     record_event(&state, &session, Some(from), Some(request.client_id), data)
         .await
@@ -278,6 +286,7 @@ async fn end_session(
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct TranscriptQuery {
     /// `json` (default) or `text`.
@@ -288,7 +297,8 @@ struct TranscriptQuery {
 /// The whole session: messages, files and events with times, as JSON or readable text.
 #[utoipa::path(get, path = "/sessions/{id}/transcript", tag = "sessions",
     params(("id" = Uuid, Path, description = "session id"), TranscriptQuery),
-    responses((status = 200, body = Transcript), (status = 200, content_type = "text/plain", body = String)),
+    responses((status = 200, description = "the transcript, as JSON or (format=text) readable text",
+        content((Transcript = "application/json"), (String = "text/plain")))),
     security(("bearer" = [])))]
 async fn get_transcript(
     State(state): State<AppState>,

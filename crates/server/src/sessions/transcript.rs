@@ -52,12 +52,12 @@ fn consent_words(kind: ConsentKind) -> &'static str {
 pub fn to_text(transcript: &Transcript) -> String {
     let session = &transcript.session;
     // Names were cleaned when given; cleaning again covers records from before that.
-    let technician = crate::text::clean_label(&session.technician_name);
+    let technician = lifeline_protocol::text::clean_label(&session.technician_name);
     let technician = technician.as_str();
     let end_user = session
         .end_user_name
         .as_deref()
-        .map(crate::text::clean_label)
+        .map(lifeline_protocol::text::clean_label)
         .unwrap_or_else(|| "End user".to_owned());
     let end_user = end_user.as_str();
     let name = |party: Party| match party {
@@ -183,7 +183,7 @@ pub fn to_text(transcript: &Transcript) -> String {
             EventData::Delivered { .. } | EventData::Read { .. } => continue,
         };
         // Indent continuation lines so a multi-line message cannot forge an entry.
-        let line = crate::text::normalize_line_endings(&line).replace('\n', "\n    ");
+        let line = lifeline_protocol::text::normalize_line_endings(&line).replace('\n', "\n    ");
         let _ = writeln!(out, "[{}] {line}", timestamp(event.at));
     }
     out
