@@ -38,6 +38,8 @@ async fn the_agent_enrolls_stays_listed_and_removes_itself_when_the_24_hours_are
     let prepared = technician
         .prepare_adhoc("erika@example.test", PASSWORD, PASSWORD, None)
         .await?;
+    // The technician's app answers the agent's enrollment, as the desktop app does.
+    technician.answer_enrollments_in_background(prepared.session.id, prepared.secret.clone());
     let session = prepared.session.id.to_string();
     let computer = Computer::new()?;
 
@@ -219,6 +221,7 @@ async fn the_agent_enrolls_stays_listed_and_removes_itself_when_the_24_hours_are
     let again = technician
         .prepare_adhoc("erika@example.test", PASSWORD, PASSWORD, Some("de"))
         .await?;
+    technician.answer_enrollments_in_background(again.session.id, again.secret.clone());
     let session = again.session.id.to_string();
     let mut agent = computer
         .enroll(&url, &session, &again.security_code)

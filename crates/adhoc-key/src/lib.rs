@@ -1,8 +1,9 @@
 //! The ad-hoc password as a key pair, so that only the agent on the end user's computer
 //! decides who may connect.
 //!
-//! The technician's client derives an Ed25519 key from the password with argon2id and
-//! gives the service only the public half (an [`AdhocVerifier`]). To connect, it signs
+//! The technician's client derives an Ed25519 key from the password with argon2id; the
+//! public half (an [`AdhocVerifier`]) goes to the agent, and the service keeps only the
+//! salt and cost ([`AdhocKeyParams`]) once the agent has it. To connect, it signs
 //! the agent's single-use challenge; the agent checks the signature against the verifier
 //! it received at enrollment. The service relays both and can forge neither, and the
 //! password never leaves the technician's computer.
@@ -15,11 +16,13 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
-use lifeline_protocol::AdhocVerifier;
+use lifeline_protocol::{AdhocKeyParams, AdhocVerifier};
 use rand::rngs::OsRng;
 use rand::TryRngCore;
 use uuid::Uuid;
 use zeroize::Zeroizing;
+
+pub mod enrollment;
 
 /// argon2id cost for new verifiers: OWASP's first recommendation (19 MiB, 2 passes).
 pub const MEMORY_KIB: u32 = 19 * 1024;
@@ -55,6 +58,10 @@ pub enum KeyError {
     BadNonce,
     #[error("deriving the key failed: {0}")]
     Derivation(String),
+    #[error("the enrollment message is malformed: {0}")]
+    BadEnrollment(&'static str),
+    #[error("the security code is wrong, or the answer did not come from the technician's app")]
+    EnrollmentRefused,
 }
 
 /// Ad-hoc passwords guard a computer for 24 hours, so they must not be guessable: the
@@ -83,22 +90,28 @@ fn decode<const N: usize>(text: &str) -> Option<[u8; N]> {
     URL_SAFE_NO_PAD.decode(text).ok()?.try_into().ok()
 }
 
-/// Checks a verifier's encoding and cost bounds; call before deriving under it.
-pub fn check_verifier(verifier: &AdhocVerifier) -> Result<(), KeyError> {
+/// Checks the salt's encoding and the cost bounds; call before deriving under them.
+pub fn check_params(params: &AdhocKeyParams) -> Result<(), KeyError> {
     let salt = URL_SAFE_NO_PAD
-        .decode(&verifier.salt)
+        .decode(&params.salt)
         .map_err(|_| KeyError::BadVerifier("the salt is not base64url"))?;
     if !(SALT_BYTES..=64).contains(&salt.len()) {
         return Err(KeyError::BadVerifier("the salt must have 16 to 64 bytes"));
     }
-    if !MEMORY_KIB_RANGE.contains(&verifier.memory_kib)
-        || !ITERATIONS_RANGE.contains(&verifier.iterations)
-        || !PARALLELISM_RANGE.contains(&verifier.parallelism)
+    if !MEMORY_KIB_RANGE.contains(&params.memory_kib)
+        || !ITERATIONS_RANGE.contains(&params.iterations)
+        || !PARALLELISM_RANGE.contains(&params.parallelism)
     {
         return Err(KeyError::BadVerifier(
             "the argon2id cost is outside the allowed range",
         ));
     }
+    Ok(())
+}
+
+/// Checks a verifier's encoding and cost bounds and that its key is a point.
+pub fn check_verifier(verifier: &AdhocVerifier) -> Result<(), KeyError> {
+    check_params(&verifier.params())?;
     let key = decode::<32>(&verifier.public_key)
         .ok_or(KeyError::BadVerifier("the public key must be 32 bytes"))?;
     VerifyingKey::from_bytes(&key)
@@ -106,20 +119,20 @@ pub fn check_verifier(verifier: &AdhocVerifier) -> Result<(), KeyError> {
     Ok(())
 }
 
-fn derive(password: &str, verifier: &AdhocVerifier) -> Result<SigningKey, KeyError> {
-    check_verifier(verifier)?;
+fn derive(password: &str, params: &AdhocKeyParams) -> Result<SigningKey, KeyError> {
+    check_params(params)?;
     let salt = URL_SAFE_NO_PAD
-        .decode(&verifier.salt)
+        .decode(&params.salt)
         .map_err(|_| KeyError::BadVerifier("the salt is not base64url"))?;
-    let params = Params::new(
-        verifier.memory_kib,
-        verifier.iterations,
-        verifier.parallelism,
+    let argon_params = Params::new(
+        params.memory_kib,
+        params.iterations,
+        params.parallelism,
         Some(32),
     )
     .map_err(|e| KeyError::Derivation(e.to_string()))?;
     let mut seed = Zeroizing::new([0u8; 32]);
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, argon_params)
         .hash_password_into(password.as_bytes(), &salt, seed.as_mut())
         .map_err(|e| KeyError::Derivation(e.to_string()))?;
     Ok(SigningKey::from_bytes(&seed))
@@ -128,17 +141,20 @@ fn derive(password: &str, verifier: &AdhocVerifier) -> Result<SigningKey, KeyErr
 /// A new verifier for `password`, under a fresh salt and the default cost. Slow on
 /// purpose (an argon2id run): call it off the async executor.
 pub fn new_verifier(password: &str) -> Result<AdhocVerifier, KeyError> {
-    let mut verifier = AdhocVerifier {
+    let params = AdhocKeyParams {
         salt: URL_SAFE_NO_PAD.encode(random::<SALT_BYTES>()),
         memory_kib: MEMORY_KIB,
         iterations: ITERATIONS,
         parallelism: PARALLELISM,
-        // A placeholder point, replaced below, so the bounds check passes.
-        public_key: URL_SAFE_NO_PAD.encode(SigningKey::from_bytes(&[1; 32]).verifying_key()),
     };
-    let key = derive(password, &verifier)?;
-    verifier.public_key = URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes());
-    Ok(verifier)
+    let key = derive(password, &params)?;
+    Ok(AdhocVerifier {
+        salt: params.salt,
+        memory_kib: params.memory_kib,
+        iterations: params.iterations,
+        parallelism: params.parallelism,
+        public_key: URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes()),
+    })
 }
 
 /// A fresh single-use challenge for the agent to hand out.
@@ -164,12 +180,12 @@ fn proof_message(adhoc_session_id: Uuid, nonce: &[u8; NONCE_BYTES]) -> Vec<u8> {
 /// whether the password is right: only the agent decides that. Slow on purpose.
 pub fn prove(
     password: &str,
-    verifier: &AdhocVerifier,
+    params: &AdhocKeyParams,
     adhoc_session_id: Uuid,
     nonce: &str,
 ) -> Result<String, KeyError> {
     let nonce = decode::<NONCE_BYTES>(nonce).ok_or(KeyError::BadNonce)?;
-    let key = derive(password, verifier)?;
+    let key = derive(password, params)?;
     let signature = key.sign(&proof_message(adhoc_session_id, &nonce));
     Ok(URL_SAFE_NO_PAD.encode(signature.to_bytes()))
 }
@@ -238,9 +254,9 @@ mod tests {
         assert_eq!(check_verifier(&verifier), Ok(()));
         let session = Uuid::new_v4();
         let nonce = new_nonce();
-        let proof = prove(PASSWORD, &verifier, session, &nonce).expect("proof");
+        let proof = prove(PASSWORD, &verifier.params(), session, &nonce).expect("proof");
         assert!(verify(&verifier, session, &nonce, &proof));
-        let wrong = prove("Rainy-Day-42", &verifier, session, &nonce).expect("proof");
+        let wrong = prove("Rainy-Day-42", &verifier.params(), session, &nonce).expect("proof");
         assert!(
             !verify(&verifier, session, &nonce, &wrong),
             "wrong password"
@@ -271,7 +287,7 @@ mod tests {
             iterations: 1000,
             ..verifier.clone()
         };
-        assert!(prove(PASSWORD, &costly, Uuid::new_v4(), &new_nonce()).is_err());
+        assert!(prove(PASSWORD, &costly.params(), Uuid::new_v4(), &new_nonce()).is_err());
         let bad_key = AdhocVerifier {
             public_key: "AAAA".into(),
             ..verifier

@@ -5,7 +5,7 @@ import type { Finish } from "./Finish";
 /**
  * The window's whole state.
  */
-export type AgentView = { "phase": "enroll", problem: string | null, } | { "phase": "active", technician: string, until: number, online: boolean, connectedNow: string | null, downloads: string, 
+export type AgentView = { "phase": "enroll", problem: string | null, } | { "phase": "waiting", technician: string, attemptsLeft: number, } | { "phase": "active", technician: string, until: number, online: boolean, connectedNow: string | null, downloads: string, 
 /**
  * The technician's request to see (or control) the screen, waiting for an answer.
  */

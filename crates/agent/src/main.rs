@@ -195,6 +195,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         agent_setup(&cli)?,
         tokio::runtime::Handle::current(),
         |update| {
+            if let AgentView::Waiting { technician, .. } = &update.view {
+                println!("Waiting for {technician} to confirm from their Lifeline app…");
+            }
             if let Some(notice) = update.notice {
                 println!("{notice}");
             }

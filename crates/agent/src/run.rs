@@ -42,22 +42,24 @@ pub enum Finish {
 }
 
 /// Enrolls with the code and saves the credentials; a wrong code saves nothing.
+/// `waiting` is told when the technician's app must answer.
 pub async fn enroll(
     server: &str,
     session_id: Uuid,
     code: &str,
     places: &Places,
     autostart_program: Option<&Path>,
+    waiting: impl FnOnce(&lifeline_protocol::EnrollmentStarted),
 ) -> Result<Credentials, AgentError> {
     let api = ApiClient::new(server)?;
-    let activated = api
-        .activate_adhoc(session_id, code, computer::describe())
+    let (activated, verifier) = api
+        .enroll_adhoc(session_id, code, computer::describe(), waiting)
         .await?;
     let credentials = Credentials {
         server: server.trim_end_matches('/').to_owned(),
         session_id: activated.session_id,
         agent_token: activated.agent_token,
-        verifier: activated.verifier,
+        verifier,
         technician_name: activated.technician_name,
         expires_at: activated.expires_at,
     };

@@ -42,6 +42,8 @@ pub struct AgentSetup {
 
 type OnUpdate = Box<dyn Fn(AgentUpdate) + Send + Sync>;
 
+const TOO_MANY_CODES: &str = "the security code was wrong too often; ask your technician to prepare a new session and send a new link";
+
 /// The agent's session on this computer, from the security code to the end.
 pub struct AgentSession {
     setup: AgentSetup,
@@ -51,6 +53,10 @@ pub struct AgentSession {
     requests: Mutex<Option<mpsc::UnboundedSender<Request>>>,
     /// Credentials saved by an earlier run (a reboot within the 24 hours), until resumed.
     saved: Mutex<Option<Credentials>>,
+    /// Enrollment runs that ended with a wrong code. Each let whoever answered test one
+    /// guess, so this copy stops after as many as the service allows, whatever the
+    /// service says.
+    refused_runs: std::sync::atomic::AtomicU32,
     on_update: OnUpdate,
 }
 
@@ -75,6 +81,7 @@ impl AgentSession {
                 view: watch::Sender::new(AgentView::joining()),
                 requests: Mutex::new(None),
                 saved: Mutex::new(None),
+                refused_runs: Default::default(),
                 on_update: Box::new(on_update),
             });
         }
@@ -94,6 +101,7 @@ impl AgentSession {
             view: watch::Sender::new(first_view),
             requests: Mutex::new(None),
             saved: Mutex::new(saved.ok().flatten()),
+            refused_runs: Default::default(),
             on_update: Box::new(on_update),
         })
     }
@@ -150,16 +158,49 @@ impl AgentSession {
             return Err(AgentError::InvalidCode);
         }
         let setup = &self.setup;
-        let credentials = run::enroll(
+        let enrolled = run::enroll(
             &server,
             session,
             code,
             &setup.places,
             setup.autostart_program.as_deref(),
+            |started| {
+                self.publish(
+                    AgentView::Waiting {
+                        technician: started.technician_name.clone(),
+                        attempts_left: started.attempts_left,
+                    },
+                    None,
+                );
+            },
         )
-        .await?;
-        self.stay_connected(credentials);
-        Ok(self.view())
+        .await;
+        match enrolled {
+            Ok(credentials) => {
+                self.stay_connected(credentials);
+                Ok(self.view())
+            }
+            Err(err) => {
+                use std::sync::atomic::Ordering;
+                let refused = if err.is_wrong_code() {
+                    self.refused_runs.fetch_add(1, Ordering::SeqCst) + 1
+                } else {
+                    self.refused_runs.load(Ordering::SeqCst)
+                };
+                if refused >= lifeline_protocol::MAX_CODE_ATTEMPTS {
+                    self.publish(
+                        AgentView::Enroll {
+                            problem: Some(TOO_MANY_CODES.to_owned()),
+                        },
+                        None,
+                    );
+                } else if matches!(self.view(), AgentView::Waiting { .. }) {
+                    // Back to the code, whatever went wrong: the person may type it again.
+                    self.publish(AgentView::Enroll { problem: None }, None);
+                }
+                Err(err)
+            }
+        }
     }
 
     /// A chat message to the connected technician.

@@ -18,6 +18,14 @@ pub enum AgentView {
     /// does not know its session).
     #[serde(rename_all = "camelCase")]
     Enroll { problem: Option<String> },
+    /// The code was typed; the technician's Lifeline app must now answer (it hands over
+    /// the password's verifier under a key only the right code gives). `attempts_left`
+    /// counts the codes that may still be tried after this one.
+    #[serde(rename_all = "camelCase")]
+    Waiting {
+        technician: String,
+        attempts_left: u32,
+    },
     /// Enrolled: with whom and until when (Unix ms), whether the service is reachable
     /// now, and which technician is connected to this computer now, if any.
     #[serde(rename_all = "camelCase")]

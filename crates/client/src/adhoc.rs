@@ -1,31 +1,42 @@
 //! Ad-hoc support calls: the technician's side (prepare, list, end, computers, connect)
 //! and the agent's (enroll, its session, challenges and verdicts, system info, end).
-//! The ad-hoc password stays here: only its verifier and proofs go to the service.
+//! The ad-hoc password and the security code stay here: the service gets the verifier's
+//! salt and cost, and relays the enrollment and the proofs.
 
 use lifeline_protocol::{
-    ActivateAdhocRequest, AdhocActivated, AdhocConnectionRecord, AdhocPolicy, AdhocPrepared,
-    AdhocSessionSummary, AgentChallenge, ComputerGroup, ComputerInfo, ConnectChallenge,
-    ConnectRequest, ConnectVerdict, LicenceSlots, PrepareAdhocRequest, SessionEvent,
-    SessionSummary, SystemInfo, VerdictRecorded,
+    AdhocConnectionRecord, AdhocPolicy, AdhocSessionSummary, AdhocStatus, AgentChallenge,
+    ComputerGroup, ConnectChallenge, ConnectRequest, ConnectVerdict, LicenceSlots,
+    PrepareAdhocRequest, SessionEvent, SessionSummary, SystemInfo, VerdictRecorded,
 };
 use reqwest::Method;
 use uuid::Uuid;
 
-use crate::{ApiClient, ClientError};
+use crate::{ApiClient, ClientError, EnrollmentSecret};
+
+/// An ad-hoc session just prepared: the code to read out, once, and what this client
+/// keeps to answer the agent's enrollment.
+#[derive(Debug, Clone)]
+pub struct PreparedAdhoc {
+    pub session: AdhocSessionSummary,
+    /// Nine digits grouped 3-3-3.
+    pub security_code: String,
+    pub secret: EnrollmentSecret,
+}
 
 impl ApiClient {
     // --- ad-hoc support, the technician's side ---
 
-    /// Prepares an ad-hoc session for the end user at `email`; the answer holds the
-    /// security code, shown once. The password is checked for strength and turned into
-    /// its verifier here, so it never leaves this computer.
+    /// Prepares an ad-hoc session for the end user at `email`. The password is checked
+    /// for strength and turned into its verifier here, and the security code is made
+    /// here: the caller keeps both (the [`EnrollmentSecret`]) to answer the agent's
+    /// enrollment, and the service gets only the verifier's salt and cost.
     pub async fn prepare_adhoc(
         &self,
         email: &str,
         password: &str,
         confirmation: &str,
         locale: Option<&str>,
-    ) -> Result<AdhocPrepared, ClientError> {
+    ) -> Result<PreparedAdhoc, ClientError> {
         lifeline_adhoc_key::check_password(password, confirmation)?;
         let password = zeroize::Zeroizing::new(password.to_owned());
         let verifier =
@@ -34,19 +45,74 @@ impl ApiClient {
                 .map_err(|e| ClientError::Protocol(format!("deriving the key: {e}")))??;
         let request = PrepareAdhocRequest {
             email: email.to_owned(),
-            verifier,
+            key_params: verifier.params(),
             locale: locale.map(str::to_owned),
         };
-        self.prepare_adhoc_with(&request).await
+        let session: AdhocSessionSummary = self
+            .call(Method::POST, "/api/v1/adhoc", Some(&request))
+            .await?;
+        let secret = EnrollmentSecret::new(verifier);
+        Ok(PreparedAdhoc {
+            security_code: secret.grouped(),
+            session,
+            secret,
+        })
     }
 
-    /// Prepares with a verifier made elsewhere (the raw API call).
-    pub async fn prepare_adhoc_with(
+    /// Answers the agent's enrollment run waiting on the ad-hoc session, if there is one
+    /// and `secret` allows another answer (counted in it before anything is sent).
+    /// Returns the session as the service has it now.
+    pub async fn answer_waiting_enrollment(
         &self,
-        request: &PrepareAdhocRequest,
-    ) -> Result<AdhocPrepared, ClientError> {
-        self.call(Method::POST, "/api/v1/adhoc", Some(request))
-            .await
+        adhoc_session_id: Uuid,
+        secret: &mut EnrollmentSecret,
+    ) -> Result<Option<AdhocSessionSummary>, ClientError> {
+        let session = self
+            .adhoc_sessions()
+            .await?
+            .into_iter()
+            .find(|s| s.id == adhoc_session_id);
+        let Some(pending) = session.as_ref().and_then(|s| s.enrollment.clone()) else {
+            return Ok(session);
+        };
+        if !secret.may_answer() {
+            return Ok(session);
+        }
+        secret.answers += 1;
+        self.answer_enrollment(adhoc_session_id, &pending, secret)
+            .await?;
+        Ok(session)
+    }
+
+    /// [`ApiClient::answer_enrollments`] as a background task, for tools and tests that
+    /// play the technician's app while something else plays the agent.
+    pub fn answer_enrollments_in_background(
+        &self,
+        adhoc_session_id: Uuid,
+        secret: EnrollmentSecret,
+    ) -> tokio::task::JoinHandle<Result<AdhocSessionSummary, ClientError>> {
+        let api = self.clone();
+        tokio::spawn(async move { api.answer_enrollments(adhoc_session_id, secret).await })
+    }
+
+    /// Answers the agent's runs until the session is no longer waiting for one (active,
+    /// ended, or out of runs): the technician's side of an enrollment for tools and
+    /// tests without the desktop app.
+    pub async fn answer_enrollments(
+        &self,
+        adhoc_session_id: Uuid,
+        mut secret: EnrollmentSecret,
+    ) -> Result<AdhocSessionSummary, ClientError> {
+        loop {
+            let session = self
+                .answer_waiting_enrollment(adhoc_session_id, &mut secret)
+                .await?
+                .ok_or_else(|| ClientError::Protocol("the ad hoc session is gone".into()))?;
+            if session.status != AdhocStatus::Prepared || !secret.may_answer() {
+                return Ok(session);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
     }
 
     /// Connects to the ad-hoc computer: proves the password to its agent, which decides.
@@ -67,7 +133,7 @@ impl ApiClient {
         let password = zeroize::Zeroizing::new(password.to_owned());
         let nonce = challenge.nonce.clone();
         let proof = tokio::task::spawn_blocking(move || {
-            lifeline_adhoc_key::prove(&password, &challenge.verifier, adhoc_session_id, &nonce)
+            lifeline_adhoc_key::prove(&password, &challenge.key_params, adhoc_session_id, &nonce)
         })
         .await
         .map_err(|e| ClientError::Protocol(format!("deriving the key: {e}")))?
@@ -133,25 +199,6 @@ impl ApiClient {
     }
 
     // --- the ad-hoc agent's side ---
-
-    /// Enrolls this computer with the security code read to the end user.
-    pub async fn activate_adhoc(
-        &self,
-        session_id: Uuid,
-        security_code: &str,
-        computer: ComputerInfo,
-    ) -> Result<AdhocActivated, ClientError> {
-        let request = ActivateAdhocRequest {
-            security_code: security_code.into(),
-            computer,
-        };
-        self.public(
-            Method::POST,
-            &format!("/api/v1/adhoc/{session_id}/activate"),
-            Some(&request),
-        )
-        .await
-    }
 
     /// The agent's session, with the agent token as bearer.
     pub async fn agent_session(&self) -> Result<AdhocSessionSummary, ClientError> {

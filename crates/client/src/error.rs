@@ -24,6 +24,10 @@ pub enum ClientError {
     /// Refused before anything was sent, e.g. a weak ad-hoc password.
     #[error("{0}")]
     InvalidInput(String),
+    /// The agent's enrollment: the security code is wrong (the technician's app sealed
+    /// its answer under a different key), or the answer was not the app's.
+    #[error("the security code is wrong")]
+    CodeRefused,
 }
 
 impl ClientError {
@@ -32,6 +36,7 @@ impl ClientError {
         match self {
             ClientError::Api { error, .. } => Some(error.code),
             ClientError::InvalidInput(_) => Some(ErrorCode::InvalidInput),
+            ClientError::CodeRefused => Some(ErrorCode::CodeInvalid),
             _ => None,
         }
     }
@@ -50,6 +55,9 @@ impl ClientError {
 
 impl From<lifeline_adhoc_key::KeyError> for ClientError {
     fn from(err: lifeline_adhoc_key::KeyError) -> Self {
-        ClientError::InvalidInput(err.to_string())
+        match err {
+            lifeline_adhoc_key::KeyError::EnrollmentRefused => ClientError::CodeRefused,
+            other => ClientError::InvalidInput(other.to_string()),
+        }
     }
 }

@@ -66,6 +66,7 @@ impl From<ClientError> for IpcError {
             ClientError::InvalidUrl(_) => IpcErrorCode::InvalidUrl,
             ClientError::Protocol(_) => IpcErrorCode::Internal,
             ClientError::InvalidInput(_) => IpcErrorCode::Service(ErrorCode::InvalidInput),
+            ClientError::CodeRefused => IpcErrorCode::Service(ErrorCode::CodeInvalid),
         };
         Self::new(code, err.to_string())
     }

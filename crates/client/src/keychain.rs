@@ -1,5 +1,7 @@
-//! Where "Remember me" keeps the refresh token: the OS keychain, one entry per service
-//! URL and technician account. Nothing else in the client writes a secret anywhere.
+//! The OS keychain: where "Remember me" keeps the refresh token (one entry per service
+//! URL and technician account) and where the technician's app keeps each ad-hoc
+//! session's security code and verifier until its agent enrolls. Nothing else in the
+//! client writes a secret anywhere.
 
 use std::sync::Arc;
 
@@ -82,6 +84,52 @@ impl Keychain {
     pub fn forget(&self, entry: &RefreshTokenEntry) -> Result<(), KeychainError> {
         self.store.delete(entry)
     }
+
+    /// The security code and verifier kept for an ad-hoc session prepared at `server`.
+    pub fn enrollment(
+        &self,
+        server: &str,
+        adhoc_session_id: uuid::Uuid,
+    ) -> Result<Option<crate::EnrollmentSecret>, KeychainError> {
+        use secrecy::ExposeSecret;
+        let Some(json) = self
+            .store
+            .get(&enrollment_entry(server, adhoc_session_id))?
+        else {
+            return Ok(None);
+        };
+        serde_json::from_str(json.expose_secret())
+            .map(Some)
+            .map_err(|e| KeychainError::Failed(format!("a kept enrollment is unreadable: {e}")))
+    }
+
+    pub fn save_enrollment(
+        &self,
+        server: &str,
+        adhoc_session_id: uuid::Uuid,
+        secret: &crate::EnrollmentSecret,
+    ) -> Result<(), KeychainError> {
+        let json = serde_json::to_string(secret)
+            .map_err(|e| KeychainError::Failed(format!("writing an enrollment: {e}")))?;
+        self.store.set(
+            &enrollment_entry(server, adhoc_session_id),
+            &SecretString::from(json),
+        )
+    }
+
+    pub fn forget_enrollment(
+        &self,
+        server: &str,
+        adhoc_session_id: uuid::Uuid,
+    ) -> Result<(), KeychainError> {
+        self.store
+            .delete(&enrollment_entry(server, adhoc_session_id))
+    }
+}
+
+/// The entry of an ad-hoc session's enrollment secret: the service URL and the session.
+fn enrollment_entry(server: &str, adhoc_session_id: uuid::Uuid) -> RefreshTokenEntry {
+    RefreshTokenEntry::new(server, &format!("adhoc-enrollment-{adhoc_session_id}"))
 }
 
 #[cfg(feature = "keychain")]

@@ -13,6 +13,7 @@ mod api;
 mod attended;
 pub mod clipboard;
 pub mod desk;
+mod enrollment;
 mod error;
 mod files;
 pub mod ipc;
@@ -21,7 +22,9 @@ mod media;
 pub mod notifications;
 mod realtime;
 
+pub use adhoc::PreparedAdhoc;
 pub use api::{ApiClient, Bearer};
+pub use enrollment::EnrollmentSecret;
 pub use error::ClientError;
 pub use files::Progress;
 pub use lifeline_protocol as protocol;

@@ -2,7 +2,8 @@
 import type { AdhocSessionSummary } from "./AdhocSessionSummary";
 
 /**
- * The answer to preparing: the security code, shown this once and never again.
+ * What the technician's client shows after preparing: the session, and the security
+ * code it made, shown this once (the client keeps it for the enrollment).
  */
 export type AdhocPrepared = { session: AdhocSessionSummary, 
 /**

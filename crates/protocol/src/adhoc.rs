@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{Secret, UnixMillis};
+use crate::UnixMillis;
 
 /// Where an ad-hoc session stands. `prepared`: waiting for the agent to enroll with the
 /// security code; `active`: enrolled, 24 hours from activation; then `ended` or `expired`.
@@ -35,21 +35,51 @@ pub struct AdhocVerifier {
     pub public_key: String,
 }
 
-/// The technician prepares a session for the end user at `email`, protected by a
-/// password that only the agent will check; the service gets only its verifier.
+/// The public half of a verifier's derivation: what the technician's client needs to
+/// derive the key from the password again, and nothing to check a guess against. The
+/// service keeps only this once the agent has the verifier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[serde(deny_unknown_fields)]
+pub struct AdhocKeyParams {
+    /// Base64url (no padding) of the argon2id salt.
+    pub salt: String,
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl AdhocVerifier {
+    /// The verifier without its public key.
+    pub fn params(&self) -> AdhocKeyParams {
+        AdhocKeyParams {
+            salt: self.salt.clone(),
+            memory_kib: self.memory_kib,
+            iterations: self.iterations,
+            parallelism: self.parallelism,
+        }
+    }
+}
+
+/// The technician prepares a session for the end user at `email`. The technician's
+/// client keeps the security code and the password's verifier: the service gets only the
+/// salt and cost, and later relays the enrollment that carries the verifier to the agent
+/// (see `StartEnrollment`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[serde(deny_unknown_fields)]
 pub struct PrepareAdhocRequest {
     pub email: String,
-    pub verifier: AdhocVerifier,
+    pub key_params: AdhocKeyParams,
     /// `en` or `de` for the email; English when absent.
     #[serde(default)]
     pub locale: Option<String>,
 }
 
-/// The answer to preparing: the security code, shown this once and never again.
+/// What the technician's client shows after preparing: the session, and the security
+/// code it made, shown this once (the client keeps it for the enrollment).
 #[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
@@ -87,6 +117,10 @@ pub struct AdhocSessionSummary {
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub expires_at: Option<UnixMillis>,
     pub computer_id: Option<Uuid>,
+    /// Enrollment runs the code still allows.
+    pub code_attempts_left: u32,
+    /// An agent waiting for the technician's app to answer its enrollment.
+    pub enrollment: Option<crate::PendingEnrollment>,
 }
 
 /// What the agent reports about the computer it runs on.
@@ -102,19 +136,6 @@ pub struct ComputerInfo {
     pub agent_version: String,
 }
 
-/// The agent enrolls at `/api/v1/adhoc/{id}/activate`, the id coming from its download
-/// link, with the code the technician read to the end user.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[serde(deny_unknown_fields)]
-pub struct ActivateAdhocRequest {
-    #[cfg_attr(feature = "ts", ts(type = "string"))]
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
-    pub security_code: Secret,
-    pub computer: ComputerInfo,
-}
-
 /// The agent's credentials for the next 24 hours.
 #[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -124,8 +145,6 @@ pub struct AdhocActivated {
     pub computer_id: Uuid,
     /// Bearer token of the agent, valid until `expires_at`.
     pub agent_token: String,
-    /// What the agent checks the technician's password against, itself.
-    pub verifier: AdhocVerifier,
     pub technician_name: String,
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub expires_at: UnixMillis,
@@ -239,7 +258,9 @@ pub struct AgentChallenge {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ConnectChallenge {
-    pub verifier: AdhocVerifier,
+    /// The salt and cost only: the public key stays with the agent, so neither a
+    /// technician's token nor a copy of the database gives anything to guess against.
+    pub key_params: AdhocKeyParams,
     pub nonce: String,
 }
 
@@ -360,5 +381,6 @@ pub struct SystemInfo {
 
 /// Name of the system group every enrolled ad-hoc computer is listed in.
 pub const ADHOC_GROUP_NAME: &str = "Ad Hoc Support Sessions";
-/// Wrong security codes allowed before a prepared session's code stops working.
+/// Enrollment runs a security code allows, right or wrong: each lets whoever sits in
+/// the middle test one guess, so the service and the technician's app both count them.
 pub const MAX_CODE_ATTEMPTS: u32 = 5;

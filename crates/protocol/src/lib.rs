@@ -8,6 +8,7 @@
 mod adhoc;
 mod attended;
 mod auth;
+mod enrollment;
 mod error;
 mod event;
 mod file;
@@ -26,6 +27,7 @@ pub mod trailer;
 pub use adhoc::*;
 pub use attended::*;
 pub use auth::*;
+pub use enrollment::*;
 pub use error::*;
 pub use event::*;
 pub use file::*;

@@ -82,6 +82,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::admin::router())
         .merge(crate::adhoc::router())
         .merge(crate::adhoc::connect_router())
+        .merge(crate::adhoc::enroll_router())
         .merge(crate::media::router())
         .merge(crate::attended::router());
     let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())

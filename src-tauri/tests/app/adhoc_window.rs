@@ -292,6 +292,8 @@ async fn a_technician_gives_adhoc_support_through_the_wizard_and_the_computers_p
     let again = technician
         .prepare_adhoc("erika@example.test", PASSWORD, PASSWORD, None)
         .await?;
+    // The technician's app answers the agent's enrollment, as the desktop app does.
+    technician.answer_enrollments_in_background(again.session.id, again.secret.clone());
     let mut agent = computer
         .enroll(
             &service.url,

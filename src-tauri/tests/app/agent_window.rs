@@ -61,6 +61,8 @@ async fn the_person_at_the_computer_enrolls_chats_and_ends_the_session_in_the_ag
     let prepared = technician
         .prepare_adhoc("erika@example.test", PASSWORD, PASSWORD, None)
         .await?;
+    // The technician's app answers the agent's enrollment, as the desktop app does.
+    technician.answer_enrollments_in_background(prepared.session.id, prepared.secret.clone());
     let adhoc_id = prepared.session.id;
     let shots = std::env::var_os("LIFELINE_SCREENSHOTS")
         .map(PathBuf::from)
@@ -288,6 +290,8 @@ async fn the_person_at_the_computer_enrolls_chats_and_ends_the_session_in_the_ag
     let again = technician
         .prepare_adhoc("erika@example.test", PASSWORD, PASSWORD, None)
         .await?;
+    // The technician's app answers the agent's enrollment, as the desktop app does.
+    technician.answer_enrollments_in_background(again.session.id, again.secret.clone());
     let window = open_agent(&driver, &computer, &service.url, again.session.id).await?;
     window
         .type_into("#security-code", &again.security_code)

@@ -329,7 +329,7 @@ pub const ADHOC_PASSWORD: &str = "Sunny-Day-42";
 pub async fn prepared_adhoc() -> anyhow::Result<(
     lifeline_e2e::service::InProcessService,
     ApiClient,
-    lifeline_client::protocol::AdhocPrepared,
+    lifeline_client::PreparedAdhoc,
 )> {
     let service = lifeline_e2e::service::InProcessService::start(|_| {}).await?;
     service.add_technician("Acme IT", first_admin()).await?;
@@ -338,5 +338,7 @@ pub async fn prepared_adhoc() -> anyhow::Result<(
     let prepared = technician
         .prepare_adhoc("erika@example.test", ADHOC_PASSWORD, ADHOC_PASSWORD, None)
         .await?;
+    // The technician's app answers the agent's enrollment, as the desktop app does.
+    technician.answer_enrollments_in_background(prepared.session.id, prepared.secret.clone());
     Ok((service, technician, prepared))
 }

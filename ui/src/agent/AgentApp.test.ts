@@ -91,6 +91,24 @@ describe('the agent window', () => {
     expect(screen.getByText('No technician is connected now')).toBeTruthy();
   });
 
+  it('waits for the technician’s app after the code, in either language', async () => {
+    const { agent, push } = fakeAgent({ phase: 'enroll', problem: null });
+    let finish: (view: AgentView) => void = () => {};
+    vi.mocked(agent.enroll).mockImplementationOnce(() => new Promise((resolve) => (finish = resolve)));
+    render(AgentApp, { agent, locale: 'de' });
+    await fireEvent.input(await screen.findByLabelText('Sicherheitscode'), {
+      target: { value: '123 456 789' },
+    });
+    await fireEvent.click(screen.getByRole('button', { name: 'Verbinden' }));
+    push({ view: { phase: 'waiting', technician: 'Tina Tech', attemptsLeft: 4 }, notice: null });
+    await screen.findByText('Warten auf die Bestätigung von Tina Tech in der Lifeline-App…');
+    expect(screen.getByText(/bitten Sie Tina Tech, Lifeline/)).toBeTruthy();
+    push({ view: active, notice: null });
+    finish(active);
+    await screen.findByText(/Verbunden mit Tina Tech bis/);
+    expect(screen.queryByText(/Warten auf die Bestätigung/)).toBeNull();
+  });
+
   it('says when a wrong password was tried and who is connected now, and chats', async () => {
     const { agent, push } = fakeAgent(active);
     render(AgentApp, { agent, locale: 'en' });

@@ -12,6 +12,9 @@ export const en = {
   'enroll.wrongCode':
     'This security code is not right, or it is no longer valid. Check it with your technician.',
   'enroll.cannot': 'This copy cannot start a session: {problem}',
+  'enroll.waiting': 'Waiting for {technician} to confirm from their Lifeline app…',
+  'enroll.waitingHint':
+    'Keep this window open. If nothing happens, ask {technician} to open Lifeline on their computer.',
   'status.with': 'Connected to {technician} until {until}',
   'status.online': 'Ready: your technician can connect when needed.',
   'status.offline': 'Connecting to the Lifeline service…',
@@ -86,6 +89,9 @@ export const de: Record<AgentMessageKey, string> = {
   'enroll.wrongCode':
     'Dieser Sicherheitscode ist falsch oder nicht mehr gültig. Prüfen Sie ihn mit Ihrem Techniker.',
   'enroll.cannot': 'Mit dieser Kopie kann keine Sitzung beginnen: {problem}',
+  'enroll.waiting': 'Warten auf die Bestätigung von {technician} in der Lifeline-App…',
+  'enroll.waitingHint':
+    'Lassen Sie dieses Fenster geöffnet. Passiert nichts, bitten Sie {technician}, Lifeline auf dem eigenen Computer zu öffnen.',
   'status.with': 'Verbunden mit {technician} bis {until}',
   'status.online': 'Bereit: Ihr Techniker kann sich bei Bedarf verbinden.',
   'status.offline': 'Verbindung zum Lifeline-Dienst wird hergestellt…',

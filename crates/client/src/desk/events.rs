@@ -103,6 +103,7 @@ const ARRIVAL_NEWS_MS: UnixMillis = 60_000;
 pub(crate) async fn pump(
     mut realtime: RealtimeClient,
     shared: Arc<DeskShared>,
+    (enrollments, api): (super::adhoc::Enrollments, crate::ApiClient),
     mut stop: oneshot::Receiver<()>,
 ) {
     loop {
@@ -112,10 +113,15 @@ pub(crate) async fn pump(
         };
         let Some(event) = next else { break };
         let desk_event = match event {
-            RealtimeEvent::Connected { .. } => DeskEvent::Connection {
-                online: true,
-                reason: None,
-            },
+            RealtimeEvent::Connected { .. } => {
+                // Agents may have started enrolling while this app was away.
+                let (enrollments, api) = (enrollments.clone(), api.clone());
+                tokio::spawn(async move { enrollments.serve_all(&api).await });
+                DeskEvent::Connection {
+                    online: true,
+                    reason: None,
+                }
+            }
             RealtimeEvent::Disconnected { reason } => DeskEvent::Connection {
                 online: false,
                 reason: Some(reason),
@@ -141,6 +147,9 @@ pub(crate) async fn pump(
             // Our own typing and presence echo back; the UI has no use for them.
             RealtimeEvent::Typing { .. } | RealtimeEvent::Presence { .. } => continue,
             RealtimeEvent::Adhoc(session) => {
+                let (enrollments, api, waiting) =
+                    (enrollments.clone(), api.clone(), session.clone());
+                tokio::spawn(async move { enrollments.serve(&api, &waiting).await });
                 let fresh = session
                     .activated_at
                     .is_some_and(|at| super::now_ms() - at < ARRIVAL_NEWS_MS);

@@ -139,6 +139,8 @@ pub struct Desk {
     screens: Arc<screen::Screens>,
     /// A sign-in handed over at start, kept until the UI asks for it once.
     handover: Mutex<Option<Result<Handover, HandoverError>>>,
+    /// The ad-hoc enrollments this app answers.
+    enrollments: adhoc::Enrollments,
 }
 
 pub(crate) fn now_ms() -> UnixMillis {
@@ -157,6 +159,7 @@ impl Desk {
             notifications: AtomicBool::new(true),
             german: AtomicBool::new(false),
         });
+        let enrollments = adhoc::Enrollments::new(os.keychain.clone());
         Self {
             os,
             shared,
@@ -166,6 +169,7 @@ impl Desk {
             transfers: transfers::Transfers::default(),
             screens: Arc::default(),
             handover: Mutex::new(None),
+            enrollments,
         }
     }
 
@@ -286,7 +290,12 @@ impl Desk {
         let realtime = RealtimeClient::connect(api.clone(), RealtimeOptions::default());
         let handle = realtime.handle();
         let (stop, stopped) = oneshot::channel();
-        tokio::spawn(events::pump(realtime, Arc::clone(&self.shared), stopped));
+        tokio::spawn(events::pump(
+            realtime,
+            Arc::clone(&self.shared),
+            (self.enrollments.clone(), api.clone()),
+            stopped,
+        ));
         *self.live.lock().unwrap_or_else(PoisonError::into_inner) = Some(Live {
             handle,
             stop,

@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{expire_due, verifier_of};
+use super::{expire_due, key_params_of};
 use crate::auth::tokens::{self, END_USER_PREFIX};
 use crate::auth::{AuthAgent, AuthEndUser, AuthTechnician};
 use crate::error::{AppError, AppResult, Json, Path};
@@ -126,7 +126,7 @@ async fn challenge(
         _ => return Err(AppError::ComputerOffline(OFFLINE)),
     };
     Ok(Json(ConnectChallenge {
-        verifier: verifier_of(&record)?,
+        key_params: key_params_of(&record)?,
         nonce,
     }))
 }

@@ -4,9 +4,12 @@
 
 mod connect;
 mod download;
+mod enroll;
 mod routes;
 
-use lifeline_protocol::{AdhocSessionSummary, AdhocStatus, AdhocVerifier, ComputerSummary, Party};
+use lifeline_protocol::{
+    AdhocKeyParams, AdhocSessionSummary, AdhocStatus, ComputerSummary, Party, PendingEnrollment,
+};
 
 use crate::state::AppState;
 use crate::store::{AdhocRecord, ComputerRecord};
@@ -14,6 +17,7 @@ use crate::store::{AdhocRecord, ComputerRecord};
 pub use crate::agent_builds::TRAILER_MAGIC;
 pub use connect::{router as connect_router, PendingConnections};
 pub use download::page_router;
+pub use enroll::router as enroll_router;
 pub use routes::router;
 
 /// The ad-hoc session, if this technician may manage it (end it, read its connection
@@ -60,7 +64,25 @@ pub fn summary(record: &AdhocRecord) -> AdhocSessionSummary {
         activated_at: record.activated_at,
         expires_at: record.expires_at,
         computer_id: record.computer_id,
+        code_attempts_left: u32::try_from(
+            i64::from(lifeline_protocol::MAX_CODE_ATTEMPTS) - record.code_attempts,
+        )
+        .unwrap_or(0),
+        enrollment: pending_enrollment(record),
     }
+}
+
+/// The run waiting for the technician's app, if the session has one.
+fn pending_enrollment(record: &AdhocRecord) -> Option<PendingEnrollment> {
+    if record.status != "prepared" || record.enrollment_answer.is_some() {
+        return None;
+    }
+    Some(PendingEnrollment {
+        id: record.enrollment_id?,
+        message: record.enrollment_message.clone()?,
+        computer: serde_json::from_str(record.enrollment_computer.as_deref()?).ok()?,
+        started_at: record.enrollment_started_at?,
+    })
 }
 
 pub fn computer_summary(state: &AppState, record: &ComputerRecord) -> ComputerSummary {
@@ -83,10 +105,11 @@ pub fn computer_summary(state: &AppState, record: &ComputerRecord) -> ComputerSu
     }
 }
 
-/// The session's stored verifier.
-pub fn verifier_of(record: &AdhocRecord) -> crate::error::AppResult<AdhocVerifier> {
+/// The salt and cost of the session's verifier: all the service keeps once the agent
+/// has the verifier, and all it gives the technician's client.
+pub fn key_params_of(record: &AdhocRecord) -> crate::error::AppResult<AdhocKeyParams> {
     serde_json::from_str(&record.verifier).map_err(|e| {
-        crate::error::AppError::Internal(anyhow::anyhow!("stored verifier of {}: {e}", record.id))
+        crate::error::AppError::Internal(anyhow::anyhow!("stored key params of {}: {e}", record.id))
     })
 }
 

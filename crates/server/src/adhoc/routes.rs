@@ -2,30 +2,24 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use lettre::message::Mailbox;
 use lifeline_protocol::{
-    ActivateAdhocRequest, AdhocActivated, AdhocPolicy, AdhocPrepared, AdhocSessionSummary,
-    ComputerGroup, LicenceSlots, NewComputerGroup, PrepareAdhocRequest, SetLicenceSlots,
-    MAX_NAME_CHARS,
+    AdhocPolicy, AdhocSessionSummary, ComputerGroup, LicenceSlots, NewComputerGroup,
+    PrepareAdhocRequest, SetLicenceSlots, MAX_NAME_CHARS,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{computer_summary, expire_due, summary, verifier_of, ADHOC_LIFETIME_MS};
-use crate::auth::tokens::{self, AGENT_PREFIX};
-use crate::auth::{AuthAdmin, AuthAgent, AuthTechnician, ClientIp};
+use super::{computer_summary, expire_due, summary};
+use crate::auth::{AuthAdmin, AuthAgent, AuthTechnician};
 use crate::error::{AppError, AppResult, Json, Path};
 use crate::invites::EmailMessage;
-use crate::rate_limit::{self, Limit};
-use crate::secrets::Purpose;
-use crate::sessions::generate_support_key;
 use crate::state::AppState;
-use crate::store::{Activation, NewAdhoc, NewOutboxEntry, PrepareOutcome, TechnicianRecord};
+use crate::store::{NewAdhoc, NewOutboxEntry, PrepareOutcome, TechnicianRecord};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(prepare, list_adhoc))
         .routes(routes!(end_adhoc))
-        .routes(routes!(activate))
         .routes(routes!(computers))
         .routes(routes!(create_group))
         .routes(routes!(get_slots, set_slots))
@@ -90,28 +84,27 @@ fn invite_email(
     }
 }
 
-/// Prepares an ad-hoc session, emails the end user, and returns the security code once.
-/// The technician's client sends only the password's verifier, never the password.
+/// Prepares an ad-hoc session and emails the end user. The technician's client keeps the
+/// security code and the password's verifier; the service gets the salt and cost only.
 #[utoipa::path(post, path = "/adhoc", tag = "adhoc", request_body = PrepareAdhocRequest,
-    responses((status = 201, body = AdhocPrepared), (status = 400, body = lifeline_protocol::ApiError),
+    responses((status = 201, body = AdhocSessionSummary), (status = 400, body = lifeline_protocol::ApiError),
               (status = 409, body = lifeline_protocol::ApiError)),
     security(("bearer" = [])))]
 async fn prepare(
     State(state): State<AppState>,
     AuthTechnician(technician): AuthTechnician,
     Json(request): Json<PrepareAdhocRequest>,
-) -> AppResult<(StatusCode, Json<AdhocPrepared>)> {
+) -> AppResult<(StatusCode, Json<AdhocSessionSummary>)> {
     let email: Mailbox =
         request.email.trim().parse().map_err(|_| {
             AppError::invalid(format!("{:?} is not an email address", request.email))
         })?;
-    lifeline_adhoc_key::check_verifier(&request.verifier)
+    lifeline_adhoc_key::check_params(&request.key_params)
         .map_err(|e| AppError::invalid(e.to_string()))?;
-    let verifier =
-        serde_json::to_string(&request.verifier).map_err(|e| AppError::Internal(e.into()))?;
+    let key_params =
+        serde_json::to_string(&request.key_params).map_err(|e| AppError::Internal(e.into()))?;
     expire_due(&state).await?;
     crate::invites::count_email(&state, technician.id).await?;
-    let code = generate_support_key();
     let now = state.now();
     let id = Uuid::new_v4();
     let outcome = state
@@ -121,11 +114,7 @@ async fn prepare(
             technician_id: technician.id,
             company_id: technician.company_id,
             end_user_email: email.email.as_ref(),
-            verifier: &verifier,
-            code_hash: &state
-                .keys
-                .keyed_hashes(Purpose::AdhocCode, code.as_str())
-                .swap_remove(0),
+            key_params: &key_params,
             code_expires_at: now + i64::from(state.config.limits.adhoc_prepare_hours) * 3_600_000,
             now,
         })
@@ -171,13 +160,7 @@ async fn prepare(
         })
         .await?;
     tracing::info!(adhoc = %id, technician = %technician.id, "ad-hoc session prepared");
-    Ok((
-        StatusCode::CREATED,
-        Json(AdhocPrepared {
-            session: summary(&record),
-            security_code: code.grouped(),
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(summary(&record))))
 }
 
 /// The technician's ad-hoc sessions, newest first.
@@ -207,7 +190,7 @@ async fn end_adhoc(
     super::end(&state, record.id).await.map(Json)
 }
 
-fn clean(field: &str, value: &str) -> AppResult<String> {
+pub(super) fn clean(field: &str, value: &str) -> AppResult<String> {
     let value = lifeline_protocol::text::clean_label(value);
     let value = value.as_str();
     if value.is_empty() || value.chars().count() > MAX_NAME_CHARS * 2 {
@@ -217,73 +200,6 @@ fn clean(field: &str, value: &str) -> AppResult<String> {
         )));
     }
     Ok(value.to_owned())
-}
-
-/// The agent enrolls with the security code. Five wrong codes burn it.
-#[utoipa::path(post, path = "/adhoc/{id}/activate", tag = "adhoc", request_body = ActivateAdhocRequest,
-    params(("id" = Uuid, Path, description = "ad-hoc session id from the download link")),
-    responses((status = 200, body = AdhocActivated), (status = 403, body = lifeline_protocol::ApiError),
-              (status = 429, body = lifeline_protocol::ApiError)))]
-async fn activate(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    Path(id): Path<Uuid>,
-    Json(request): Json<ActivateAdhocRequest>,
-) -> AppResult<Json<AdhocActivated>> {
-    let bucket = rate_limit::ip_bucket("adhoc-code", ip);
-    rate_limit::check(
-        &state,
-        &[Limit::per_minute(
-            &bucket,
-            state.config.limits.adhoc_activations_per_ip_per_minute,
-        )],
-    )
-    .await?;
-    expire_due(&state).await?;
-    let code = lifeline_protocol::SupportKey::parse(request.security_code.expose())
-        .map_err(|_| AppError::CodeInvalid)?;
-    let mut computer = request.computer;
-    computer.hostname = clean("hostname", &computer.hostname)?;
-    computer.os = clean("os", &computer.os)?;
-    computer.os_version = clean("os version", &computer.os_version)?;
-    computer.user = clean("user", &computer.user)?;
-    computer.agent_version = clean("agent version", &computer.agent_version)?;
-    let agent_token = tokens::generate(AGENT_PREFIX);
-    let hashes = state.keys.keyed_hashes(Purpose::AdhocCode, code.as_str());
-    let current = hashes.first().map_or("", String::as_str);
-    let previous = hashes.get(1).map_or(current, String::as_str);
-    let activated = state
-        .store
-        .activate_adhoc(
-            id,
-            Activation {
-                code_hashes: [current, previous],
-                agent_token_hash: &tokens::hash(&agent_token),
-                computer: &computer,
-                ip: &ip.to_string(),
-                lifetime_ms: ADHOC_LIFETIME_MS,
-                now: state.now(),
-            },
-        )
-        .await?;
-    let Some(record) = activated else {
-        tracing::warn!(adhoc = %id, "wrong or spent security code");
-        return Err(AppError::CodeInvalid);
-    };
-    tracing::info!(adhoc = %id, "ad-hoc session activated");
-    state
-        .hub
-        .publish_adhoc(record.technician_id, summary(&record));
-    Ok(Json(AdhocActivated {
-        session_id: record.id,
-        computer_id: record
-            .computer_id
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("activated without a computer")))?,
-        agent_token,
-        verifier: verifier_of(&record)?,
-        technician_name: record.technician_name,
-        expires_at: record.expires_at.unwrap_or_default(),
-    }))
 }
 
 /// The company's computer groups, Ad Hoc Support Sessions first.

@@ -11,7 +11,7 @@ pub struct AdhocRecord {
     pub technician_name: String,
     pub company_id: Uuid,
     pub end_user_email: String,
-    /// JSON of the public `AdhocVerifier`.
+    /// JSON of the verifier's `AdhocKeyParams` (salt and cost, no public key).
     pub verifier: String,
     /// The agent's current single-use challenge.
     pub challenge_nonce: Option<String>,
@@ -23,6 +23,14 @@ pub struct AdhocRecord {
     pub activated_at: Option<i64>,
     pub expires_at: Option<i64>,
     pub computer_id: Option<Uuid>,
+    /// The enrollment run in progress, if any (see `store::adhoc::Enrollment`).
+    pub enrollment_id: Option<Uuid>,
+    pub enrollment_message: Option<String>,
+    pub enrollment_computer: Option<String>,
+    pub enrollment_ip: Option<String>,
+    pub enrollment_started_at: Option<i64>,
+    pub enrollment_answer: Option<String>,
+    pub enrollment_grant_hash: Option<String>,
 }
 
 pub struct NewAdhoc<'a> {
@@ -30,8 +38,8 @@ pub struct NewAdhoc<'a> {
     pub technician_id: Uuid,
     pub company_id: Uuid,
     pub end_user_email: &'a str,
-    pub verifier: &'a str,
-    pub code_hash: &'a str,
+    /// JSON of the verifier's salt and cost.
+    pub key_params: &'a str,
     pub code_expires_at: i64,
     pub now: i64,
 }
@@ -44,10 +52,18 @@ pub enum PrepareOutcome {
     TechnicianHasOne,
 }
 
+/// One enrollment run as the agent starts it.
+pub struct Enrollment<'a> {
+    pub id: Uuid,
+    pub message: &'a str,
+    /// JSON of the cleaned `ComputerInfo`.
+    pub computer: &'a str,
+    pub ip: &'a str,
+    pub now: i64,
+}
+
 pub struct Activation<'a> {
-    /// The typed code's keyed hash under the current key, and under the previous one
-    /// while a rotation is recent (the same otherwise).
-    pub code_hashes: [&'a str; 2],
+    pub enrollment_id: Uuid,
     pub agent_token_hash: &'a str,
     pub computer: &'a ComputerInfo,
     pub ip: &'a str,
@@ -78,7 +94,9 @@ pub struct GroupRecord {
 
 const SELECT_ADHOC: &str = "SELECT a.id, a.technician_id, t.display_name AS technician_name, a.company_id, \
      a.end_user_email, a.password_verifier AS verifier, a.challenge_nonce, a.code_attempts, a.code_expires_at, a.status, a.created_at, \
-     a.activated_at, a.expires_at, a.computer_id \
+     a.activated_at, a.expires_at, a.computer_id, a.enrollment_id, a.enrollment_message, \
+     a.enrollment_computer, a.enrollment_ip, a.enrollment_started_at, a.enrollment_answer, \
+     a.enrollment_grant_hash \
      FROM adhoc_sessions a JOIN technicians t ON t.id = a.technician_id";
 
 const LIVE: &str = "('prepared', 'active')";
@@ -135,14 +153,13 @@ impl Store {
         }
         sqlx::query(
             "INSERT INTO adhoc_sessions (id, technician_id, company_id, end_user_email, password_verifier, \
-             code_hash, code_expires_at, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'prepared', ?)",
+             code_expires_at, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'prepared', ?)",
         )
         .bind(new.id)
         .bind(new.technician_id)
         .bind(new.company_id)
         .bind(new.end_user_email)
-        .bind(new.verifier)
-        .bind(new.code_hash)
+        .bind(new.key_params)
         .bind(new.code_expires_at)
         .bind(new.now)
         .execute(&mut *tx)
@@ -194,8 +211,74 @@ impl Store {
         )
     }
 
-    /// Enrolls the agent when the code matches a prepared session with tries left.
-    /// `None` for a wrong or spent code, after counting the failed try.
+    /// Starts an enrollment run on a prepared session whose code is still good and has
+    /// runs left, counting the run and replacing any earlier one. `None` otherwise.
+    pub async fn start_enrollment(
+        &self,
+        id: Uuid,
+        run: Enrollment<'_>,
+    ) -> StoreResult<Option<AdhocRecord>> {
+        let started: Option<Uuid> = sqlx::query_scalar(
+            "UPDATE adhoc_sessions SET code_attempts = code_attempts + 1, enrollment_id = ?1, \
+             enrollment_message = ?2, enrollment_computer = ?3, enrollment_ip = ?4, \
+             enrollment_started_at = ?5, enrollment_answer = NULL, enrollment_grant_hash = NULL \
+             WHERE id = ?6 AND status = 'prepared' AND code_attempts < ?7 AND code_expires_at > ?5 \
+             RETURNING id",
+        )
+        .bind(run.id)
+        .bind(run.message)
+        .bind(run.computer)
+        .bind(run.ip)
+        .bind(run.now)
+        .bind(id)
+        .bind(i64::from(lifeline_protocol::MAX_CODE_ATTEMPTS))
+        .fetch_optional(&self.pool)
+        .await?;
+        match started {
+            Some(_) => self.adhoc(id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Records the technician's answer to the run in progress; false when the run is not
+    /// the current one or already answered.
+    pub async fn answer_enrollment(
+        &self,
+        id: Uuid,
+        enrollment_id: Uuid,
+        answer: &str,
+        grant_hash: &str,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE adhoc_sessions SET enrollment_answer = ?, enrollment_grant_hash = ? \
+             WHERE id = ? AND enrollment_id = ? AND status = 'prepared' AND enrollment_answer IS NULL",
+        )
+        .bind(answer)
+        .bind(grant_hash)
+        .bind(id)
+        .bind(enrollment_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Ends the run in progress without activating (a grant that did not match).
+    pub async fn drop_enrollment(&self, id: Uuid, enrollment_id: Uuid) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE adhoc_sessions SET enrollment_id = NULL, enrollment_message = NULL, \
+             enrollment_computer = NULL, enrollment_ip = NULL, enrollment_started_at = NULL, \
+             enrollment_answer = NULL, enrollment_grant_hash = NULL \
+             WHERE id = ? AND enrollment_id = ?",
+        )
+        .bind(id)
+        .bind(enrollment_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Activates the session after the run `activation.enrollment_id` was answered and its
+    /// grant matched. `None` when it is no longer that run's session to activate.
     pub async fn activate_adhoc(
         &self,
         id: Uuid,
@@ -204,27 +287,22 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let computer_id = Uuid::new_v4();
         let activated: Option<Uuid> = sqlx::query_scalar(
-            "UPDATE adhoc_sessions SET status = 'active', code_hash = NULL, activated_at = ?1, \
-             expires_at = ?1 + ?2, agent_token_hash = ?3, computer_id = ?4 \
-             WHERE id = ?5 AND status = 'prepared' AND code_hash IN (?6, ?8) \
-               AND code_attempts < ?7 AND code_expires_at > ?1 RETURNING company_id",
+            "UPDATE adhoc_sessions SET status = 'active', activated_at = ?1, \
+             expires_at = ?1 + ?2, agent_token_hash = ?3, computer_id = ?4, enrollment_id = NULL, \
+             enrollment_message = NULL, enrollment_computer = NULL, enrollment_ip = NULL, \
+             enrollment_started_at = NULL, enrollment_answer = NULL, enrollment_grant_hash = NULL \
+             WHERE id = ?5 AND status = 'prepared' AND enrollment_id = ?6 \
+               AND enrollment_answer IS NOT NULL AND code_expires_at > ?1 RETURNING company_id",
         )
         .bind(activation.now)
         .bind(activation.lifetime_ms)
         .bind(activation.agent_token_hash)
         .bind(computer_id)
         .bind(id)
-        .bind(activation.code_hashes[0])
-        .bind(i64::from(lifeline_protocol::MAX_CODE_ATTEMPTS))
-        .bind(activation.code_hashes[1])
+        .bind(activation.enrollment_id)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(company_id) = activated else {
-            sqlx::query("UPDATE adhoc_sessions SET code_attempts = code_attempts + 1 WHERE id = ? AND status = 'prepared'")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
             return Ok(None);
         };
         let c = activation.computer;
@@ -252,6 +330,16 @@ impl Store {
             .await?;
         tx.commit().await?;
         self.adhoc(id).await
+    }
+
+    /// Replaces what is kept of the session's verifier.
+    pub async fn set_adhoc_verifier(&self, id: Uuid, verifier: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE adhoc_sessions SET verifier = ? WHERE id = ?")
+            .bind(verifier)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Ends a live session; false when it was not live.

@@ -23,7 +23,9 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-pub use adhoc::{Activation, AdhocRecord, ComputerRecord, GroupRecord, NewAdhoc, PrepareOutcome};
+pub use adhoc::{
+    Activation, AdhocRecord, ComputerRecord, Enrollment, GroupRecord, NewAdhoc, PrepareOutcome,
+};
 pub use attended::AttendedRecord;
 pub use connections::{ConnectionRecord, NewConnectionSession};
 pub use events::{AppendOutcome, ConsentState};
@@ -73,6 +75,9 @@ impl Store {
             // last commits, which the clients then resend by client id.
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
+            // What is deleted or overwritten is zeroed, so a copy of the file does not
+            // keep it in free pages (a spent token's hash, a verifier's public key).
+            .pragma("secure_delete", "on")
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)

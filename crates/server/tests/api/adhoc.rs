@@ -1,9 +1,12 @@
 use std::time::Duration;
 
-use lifeline_client::ApiClient;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex, PoisonError};
+
+use lifeline_client::{ApiClient, ClientError, EnrollmentSecret, PreparedAdhoc};
 use lifeline_protocol::{
-    ActivateAdhocRequest, AdhocActivated, AdhocPrepared, AdhocStatus, ApiError, ComputerGroup,
-    ComputerInfo, ErrorCode, LicenceSlots, PrepareAdhocRequest, ADHOC_GROUP_NAME,
+    AdhocSessionSummary, AdhocStatus, AdhocVerifier, ApiError, ComputerGroup, ComputerInfo,
+    ErrorCode, LicenceSlots, PrepareAdhocRequest, ADHOC_GROUP_NAME,
 };
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -44,28 +47,52 @@ pub async fn call<T: DeserializeOwned>(
     }
 }
 
+/// What the technician's client kept of each session these tests prepared, as the
+/// desktop app keeps it in the keychain: the code it made and the verifier.
+static KEPT: LazyLock<Mutex<HashMap<Uuid, EnrollmentSecret>>> = LazyLock::new(Mutex::default);
+
+/// Prepares as the technician's client does (the shared verifier's salt and cost to the
+/// service; the code made here and kept), through the raw API so errors are typed.
 pub async fn prepare(
     app: &TestApp,
     technician: &ApiClient,
     email: &str,
-) -> Result<AdhocPrepared, (u16, ApiError)> {
+) -> Result<PreparedAdhoc, (u16, ApiError)> {
     let request = PrepareAdhocRequest {
         email: email.into(),
-        verifier: verifier(),
+        key_params: verifier().params(),
         locale: None,
     };
-    call(
+    let session: AdhocSessionSummary = call(
         app,
         Some(technician),
         reqwest::Method::POST,
         "/api/v1/adhoc",
         Some(serde_json::to_value(request).expect("json")),
     )
-    .await
+    .await?;
+    let secret = EnrollmentSecret::new(verifier());
+    KEPT.lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(session.id, secret.clone());
+    Ok(PreparedAdhoc {
+        security_code: secret.grouped(),
+        session,
+        secret,
+    })
+}
+
+/// The agent's credentials after enrolling, with the verifier it received sealed.
+#[derive(Debug, Clone)]
+pub struct Activated {
+    pub session_id: Uuid,
+    pub agent_token: String,
+    pub expires_at: i64,
+    pub verifier: AdhocVerifier,
 }
 
 /// A prepared session whose agent has enrolled with the code.
-pub async fn enrolled(app: &TestApp) -> (AdhocPrepared, AdhocActivated) {
+pub async fn enrolled(app: &TestApp) -> (PreparedAdhoc, Activated) {
     let prepared = prepare(app, &app.technician, "erika@example.test")
         .await
         .expect("prepared");
@@ -75,7 +102,7 @@ pub async fn enrolled(app: &TestApp) -> (AdhocPrepared, AdhocActivated) {
     (prepared, activated)
 }
 
-fn computer() -> ComputerInfo {
+pub fn computer() -> ComputerInfo {
     ComputerInfo {
         hostname: "erika-laptop".into(),
         os: "Linux".into(),
@@ -85,23 +112,40 @@ fn computer() -> ComputerInfo {
     }
 }
 
-pub async fn activate(
-    app: &TestApp,
-    id: Uuid,
-    code: &str,
-) -> Result<AdhocActivated, (u16, ApiError)> {
-    let request = ActivateAdhocRequest {
-        security_code: code.into(),
-        computer: computer(),
-    };
-    call(
-        app,
-        None,
-        reqwest::Method::POST,
-        &format!("/api/v1/adhoc/{id}/activate"),
-        Some(serde_json::to_value(request).expect("json")),
-    )
-    .await
+/// A client error as the service's status and typed error (a code the agent found
+/// wrong reads as the service's `code_invalid`).
+pub fn typed(err: ClientError) -> (u16, ApiError) {
+    match err {
+        ClientError::Api { status, error } => (status, error),
+        ClientError::CodeRefused => (
+            403,
+            ApiError::new(ErrorCode::CodeInvalid, "the agent found the code wrong"),
+        ),
+        other => panic!("not a typed refusal: {other}"),
+    }
+}
+
+/// The agent enrolls with `code` while the technician's client (`app.technician`, with
+/// what it kept at preparing) answers, as the desktop app does from any page.
+pub async fn activate(app: &TestApp, id: Uuid, code: &str) -> Result<Activated, (u16, ApiError)> {
+    let secret = KEPT
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&id)
+        .cloned()
+        .expect("prepared by these tests");
+    let technician = app.technician.clone();
+    let answering = tokio::spawn(async move { technician.answer_enrollments(id, secret).await });
+    let agent = ApiClient::new(&app.url).expect("client");
+    let enrolled = agent.enroll_adhoc(id, code, computer(), |_| {}).await;
+    answering.abort();
+    let (activated, verifier) = enrolled.map_err(typed)?;
+    Ok(Activated {
+        session_id: activated.session_id,
+        agent_token: activated.agent_token,
+        expires_at: activated.expires_at,
+        verifier,
+    })
 }
 
 pub async fn slots(app: &TestApp) -> LicenceSlots {
@@ -190,29 +234,26 @@ async fn preparing_emails_the_user_and_shows_the_code_once() {
 #[tokio::test]
 async fn bad_input_is_refused_and_nothing_is_created() {
     let app = spawn_app().await;
-    let weak_verifier = lifeline_protocol::AdhocVerifier {
-        memory_kib: 64,
-        ..verifier()
-    };
-    let foreign_key = lifeline_protocol::AdhocVerifier {
-        public_key: "not-a-key".into(),
-        ..verifier()
-    };
-    for (email, verifier, why) in [
-        ("not-an-email", verifier(), "malformed email"),
+    let params = serde_json::to_value(verifier().params()).expect("json");
+    let mut cheap = params.clone();
+    cheap["memory_kib"] = 64.into();
+    let mut with_public_key = params.clone();
+    with_public_key["public_key"] = verifier().public_key.into();
+    for (email, key_params, why) in [
+        ("not-an-email", params.clone(), "malformed email"),
         (
             "erika@example.test",
-            weak_verifier,
-            "a verifier cheaper than the minimum",
+            cheap,
+            "a derivation cheaper than the minimum",
         ),
         (
             "erika@example.test",
-            foreign_key,
-            "a public key that is not one",
+            with_public_key,
+            "a public key: the service does not keep one",
         ),
     ] {
-        let body = serde_json::json!({"email": email, "verifier": verifier});
-        let err = call::<AdhocPrepared>(
+        let body = serde_json::json!({"email": email, "key_params": key_params});
+        let err = call::<AdhocSessionSummary>(
             &app,
             Some(&app.technician),
             reqwest::Method::POST,
@@ -230,7 +271,7 @@ async fn bad_input_is_refused_and_nothing_is_created() {
     }
     let sent_a_password = serde_json::json!({"email": "erika@example.test",
         "password": PASSWORD, "password_confirmation": PASSWORD});
-    let err = call::<AdhocPrepared>(
+    let err = call::<AdhocSessionSummary>(
         &app,
         Some(&app.technician),
         reqwest::Method::POST,
@@ -317,7 +358,7 @@ async fn the_agent_enrolls_with_the_code_and_the_computer_is_listed_for_24_hours
     assert_eq!(
         activated.verifier,
         verifier(),
-        "the agent gets the public verifier to check connections against"
+        "the agent gets the technician's verifier, sealed by their client, to check connections against"
     );
     assert!(activated.agent_token.starts_with("llg_"));
     let group = adhoc_group(&app).await;
@@ -328,8 +369,8 @@ async fn the_agent_enrolls_with_the_code_and_the_computer_is_listed_for_24_hours
 
     let err = activate(&app, id, &prepared.security_code)
         .await
-        .expect_err("a used code is spent");
-    assert_eq!(err.1.code, ErrorCode::CodeInvalid);
+        .expect_err("an active session takes no enrollment");
+    assert_eq!(err.1.code, ErrorCode::SessionEnded);
 
     app.advance_clock(Duration::from_secs(23 * 3600)).await;
     assert_eq!(
@@ -380,7 +421,7 @@ async fn five_wrong_codes_burn_the_code_and_an_unused_code_times_out() {
     let err = activate(&app, second.session.id, &second.security_code)
         .await
         .expect_err("timed out");
-    assert_eq!(err.1.code, ErrorCode::CodeInvalid);
+    assert_eq!(err.1.code, ErrorCode::SessionEnded);
     assert_eq!(
         slots(&app).await.used,
         0,
@@ -719,21 +760,54 @@ async fn only_the_owner_and_admins_may_end_an_ad_hoc_session_or_read_its_audit()
     assert_eq!(ended["status"], "ended");
 }
 
-/// Activates with an `X-Forwarded-For` header and returns the address the computer is
-/// listed with.
+/// Enrolls with an `X-Forwarded-For` header on the agent's requests and returns the
+/// address the computer is listed with.
 async fn activated_from(app: &TestApp, forwarded_for: &str) -> String {
+    use lifeline_adhoc_key::enrollment::AgentEnrollment;
+    use lifeline_protocol::{EnrollmentAnswer, EnrollmentStarted, StartEnrollment, SupportKey};
     let prepared = prepare(app, &app.technician, "erika@example.test")
         .await
         .expect("prepared");
-    let request = ActivateAdhocRequest {
-        security_code: prepared.security_code.clone().into(),
-        computer: computer(),
-    };
+    let id = prepared.session.id;
+    let code = SupportKey::parse(&prepared.secret.code).expect("code");
+    let (run, message) = AgentEnrollment::start(&code, id);
+    let started: EnrollmentStarted = app
+        .http
+        .post(app.api(&format!("/api/v1/adhoc/{id}/enrollment")))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&StartEnrollment {
+            message,
+            computer: computer(),
+        })
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("started");
+    let mut secret = prepared.secret.clone();
+    app.technician
+        .answer_waiting_enrollment(id, &mut secret)
+        .await
+        .expect("answered");
+    let run_path = format!("/api/v1/adhoc/{id}/enrollment/{}", started.enrollment_id);
+    let answer: EnrollmentAnswer = app
+        .http
+        .get(app.api(&run_path))
+        .send()
+        .await
+        .expect("polled")
+        .json()
+        .await
+        .expect("answer");
+    let enrolled = run
+        .finish(&answer.message, &answer.sealed_verifier)
+        .expect("the right code");
     let response = app
         .http
-        .post(app.api(&format!("/api/v1/adhoc/{}/activate", prepared.session.id)))
+        .post(app.api(&format!("{run_path}/grant")))
         .header("x-forwarded-for", forwarded_for)
-        .json(&request)
+        .json(&serde_json::json!({"grant": enrolled.grant}))
         .send()
         .await
         .expect("sent");

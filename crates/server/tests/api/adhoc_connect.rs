@@ -4,8 +4,8 @@
 
 use lifeline_client::{ApiClient, RealtimeClient, RealtimeEvent};
 use lifeline_protocol::{
-    AdhocActivated, AdhocConnectionRecord, AdhocPolicy, ConnectVerdict, ConnectionOutcome,
-    ControlConfirmation, DiskInfo, ErrorCode, EventData, Party, SessionStatus, SystemInfo,
+    AdhocConnectionRecord, AdhocPolicy, ConnectVerdict, ConnectionOutcome, ControlConfirmation,
+    DiskInfo, ErrorCode, EventData, Party, SessionStatus, SystemInfo,
 };
 use uuid::Uuid;
 
@@ -16,14 +16,14 @@ use crate::helpers::{code, realtime, spawn_app, wait_for, wait_for_event, TestAp
 struct FakeAgent {
     api: ApiClient,
     realtime: RealtimeClient,
-    activated: AdhocActivated,
+    activated: crate::adhoc::Activated,
     nonce: String,
     /// The company's rule as the last connection request carried it.
     confirmation: Option<ControlConfirmation>,
 }
 
 impl FakeAgent {
-    async fn connect(app: &TestApp, activated: AdhocActivated) -> Self {
+    async fn connect(app: &TestApp, activated: crate::adhoc::Activated) -> Self {
         let api = ApiClient::new(&app.url).expect("client");
         api.use_end_user_token(&activated.agent_token, activated.session_id)
             .await;
@@ -143,6 +143,41 @@ async fn the_agent_alone_decides_who_connects_and_every_attempt_is_audited() {
     assert_eq!(code(err), ErrorCode::ComputerOffline);
 
     let mut agent = FakeAgent::connect(&app, activated).await;
+
+    // The challenge gives the salt and cost to derive the key again, never the public
+    // key to test guesses against; the service keeps no copy of it either.
+    let challenge = call::<serde_json::Value>(
+        &app,
+        Some(&app.technician),
+        reqwest::Method::GET,
+        &format!("/api/v1/adhoc/{id}/challenge"),
+        None,
+    )
+    .await
+    .expect("challenge");
+    let public_key = &crate::adhoc::verifier().public_key;
+    assert!(challenge["key_params"]["salt"].is_string(), "{challenge}");
+    assert!(
+        !challenge.to_string().contains(public_key.as_str()),
+        "{challenge}"
+    );
+    let database = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        app.config.data_dir.join("lifeline.db").display()
+    ))
+    .await
+    .expect("database");
+    let stored: Vec<String> = sqlx::query_scalar("SELECT password_verifier FROM adhoc_sessions")
+        .fetch_all(&database)
+        .await
+        .expect("verifiers");
+    assert!(!stored.is_empty());
+    assert!(
+        stored
+            .iter()
+            .all(|v| !v.contains(public_key.as_str()) && !v.contains("public_key")),
+        "{stored:?}"
+    );
 
     // A wrong password: the agent refuses, and the technician is told so.
     let technician = app.technician.clone();

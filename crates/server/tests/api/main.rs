@@ -8,6 +8,7 @@ mod attended;
 mod auth;
 mod chat;
 mod control;
+mod enrollment;
 mod files;
 mod helpers;
 mod invites;

@@ -172,6 +172,8 @@ describe('DeskStore', () => {
       activated_at: 2,
       expires_at: 3,
       computer_id: 'k1',
+      code_attempts_left: 4,
+      enrollment: null,
     };
     desk.apply({ type: 'adhoc', session });
     desk.apply({ type: 'adhoc', session: { ...session, status: 'ended' } });
