@@ -9,6 +9,7 @@ mod agent_window;
 mod attended;
 mod bindings;
 mod commands;
+mod enrollment;
 mod handover;
 mod in_window;
 mod screen_window;

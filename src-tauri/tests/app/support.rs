@@ -189,6 +189,15 @@ pub struct MockApp {
     events: Arc<Mutex<Vec<DeskEvent>>>,
 }
 
+/// The app quits as the process would end: the mock runtime keeps its tasks, so the
+/// desk is told.
+impl Drop for MockApp {
+    fn drop(&mut self) {
+        use tauri::Manager;
+        self._app.state::<lifeline_client::desk::Desk>().quit();
+    }
+}
+
 impl MockApp {
     pub fn new(fakes: &Fakes) -> anyhow::Result<Self> {
         Self::build(fakes, None)

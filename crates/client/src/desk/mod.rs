@@ -324,6 +324,13 @@ impl Desk {
         }
     }
 
+    /// The app quits: its realtime connection and everything riding on it (the
+    /// notifications, answering enrollments) stop; the sign-in stays remembered.
+    pub fn quit(&self) {
+        self.stop_live();
+        self.transfers.cancel_all();
+    }
+
     /// Revokes the sign-in on the service and deletes the remembered token.
     pub async fn sign_out(&self) -> Result<(), DeskError> {
         self.stop_live();
