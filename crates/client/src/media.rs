@@ -178,10 +178,32 @@ impl MediaSocket {
         }
         let (outgoing, mut outgoing_rx) = mpsc::unbounded_channel::<Message>();
         let (events_tx, events) = mpsc::channel(EVENT_BUFFER);
+        // A viewer's socket lasts as long as the technician's access token: each fresh
+        // one goes over the socket, as on the realtime connection.
+        let mut token_updates = api.token_updates();
+        token_updates.mark_unchanged();
+        let mut renews = role == MediaRole::Viewer;
         let task = tokio::spawn(async move {
             let (mut write, mut read) = socket.split();
             loop {
                 tokio::select! {
+                    changed = token_updates.changed(), if renews => {
+                        if changed.is_err() {
+                            // The client is gone; the socket ends with its token.
+                            renews = false;
+                            continue;
+                        }
+                        let fresh = token_updates.borrow_and_update().clone();
+                        if let Some(pair) = fresh {
+                            let renew = MediaClientFrame::Renew { token: pair.access_token };
+                            if let Ok(message) = text(&renew) {
+                                if write.send(message).await.is_err() {
+                                    let _ = events_tx.send(MediaEvent::Closed).await;
+                                    return;
+                                }
+                            }
+                        }
+                    }
                     message = outgoing_rx.recv() => match message {
                         Some(message) => {
                             let closing = matches!(message, Message::Close(_));

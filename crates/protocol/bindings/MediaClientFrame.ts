@@ -13,4 +13,4 @@ export type MediaClientFrame = { "type": "hello", token: string, session_id: str
 /**
  * Viewer: the codecs its decoder can read, best first. Empty means all.
  */
-codecs: Array<VideoCodec>, } | { "type": "start", format: StreamFormat, } | { "type": "stop" } | { "type": "ack", seq: number, } | { "type": "keyframe_request" } | { "type": "input", event: InputEvent, } | { "type": "clipboard", text: string, } | { "type": "displays", displays: Array<DisplayChoice>, } | { "type": "select_display", display_id: string, } | { "type": "blocked", block: ControlBlock | null, };
+codecs: Array<VideoCodec>, } | { "type": "start", format: StreamFormat, } | { "type": "stop" } | { "type": "ack", seq: number, } | { "type": "keyframe_request" } | { "type": "input", event: InputEvent, } | { "type": "clipboard", text: string, } | { "type": "displays", displays: Array<DisplayChoice>, } | { "type": "select_display", display_id: string, } | { "type": "blocked", block: ControlBlock | null, } | { "type": "renew", token: string, };

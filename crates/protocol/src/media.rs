@@ -269,6 +269,12 @@ pub enum MediaClientFrame {
     SelectDisplay { display_id: String },
     /// Sender: what it cannot reach now (`None`: everything again).
     Blocked { block: Option<ControlBlock> },
+    /// Viewer: the technician's fresh access token. A viewer's socket lasts as long as
+    /// the token it was opened (or last renewed) with, and closes with its sign-in.
+    Renew {
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        token: Secret,
+    },
 }
 
 /// Frames the service sends on the media socket (text).

@@ -164,7 +164,15 @@ async fn authorize(
     token: &str,
     session_id: uuid::Uuid,
     role: MediaRole,
-) -> Result<(SessionRecord, Option<SenderKind>), AppError> {
+) -> Result<
+    (
+        SessionRecord,
+        Option<SenderKind>,
+        Option<super::viewer::ViewerSignIn>,
+    ),
+    AppError,
+> {
+    let mut sign_in = None;
     let (session, kind) = match role {
         MediaRole::Sender if token.starts_with(END_USER_PREFIX) => {
             let session = crate::auth::extract_session_for_end_user(state, token).await?;
@@ -180,8 +188,13 @@ async fn authorize(
             ))
         }
         MediaRole::Viewer => {
-            let technician = crate::auth::extract_technician(state, token).await?;
+            let (technician, token) = crate::auth::extract_technician_sign_in(state, token).await?;
             let session = crate::sessions::owned_session(state, &technician, session_id).await?;
+            sign_in = Some(super::viewer::ViewerSignIn {
+                technician_id: technician.id,
+                family_id: token.family_id,
+                expires_at: token.expires_at,
+            });
             (session, None)
         }
     };
@@ -189,7 +202,7 @@ async fn authorize(
         return Err(AppError::NotFound("session"));
     }
     crate::sessions::ensure_open(&session, state.now())?;
-    Ok((session, kind))
+    Ok((session, kind, sign_in))
 }
 
 /// The attended app takes the sender's place from the browser: the browser's stream
@@ -251,7 +264,7 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
         let error = AppError::invalid("name each codec once");
         return close_with(socket, error).await;
     }
-    let (session, sender_kind) =
+    let (session, sender_kind, viewer_sign_in) =
         match Box::pin(authorize(&state, token.expose(), session_id, role)).await {
             Ok(authorized) => authorized,
             Err(err) => return close_with(socket, err).await,
@@ -307,6 +320,11 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
             }
         },
         MediaRole::Viewer => {
+            let Some(sign_in) = viewer_sign_in else {
+                state.media.release(session.id);
+                let lost = AppError::Internal(anyhow::anyhow!("a viewer without its sign-in"));
+                return close_with(socket, lost).await;
+            };
             let Some(link) = relay.attach_viewer(codecs) else {
                 state.media.release(session.id);
                 let full = AppError::Conflict(format!(
@@ -316,7 +334,8 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
                 return close_with(socket, full).await;
             };
             send(&mut socket, &MediaServerFrame::Welcome { role }).await?;
-            let mut viewer = super::viewer::Viewer::new(&state, &session, &relay, &link, socket);
+            let mut viewer =
+                super::viewer::Viewer::new(&state, &session, &relay, &link, socket, sign_in);
             let result = viewer.run().await;
             relay.detach_viewer(&link);
             result

@@ -15,6 +15,8 @@ use super::socket::{
     close_gracefully, report_due, send, send_error, stop_on_request, SocketError, PING_INTERVAL,
 };
 use crate::error::AppError;
+use crate::realtime::closing::{self, CloseReason};
+use crate::realtime::{Live, SignInEnded};
 use crate::state::AppState;
 use crate::store::SessionRecord;
 
@@ -22,6 +24,16 @@ use crate::store::SessionRecord;
 const VIEWER_IN_FLIGHT: usize = 4;
 /// A viewer that acknowledges nothing for this long while chunks wait is closed.
 const VIEWER_STALL: Duration = Duration::from_secs(10);
+
+/// The technician's sign-in a viewer's socket belongs to: it closes when the sign-in
+/// ends and when its access token expires without a renewal.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ViewerSignIn {
+    pub technician_id: uuid::Uuid,
+    pub family_id: uuid::Uuid,
+    /// Unix ms on the service's clock.
+    pub expires_at: i64,
+}
 
 pub(super) struct Viewer<'a> {
     state: &'a AppState,
@@ -36,6 +48,9 @@ pub(super) struct Viewer<'a> {
     input: super::input::InputGate,
     /// When a rate-limited input was last reported.
     input_refused_at: Option<Instant>,
+    sign_in: ViewerSignIn,
+    /// The technician's channel, for the sign-in's end.
+    sign_ins: tokio::sync::broadcast::Receiver<crate::realtime::Live>,
 }
 
 impl<'a> Viewer<'a> {
@@ -45,8 +60,11 @@ impl<'a> Viewer<'a> {
         relay: &'a Arc<Relay>,
         link: &'a Arc<ViewerLink>,
         socket: WebSocket,
+        sign_in: ViewerSignIn,
     ) -> Self {
         Self {
+            sign_ins: state.hub.subscribe_technician(sign_in.technician_id),
+            sign_in,
             state,
             session,
             relay,
@@ -70,6 +88,15 @@ impl<'a> Viewer<'a> {
             }
             let stall_at = self.last_progress + VIEWER_STALL;
             let stalling = !self.unacked.is_empty();
+            let token_left = self
+                .sign_in
+                .expires_at
+                .saturating_sub(self.state.now())
+                .max(0);
+            let token_timer = tokio::time::sleep(Duration::from_millis(
+                u64::try_from(token_left).unwrap_or(0),
+            ));
+            let mut closing = None;
             tokio::select! {
                 incoming = self.socket.recv() => match incoming {
                     Some(Ok(Message::Text(text))) => Box::pin(self.control(&text)).await?,
@@ -90,8 +117,49 @@ impl<'a> Viewer<'a> {
                     send_error(&mut self.socket, &stalled).await?;
                     return Ok(());
                 }
-                _ = ping.tick() => self.socket.send(Message::Ping(Default::default())).await?,
+                _ = ping.tick() => {
+                    self.socket.send(Message::Ping(Default::default())).await?;
+                    closing = closing::sign_in_lapsed(
+                        self.state,
+                        self.sign_in.technician_id,
+                        self.sign_in.family_id,
+                    )
+                    .await;
+                }
+                received = self.sign_ins.recv() => {
+                    if let Ok(Live::SignInEnded(ended)) = received {
+                        if ended.ends(self.sign_in.family_id) {
+                            closing = Some(match ended {
+                                SignInEnded::Disabled => CloseReason::Disabled,
+                                _ => CloseReason::SignedOut,
+                            });
+                        }
+                    }
+                }
+                () = token_timer => closing = Some(CloseReason::TokenExpired),
                 () = shutdown.cancelled() => return Ok(()),
+            }
+            if let Some(reason) = closing {
+                tracing::info!(?reason, session = %self.session.id, "media viewer closed by the service");
+                closing::close_media(&mut self.socket, reason).await;
+                return Ok(());
+            }
+        }
+    }
+
+    /// A fresh access token of the same technician moves the socket's end on.
+    async fn renew(&mut self, token: &str) -> Result<(), SocketError> {
+        match crate::auth::extract_technician_sign_in(self.state, token).await {
+            Ok((technician, sign_in)) if technician.id == self.sign_in.technician_id => {
+                self.sign_in.family_id = sign_in.family_id;
+                self.sign_in.expires_at = sign_in.expires_at;
+                Ok(())
+            }
+            Ok(_) | Err(_) => {
+                let error = AppError::UnauthorizedBecause(
+                    "that token does not renew this connection; it stays until its own expires",
+                );
+                send_error(&mut self.socket, &error).await
             }
         }
     }
@@ -192,9 +260,11 @@ impl<'a> Viewer<'a> {
                     Err(error) => send_error(&mut self.socket, &error).await,
                 }
             }
+            Ok(MediaClientFrame::Renew { token }) => Box::pin(self.renew(token.expose())).await,
             Ok(_) => {
-                let error =
-                    AppError::invalid("a viewer sends acks, keyframe requests, input and stop");
+                let error = AppError::invalid(
+                    "a viewer sends acks, keyframe requests, input, renewals and stop",
+                );
                 send_error(&mut self.socket, &error).await
             }
             Err(err) => {

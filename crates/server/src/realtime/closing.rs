@@ -48,11 +48,32 @@ impl CloseReason {
 /// Sends the reason's error frame and the Close; failures mean the client is gone.
 pub async fn close(socket: &mut WebSocket, reason: CloseReason) {
     let error = reason.error().to_api_error();
+    let frame = serde_json::to_string(&ServerFrame::Error {
+        error: error.clone(),
+    });
+    close_after(socket, reason, error, frame).await;
+}
+
+/// [`close`] for a media socket, whose frames are media frames.
+pub async fn close_media(socket: &mut WebSocket, reason: CloseReason) {
+    let error = reason.error().to_api_error();
+    let frame = serde_json::to_string(&lifeline_protocol::MediaServerFrame::Error {
+        error: error.clone(),
+    });
+    close_after(socket, reason, error, frame).await;
+}
+
+async fn close_after(
+    socket: &mut WebSocket,
+    reason: CloseReason,
+    error: lifeline_protocol::ApiError,
+    frame: serde_json::Result<String>,
+) {
     let code_name = serde_json::to_value(error.code)
         .ok()
         .and_then(|value| value.as_str().map(str::to_owned))
         .unwrap_or_default();
-    if let Ok(text) = serde_json::to_string(&ServerFrame::Error { error }) {
+    if let Ok(text) = frame {
         let _ = socket.send(Message::Text(text.into())).await;
     }
     let close = CloseFrame {
@@ -60,4 +81,29 @@ pub async fn close(socket: &mut WebSocket, reason: CloseReason) {
         reason: code_name.into(),
     };
     let _ = socket.send(Message::Close(Some(close))).await;
+}
+
+/// Why a technician's connection must close now, if its sign-in no longer holds (the
+/// hub tells connections of sign-outs and disables made through this service; this
+/// catches the rest, checked at every ping).
+pub async fn sign_in_lapsed(
+    state: &crate::state::AppState,
+    technician_id: uuid::Uuid,
+    family_id: uuid::Uuid,
+) -> Option<CloseReason> {
+    use crate::store::SignInStanding;
+    match state
+        .store
+        .sign_in_standing(technician_id, family_id, state.now())
+        .await
+    {
+        Ok(SignInStanding::Live) => None,
+        Ok(SignInStanding::Ended) => Some(CloseReason::SignedOut),
+        Ok(SignInStanding::Disabled) => Some(CloseReason::Disabled),
+        Err(err) => {
+            // The database is away for a moment: the next ping checks again.
+            tracing::warn!(error = %err, "checking a connection's sign-in");
+            None
+        }
+    }
 }

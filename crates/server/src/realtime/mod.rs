@@ -2,7 +2,7 @@
 //! then published here; each connection replays from the database after its cursor and
 //! fills any gap from there too, so nothing is lost or sent twice.
 
-mod closing;
+pub(crate) mod closing;
 mod frames;
 mod hub;
 mod marks;

@@ -288,7 +288,13 @@ impl Connection {
                     Err(RecvError::Lagged(_)) => Box::pin(self.catch_up_all()).await?,
                     Err(RecvError::Closed) => return Ok(()),
                 },
-                _ = ping.tick() => self.socket.send(Message::Ping(Default::default())).await?,
+                _ = ping.tick() => {
+                    self.socket.send(Message::Ping(Default::default())).await?;
+                    if let Peer::Technician { technician_id, family_id, .. } = self.peer {
+                        self.closing =
+                            closing::sign_in_lapsed(&self.state, technician_id, family_id).await;
+                    }
+                }
                 () = mark_timer => {
                     for mark in self.marks.take_due(tokio::time::Instant::now()) {
                         Box::pin(self.store_mark(mark)).await?;

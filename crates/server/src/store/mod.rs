@@ -34,7 +34,7 @@ pub use files::{DueFile, FileRecord};
 pub use outbox::{NewOutboxEntry, OutboxRecord};
 pub use sessions::{JoinedSession, NewSession, SessionRecord};
 pub use technicians::{NewTechnicianRecord, TechnicianRecord};
-pub use tokens::{NewToken, TokenKind, TokenRecord};
+pub use tokens::{NewToken, SignInStanding, TokenKind, TokenRecord};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

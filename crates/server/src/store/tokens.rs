@@ -18,6 +18,15 @@ impl TokenKind {
     }
 }
 
+/// Where a technician's sign-in stands, for connections that outlive a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInStanding {
+    Live,
+    /// Signed out, revoked or run out: no token of the sign-in works any more.
+    Ended,
+    Disabled,
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct TokenRecord {
     pub technician_id: Uuid,
@@ -85,6 +94,33 @@ impl Store {
     }
 
     /// Revokes every access and refresh token issued in one login.
+    /// Whether the sign-in `family_id` of the technician still holds: the account is
+    /// enabled and some token of the sign-in is neither revoked nor expired. Catches what
+    /// the hub cannot tell a connection, such as `lifeline-server technician disable` run
+    /// beside the service.
+    pub async fn sign_in_standing(
+        &self,
+        technician_id: Uuid,
+        family_id: Uuid,
+        now: i64,
+    ) -> StoreResult<SignInStanding> {
+        let row: Option<(bool, bool)> = sqlx::query_as(
+            "SELECT t.disabled, EXISTS (SELECT 1 FROM auth_tokens a WHERE a.family_id = ? \
+               AND a.technician_id = t.id AND a.revoked = 0 AND a.expires_at > ?) \
+             FROM technicians t WHERE t.id = ?",
+        )
+        .bind(family_id)
+        .bind(now)
+        .bind(technician_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some((true, _)) => SignInStanding::Disabled,
+            Some((false, true)) => SignInStanding::Live,
+            Some((false, false)) | None => SignInStanding::Ended,
+        })
+    }
+
     pub async fn revoke_family(&self, family_id: Uuid) -> StoreResult<()> {
         sqlx::query("UPDATE auth_tokens SET revoked = 1 WHERE family_id = ?")
             .bind(family_id)

@@ -188,3 +188,26 @@ pub fn code(err: ClientError) -> ErrorCode {
     err.code()
         .unwrap_or_else(|| panic!("expected a typed service error, got {err}"))
 }
+
+/// A WebSocket to the service, as the tests open them.
+pub type TestSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next text frame's text, or the close code once the socket closes; pings and
+/// other frames are skipped.
+pub async fn next_text(socket: &mut TestSocket, within_secs: u64) -> Result<String, Option<u16>> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(within_secs), socket.next())
+            .await
+            .expect("something in time");
+        match message {
+            Some(Ok(Message::Text(text))) => return Ok(text.as_str().to_owned()),
+            Some(Ok(Message::Close(frame))) => return Err(frame.map(|f| u16::from(f.code))),
+            Some(Ok(_)) => continue,
+            Some(Err(err)) => panic!("the connection broke instead of closing: {err}"),
+            None => return Err(None),
+        }
+    }
+}

@@ -14,6 +14,7 @@ mod helpers;
 mod invites;
 mod marks;
 mod media;
+mod media_revocation;
 mod revocation;
 mod second_factor;
 mod secrets;

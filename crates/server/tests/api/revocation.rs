@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use lifeline_client::ApiClient;
 use lifeline_protocol::{ApiError, ErrorCode, EventData, ServerFrame};
 use tokio_tungstenite::tungstenite::Message;
@@ -13,8 +13,7 @@ use uuid::Uuid;
 
 use crate::helpers::{code, spawn_app, TestApp, PASSWORD};
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket = crate::helpers::TestSocket;
 
 /// A realtime connection said hello with `token` and was welcomed.
 async fn connected(app: &TestApp, token: &str) -> Socket {
@@ -35,20 +34,8 @@ async fn connected(app: &TestApp, token: &str) -> Socket {
 
 /// The next server frame, or the close code once the socket closes.
 async fn next_frame(socket: &mut Socket) -> Result<ServerFrame, Option<u16>> {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await
-            .expect("something within 10 s");
-        match message {
-            Some(Ok(Message::Text(text))) => {
-                return Ok(serde_json::from_str(text.as_str()).expect("a server frame"))
-            }
-            Some(Ok(Message::Close(frame))) => return Err(frame.map(|f| u16::from(f.code))),
-            Some(Ok(_)) => continue,
-            Some(Err(err)) => panic!("the connection broke instead of closing: {err}"),
-            None => return Err(None),
-        }
-    }
+    let text = crate::helpers::next_text(socket, 10).await?;
+    Ok(serde_json::from_str(&text).expect("a server frame"))
 }
 
 /// Reads until the close; returns the last error frame's code and the close code.
