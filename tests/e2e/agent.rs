@@ -58,6 +58,11 @@ async fn the_agent_enrolls_stays_listed_and_removes_itself_when_the_24_hours_are
         String::from_utf8_lossy(&wrong.stderr).contains("security code"),
         "and says why"
     );
+    let said = String::from_utf8_lossy(&wrong.stdout);
+    assert!(
+        said.contains("Waiting for Tina Tech to confirm from their Lifeline app"),
+        "while the technician's app had to answer, the agent said so: {said}"
+    );
     assert!(
         !computer.state_dir().exists() && !computer.autostart_entry().exists(),
         "nothing created"

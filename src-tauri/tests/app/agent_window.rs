@@ -61,8 +61,6 @@ async fn the_person_at_the_computer_enrolls_chats_and_ends_the_session_in_the_ag
     let prepared = technician
         .prepare_adhoc("erika@example.test", PASSWORD, PASSWORD, None)
         .await?;
-    // The technician's app answers the agent's enrollment, as the desktop app does.
-    technician.answer_enrollments_in_background(prepared.session.id, prepared.secret.clone());
     let adhoc_id = prepared.session.id;
     let shots = std::env::var_os("LIFELINE_SCREENSHOTS")
         .map(PathBuf::from)
@@ -72,10 +70,22 @@ async fn the_person_at_the_computer_enrolls_chats_and_ends_the_session_in_the_ag
     // The computer's folder is the person's home, so the window names `~/Downloads`.
     let driver = Driver::start_with_env([("HOME", computer.dir.path())])?;
 
-    // The code field: a wrong code is refused in place and nothing is created.
+    // The code field. The technician's app is not there yet: the window says whom it
+    // waits for. When the app answers (as the desktop app does by itself), a wrong code
+    // is refused in place and nothing is created.
     let window = open_agent(&driver, &computer, &service.url, adhoc_id).await?;
     window.type_into("#security-code", "000 000 000").await?;
     window.click("#enroll").await?;
+    let waiting = window.text("#enroll-waiting").await?;
+    let name = &me.technician.display_name;
+    assert!(
+        waiting.contains(&format!(
+            "Waiting for {name} to confirm from their Lifeline app"
+        )),
+        "{waiting}"
+    );
+    shot(&window, &shots, "12-agent-waiting").await?;
+    technician.answer_enrollments_in_background(adhoc_id, prepared.secret.clone());
     let refusal = window.text("#agent-error").await?;
     assert!(refusal.contains("security code is not right"), "{refusal}");
     assert!(!computer.state_dir().exists() && !computer.autostart_entry().exists());
@@ -100,7 +110,6 @@ async fn the_person_at_the_computer_enrolls_chats_and_ends_the_session_in_the_ag
         )
         .await?;
     let status = window.text("#session-status").await?;
-    let name = &me.technician.display_name;
     assert!(
         status.contains(&format!("Connected to {name} until")),
         "{status}"
