@@ -81,7 +81,22 @@ async fn close_after(
         reason: code_name.into(),
     };
     let _ = socket.send(Message::Close(Some(close))).await;
+    // The closing handshake: read what the client still sends (a pong to the last ping,
+    // a frame on its way) until its Close, for a second at most. Dropping the socket with
+    // that unread would make the OS reset the connection, and a reset can destroy the
+    // error and the Close before the client reads them.
+    let _ = tokio::time::timeout(CLOSING_HANDSHAKE, async {
+        while let Some(Ok(message)) = socket.recv().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
+
+/// How long a closing socket waits for the client's Close.
+const CLOSING_HANDSHAKE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Why a technician's connection must close now, if its sign-in no longer holds (the
 /// hub tells connections of sign-outs and disables made through this service; this
