@@ -9,6 +9,7 @@ mod agent_window;
 mod attended;
 mod bindings;
 mod commands;
+mod console_window;
 mod enrollment;
 mod handover;
 mod in_window;

@@ -17,3 +17,12 @@ export function formatBytes(bytes: number, locale: Locale): string {
 export function formatTime(at: number, locale: Locale): string {
   return new Date(at).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
 }
+
+/** A wait as a running clock: `0:42`, `12:05`, `1:02:09`. */
+export function formatWait(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, '0');
+  return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EventData, SessionEvent } from './backend/types';
-import { liveScreen, mergeEvents, statusAfter, timeline, unreadAfter } from './timeline';
+import { liveScreen, mergeEvents, statusAfter, timeline, unreadAfter, waitingSince } from './timeline';
 
 const session = 'session-1';
 const ev = (seq: number, data: EventData): SessionEvent => ({
@@ -39,6 +39,22 @@ describe('timeline', () => {
   it('keeps message text as typed, markup included', () => {
     const [item] = timeline([msg(1, 'end_user', '<img src=x onerror=alert(1)>')]);
     expect(item).toMatchObject({ kind: 'message', text: '<img src=x onerror=alert(1)>' });
+  });
+});
+
+describe('waitingSince', () => {
+  it('runs from the oldest message the technician has not answered', () => {
+    expect(waitingSince([])).toBeNull();
+    expect(waitingSince([msg(1, 'end_user', 'hello'), msg(2, 'end_user', 'anyone?')])).toBe(1000);
+    expect(waitingSince([msg(1, 'end_user', 'hello'), msg(2, 'technician', 'hi')])).toBeNull();
+    const again = [
+      msg(1, 'end_user', 'a'),
+      msg(2, 'technician', 'b'),
+      ev(3, { type: 'end_user_joined', name: null }),
+      msg(4, 'end_user', 'c'),
+    ];
+    expect(waitingSince(again)).toBe(4000);
+    expect(waitingSince([...again, ev(5, { type: 'session_ended', by: 'end_user' })])).toBeNull();
   });
 });
 

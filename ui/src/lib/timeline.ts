@@ -149,3 +149,19 @@ export function lastFromEndUser(events: readonly SessionEvent[]): number {
 export function technicianReadUpTo(events: readonly SessionEvent[]): number {
   return marksOf(events, 'technician').myRead;
 }
+
+/**
+ * Since when the end user has waited for an answer: the time of their oldest message
+ * after the technician last wrote, or `null` when nothing waits (or the session ended).
+ * A help desk serves whoever has waited longest first.
+ */
+export function waitingSince(events: readonly SessionEvent[]): number | null {
+  let since: number | null = null;
+  for (const { at, data } of events) {
+    if (data.type === 'session_ended') return null;
+    if (data.type !== 'message') continue;
+    if (data.from === 'technician') since = null;
+    else if (since === null) since = at;
+  }
+  return since;
+}

@@ -19,6 +19,7 @@ import {
   statusAfter,
   technicianReadUpTo,
   unreadAfter,
+  waitingSince,
 } from '../timeline';
 import { errorMessage } from './settings.svelte';
 
@@ -62,9 +63,36 @@ export class SessionState {
   /** The name the end user gave on joining, if any (the summary predates the join). */
   readonly endUserName: string | null = $derived(endUserName(this.summary, this.events));
 
+  /** Since when the end user has waited for an answer (Unix ms), or `null`. */
+  readonly waitingSince: number | null = $derived(waitingSince(this.events));
+  /** Where the session stands, as the session list shows it. */
+  readonly listState: ListState = $derived(
+    this.status === 'ended' || this.status === 'expired'
+      ? 'ended'
+      : this.status === 'waiting'
+        ? 'waiting'
+        : this.endUserOnline
+          ? 'active'
+          : 'offline',
+  );
+
   constructor(summary: SessionSummary) {
     this.summary = summary;
   }
+}
+
+/** A session in the list: its end user not there yet, there, away, or the session over. */
+export type ListState = 'waiting' | 'active' | 'offline' | 'ended';
+
+/**
+ * The order of the session list, as help desks keep it: sessions whose end user waits
+ * for an answer first, longest waiting first; then the rest as they were opened.
+ */
+export function inServiceOrder(sessions: readonly SessionState[]): SessionState[] {
+  const waiting = sessions
+    .filter((s) => s.waitingSince !== null)
+    .sort((a, b) => (a.waitingSince ?? 0) - (b.waitingSince ?? 0));
+  return [...waiting, ...sessions.filter((s) => s.waitingSince === null)];
 }
 
 export type Tab =
@@ -90,6 +118,8 @@ export class DeskStore {
   /** Why files dropped on the window could not be sent, until dismissed. */
   dropError = $state<string | null>(null);
   readonly totalUnread: number = $derived(this.sessions.reduce((sum, s) => sum + s.unread, 0));
+  /** The session list's order (see `inServiceOrder`). */
+  readonly ordered: SessionState[] = $derived(inServiceOrder(this.sessions));
   /** The newest state of each ad-hoc session pushed since sign-in, by id. */
   adhoc = $state<Record<string, AdhocSessionSummary>>({});
   /** Counts ad-hoc changes, so pages that list computers know to reload. */
@@ -210,6 +240,22 @@ export class DeskStore {
   show(tab: Tab): void {
     this.active = tab;
     if (tab.kind === 'session') this.markSeen(tab.id);
+  }
+
+  /** The next (`step` 1) or previous (-1) session in the list's order, wrapping. */
+  cycle(step: 1 | -1): void {
+    const list = this.ordered;
+    const active = this.active;
+    const at = active.kind === 'session' ? list.findIndex((s) => s.summary.id === active.id) : -1;
+    const next = at === -1 ? (step === 1 ? 0 : list.length - 1) : (at + step + list.length) % list.length;
+    const session = list[next];
+    if (session) this.navigate({ kind: 'session', id: session.summary.id });
+  }
+
+  /** The `n`th session of the list (from 1), if there is one. */
+  showNth(n: number): void {
+    const session = this.ordered[n - 1];
+    if (session) this.navigate({ kind: 'session', id: session.summary.id });
   }
 
   close(id: string): void {

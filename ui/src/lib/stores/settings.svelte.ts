@@ -13,6 +13,8 @@ type Stored = {
   serverUrl: string;
   email: string;
   remember: boolean;
+  /** After how many minutes an end user's wait for an answer shows as overdue. */
+  waitWarnMinutes: number;
 };
 
 const KEY = 'lifeline.settings';
@@ -24,6 +26,7 @@ const defaults: Stored = {
   serverUrl: '',
   email: '',
   remember: false,
+  waitWarnMinutes: 2,
 };
 
 function load(storage: Storage | undefined): Stored {
@@ -43,6 +46,7 @@ export class Settings {
   serverUrl = $state('');
   email = $state('');
   remember = $state(false);
+  waitWarnMinutes = $state(2);
   readonly locale: Locale = $derived(this.language === 'system' ? systemLocale() : this.language);
 
   constructor(private readonly storage: Storage | undefined = globalThis.localStorage) {
@@ -54,6 +58,7 @@ export class Settings {
     this.serverUrl = stored.serverUrl;
     this.email = stored.email;
     this.remember = stored.remember;
+    this.waitWarnMinutes = validWaitMinutes(stored.waitWarnMinutes);
   }
 
   t = (key: MessageKey, params?: Record<string, string | number>): string =>
@@ -71,6 +76,7 @@ export class Settings {
       serverUrl: this.serverUrl,
       email: this.email,
       remember: this.remember,
+      waitWarnMinutes: validWaitMinutes(this.waitWarnMinutes),
     };
     this.storage?.setItem(KEY, JSON.stringify(stored));
   }
@@ -79,4 +85,10 @@ export class Settings {
 /** The human part of any thrown value. */
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The overdue threshold kept within 1 to 60 minutes, whatever was stored or typed. */
+export function validWaitMinutes(value: unknown): number {
+  const minutes = Math.round(Number(value));
+  return Number.isFinite(minutes) ? Math.min(60, Math.max(1, minutes)) : 2;
 }
