@@ -3,14 +3,12 @@
 //! each has waited for an answer and puts the longest wait first; Ctrl+Tab and Ctrl+3
 //! switch sessions; Settings stays in reach. `src-tauri/e2e/run` provides the desktop.
 
-use std::path::PathBuf;
-
 use lifeline_client::ApiClient;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::in_window::shot;
-use crate::support::{binary, first_admin, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::in_window::{shot, signed_in_window};
+use crate::support::{first_admin, ADMIN_EMAIL, ADMIN_PASSWORD};
 use lifeline_e2e::service::InProcessService;
 use lifeline_e2e::webdriver::{Driver, Window};
 
@@ -85,16 +83,8 @@ async fn fifteen_sessions_fit_the_list_the_longest_wait_first_and_keys_switch_be
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 
-    let shots = std::env::var_os("LIFELINE_SCREENSHOTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("lifeline-window-shots"));
-    std::fs::create_dir_all(&shots)?;
     let driver = Driver::start()?;
-    let window = driver.open(&binary("lifeline-desktop")?).await?;
-    window.type_into("#server-url", &service.url).await?;
-    window.type_into("#email", ADMIN_EMAIL).await?;
-    window.type_into("#password", ADMIN_PASSWORD).await?;
-    window.click("#sign-in").await?;
+    let (window, shots) = signed_in_window(&driver, &service.url).await?;
     window
         .wait_for(
             "document.querySelectorAll('.session-list .session-tab').length === 15",

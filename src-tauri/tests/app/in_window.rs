@@ -1,9 +1,9 @@
 //! What both real-window tests do: screenshots, checksums, and the file commands that
 //! the native pickers lead to (native dialogs cannot be driven over WebDriver).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use lifeline_e2e::webdriver::Window;
+use lifeline_e2e::webdriver::{Driver, Window};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -90,4 +90,58 @@ pub async fn click_screen_point(window: &Window, x: i64, y: i64) -> anyhow::Resu
         offset[1].as_i64().context("dy")?,
     );
     window.click_at("#screen-canvas", dx, dy).await
+}
+
+/// Where the window tests leave their screenshots.
+pub fn screenshots_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::var_os("LIFELINE_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("lifeline-window-shots"));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+/// The desktop app in a real window, signed in to `service_url` as the first admin through
+/// its sign-in form; and where screenshots go.
+pub async fn signed_in_window(
+    driver: &Driver,
+    service_url: &str,
+) -> anyhow::Result<(Window, PathBuf)> {
+    let window = driver
+        .open(&crate::support::binary("lifeline-desktop")?)
+        .await?;
+    window.type_into("#server-url", service_url).await?;
+    window
+        .type_into("#email", crate::support::ADMIN_EMAIL)
+        .await?;
+    window
+        .type_into("#password", crate::support::ADMIN_PASSWORD)
+        .await?;
+    window.click("#sign-in").await?;
+    window.find("#start-session").await?;
+    Ok((window, screenshots_dir()?))
+}
+
+/// What axe-core (WCAG 2.1 A and AA rules) finds serious or critical on the page the
+/// window shows now, one line per rule with the elements it found.
+pub async fn accessibility_problems(window: &Window) -> anyhow::Result<Vec<String>> {
+    let axe_path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/node_modules/axe-core/axe.min.js");
+    let axe = std::fs::read_to_string(&axe_path)
+        .map_err(|e| anyhow::anyhow!("{}: {e} (npm install in ui/)", axe_path.display()))?;
+    window
+        .run(&format!("{axe}\nwindow.axe = axe; return true;"), json!([]))
+        .await?;
+    let found = window
+        .run_async(
+            "const [done] = arguments; \
+             window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }) \
+               .then((result) => done(result.passes.length === 0 ? ['axe checked nothing'] : result.violations \
+                 .filter((v) => v.impact === 'serious' || v.impact === 'critical') \
+                 .map((v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)), \
+                 (err) => done([`axe failed: ${err}`]));",
+            json!([]),
+        )
+        .await?;
+    Ok(serde_json::from_value(found)?)
 }

@@ -2,6 +2,7 @@
 //! `lifeline-server` process, the generated TypeScript types being fresh, and (ignored
 //! unless run by `src-tauri/e2e/run`) the real window over WebDriver.
 
+mod accessibility_window;
 mod adhoc_window;
 mod agent_screen;
 mod agent_shell;
