@@ -21,6 +21,7 @@ pub mod keychain;
 mod media;
 pub mod notifications;
 mod realtime;
+mod replies;
 
 pub use adhoc::PreparedAdhoc;
 pub use api::{ApiClient, Bearer};

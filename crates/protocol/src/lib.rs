@@ -8,6 +8,7 @@
 mod adhoc;
 mod attended;
 mod auth;
+mod canned;
 mod enrollment;
 mod error;
 mod event;
@@ -27,6 +28,7 @@ pub mod trailer;
 pub use adhoc::*;
 pub use attended::*;
 pub use auth::*;
+pub use canned::*;
 pub use enrollment::*;
 pub use error::*;
 pub use event::*;

@@ -84,7 +84,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::adhoc::connect_router())
         .merge(crate::adhoc::enroll_router())
         .merge(crate::media::router())
-        .merge(crate::attended::router());
+        .merge(crate::attended::router())
+        .merge(crate::replies::router());
     let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", v1)
         .split_for_parts();

@@ -23,6 +23,7 @@ pub mod media;
 pub mod private_files;
 pub mod rate_limit;
 pub mod realtime;
+pub mod replies;
 pub mod secrets;
 pub mod sessions;
 pub mod socket_close;

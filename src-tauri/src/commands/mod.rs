@@ -11,6 +11,7 @@ pub mod auth;
 pub mod chat;
 pub mod files;
 pub mod invites;
+pub mod replies;
 pub mod screen;
 pub mod sessions;
 pub mod settings;
@@ -112,9 +113,10 @@ mod table_types {
 
     pub use lifeline_client::desk::{Desk, Preferences, SignedIn};
     pub use lifeline_client::protocol::{
-        AdhocConnectionRecord, AdhocPolicy, AdhocPrepared, AdhocSessionSummary, ComputerGroup,
-        ConsentKind, FileInfo, InputEvent, InviteSent, RecoveryCodes, SecondFactorSetup,
-        SecurityPolicy, ServerInfo, SessionEvent, SessionSummary, VideoCodec,
+        AdhocConnectionRecord, AdhocPolicy, AdhocPrepared, AdhocSessionSummary, CannedReply,
+        ComputerGroup, ConsentKind, FileInfo, InputEvent, InviteSent, RecoveryCodes,
+        SaveCannedReply, SecondFactorSetup, SecurityPolicy, ServerInfo, SessionEvent,
+        SessionSummary, VideoCodec,
     };
     pub use tauri::ipc::{Channel, InvokeResponseBody};
     pub use uuid::Uuid;

@@ -54,6 +54,13 @@ command_table! {
 
     settings::set_preferences(preferences: Preferences) -> ();
 
+    /// The technician's canned replies and the company's, by title.
+    replies::canned_replies() -> Vec<CannedReply>;
+    /// Adds a canned reply to this technician's list, or (admins) to the company's.
+    replies::add_canned_reply(reply: SaveCannedReply) -> CannedReply;
+    replies::update_canned_reply(id: Uuid, reply: SaveCannedReply) -> CannedReply;
+    replies::delete_canned_reply(id: Uuid) -> ();
+
     /// Prepares an ad-hoc session; the password stays on this computer (only its verifier goes out).
     adhoc::prepare_adhoc(email: String, password: String, confirmation: String) -> AdhocPrepared;
     adhoc::list_adhoc_sessions() -> Vec<AdhocSessionSummary>;

@@ -7,7 +7,7 @@ use lifeline_client::ApiClient;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::in_window::{accessibility_problems, shot, signed_in_window};
+use crate::in_window::{accessibility_problems, joined_session, shot, signed_in_window};
 use crate::support::{first_admin, ADMIN_EMAIL, ADMIN_PASSWORD};
 use lifeline_e2e::service::InProcessService;
 use lifeline_e2e::webdriver::{Driver, Window};
@@ -32,14 +32,8 @@ async fn every_page_passes_axe_in_both_languages_and_both_themes() -> anyhow::Re
     let technician = ApiClient::new(&service.url)?;
     technician.login(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
     // A session with a message from each side, so the chat shows both kinds of line.
-    let session = technician.create_session(false).await?;
-    let end_user = ApiClient::new(&service.url)?;
-    let joined = end_user
-        .join(session.support_key.as_str(), Some("Erika"))
-        .await?;
-    end_user
-        .send_message(joined.session_id, Uuid::new_v4(), "The printer is stuck")
-        .await?;
+    let (session, _end_user, _joined) =
+        joined_session(&technician, &service.url, "Erika", "The printer is stuck").await?;
     technician
         .send_message(session.id, Uuid::new_v4(), "Let me have a look")
         .await?;

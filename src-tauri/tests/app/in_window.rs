@@ -145,3 +145,26 @@ pub async fn accessibility_problems(window: &Window) -> anyhow::Result<Vec<Strin
         .await?;
     Ok(serde_json::from_value(found)?)
 }
+
+/// A new session of `technician` that an end user named `name` joined and wrote `said`
+/// in, through the API: the session, the end user's client, and where they joined.
+pub async fn joined_session(
+    technician: &lifeline_client::ApiClient,
+    service_url: &str,
+    name: &str,
+    said: &str,
+) -> anyhow::Result<(
+    lifeline_client::protocol::SessionSummary,
+    lifeline_client::ApiClient,
+    lifeline_client::protocol::JoinResponse,
+)> {
+    let session = technician.create_session(false).await?;
+    let end_user = lifeline_client::ApiClient::new(service_url)?;
+    let joined = end_user
+        .join(session.support_key.as_str(), Some(name))
+        .await?;
+    end_user
+        .send_message(joined.session_id, uuid::Uuid::new_v4(), said)
+        .await?;
+    Ok((session, end_user, joined))
+}

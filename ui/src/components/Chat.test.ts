@@ -14,21 +14,84 @@ const ev = (seq: number, data: SessionEvent['data']): SessionEvent => ({
   data,
 });
 
-function setup(events: SessionEvent[] = []) {
+const values = {
+  end_user: 'Erika',
+  technician: 'Tina Tech',
+  company: 'Acme IT',
+  support_key: '482 913 605',
+  join_link: 'http://x/join/482913605',
+};
+const replies = [
+  {
+    id: 'r1',
+    title: 'Greeting',
+    text_en: 'Hello {end_user}, this is {technician} from {company}.',
+    text_de: 'Hallo {end_user}, hier ist {technician} von {company}.',
+    scope: 'company' as const,
+    author_name: 'Lifeline Admin',
+    updated_at: 0,
+    editable: false,
+  },
+  {
+    id: 'r2',
+    title: 'Printer',
+    text_en: 'Please restart the printer.',
+    text_de: 'Bitte starten Sie den Drucker neu.',
+    scope: 'personal' as const,
+    author_name: 'Tina Tech',
+    updated_at: 0,
+    editable: true,
+  },
+];
+
+function setup(events: SessionEvent[] = [], language: 'en' | 'de' = 'en') {
   const backend = {
     sendMessage: vi.fn(async () => ev(99, { type: 'message', from: 'technician', client_id: 'c', text: '' })),
     setTyping: vi.fn(async () => {}),
   } as unknown as Backend;
   const settings = new Settings(undefined);
-  settings.language = 'en';
+  settings.language = language;
   const session = new SessionState(summary);
   session.events = events;
-  render(Chat, { session, settings, backend, open: true });
+  render(Chat, { session, settings, backend, open: true, replies, values });
   return { backend, session };
 }
 
 describe('Chat', () => {
   afterEach(cleanup);
+
+  it('puts a canned reply picked after / into the box, filled in, in the UI’s language', async () => {
+    const { backend } = setup([], 'de');
+    const box = screen.getByRole('textbox', { name: /Enter sendet/ }) as HTMLTextAreaElement;
+    await fireEvent.input(box, { target: { value: '/dru' } });
+    const options = screen.getAllByRole('option');
+    expect(options.map((o) => o.querySelector('strong')?.textContent)).toEqual(['Printer']);
+    await fireEvent.keyDown(box, { key: 'Enter' });
+    expect(box.value).toBe('Bitte starten Sie den Drucker neu.');
+    expect(backend.sendMessage).not.toHaveBeenCalled();
+    expect(screen.queryByRole('listbox')).toBeNull();
+
+    // The Replies button opens the whole list; the arrows move, Enter takes the reply.
+    await fireEvent.input(box, { target: { value: '' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Textbausteine' }));
+    expect(screen.getAllByRole('option')).toHaveLength(2);
+    await fireEvent.keyDown(box, { key: 'ArrowDown' });
+    await fireEvent.keyDown(box, { key: 'ArrowDown' });
+    await fireEvent.keyDown(box, { key: 'Enter' });
+    expect(box.value).toBe('Hallo Erika, hier ist Tina Tech von Acme IT.');
+    await fireEvent.keyDown(box, { key: 'Enter' });
+    expect(backend.sendMessage).toHaveBeenCalledWith('s1', 'Hallo Erika, hier ist Tina Tech von Acme IT.');
+  });
+
+  it('closes the replies menu with Esc and leaves the box empty', async () => {
+    setup();
+    const box = screen.getByRole('textbox', { name: /Enter sends/ }) as HTMLTextAreaElement;
+    await fireEvent.input(box, { target: { value: '/gre' } });
+    expect(screen.getByRole('option').textContent).toContain('Hello Erika, this is Tina Tech from Acme IT.');
+    await fireEvent.keyDown(box, { key: 'Escape' });
+    expect(screen.queryByRole('listbox')).toBeNull();
+    expect(box.value).toBe('');
+  });
 
   it('sends with Enter and keeps Shift+Enter for a new line', async () => {
     const { backend } = setup();

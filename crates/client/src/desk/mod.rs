@@ -8,6 +8,7 @@
 mod adhoc;
 mod events;
 mod handover;
+mod replies;
 mod screen;
 mod transfers;
 

@@ -15,6 +15,7 @@ mod invites;
 mod marks;
 mod media;
 mod media_revocation;
+mod replies;
 mod revocation;
 mod second_factor;
 mod secrets;

@@ -1,7 +1,7 @@
 // Generated from src-tauri/src/commands/table.rs by the `bindings` test; do not edit.
 // Regenerate with `LIFELINE_UPDATE_BINDINGS=1 cargo test --test app bindings`.
 import type { Channel } from '@tauri-apps/api/core';
-import type { AdhocConnectionRecord, AdhocPolicy, AdhocPrepared, AdhocSessionSummary, ComputerGroup, ConsentKind, FileInfo, InputEvent, InviteSent, Preferences, RecoveryCodes, ScreenNote, SecondFactorSetup, SecurityPolicy, ServerInfo, SessionEvent, SessionSummary, SignedIn, VideoCodec } from './types';
+import type { AdhocConnectionRecord, AdhocPolicy, AdhocPrepared, AdhocSessionSummary, CannedReply, ComputerGroup, ConsentKind, FileInfo, InputEvent, InviteSent, Preferences, RecoveryCodes, SaveCannedReply, ScreenNote, SecondFactorSetup, SecurityPolicy, ServerInfo, SessionEvent, SessionSummary, SignedIn, VideoCodec } from './types';
 
 /** Invokes one command by name; the app's turns a failure into a `BackendError`. */
 export type Invoke = <T>(command: string, args?: Record<string, unknown>) => Promise<T>;
@@ -49,6 +49,12 @@ export function commands(invoke: Invoke) {
     saveFile: (sessionId: string, file: FileInfo, dest: string) => invoke<string>('save_file', { sessionId, file, dest }),
     cancelTransfer: (transferId: string) => invoke<void>('cancel_transfer', { transferId }),
     setPreferences: (preferences: Preferences) => invoke<void>('set_preferences', { preferences }),
+    /** The technician's canned replies and the company's, by title. */
+    cannedReplies: () => invoke<Array<CannedReply>>('canned_replies'),
+    /** Adds a canned reply to this technician's list, or (admins) to the company's. */
+    addCannedReply: (reply: SaveCannedReply) => invoke<CannedReply>('add_canned_reply', { reply }),
+    updateCannedReply: (id: string, reply: SaveCannedReply) => invoke<CannedReply>('update_canned_reply', { id, reply }),
+    deleteCannedReply: (id: string) => invoke<void>('delete_canned_reply', { id }),
     /** Prepares an ad-hoc session; the password stays on this computer (only its verifier goes out). */
     prepareAdhoc: (email: string, password: string, confirmation: string) => invoke<AdhocPrepared>('prepare_adhoc', { email, password, confirmation }),
     listAdhocSessions: () => invoke<Array<AdhocSessionSummary>>('list_adhoc_sessions'),

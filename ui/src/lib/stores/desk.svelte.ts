@@ -1,6 +1,7 @@
 import type { Backend } from '../backend';
 import type {
   AdhocSessionSummary,
+  CannedReply,
   DeskEvent,
   IpcErrorCode,
   SessionEvent,
@@ -128,6 +129,8 @@ export class DeskStore {
   private leaveCheck: (() => boolean) | null = null;
   /** Where the technician wanted to go when the leave guard stopped them. */
   pendingTab = $state<Tab | null>(null);
+  /** The technician's canned replies and the company's, as the service keeps them. */
+  replies = $state<CannedReply[]>([]);
 
   constructor(private readonly backend: Backend) {}
 
@@ -152,10 +155,20 @@ export class DeskStore {
       this.navigate({ kind: 'settings' });
       return;
     }
+    void this.loadReplies();
     const open = (await this.backend.listSessions()).filter(
       (s) => s.status === 'waiting' || s.status === 'active',
     );
     for (const summary of open) await this.open(summary, false);
+  }
+
+  /** Reads the canned replies again; a failure leaves the list as it was. */
+  async loadReplies(): Promise<void> {
+    try {
+      this.replies = await this.backend.cannedReplies();
+    } catch {
+      // The menu shows what it had; Settings reports failures where replies are edited.
+    }
   }
 
   /** Opens (or shows) a session's tab and fills in its history. */
