@@ -126,8 +126,15 @@ pub async fn stay_connected(
         auto_delivered: false,
         ..RealtimeOptions::default()
     };
-    let mut realtime = RealtimeClient::connect(api.clone(), options);
     let mut gate = Gate::new(credentials);
+    // The first challenge goes out before the connection: the service lists the
+    // computer online as soon as it connects, and a technician who connects right then
+    // must find a challenge waiting.
+    if let Err(err) = api.agent_publish_challenge(&gate.renew()).await {
+        notify(Notice::Problem(format!("publishing the challenge: {err}")));
+    }
+    let mut reconnecting = false;
+    let mut realtime = RealtimeClient::connect(api.clone(), options);
     let mut connection: Option<Connection> = None;
     // `None` once nobody types any more (stdin closed), so that branch stops firing.
     let mut requests = Some(requests);
@@ -148,10 +155,14 @@ pub async fn stay_connected(
                             technician: credentials.technician_name.clone(),
                             until: credentials.expires_at,
                         });
-                        // A fresh challenge each time: the one before may have been used.
-                        if let Err(err) = api.agent_publish_challenge(&gate.renew()).await {
-                            notify(Notice::Problem(format!("publishing the challenge: {err}")));
+                        // A fresh challenge after each reconnect: the one before may have
+                        // been used while this agent was away.
+                        if reconnecting {
+                            if let Err(err) = api.agent_publish_challenge(&gate.renew()).await {
+                                notify(Notice::Problem(format!("publishing the challenge: {err}")));
+                            }
                         }
+                        reconnecting = true;
                     }
                     RealtimeEvent::Disconnected { reason } => notify(Notice::Reconnecting { reason }),
                     RealtimeEvent::Adhoc(session) if session.status == AdhocStatus::Ended => {

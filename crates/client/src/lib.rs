@@ -20,6 +20,7 @@ pub mod ipc;
 pub mod keychain;
 mod media;
 pub mod notifications;
+pub mod qr;
 mod realtime;
 mod replies;
 

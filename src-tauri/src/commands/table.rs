@@ -45,6 +45,8 @@ command_table! {
     invites::copy_to_clipboard(text: String) -> ();
     invites::send_sms(session_id: Uuid, to: String) -> InviteSent;
     invites::send_email(session_id: Uuid, to: String) -> InviteSent;
+    /// The join link as a QR code, an SVG document.
+    invites::invite_qr(link: String) -> String;
 
     /// Starts sending the file at `path`; returns the transfer id.
     files::send_file(session_id: Uuid, path: PathBuf) -> Uuid;

@@ -14,6 +14,7 @@ mod console_window;
 mod enrollment;
 mod handover;
 mod in_window;
+mod invite_qr_window;
 mod replies_window;
 mod screen_window;
 mod support;

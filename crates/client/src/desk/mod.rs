@@ -530,6 +530,11 @@ impl Desk {
             .await?)
     }
 
+    /// The join link as a QR code (an SVG), for an end user who joins on their phone.
+    pub fn invite_qr(&self, link: &str) -> Result<String, DeskError> {
+        Ok(crate::qr::invite_qr_svg(link)?)
+    }
+
     pub fn copy_to_clipboard(&self, text: &str) -> Result<(), DeskError> {
         Ok(self.os.clipboard.set_text(text)?)
     }

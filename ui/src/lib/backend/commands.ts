@@ -43,6 +43,8 @@ export function commands(invoke: Invoke) {
     copyToClipboard: (text: string) => invoke<void>('copy_to_clipboard', { text }),
     sendSms: (sessionId: string, to: string) => invoke<InviteSent>('send_sms', { sessionId, to }),
     sendEmail: (sessionId: string, to: string) => invoke<InviteSent>('send_email', { sessionId, to }),
+    /** The join link as a QR code, an SVG document. */
+    inviteQr: (link: string) => invoke<string>('invite_qr', { link }),
     /** Starts sending the file at `path`; returns the transfer id. */
     sendFile: (sessionId: string, path: string) => invoke<string>('send_file', { sessionId, path }),
     /** Starts saving a shared file to `dest` (chosen in a save dialog); returns the transfer id. */

@@ -51,6 +51,9 @@ export const de: Record<MessageKey, string> = {
   'replies.saved': 'Textbaustein gespeichert.',
   'replies.variables':
     'Beim Senden ausgefüllt: {end_user}, {technician}, {company}, {support_key}, {join_link}.',
+  'session.qr': 'QR-Code',
+  'session.qrAlt': 'QR-Code des Links zum Beitreten',
+  'session.qrHint': 'Der Endbenutzer scannt ihn mit der Kamera seines Telefons, um beizutreten.',
   'nav.settings': 'Einstellungen',
   'nav.signOut': 'Abmelden',
   'support.title': 'Support',

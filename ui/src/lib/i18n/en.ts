@@ -49,6 +49,9 @@ export const en = {
   'replies.saved': 'Reply saved.',
   'replies.variables':
     'Filled in when sent: {end_user}, {technician}, {company}, {support_key}, {join_link}.',
+  'session.qr': 'QR code',
+  'session.qrAlt': 'QR code of the join link',
+  'session.qrHint': 'The end user scans it with their phone camera to join.',
   'nav.settings': 'Settings',
   'nav.signOut': 'Sign out',
   'support.title': 'Support',
