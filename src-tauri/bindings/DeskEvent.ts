@@ -7,4 +7,4 @@ import type { TransferUpdate } from "./TransferUpdate";
 /**
  * One thing the UI should know about, pushed as it happens.
  */
-export type DeskEvent = { "type": "connection", online: boolean, reason: string | null, } | { "type": "session", event: SessionEvent, } | { "type": "typing", session_id: string, typing: boolean, } | { "type": "presence", session_id: string, online: boolean, } | { "type": "transfer", transfer: TransferUpdate, } | { "type": "adhoc", session: AdhocSessionSummary, } | { "type": "signed_out", code: IpcErrorCode, reason: string, };
+export type DeskEvent = { "type": "connection", online: boolean, reason: string | null, } | { "type": "session", event: SessionEvent, } | { "type": "typing", session_id: string, typing: boolean, } | { "type": "presence", session_id: string, online: boolean, } | { "type": "transfer", transfer: TransferUpdate, } | { "type": "adhoc", session: AdhocSessionSummary, } | { "type": "show_session", session_id: string, } | { "type": "signed_out", code: IpcErrorCode, reason: string, };

@@ -35,6 +35,15 @@ pub fn app<R: Runtime>(
     let emitter = Arc::clone(&app_handle);
     let sink = Arc::new(move |event: DeskEvent| {
         if let Some(handle) = emitter.get() {
+            if let DeskEvent::ShowSession { .. } = event {
+                // A click on a notification: the app comes to the front (the UI then
+                // shows the session).
+                if let Some(window) = handle.get_webview_window("main") {
+                    let _ = window.unminimize();
+                    let _ = window.show();
+                    let _ = window.set_focus();
+                }
+            }
             if let Err(err) = handle.emit(DESK_EVENT, &event) {
                 tracing::warn!(error = %err, "could not forward a desk event");
             }

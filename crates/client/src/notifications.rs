@@ -7,8 +7,23 @@ use std::sync::Arc;
 #[error("cannot show a notification: {0}")]
 pub struct NotifyError(pub String);
 
+/// What runs when the person clicks a notification.
+pub type OnClick = Box<dyn FnOnce() + Send>;
+
 pub trait NotifierBackend: Send + Sync {
     fn notify(&self, title: &str, body: &str) -> Result<(), NotifyError>;
+
+    /// As `notify`, and `on_click` runs when the person clicks the notification (its
+    /// default action). A backend without actions shows it plainly.
+    fn notify_clickable(
+        &self,
+        title: &str,
+        body: &str,
+        on_click: OnClick,
+    ) -> Result<(), NotifyError> {
+        drop(on_click);
+        self.notify(title, body)
+    }
 }
 
 /// The notifier the app uses: cheap to clone, backed by one [`NotifierBackend`].
@@ -32,6 +47,16 @@ impl Notifier {
     pub fn notify(&self, title: &str, body: &str) -> Result<(), NotifyError> {
         self.backend.notify(title, body)
     }
+
+    /// Shows a notification whose click runs `on_click`.
+    pub fn notify_clickable(
+        &self,
+        title: &str,
+        body: &str,
+        on_click: OnClick,
+    ) -> Result<(), NotifyError> {
+        self.backend.notify_clickable(title, body, on_click)
+    }
 }
 
 #[cfg(feature = "notifications")]
@@ -51,6 +76,45 @@ mod os {
                 .map(drop)
                 .map_err(|e| NotifyError(e.to_string()))
         }
+
+        /// The notification's default action is the click. The D-Bus connection that
+        /// waits for it cannot move between threads, so one thread shows the
+        /// notification, says whether that worked, and waits for the click (or for the
+        /// notification to close) to run `on_click` once.
+        #[cfg(all(unix, not(target_os = "macos")))]
+        fn notify_clickable(
+            &self,
+            title: &str,
+            body: &str,
+            on_click: OnClick,
+        ) -> Result<(), NotifyError> {
+            let (title, body) = (title.to_owned(), body.to_owned());
+            let (shown, outcome) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let handle = notify_rust::Notification::new()
+                    .appname("Lifeline")
+                    .summary(&title)
+                    .body(&body)
+                    .action("default", &title)
+                    .show();
+                match handle {
+                    Ok(handle) => {
+                        let _ = shown.send(Ok(()));
+                        handle.wait_for_action(|action| {
+                            if action == "default" {
+                                on_click();
+                            }
+                        });
+                    }
+                    Err(err) => {
+                        let _ = shown.send(Err(NotifyError(err.to_string())));
+                    }
+                }
+            });
+            outcome
+                .recv()
+                .unwrap_or_else(|_| Err(NotifyError("the notification thread stopped".into())))
+        }
     }
 }
 
@@ -63,13 +127,26 @@ mod fake {
 
     use super::*;
 
-    /// Records every notification as `(title, body)`, for tests.
+    /// Records every notification as `(title, body)`, and keeps the last click action,
+    /// for tests.
     #[derive(Clone, Default)]
     pub struct MemoryNotifier {
         shown: Arc<Mutex<Vec<(String, String)>>>,
+        last_click: Arc<Mutex<Option<OnClick>>>,
     }
 
     impl MemoryNotifier {
+        /// Clicks the newest clickable notification, as the person would; false when
+        /// there is none.
+        pub fn click_last(&self) -> bool {
+            let click = self
+                .last_click
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            click.map(|click| click()).is_some()
+        }
+
         pub fn shown(&self) -> Vec<(String, String)> {
             self.shown
                 .lock()
@@ -85,6 +162,19 @@ mod fake {
                 .unwrap_or_else(PoisonError::into_inner)
                 .push((title.to_owned(), body.to_owned()));
             Ok(())
+        }
+
+        fn notify_clickable(
+            &self,
+            title: &str,
+            body: &str,
+            on_click: OnClick,
+        ) -> Result<(), NotifyError> {
+            *self
+                .last_click
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(on_click);
+            self.notify(title, body)
         }
     }
 }

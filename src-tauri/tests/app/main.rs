@@ -15,6 +15,7 @@ mod enrollment;
 mod handover;
 mod in_window;
 mod invite_qr_window;
+mod notifications;
 mod replies_window;
 mod screen_window;
 mod support;

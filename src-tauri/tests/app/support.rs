@@ -246,6 +246,14 @@ impl MockApp {
         Ok(app)
     }
 
+    /// The app's window goes to the background, as when another window takes the focus.
+    pub fn to_background(&self) {
+        use tauri::Manager;
+        self._app
+            .state::<lifeline_client::desk::Desk>()
+            .set_foreground(false);
+    }
+
     /// Starts a session that an end user (Erika, through the API) has joined.
     pub fn joined_session(&self, service: &Service) -> anyhow::Result<SessionSummary> {
         let session: SessionSummary = self.ok(

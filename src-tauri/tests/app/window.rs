@@ -296,6 +296,19 @@ async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyho
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // It names the person and the session (a click on it shows that session: see
+    // `notifications.rs`).
+    let said = notifications
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    assert!(
+        said.contains(&format!(
+            "Erika joined your support session {}",
+            spaced(&key)
+        )),
+        "{said}"
+    );
     let _ = other.kill();
     let _ = monitor.kill();
     output(
@@ -433,4 +446,13 @@ async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyho
     check.login(ADMIN_EMAIL, new_password).await?;
     window.close().await?;
     Ok(())
+}
+
+/// A support key as people read it: `482 913 605`.
+fn spaced(key: &str) -> String {
+    key.as_bytes()
+        .chunks(3)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

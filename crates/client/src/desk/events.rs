@@ -33,6 +33,9 @@ pub enum DeskEvent {
     Adhoc {
         session: lifeline_protocol::AdhocSessionSummary,
     },
+    /// The technician clicked the notification of this session: the app comes to the
+    /// front and shows it.
+    ShowSession { session_id: Uuid },
     /// The service no longer accepts this sign-in; the UI returns to Sign in. `code`
     /// says why, for the UI to branch on; `reason` is the service's words.
     SignedOut {
@@ -129,7 +132,17 @@ pub(crate) async fn pump(
             RealtimeEvent::Event(event) => {
                 if let EventData::EndUserJoined { name } = &event.data {
                     if super::now_ms() - event.at < ARRIVAL_NEWS_MS {
-                        shared.announce_arrival(name.as_deref());
+                        // The notification names the session by its key, which the
+                        // event does not carry.
+                        let (shared, api, name) = (Arc::clone(&shared), api.clone(), name.clone());
+                        let session_id = event.session_id;
+                        tokio::spawn(async move {
+                            let key = match api.session(session_id).await {
+                                Ok(session) => session.support_key_display,
+                                Err(_) => String::new(),
+                            };
+                            shared.announce_arrival(name.as_deref(), session_id, &key);
+                        });
                     }
                 }
                 DeskEvent::Session { event }

@@ -82,10 +82,24 @@ pub(crate) struct DeskShared {
 impl DeskShared {
     /// Notifies only while the window is in the background and notifications are on.
     fn notify(&self, title: &str, body: &str) {
+        self.notify_with(title, body, None);
+    }
+
+    /// As `notify`; a click on the notification runs `on_click`.
+    fn notify_with(
+        &self,
+        title: &str,
+        body: &str,
+        on_click: Option<crate::notifications::OnClick>,
+    ) {
         if self.foreground.load(Ordering::SeqCst) || !self.notifications.load(Ordering::SeqCst) {
             return;
         }
-        if let Err(err) = self.notifier.notify(title, body) {
+        let shown = match on_click {
+            Some(on_click) => self.notifier.notify_clickable(title, body, on_click),
+            None => self.notifier.notify(title, body),
+        };
+        if let Err(err) = shown {
             // The app itself still shows what happened; a missing daemon is not fatal.
             tracing::warn!(error = %err, "system notification failed");
         }
@@ -105,7 +119,9 @@ impl DeskShared {
         }
     }
 
-    fn announce_arrival(&self, name: Option<&str>) {
+    /// The end user joined `session_id` (support key `key`): a notification that names
+    /// the person and the session; clicking it brings that session to the front.
+    fn announce_arrival(self: &Arc<Self>, name: Option<&str>, session_id: Uuid, key: &str) {
         let german = self.german.load(Ordering::SeqCst);
         let title = if german {
             "Endbenutzer ist da"
@@ -113,12 +129,14 @@ impl DeskShared {
             "End user arrived"
         };
         let body = match (name, german) {
-            (Some(name), false) => format!("{name} joined your support session."),
-            (Some(name), true) => format!("{name} ist Ihrer Supportsitzung beigetreten."),
-            (None, false) => "The end user joined your support session.".to_owned(),
-            (None, true) => "Der Endbenutzer ist Ihrer Supportsitzung beigetreten.".to_owned(),
+            (Some(name), false) => format!("{name} joined your support session {key}."),
+            (Some(name), true) => format!("{name} ist Ihrer Supportsitzung {key} beigetreten."),
+            (None, false) => format!("The end user joined your support session {key}."),
+            (None, true) => format!("Der Endbenutzer ist Ihrer Supportsitzung {key} beigetreten."),
         };
-        self.notify(title, &body);
+        let shared = Arc::clone(self);
+        let show = Box::new(move || (shared.sink)(DeskEvent::ShowSession { session_id }));
+        self.notify_with(title, &body, Some(show));
     }
 }
 

@@ -336,6 +336,10 @@ export class DeskStore {
         if (state) state.endUserOnline = event.online;
         break;
       }
+      case 'show_session':
+        // The technician clicked the arrival notification: that session to the front.
+        if (this.session(event.session_id)) this.navigate({ kind: 'session', id: event.session_id });
+        break;
       case 'adhoc':
         this.adhoc[event.session.id] = event.session;
         this.adhocChanges += 1;

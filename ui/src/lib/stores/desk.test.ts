@@ -160,6 +160,16 @@ describe('DeskStore', () => {
     expect(desk.isFront('c1')).toBe(true);
   });
 
+  it('brings the session of a clicked notification to the front', async () => {
+    const desk = new DeskStore(fakeBackend());
+    await desk.open(summary('s1'), false);
+    await desk.open(summary('s2'));
+    desk.apply({ type: 'show_session', session_id: 's1' });
+    expect(desk.active).toEqual({ kind: 'session', id: 's1' });
+    desk.apply({ type: 'show_session', session_id: 'gone' });
+    expect(desk.active).toEqual({ kind: 'session', id: 's1' });
+  });
+
   it('keeps the newest state of each ad-hoc session and counts the changes', () => {
     const desk = new DeskStore(fakeBackend());
     const session = {
