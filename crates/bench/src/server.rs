@@ -63,9 +63,9 @@ impl Server {
             &config_path,
             "[limits]\n\
              key_lookups_per_ip_per_minute = 1000000\n\
-             key_lookups_per_minute = 1000000\n\
+             key_failures_per_minute = 1000000\n\
              login_per_ip_per_minute = 1000\n\
-             login_per_minute = 1000\n",
+             login_failures_per_minute = 1000\n",
         )?;
         let port = free_port()?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));

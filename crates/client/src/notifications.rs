@@ -66,12 +66,15 @@ mod os {
     /// notify-rust over D-Bus (org.freedesktop.Notifications).
     pub(super) struct OsNotifier;
 
+    fn notification(title: &str, body: &str) -> notify_rust::Notification {
+        let mut notification = notify_rust::Notification::new();
+        notification.appname("Lifeline").summary(title).body(body);
+        notification
+    }
+
     impl NotifierBackend for OsNotifier {
         fn notify(&self, title: &str, body: &str) -> Result<(), NotifyError> {
-            notify_rust::Notification::new()
-                .appname("Lifeline")
-                .summary(title)
-                .body(body)
+            notification(title, body)
                 .show()
                 .map(drop)
                 .map_err(|e| NotifyError(e.to_string()))
@@ -91,12 +94,7 @@ mod os {
             let (title, body) = (title.to_owned(), body.to_owned());
             let (shown, outcome) = std::sync::mpsc::channel();
             std::thread::spawn(move || {
-                let handle = notify_rust::Notification::new()
-                    .appname("Lifeline")
-                    .summary(&title)
-                    .body(&body)
-                    .action("default", &title)
-                    .show();
+                let handle = notification(&title, &body).action("default", &title).show();
                 match handle {
                     Ok(handle) => {
                         let _ = shown.send(Ok(()));

@@ -103,4 +103,16 @@ describe('the session list', () => {
     expect(desk.active).toEqual({ kind: 'session', id: 'recent' });
     expect(screen.getByText('Sitzungen')).toBeTruthy();
   });
+
+  it('closes a dialog with Esc, as its Cancel would', async () => {
+    const desk = await busyDesk();
+    const settings = new Settings(undefined);
+    settings.language = 'en';
+    desk.pendingTab = { kind: 'computers' };
+    render(Shell, { desk, settings, backend: quietBackend() });
+    expect(screen.getByRole('dialog')).toBeTruthy();
+    await fireEvent.keyDown(window, { key: 'Escape' });
+    expect(desk.pendingTab).toBeNull();
+    expect(screen.queryByRole('dialog')).toBeNull();
+  });
 });

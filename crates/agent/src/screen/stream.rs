@@ -262,7 +262,7 @@ pub async fn send_screen(
                 if next_tick < now {
                     next_tick = now;
                 }
-                if viewers.is_none() || seq - acked >= MAX_IN_FLIGHT {
+                if viewers.is_none() || seq.saturating_sub(acked) >= MAX_IN_FLIGHT {
                     continue;
                 }
                 let Some(mut working) = pipeline.take() else { break StreamEnd::Closed };
@@ -308,7 +308,9 @@ pub async fn send_screen(
             } => socket.send_clipboard(&text)?,
             event = socket.next() => match event {
                 Some(MediaEvent::Ack(up_to)) if up_to > acked => {
-                    acked = up_to;
+                    // An acknowledgement past what this stream sent belongs to a stream
+                    // before it (the browser's, when this app took the screen over).
+                    acked = up_to.min(seq);
                     let now = Instant::now();
                     if let Some(sent) = sent_at.get(&up_to) {
                         pace.after_ack(now.duration_since(*sent), now);

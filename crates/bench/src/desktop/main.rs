@@ -16,11 +16,18 @@
 //!   who has written one message, the session's tab in front and the window focused:
 //!   the state in which an idle tab once traded read marks with the service forever.
 //!
+//! - **The busy console** (issue: fifteen sessions at once): the technician app signed in
+//!   with fifteen joined sessions, each with an end-user message. Its PSS, the cost of each
+//!   session beyond the first against the one-session reading above, and for
+//!   `--console-messages` messages the time from an end user sending one until its entry
+//!   in the session list shows it (see `console.rs`).
+//!
 //! It prints a table and one JSON line. It is a measuring tool, not a test: it asserts
 //! nothing about the figures. It needs a display, a session bus and `tauri-driver`:
 //! `xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- target/debug/lifeline-bench-desktop`
 //! after `cargo build --workspace --bins` (or `--release`).
 
+mod console;
 mod procs;
 
 use std::path::{Path, PathBuf};
@@ -63,6 +70,9 @@ struct Args {
     /// Seconds over which idle CPU is measured, after the memory reading.
     #[arg(long, default_value_t = 10)]
     cpu_secs: u64,
+    /// Messages timed from an end user to their entry in the busy console's list.
+    #[arg(long, default_value_t = 30)]
+    console_messages: usize,
 }
 
 /// The design's target for both ratios.
@@ -345,6 +355,32 @@ async fn main() -> anyhow::Result<()> {
     let pss_mib = [median(&mut pss[0]), median(&mut pss[1])];
     let rss_mib = [median(&mut rss[0]), median(&mut rss[1])];
     let cpu_pct = [median(&mut cpu[0]), median(&mut cpu[1])];
+    eprintln!(
+        "3. the console with {} sessions, {} messages timed",
+        console::SESSIONS,
+        args.console_messages
+    );
+    let server = Server::start(&server_bin, 64 * 1024 * 1024).await?;
+    let end_users = console::busy_sessions(&server).await?;
+    let (window, _) = app.start().await?;
+    console::sign_in_to_busy_console(&window, &server).await?;
+    let busy = app.memory_after(settle).await?;
+    let update_ms = console::list_update_ms(&window, &end_users, args.console_messages).await?;
+    app.stop(window).await?;
+    drop(end_users);
+    drop(server);
+    let busy_pss = mib(busy.pss_kib);
+    let per_session = (busy_pss - pss_mib[0]) / (console::SESSIONS - 1) as f64;
+    let update = [
+        console::quantile(&update_ms, 0.5)?,
+        console::quantile(&update_ms, 0.95)?,
+        console::quantile(&update_ms, 1.0)?,
+    ];
+    progress(&format!(
+        "busy console: PSS {busy_pss:.1} MiB, {per_session:.2} MiB a session; list updated after p50 {:.0} ms, p95 {:.0} ms",
+        update[0], update[1]
+    ));
+
     let start_ratio = start_ms[0] / start_ms[1];
     let memory_ratio = pss_mib[0] / pss_mib[1];
     let verdict = |ratio: f64| {
@@ -399,6 +435,19 @@ async fn main() -> anyhow::Result<()> {
         processes[0], processes[1], args.settle_secs
     );
     println!(
+        "{:<44} {:>8.1} MiB   ({:.2} MiB a session beyond the first)",
+        format!("console with {} sessions, PSS sum", console::SESSIONS),
+        busy_pss,
+        per_session
+    );
+    println!(
+        "{:<44} {:>9.0} ms   (p95 {:.0} ms, max {:.0} ms)",
+        format!("message to its list entry, p50 of {}", update_ms.len()),
+        update[0],
+        update[1],
+        update[2]
+    );
+    println!(
         "{}",
         json!({
             "bench": "desktop",
@@ -412,6 +461,12 @@ async fn main() -> anyhow::Result<()> {
             "idle_rss_mib": { "lifeline": rss_mib[0], "minimal": rss_mib[1] },
             "idle_cpu_percent": { "lifeline": cpu_pct[0], "minimal": cpu_pct[1], "secs": args.cpu_secs },
             "target_ratio": TARGET_RATIO,
+            "console": {
+                "sessions": console::SESSIONS,
+                "pss_mib": busy_pss,
+                "per_session_mib": per_session,
+                "list_update_ms": { "p50": update[0], "p95": update[1], "max": update[2], "messages": update_ms.len() },
+            },
         })
     );
     Ok(())
