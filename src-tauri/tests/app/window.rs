@@ -296,8 +296,8 @@ async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyho
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    // It names the person and the session (a click on it shows that session: see
-    // `notifications.rs`).
+    // It names the person and the session; a click on it (dunst's default action)
+    // brings the app and that session to the front, wherever the app was.
     let said = notifications
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
@@ -309,6 +309,16 @@ async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyho
         )),
         "{said}"
     );
+    window.click("#tab-support").await?;
+    output("dunstctl", &["action", "0"])?;
+    window
+        .wait_for(
+            &format!(
+                "document.querySelector('.session-tab[aria-current=true]')?.dataset.session === '{session_id}'"
+            ),
+            "the session of the clicked notification in front",
+        )
+        .await?;
     let _ = other.kill();
     let _ = monitor.kill();
     output(
