@@ -5,6 +5,7 @@
 //! It knows nothing of Tauri or windows: the shell tells it when the window is in the
 //! foreground and forwards its events.
 
+mod account;
 mod adhoc;
 mod events;
 mod handover;
@@ -17,7 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use lifeline_protocol::{
-    ConsentKind, InviteSent, ServerInfo, SessionEvent, SessionSummary, TokenPair, UnixMillis,
+    ConsentKind, InviteSent, SessionEvent, SessionSummary, TokenPair, UnixMillis,
 };
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{oneshot, watch, RwLock};
@@ -371,52 +372,6 @@ impl Desk {
             }
         }
         Ok(forgotten?)
-    }
-
-    /// Changes the signed-in technician's password. Their other sign-ins end; this one
-    /// (and the token the keychain keeps for it) stays.
-    pub async fn change_password(&self, current: &str, new: &str) -> Result<(), DeskError> {
-        Ok(self.api().await?.change_password(current, new).await?)
-    }
-
-    /// Starts setting up a second factor; the password is asked again.
-    pub async fn setup_second_factor(
-        &self,
-        password: &str,
-    ) -> Result<lifeline_protocol::SecondFactorSetup, DeskError> {
-        Ok(self.api().await?.setup_second_factor(password).await?)
-    }
-
-    /// Confirms the setup with a code; the recovery codes come back, this once.
-    pub async fn enable_second_factor(
-        &self,
-        code: &str,
-    ) -> Result<lifeline_protocol::RecoveryCodes, DeskError> {
-        Ok(self.api().await?.enable_second_factor(code).await?)
-    }
-
-    pub async fn disable_second_factor(&self, password: &str, code: &str) -> Result<(), DeskError> {
-        Ok(self
-            .api()
-            .await?
-            .disable_second_factor(password, code)
-            .await?)
-    }
-
-    /// The company's sign-in rules (admins).
-    pub async fn security_policy(&self) -> Result<lifeline_protocol::SecurityPolicy, DeskError> {
-        Ok(self.api().await?.security_policy().await?)
-    }
-
-    pub async fn set_security_policy(
-        &self,
-        policy: lifeline_protocol::SecurityPolicy,
-    ) -> Result<lifeline_protocol::SecurityPolicy, DeskError> {
-        Ok(self.api().await?.set_security_policy(policy).await?)
-    }
-
-    pub async fn server_info(&self) -> Result<ServerInfo, DeskError> {
-        Ok(self.api().await?.info().await?)
     }
 
     // --- preferences and window state ---

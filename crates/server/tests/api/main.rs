@@ -4,6 +4,7 @@
 mod abuse;
 mod adhoc;
 mod adhoc_connect;
+mod adhoc_live;
 mod attended;
 mod auth;
 mod chat;
