@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+
 // The end user's browser, driven by a test over stdin/stdout with JSON lines.
 //
 //   stdin:  {"id":1,"cmd":"open","url":"http://127.0.0.1:8080/join/482913605"}
@@ -7,11 +8,14 @@
 // Commands run one after another, each waiting for its observable outcome (15 s unless
 // `timeout_ms` says otherwise). Only answers go to stdout; logs go to stderr.
 // Environment: CHROMIUM (path of the browser, default /usr/bin/chromium),
-// PUPPET_HEADED=1 to watch it.
+// PUPPET_HEADED=1 to watch it, PUPPET_TRUSTED_CA (a PEM CA certificate the browser
+// trusts, through an NSS store in a home of its own), PUPPET_LOOPBACK_HOSTS (host names,
+// comma-separated, that resolve to 127.0.0.1).
 
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -83,12 +87,34 @@ function reply(msg) {
   stdout.write(`${JSON.stringify(msg)}\n`);
 }
 
+/**
+ * A home whose NSS store trusts the CA, so Chromium checks the service's certificate
+ * as it would any other, against a root it was told to trust.
+ */
+async function homeTrusting(caFile) {
+  const home = await mkdtemp(path.join(tmpdir(), 'enduser-home-'));
+  const db = path.join(home, '.pki', 'nssdb');
+  await mkdir(db, { recursive: true });
+  execFileSync('certutil', ['-d', `sql:${db}`, '-N', '--empty-password']);
+  execFileSync('certutil', ['-d', `sql:${db}`, '-A', '-t', 'C,,', '-n', 'lifeline-test-ca', '-i', caFile]);
+  log('trusting the CA in', caFile);
+  return home;
+}
+
 async function launch() {
   if (browser) return browser;
+  const env = { ...process.env };
+  if (process.env.PUPPET_TRUSTED_CA) env.HOME = await homeTrusting(process.env.PUPPET_TRUSTED_CA);
+  const hosts = (process.env.PUPPET_LOOPBACK_HOSTS ?? '').split(',').filter(Boolean);
+  const hostRules = hosts.length
+    ? [`--host-resolver-rules=${hosts.map((h) => `MAP ${h} 127.0.0.1`).join(',')}`]
+    : [];
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: process.env.PUPPET_HEADED !== '1',
+    env,
     args: [
+      ...hostRules,
       '--no-sandbox',
       '--disable-gpu',
       '--disable-quic',
@@ -715,6 +741,13 @@ const commands = {
     return needPage().evaluate(() => ({
       visible: document.visibilityState === 'visible',
       focused: document.hasFocus(),
+    }));
+  },
+
+  async secure_context() {
+    return await needPage().evaluate(() => ({
+      secure: window.isSecureContext,
+      origin: window.location.origin,
     }));
   },
 

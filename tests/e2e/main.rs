@@ -3,6 +3,7 @@
 
 mod agent;
 mod browser;
+mod https;
 mod restart;
 mod screen;
 mod service;

@@ -3,7 +3,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use lifeline_client::ApiClient;
+use lifeline_client::{ApiClient, Trust};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -34,24 +34,41 @@ pub struct ServiceProcess {
     child: Child,
     pub url: String,
     pub port: u16,
+    /// The plain-HTTP listener that redirects to HTTPS, when one was configured.
+    pub redirect_url: Option<String>,
 }
 
 impl ServiceProcess {
     /// Starts the service (port 0 picks a free one) and waits until it listens.
     pub async fn start(data_dir: &Path, port: u16) -> anyhow::Result<Self> {
-        let mut child = Command::new(server_binary())
+        Self::start_with(data_dir, port, |_| {}).await
+    }
+
+    /// Starts the service with what `configure` adds to its command line or
+    /// environment (TLS files, a public URL...).
+    pub async fn start_with(
+        data_dir: &Path,
+        port: u16,
+        configure: impl FnOnce(&mut Command),
+    ) -> anyhow::Result<Self> {
+        let mut command = Command::new(server_binary());
+        command
             .args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(data_dir)
             .env("LIFELINE_FIRST_PASSWORD", ADMIN_PASSWORD)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .context("starting lifeline-server")?;
+            .kill_on_drop(true);
+        configure(&mut command);
+        let mut child = command.spawn().context("starting lifeline-server")?;
         let stdout = child.stdout.take().context("stdout")?;
         let mut lines = BufReader::new(stdout).lines();
+        let mut redirect_url = None;
         let url = tokio::time::timeout(Duration::from_secs(20), async {
             while let Some(line) = lines.next_line().await? {
+                if let Some(rest) = line.strip_prefix("Plain HTTP on ") {
+                    redirect_url = rest.split_whitespace().next().map(str::to_owned);
+                }
                 if let Some(url) = line.strip_prefix("Lifeline service listening on ") {
                     return Ok::<_, anyhow::Error>(url.trim().to_owned());
                 }
@@ -67,7 +84,12 @@ impl ServiceProcess {
             .next()
             .and_then(|p| p.parse().ok())
             .context("port in URL")?;
-        Ok(Self { child, url, port })
+        Ok(Self {
+            child,
+            url,
+            port,
+            redirect_url,
+        })
     }
 
     /// SIGKILL: no graceful shutdown, no flushing; what was acknowledged must survive.
@@ -79,23 +101,32 @@ impl ServiceProcess {
 
     /// SIGTERM, then waits for a graceful exit.
     pub async fn terminate(mut self) -> anyhow::Result<std::process::ExitStatus> {
-        let pid = self.child.id().context("pid")?;
-        anyhow::ensure!(send_sigterm(pid), "could not send SIGTERM");
+        self.signal("TERM")?;
         Ok(tokio::time::timeout(Duration::from_secs(20), self.child.wait()).await??)
     }
 
     pub async fn admin(&self) -> anyhow::Result<ApiClient> {
-        let client = ApiClient::new(&self.url)?;
+        self.admin_trusting(&Trust::public_roots()).await
+    }
+
+    /// The first admin, signed in through a client that trusts what `trust` says.
+    pub async fn admin_trusting(&self, trust: &Trust) -> anyhow::Result<ApiClient> {
+        let client = ApiClient::with_trust(&self.url, trust)?;
         client.login(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
         Ok(client)
     }
 }
 
-/// Through kill(1), which keeps this crate free of `unsafe`.
-fn send_sigterm(pid: u32) -> bool {
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
+impl ServiceProcess {
+    /// Sends a signal (`TERM`, `HUP`...) through kill(1), which keeps this crate free of
+    /// `unsafe`.
+    pub fn signal(&self, name: &str) -> anyhow::Result<()> {
+        let pid = self.child.id().context("the service has exited")?;
+        let sent = std::process::Command::new("kill")
+            .args([format!("-{name}"), pid.to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        anyhow::ensure!(sent, "could not send SIG{name}");
+        Ok(())
+    }
 }

@@ -1,7 +1,7 @@
 //! Support for Lifeline's cross-component tests, shared by `tests/e2e` and the desktop
 //! app's real-window test: the end user's browser, driven over JSON lines, a WebDriver
 //! client for real Tauri windows (also used by `lifeline-bench-desktop`), a real SMTP
-//! server that shows what the service sent, the real support-session app on a test's
+//! server that shows what the service sent, a test certificate authority, the real support-session app on a test's
 //! "computer", and the service in-process with a clock the test moves.
 //!
 //! Test code only (never published); it may use `anyhow` like the tests it serves.
@@ -11,4 +11,5 @@ pub mod pattern;
 pub mod puppet;
 pub mod service;
 pub mod smtp;
+pub mod tls;
 pub mod webdriver;

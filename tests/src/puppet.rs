@@ -24,12 +24,34 @@ pub fn artifacts_dir() -> PathBuf {
     dir
 }
 
+/// How the browser is set up before it starts.
+#[derive(Debug, Default, Clone)]
+pub struct BrowserSetup {
+    /// A CA certificate (PEM) the browser trusts, through its own NSS store, as a
+    /// company's managed browsers would.
+    pub trusted_ca: Option<PathBuf>,
+    /// Host names the browser resolves to 127.0.0.1 (so a page is on a real name, not
+    /// on localhost, which browsers treat as secure even over plain HTTP).
+    pub loopback_hosts: Vec<String>,
+}
+
 impl Puppet {
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(&BrowserSetup::default()).await
+    }
+
+    pub async fn start_with(setup: &BrowserSetup) -> anyhow::Result<Self> {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("browser")
             .join("enduser.mjs");
-        let mut child = Command::new("node")
+        let mut command = Command::new("node");
+        if let Some(ca) = &setup.trusted_ca {
+            command.env("PUPPET_TRUSTED_CA", ca);
+        }
+        if !setup.loopback_hosts.is_empty() {
+            command.env("PUPPET_LOOPBACK_HOSTS", setup.loopback_hosts.join(","));
+        }
+        let mut child = command
             .arg(&script)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

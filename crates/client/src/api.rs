@@ -1,3 +1,4 @@
+use crate::trust::{Socket, Trust};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,6 +48,8 @@ pub struct ApiClient {
 
 struct Inner {
     http: reqwest::Client,
+    /// The WebSockets' TLS when extra CA certificates are trusted.
+    websocket_tls: Option<Arc<rustls::ClientConfig>>,
     base: Url,
     bearer: RwLock<Bearer>,
     /// One refresh at a time: refresh tokens rotate, so two at once would be a reuse.
@@ -88,8 +91,14 @@ pub(crate) async fn api_error(response: Response) -> ClientError {
 }
 
 impl ApiClient {
-    /// A client of the service at `base_url` (e.g. `https://support.example.com`).
+    /// A client of the service at `base_url` (e.g. `https://support.example.com`),
+    /// trusting the public roots and the CA file `LIFELINE_CA_FILE` names, if any.
     pub fn new(base_url: &str) -> Result<Self, ClientError> {
+        Self::with_trust(base_url, &Trust::from_env()?)
+    }
+
+    /// A client that trusts what `trust` says, whatever the environment.
+    pub fn with_trust(base_url: &str, trust: &Trust) -> Result<Self, ClientError> {
         let base = Url::parse(base_url)
             .map_err(|e| ClientError::InvalidUrl(format!("{base_url}: {e}")))?;
         if !matches!(base.scheme(), "http" | "https") {
@@ -97,13 +106,14 @@ impl ApiClient {
                 "{base_url}: use http:// or https://"
             )));
         }
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .build()?;
+        let http = trust
+            .http_client(reqwest::Client::builder().connect_timeout(Duration::from_secs(10)))?;
+        let websocket_tls = trust.websocket_tls()?;
         let (token_updates, _) = watch::channel(None);
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
+                websocket_tls,
                 base,
                 bearer: RwLock::new(Bearer::None),
                 refresh_lock: Mutex::new(()),
@@ -114,6 +124,11 @@ impl ApiClient {
 
     pub fn base_url(&self) -> &Url {
         &self.inner.base
+    }
+
+    /// Opens a WebSocket to the service with this client's trust.
+    pub(crate) async fn connect_websocket(&self, url: &str) -> Result<Socket, ClientError> {
+        crate::trust::connect_websocket(url, self.inner.websocket_tls.as_ref()).await
     }
 
     pub(crate) fn http(&self) -> &reqwest::Client {

@@ -23,6 +23,7 @@ pub mod notifications;
 pub mod qr;
 mod realtime;
 mod replies;
+pub mod trust;
 
 pub use adhoc::PreparedAdhoc;
 pub use api::{ApiClient, Bearer};
@@ -32,3 +33,4 @@ pub use files::Progress;
 pub use lifeline_protocol as protocol;
 pub use media::{MediaControl, MediaEvent, MediaSocket};
 pub use realtime::{RealtimeClient, RealtimeEvent, RealtimeHandle, RealtimeOptions};
+pub use trust::Trust;

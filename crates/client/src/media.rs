@@ -147,9 +147,7 @@ impl MediaSocket {
     ) -> Result<Self, ClientError> {
         let token = api.access_token().await?;
         let url = websocket_url(api, MEDIA_PATH)?;
-        let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
-            .await
-            .map_err(|e| ClientError::WebSocket(e.to_string()))?;
+        let mut socket = api.connect_websocket(url.as_str()).await?;
         let hello = MediaClientFrame::Hello {
             token,
             session_id,

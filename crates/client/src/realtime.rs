@@ -251,9 +251,7 @@ async fn connect_once(
         Err(err) => return Err(err),
     };
     let url = crate::media::websocket_url(api, REALTIME_PATH)?;
-    let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
-        .await
-        .map_err(|e| ClientError::WebSocket(e.to_string()))?;
+    let mut socket = api.connect_websocket(url.as_str()).await?;
     let mut socket_token = token.clone();
     let mut token_updates = api.token_updates();
     token_updates.mark_unchanged();

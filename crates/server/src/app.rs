@@ -166,8 +166,29 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts(&state.config),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// `Strict-Transport-Security` for a service whose public address is HTTPS (built in or
+/// behind a proxy), so browsers never try plain HTTP again; nothing otherwise.
+fn hsts(config: &Config) -> Option<HeaderValue> {
+    if config.public_url.scheme() != "https" {
+        return None;
+    }
+    let max_age = config
+        .tls
+        .as_ref()
+        .map_or_else(crate::config::default_hsts_max_age, |tls| {
+            tls.hsts_max_age_secs
+        });
+    (max_age > 0)
+        .then(|| HeaderValue::from_str(&format!("max-age={max_age}")).ok())
+        .flatten()
 }
 
 /// Refuses a body whose announced length is over the JSON limit before anything reads
@@ -325,22 +346,31 @@ async fn housekeeping(state: AppState) {
 /// A service listening on a real socket, for `serve` and for tests.
 pub struct RunningServer {
     pub addr: SocketAddr,
+    /// The plain-HTTP listener that redirects to HTTPS, when one is configured.
+    pub redirect_addr: Option<SocketAddr>,
     pub state: AppState,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    tasks: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl RunningServer {
+    /// The address the service answers on, `https://` with built-in TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.state.config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Stops accepting, closes live sockets, and waits for requests in flight.
     pub async fn shutdown(self) -> AppResult<()> {
         self.state.shutdown.cancel();
-        self.task
-            .await
-            .map_err(|e| crate::error::AppError::Internal(e.into()))?
-            .map_err(|e| crate::error::AppError::Internal(e.into()))?;
+        for task in self.tasks {
+            task.await
+                .map_err(|e| crate::error::AppError::Internal(e.into()))?
+                .map_err(|e| crate::error::AppError::Internal(e.into()))?;
+        }
         self.state.store.close().await;
         Ok(())
     }
@@ -361,22 +391,65 @@ pub async fn bind(config: &mut Config) -> anyhow::Result<tokio::net::TcpListener
     Ok(listener)
 }
 
-/// Serves on a bound listener until `state.shutdown` is cancelled.
+/// How long requests in flight may take to finish once a stop is asked for.
+const GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves on a bound listener until `state.shutdown` is cancelled: HTTPS with built-in
+/// TLS (and the redirecting HTTP listener when configured), plain HTTP otherwise.
 pub async fn start(
     listener: tokio::net::TcpListener,
     state: AppState,
 ) -> anyhow::Result<RunningServer> {
+    use anyhow::Context;
     let addr = listener.local_addr()?;
-    let app = router(state.clone());
-    tokio::spawn(housekeeping(state.clone()));
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let shutdown = state.shutdown.clone();
-    let task = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
-    });
-    Ok(RunningServer { addr, state, task })
+    let mut tasks = Vec::new();
+    let mut redirect_addr = None;
+    match state.config.tls.clone() {
+        Some(settings) => {
+            let tls = crate::tls::acceptor_config(&settings)?;
+            tokio::spawn(crate::tls::keep_fresh(
+                tls.clone(),
+                settings.clone(),
+                shutdown.clone(),
+            ));
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                stop.cancelled().await;
+                stopper.graceful_shutdown(Some(GRACE));
+            });
+            let server = axum_server::from_tcp_rustls(listener.into_std()?, tls)?.handle(handle);
+            tasks.push(tokio::spawn(async move { server.serve(app).await }));
+            if let Some(from) = settings.redirect_from {
+                let plain = tokio::net::TcpListener::bind(from)
+                    .await
+                    .with_context(|| format!("listening on {from} (tls.redirect_from)"))?;
+                redirect_addr = Some(plain.local_addr()?);
+                let redirect = crate::tls::redirect_router(state.config.public_url.clone());
+                let stop = shutdown.clone();
+                tasks.push(tokio::spawn(async move {
+                    axum::serve(plain, redirect)
+                        .with_graceful_shutdown(async move { stop.cancelled().await })
+                        .await
+                }));
+            }
+        }
+        None => {
+            tasks.push(tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+                    .await
+            }));
+        }
+    }
+    tokio::spawn(housekeeping(state.clone()));
+    Ok(RunningServer {
+        addr,
+        redirect_addr,
+        state,
+        tasks,
+    })
 }

@@ -48,6 +48,12 @@ pub enum Command {
     /// Manage the server's secret (the key file beside the data).
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// Check a configuration file (or the one --config names) with the flags and
+    /// LIFELINE_* variables over it, including the TLS files, and say what it sets.
+    CheckConfig {
+        /// The file to check; defaults to --config.
+        file: Option<PathBuf>,
+    },
     /// Set a company's ad-hoc licence slots.
     Slots {
         #[arg(long, default_value = "Lifeline")]
@@ -111,9 +117,21 @@ pub enum OutboxCommand {
     },
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = Config::load(&cli.serve, cli.config.as_deref())?;
+impl Cli {
+    /// The configuration the command runs with: the file `check-config` names, or
+    /// `--config`, under variables and flags.
+    pub fn config(&self) -> Result<Config, crate::config::ConfigError> {
+        let file = match &self.command {
+            Some(Command::CheckConfig { file: Some(file) }) => Some(file.as_path()),
+            _ => self.config.as_deref(),
+        };
+        Config::load(&self.serve, file)
+    }
+}
+
+pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     match cli.command {
+        Some(Command::CheckConfig { .. }) => crate::check_config::report(&config),
         None | Some(Command::Serve) => serve(config).await,
         Some(Command::Technician(command)) => technician(config, command).await,
         Some(Command::Secrets(SecretsCommand::Rotate)) => {
@@ -301,6 +319,9 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
     let state = crate::app::build_state(config, clock).await?;
     bootstrap_first_technician(&state.store).await?;
     let server = crate::app::start(listener, state).await?;
+    if let Some(redirect) = server.redirect_addr {
+        println!("Plain HTTP on http://{redirect} redirects to HTTPS");
+    }
     println!("Lifeline service listening on {}", server.url());
     println!("End users join at {}join", server.state.config.public_url);
     tracing::info!(addr = %server.addr, "listening");

@@ -1,11 +1,16 @@
-//! Settings, layered: command-line flags, then `LIFELINE_*` environment variables, then
-//! an optional TOML file, then defaults. With nothing set, the service runs on an
-//! embedded SQLite file in `./lifeline-data` on 127.0.0.1:8080.
+//! Settings, layered with figment: command-line flags, then `LIFELINE_*` environment
+//! variables, then an optional TOML file, then defaults. With nothing set, the service
+//! runs on an embedded SQLite file in `./lifeline-data` on 127.0.0.1:8080. This module
+//! only resolves and validates settings; it opens no file but the configuration itself.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
-use serde::Deserialize;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::value::{Uncased, UncasedStr};
+use figment::Figment;
+use serde::{Deserialize, Deserializer};
 use url::Url;
 
 pub use crate::client_ip::TrustedProxy;
@@ -25,6 +30,53 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// Reverse proxies whose `Forwarded`/`X-Forwarded-For` headers are believed.
     pub trusted_proxies: Vec<TrustedProxy>,
+    /// Built-in HTTPS; without it the service speaks plain HTTP (behind a proxy, or on
+    /// loopback).
+    pub tls: Option<TlsSettings>,
+    pub metrics: MetricsSettings,
+    /// One JSON object per log line instead of text.
+    pub json_logs: bool,
+}
+
+/// Built-in HTTPS from PEM files, reloaded on SIGHUP and when the files change.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// The certificate chain, leaf first (as certbot's `fullchain.pem`).
+    pub cert: PathBuf,
+    /// The private key: PKCS#8, PKCS#1 or SEC1.
+    pub key: PathBuf,
+    /// A second, plain-HTTP listener that sends every request to the HTTPS address.
+    #[serde(default)]
+    pub redirect_from: Option<SocketAddr>,
+    /// `Strict-Transport-Security` max-age; 0 sends no HSTS header.
+    #[serde(default = "default_hsts_max_age")]
+    pub hsts_max_age_secs: u32,
+}
+
+pub(crate) fn default_hsts_max_age() -> u32 {
+    // One year, what browsers' preload lists ask for.
+    31_536_000
+}
+
+/// `/metrics` in the Prometheus text format: off unless a token is set, or a separate
+/// listener (say on loopback) is named, where no token is asked.
+#[derive(Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// A bearer token that opens `/metrics` on the public listener.
+    pub token: Option<secrecy::SecretString>,
+    /// A separate plain-HTTP listener serving only `/metrics`, without a token.
+    pub listen: Option<SocketAddr>,
+}
+
+impl std::fmt::Debug for MetricsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsSettings")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("listen", &self.listen)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -129,6 +181,18 @@ pub enum SmtpTls {
     Tls,
 }
 
+impl SmtpTls {
+    /// The name the file and the flag use.
+    fn name(self) -> String {
+        match self {
+            Self::None => "none",
+            Self::Starttls => "starttls",
+            Self::Tls => "tls",
+        }
+        .to_owned()
+    }
+}
+
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpConfig {
@@ -161,7 +225,7 @@ fn default_smtp_port() -> u16 {
     587
 }
 
-/// The TOML file's shape. Every field is optional.
+/// The TOML file's shape, and what every layer fills. Every field is optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FileConfig {
@@ -169,114 +233,214 @@ pub struct FileConfig {
     pub public_url: Option<Url>,
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
+    #[serde(deserialize_with = "list_or_comma_separated")]
     pub allowed_origins: Vec<String>,
+    #[serde(deserialize_with = "list_or_comma_separated")]
     pub trusted_proxies: Vec<TrustedProxy>,
     pub limits: Limits,
     pub sms: SmsConfig,
     pub smtp: Option<SmtpConfig>,
+    pub tls: Option<TlsSettings>,
+    pub metrics: MetricsSettings,
+    pub json_logs: bool,
 }
 
-/// Flags and environment variables of `lifeline-server serve`.
+/// A list in TOML, or one comma-separated string (as an environment variable gives).
+fn list_or_comma_separated<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Items {
+        List(Vec<String>),
+        Joined(String),
+    }
+    let items = match Items::deserialize(deserializer)? {
+        Items::List(items) => items,
+        Items::Joined(joined) => joined
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    };
+    items
+        .iter()
+        .map(|item| item.parse::<T>().map_err(serde::de::Error::custom))
+        .collect()
+}
+
+/// Flags of `lifeline-server serve`; each also has a `LIFELINE_*` variable (see
+/// [`environment_key`]).
 #[derive(Debug, Default, Clone, clap::Args)]
 pub struct ServeArgs {
-    /// Address and port to listen on (port 0 picks a free one).
-    #[arg(long, global = true, env = "LIFELINE_LISTEN")]
+    /// Address and port to listen on (port 0 picks a free one) [LIFELINE_LISTEN].
+    #[arg(long, global = true)]
     pub listen: Option<SocketAddr>,
-    /// Base URL for links sent to end users; defaults to `http://<listen address>`.
-    #[arg(long, global = true, env = "LIFELINE_PUBLIC_URL")]
+    /// Base URL for links sent to end users; defaults to `http(s)://<listen address>`
+    /// [LIFELINE_PUBLIC_URL].
+    #[arg(long, global = true)]
     pub public_url: Option<Url>,
-    /// Directory for the SQLite database and uploaded files.
-    #[arg(long, global = true, env = "LIFELINE_DATA_DIR")]
+    /// Directory for the SQLite database and uploaded files [LIFELINE_DATA_DIR].
+    #[arg(long, global = true)]
     pub data_dir: Option<PathBuf>,
-    /// Database URL; defaults to `sqlite://<data dir>/lifeline.db`.
-    #[arg(long, global = true, env = "LIFELINE_DATABASE_URL")]
+    /// Database URL; defaults to `sqlite://<data dir>/lifeline.db` [LIFELINE_DATABASE_URL].
+    #[arg(long, global = true)]
     pub database_url: Option<String>,
     /// Reverse proxies (addresses or CIDR networks, comma-separated) whose forwarded
-    /// headers name the client; without it those headers are ignored.
-    #[arg(
-        long,
-        global = true,
-        env = "LIFELINE_TRUSTED_PROXIES",
-        value_delimiter = ','
-    )]
-    pub trusted_proxies: Option<Vec<TrustedProxy>>,
-    /// Largest file that can be uploaded, in bytes.
-    #[arg(long, global = true, env = "LIFELINE_MAX_UPLOAD_BYTES")]
+    /// headers name the client; without it those headers are ignored
+    /// [LIFELINE_TRUSTED_PROXIES].
+    #[arg(long, global = true, value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<String>>,
+    /// Largest file that can be uploaded, in bytes [LIFELINE_MAX_UPLOAD_BYTES].
+    #[arg(long, global = true)]
     pub max_upload_bytes: Option<u64>,
-    /// SMTP server host; enables email invites.
-    #[arg(long, global = true, env = "LIFELINE_SMTP_HOST")]
+    /// PEM certificate chain; with --tls-key turns on built-in HTTPS [LIFELINE_TLS_CERT].
+    #[arg(long, global = true)]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert [LIFELINE_TLS_KEY].
+    #[arg(long, global = true)]
+    pub tls_key: Option<PathBuf>,
+    /// SMTP server host; enables email invites [LIFELINE_SMTP_HOST].
+    #[arg(long, global = true)]
     pub smtp_host: Option<String>,
-    #[arg(long, global = true, env = "LIFELINE_SMTP_PORT")]
+    #[arg(long, global = true)]
     pub smtp_port: Option<u16>,
-    #[arg(long, global = true, env = "LIFELINE_SMTP_TLS", value_enum)]
+    #[arg(long, global = true, value_enum)]
     pub smtp_tls: Option<SmtpTls>,
-    #[arg(long, global = true, env = "LIFELINE_SMTP_USERNAME")]
+    #[arg(long, global = true)]
     pub smtp_username: Option<String>,
-    #[arg(
-        long,
-        global = true,
-        env = "LIFELINE_SMTP_PASSWORD",
-        hide_env_values = true
-    )]
+    /// Better given as LIFELINE_SMTP_PASSWORD or in the file: flags show in `ps`.
+    #[arg(long, global = true)]
     pub smtp_password: Option<String>,
-    /// Sender address of invite emails.
-    #[arg(long, global = true, env = "LIFELINE_SMTP_FROM")]
+    /// Sender address of invite emails [LIFELINE_SMTP_FROM].
+    #[arg(long, global = true)]
     pub smtp_from: Option<String>,
+    /// One JSON object per log line [LIFELINE_JSON_LOGS].
+    #[arg(long, global = true)]
+    pub json_logs: bool,
+}
+
+impl ServeArgs {
+    /// The flags given, as a figment layer over the others.
+    fn layer(&self) -> Figment {
+        let mut layer = Figment::new();
+        let mut put = |key: &str, value: Option<String>| {
+            if let Some(value) = value {
+                layer = std::mem::take(&mut layer).merge(Serialized::default(key, value));
+            }
+        };
+        let display = |path: &Option<PathBuf>| path.as_ref().map(|p| p.display().to_string());
+        put("listen", self.listen.map(|a| a.to_string()));
+        put("public_url", self.public_url.as_ref().map(Url::to_string));
+        put("data_dir", display(&self.data_dir));
+        put("database_url", self.database_url.clone());
+        put(
+            "trusted_proxies",
+            self.trusted_proxies.as_ref().map(|list| list.join(",")),
+        );
+        put("tls.cert", display(&self.tls_cert));
+        put("tls.key", display(&self.tls_key));
+        put("smtp.host", self.smtp_host.clone());
+        put("smtp.tls", self.smtp_tls.map(SmtpTls::name));
+        put("smtp.username", self.smtp_username.clone());
+        put("smtp.password", self.smtp_password.clone());
+        put("smtp.from", self.smtp_from.clone());
+        let mut layer = layer;
+        if let Some(port) = self.smtp_port {
+            layer = layer.merge(Serialized::default("smtp.port", port));
+        }
+        if let Some(max) = self.max_upload_bytes {
+            layer = layer.merge(Serialized::default("limits.max_upload_bytes", max));
+        }
+        if self.json_logs {
+            layer = layer.merge(Serialized::default("json_logs", true));
+        }
+        layer
+    }
+}
+
+/// Sections of the file that `LIFELINE_<SECTION>__<FIELD>` variables reach.
+const SECTIONS: [&str; 5] = ["limits", "sms", "smtp", "tls", "metrics"];
+
+/// The setting a `LIFELINE_*` variable sets, if any: the top-level names
+/// (`LIFELINE_LISTEN`), the flat SMTP and TLS names (`LIFELINE_SMTP_HOST`,
+/// `LIFELINE_TLS_CERT`) and `LIFELINE_<SECTION>__<FIELD>` for every field of a section
+/// (`LIFELINE_LIMITS__FILE_RETENTION_DAYS`). Other `LIFELINE_*` variables (the secret,
+/// the first password, test switches) are not settings and are left alone.
+pub fn environment_key(name: &UncasedStr) -> Option<Uncased<'_>> {
+    let name = name.as_str().to_ascii_lowercase();
+    let key = match name.as_str() {
+        "listen" | "public_url" | "data_dir" | "database_url" | "allowed_origins"
+        | "trusted_proxies" | "json_logs" => name,
+        "max_upload_bytes" => "limits.max_upload_bytes".to_owned(),
+        "metrics_token" => "metrics.token".to_owned(),
+        "metrics_listen" => "metrics.listen".to_owned(),
+        _ => match name.split_once("__") {
+            Some((section, field)) if SECTIONS.contains(&section) && !field.is_empty() => {
+                format!("{section}.{field}")
+            }
+            Some(_) => return None,
+            None => {
+                let (section, field) = name.split_once('_')?;
+                if !matches!(section, "smtp" | "tls") {
+                    return None;
+                }
+                format!("{section}.{field}")
+            }
+        },
+    };
+    Some(key.into())
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read the configuration file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("the configuration file {path} is not valid: {source}")]
-    Parse {
-        path: PathBuf,
-        source: toml::de::Error,
-    },
+    #[error("the configuration file {0} does not exist")]
+    Missing(PathBuf),
+    /// Figment's message names the setting and where it came from (file or variable).
+    #[error("{0}")]
+    Layer(Box<figment::Error>),
     #[error("{0}")]
     Invalid(String),
 }
 
 impl Config {
-    /// Resolves flags/env over the file (if any) over defaults.
+    /// Resolves flags over `LIFELINE_*` variables over the file (if any) over defaults.
     pub fn load(args: &ServeArgs, file: Option<&Path>) -> Result<Self, ConfigError> {
-        let file_config = match file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                    path: path.to_owned(),
-                    source,
-                })?;
-                toml::from_str(&text).map_err(|source| ConfigError::Parse {
-                    path: path.to_owned(),
-                    source,
-                })?
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::Missing(path.to_owned()));
             }
-            None => FileConfig::default(),
-        };
-        Self::merge(args, file_config)
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let figment = figment
+            .merge(Env::prefixed("LIFELINE_").filter_map(environment_key))
+            .merge(args.layer());
+        let layered: FileConfig = figment
+            .extract()
+            .map_err(|e| ConfigError::Layer(Box::new(e)))?;
+        Self::resolve(layered)
     }
 
-    pub fn merge(args: &ServeArgs, file: FileConfig) -> Result<Self, ConfigError> {
-        let listen = args
+    /// Fills what the layers left open and checks what they say together.
+    pub fn resolve(file: FileConfig) -> Result<Self, ConfigError> {
+        let listen = file
             .listen
-            .or(file.listen)
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
-        let data_dir = args
+        let data_dir = file
             .data_dir
-            .clone()
-            .or(file.data_dir)
             .unwrap_or_else(|| PathBuf::from("lifeline-data"));
-        let database_url = args
+        let database_url = file
             .database_url
-            .clone()
-            .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("lifeline.db").display()));
-        let public_url = match args.public_url.clone().or(file.public_url) {
+        let scheme = if file.tls.is_some() { "https" } else { "http" };
+        let public_url = match file.public_url {
             Some(url) => url,
-            None => Url::parse(&format!("http://{listen}"))
+            None => Url::parse(&format!("{scheme}://{listen}"))
                 .map_err(|e| ConfigError::Invalid(format!("listen address as URL: {e}")))?,
         };
         if !matches!(public_url.scheme(), "http" | "https") {
@@ -285,110 +449,43 @@ impl Config {
                 public_url.scheme()
             )));
         }
-        let mut limits = file.limits;
-        if let Some(max) = args.max_upload_bytes {
-            limits.max_upload_bytes = max;
-        }
-        let smtp = match (&args.smtp_host, file.smtp) {
-            (Some(host), file_smtp) => {
-                let from = args
-                    .smtp_from
-                    .clone()
-                    .or_else(|| file_smtp.as_ref().map(|s| s.from.clone()))
-                    .ok_or_else(|| {
-                        ConfigError::Invalid("--smtp-host needs --smtp-from as well".into())
-                    })?;
-                Some(SmtpConfig {
-                    host: host.clone(),
-                    port: args
-                        .smtp_port
-                        .or(file_smtp.as_ref().map(|s| s.port))
-                        .unwrap_or_else(default_smtp_port),
-                    tls: args
-                        .smtp_tls
-                        .or(file_smtp.as_ref().map(|s| s.tls))
-                        .unwrap_or_default(),
-                    username: args
-                        .smtp_username
-                        .clone()
-                        .or_else(|| file_smtp.as_ref().and_then(|s| s.username.clone())),
-                    password: args
-                        .smtp_password
-                        .clone()
-                        .or_else(|| file_smtp.as_ref().and_then(|s| s.password.clone())),
-                    from,
-                })
+        if let Some(tls) = &file.tls {
+            if listen.port() != 0 && tls.redirect_from == Some(listen) {
+                return Err(ConfigError::Invalid(format!(
+                    "tls.redirect_from and listen are both {listen}"
+                )));
             }
-            (None, file_smtp) => file_smtp,
-        };
+        }
+        if listen.port() != 0 && file.metrics.listen == Some(listen) {
+            return Err(ConfigError::Invalid(format!(
+                "metrics.listen and listen are both {listen}"
+            )));
+        }
         Ok(Self {
             listen,
             public_url,
             data_dir,
             database_url,
-            limits,
+            limits: file.limits,
             sms: file.sms,
-            smtp,
+            smtp: file.smtp,
             allowed_origins: file.allowed_origins,
-            trusted_proxies: args.trusted_proxies.clone().unwrap_or(file.trusted_proxies),
+            trusted_proxies: file.trusted_proxies,
+            tls: file.tls,
+            metrics: file.metrics,
+            json_logs: file.json_logs,
         })
     }
 
     /// Defaults for a given data directory: what tests and `serve` with no flags use.
     pub fn for_data_dir(data_dir: &Path) -> Self {
-        let args = ServeArgs {
+        let file = FileConfig {
             data_dir: Some(data_dir.to_owned()),
-            ..ServeArgs::default()
+            ..FileConfig::default()
         };
-        Self::merge(&args, FileConfig::default()).expect("defaults are valid")
+        Self::resolve(file).expect("defaults are valid")
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn flags_win_over_the_file_and_the_file_over_defaults() {
-        let file: FileConfig = toml::from_str(
-            r#"
-            listen = "127.0.0.1:9000"
-            public_url = "https://support.example.com"
-            [limits]
-            max_upload_bytes = 1000
-            [sms]
-            driver = "twilio"
-            account_sid = "AC1"
-            auth_token = "secret"
-            from = "+15550001111"
-            "#,
-        )
-        .expect("valid toml");
-        let args = ServeArgs {
-            listen: Some(SocketAddr::from(([127, 0, 0, 1], 9100))),
-            ..ServeArgs::default()
-        };
-        let config = Config::merge(&args, file).expect("valid config");
-        assert_eq!(config.listen.port(), 9100, "the flag beats the file");
-        assert_eq!(config.public_url.as_str(), "https://support.example.com/");
-        assert_eq!(
-            config.limits.max_upload_bytes, 1000,
-            "the file beats defaults"
-        );
-        assert_eq!(
-            config.limits.login_failures_per_minute, 300,
-            "defaults fill the rest"
-        );
-        assert!(matches!(config.sms, SmsConfig::Twilio { .. }));
-    }
-
-    #[test]
-    fn unknown_keys_in_the_file_are_reported() {
-        let err = toml::from_str::<FileConfig>("lisen = \"127.0.0.1:1\"")
-            .expect_err("typo must not pass silently");
-        assert!(
-            err.to_string().contains("lisen"),
-            "names the bad key: {err}"
-        );
-    }
-}
+mod tests;

@@ -11,6 +11,7 @@ pub mod agent_builds;
 pub mod app;
 pub mod attended;
 pub mod auth;
+pub mod check_config;
 pub mod cli;
 pub mod client_ip;
 pub mod clock;
@@ -30,6 +31,7 @@ pub mod socket_close;
 pub mod state;
 pub mod store;
 pub mod throttle;
+pub mod tls;
 
 pub use app::{bind, build_state, start, RunningServer};
 pub use config::Config;
