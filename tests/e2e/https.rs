@@ -40,8 +40,13 @@ pub async fn event_of(
     }
 }
 
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 /// The end user joins by the link in a browser trusting `ca`, checks the page is a
-/// secure context on `origin`, chats both ways and shares the screen, which the
+/// secure context on `origin`, chats, sends files both ways and shares the screen, which the
 /// technician receives over the same TLS.
 pub async fn join_chat_and_share(
     technician: &ApiClient,
@@ -96,6 +101,37 @@ pub async fn join_chat_and_share(
         matches!(reply, EventData::Message { ref text, .. } if text == "Hi, I can read you"),
         "{reply:?}"
     );
+
+    // Files both ways, larger than a proxy's default body limit.
+    let work = tempfile::tempdir()?;
+    let outgoing: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let outgoing_path = work.path().join("driver.bin");
+    std::fs::write(&outgoing_path, &outgoing)?;
+    technician
+        .upload_file(session.id, &outgoing_path, |_| {})
+        .await?;
+    let downloaded = browser
+        .call("download", json!({"name": "driver.bin"}))
+        .await?;
+    assert_eq!(downloaded["sha256"], json!(sha256_hex(&outgoing)));
+    let incoming: Vec<u8> = (0..2_500_000u32).map(|i| (i % 241) as u8).collect();
+    let incoming_path = work.path().join("report.bin");
+    std::fs::write(&incoming_path, &incoming)?;
+    browser
+        .call("upload", json!({"path": incoming_path}))
+        .await?;
+    let offered = event_of(
+        &mut realtime,
+        "the end user's file",
+        |d| matches!(d, EventData::FileShared { file } if file.from == Party::EndUser),
+    )
+    .await?;
+    let EventData::FileShared { file } = offered else {
+        anyhow::bail!("not a file: {offered:?}");
+    };
+    let saved = work.path().join("received.bin");
+    technician.download_file(&file, &saved, |_| {}).await?;
+    assert_eq!(sha256_hex(&std::fs::read(&saved)?), sha256_hex(&incoming));
 
     technician
         .request_consent(session.id, ConsentKind::ViewScreen)

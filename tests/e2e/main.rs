@@ -4,6 +4,7 @@
 mod agent;
 mod browser;
 mod https;
+mod nginx;
 mod restart;
 mod screen;
 mod service;
