@@ -60,11 +60,18 @@ async fn info(State(state): State<AppState>) -> axum::Json<ServerInfo> {
     })
 }
 
-async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+/// Liveness: the process answers. It asks nothing of the database, so a database
+/// outage does not get a healthy process restarted.
+async fn healthz() -> impl IntoResponse {
+    (StatusCode::OK, "ok")
+}
+
+/// Readiness: the database answers, so requests sent here can be served.
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match state.store.count_technicians().await {
         Ok(_) => (StatusCode::OK, "ok"),
         Err(err) => {
-            tracing::error!(error = %err, "health check: database unavailable");
+            tracing::error!(error = %err, "readiness check: database unavailable");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
     }
@@ -142,6 +149,8 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .merge(crate::metrics::public_router())
         .merge(crate::realtime::router())
         .merge(crate::media::socket_router())
         .merge(crate::join::page_router())
@@ -169,6 +178,10 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::STRICT_TRANSPORT_SECURITY,
             hsts(&state.config),
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::time_requests,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -305,6 +318,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             connects: Default::default(),
             media: Default::default(),
             shutdown: tokio_util::sync::CancellationToken::new(),
+            metrics: crate::metrics::Metrics::default(),
         }),
     })
 }
@@ -348,6 +362,8 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     /// The plain-HTTP listener that redirects to HTTPS, when one is configured.
     pub redirect_addr: Option<SocketAddr>,
+    /// The separate `/metrics` listener, when one is configured.
+    pub metrics_addr: Option<SocketAddr>,
     pub state: AppState,
     tasks: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -445,10 +461,25 @@ pub async fn start(
             }));
         }
     }
+    let mut metrics_addr = None;
+    if let Some(listen) = state.config.metrics.listen {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen} (metrics.listen)"))?;
+        metrics_addr = Some(listener.local_addr()?);
+        let metrics = crate::metrics::separate_router(state.clone());
+        let stop = state.shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            axum::serve(listener, metrics)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await
+        }));
+    }
     tokio::spawn(housekeeping(state.clone()));
     Ok(RunningServer {
         addr,
         redirect_addr,
+        metrics_addr,
         state,
         tasks,
     })

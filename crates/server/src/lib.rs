@@ -21,6 +21,7 @@ pub mod files;
 pub mod invites;
 pub mod join;
 pub mod media;
+pub mod metrics;
 pub mod private_files;
 pub mod rate_limit;
 pub mod realtime;

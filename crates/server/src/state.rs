@@ -27,6 +27,7 @@ pub struct Inner {
     /// The screen streams being relayed, per session.
     pub media: crate::media::MediaHub,
     pub shutdown: tokio_util::sync::CancellationToken,
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl std::ops::Deref for AppState {

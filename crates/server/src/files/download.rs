@@ -146,6 +146,16 @@ async fn download(
     if response.status() == StatusCode::NOT_FOUND {
         return Err(AppError::NotFound("file"));
     }
+    if let Some(length) = response
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok())
+    {
+        state
+            .metrics
+            .relayed(crate::metrics::Relayed::FileDownload, length);
+    }
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

@@ -43,6 +43,11 @@ pub struct UploadGuard {
 }
 
 impl UploadLocks {
+    /// Uploads receiving bytes now.
+    pub fn in_progress(&self) -> usize {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
     pub fn try_lock(&self, id: Uuid) -> Option<UploadGuard> {
         let mut set = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         set.insert(id).then(|| UploadGuard {

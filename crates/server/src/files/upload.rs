@@ -247,6 +247,9 @@ async fn append_upload(
             h.update(&chunk[..take]);
         }
         received += take as u64;
+        state
+            .metrics
+            .relayed(crate::metrics::Relayed::FileUpload, take as u64);
         if take < chunk.len() {
             failure = Some(AppError::PayloadTooLarge(format!(
                 "the body goes past the announced size of {size} bytes"

@@ -243,6 +243,9 @@ async fn take_over_from_browser(
 }
 
 async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError> {
+    let _open = state
+        .metrics
+        .socket_opened(crate::metrics::SocketParty::Media);
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await {
         Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str::<MediaClientFrame>(&text).ok(),
         Ok(Some(Err(err))) if crate::socket_close::is_oversized(&err) => {

@@ -208,7 +208,11 @@ impl<'a> Viewer<'a> {
                 self.last_progress = Instant::now();
             }
             self.unacked.push_back(chunk.seq);
+            let bytes = chunk.frame.len() as u64;
             self.socket.send(Message::Binary(chunk.frame)).await?;
+            self.state
+                .metrics
+                .relayed(crate::metrics::Relayed::Screen, bytes);
         }
         Ok(true)
     }

@@ -1,3 +1,4 @@
+use crate::metrics::SocketParty;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -205,6 +206,11 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
         Ok(peer) => peer,
         Err(err) => return Box::pin(refuse(socket, err)).await,
     };
+    let _open = state.metrics.socket_opened(match peer {
+        Peer::Technician { .. } => SocketParty::Technician,
+        Peer::EndUser { .. } => SocketParty::EndUser,
+        Peer::Agent { .. } => SocketParty::Agent,
+    });
     let mut connection = Connection {
         state,
         socket,

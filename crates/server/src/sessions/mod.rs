@@ -43,6 +43,7 @@ pub async fn record_event(
         .append_event(session.id, author, client_id, &data, state.now())
         .await?;
     if created {
+        state.metrics.event_stored(&event.data);
         publish_event(state, session.technician_id, event.clone());
     }
     Ok(event)

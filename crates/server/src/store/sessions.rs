@@ -86,6 +86,26 @@ impl Store {
             .ok_or_else(|| super::StoreError::Corrupt("session vanished after insert".into()))
     }
 
+    /// Instant sessions waiting on a live key or active, and ad-hoc sessions prepared
+    /// or active, now: the `live_sessions` metric.
+    pub async fn count_live_sessions(&self, now: i64) -> StoreResult<(i64, i64)> {
+        let instant: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sessions WHERE status = 'active' \
+             OR (status = 'waiting' AND key_expires_at > ?)",
+        )
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        let adhoc: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM adhoc_sessions WHERE status IN ('prepared', 'active') \
+             AND (expires_at IS NULL OR expires_at > ?)",
+        )
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((instant, adhoc))
+    }
+
     pub async fn session(&self, id: Uuid) -> StoreResult<Option<SessionRecord>> {
         Ok(sqlx::query_as(&format!("{SELECT_SESSION} WHERE s.id = ?"))
             .bind(id)

@@ -16,6 +16,7 @@ mod invites;
 mod marks;
 mod media;
 mod media_revocation;
+mod metrics;
 mod replies;
 mod revocation;
 mod second_factor;
