@@ -2,6 +2,7 @@
 //! and the end user in headless Chromium driven by Playwright.
 
 mod agent;
+mod backup;
 mod browser;
 mod https;
 mod nginx;

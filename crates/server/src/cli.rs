@@ -54,6 +54,17 @@ pub enum Command {
         /// The file to check; defaults to --config.
         file: Option<PathBuf>,
     },
+    /// Copy the database (consistently, while the service runs), the uploaded files and
+    /// the key file into one .tar.gz. Keep it as safe as the server: it holds the key.
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into an empty data directory (the configured one).
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Set a company's ad-hoc licence slots.
     Slots {
         #[arg(long, default_value = "Lifeline")]
@@ -132,6 +143,39 @@ impl Cli {
 pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
     match cli.command {
         Some(Command::CheckConfig { .. }) => crate::check_config::report(&config),
+        Some(Command::Backup { to }) => {
+            let manifest = crate::backup::backup(&config, &to).await?;
+            println!(
+                "Backed up the database (schema {}), {} files ({} bytes){} to {}",
+                manifest.schema_version,
+                manifest.files,
+                manifest.file_bytes,
+                if manifest.has_key_file {
+                    " and the key file"
+                } else {
+                    ""
+                },
+                to.display()
+            );
+            Ok(())
+        }
+        Some(Command::Restore { from }) => {
+            let manifest = crate::backup::restore(&config, &from).await?;
+            println!(
+                "Restored the backup of {} (lifeline-server {}, {} files) into {}",
+                crate::sessions::transcript::timestamp(manifest.created_at),
+                manifest.version,
+                manifest.files,
+                config.data_dir.display()
+            );
+            if !manifest.has_key_file {
+                println!(
+                    "The backup has no key file: set {} as before.",
+                    crate::secrets::SECRET_ENV
+                );
+            }
+            Ok(())
+        }
         None | Some(Command::Serve) => serve(config).await,
         Some(Command::Technician(command)) => technician(config, command).await,
         Some(Command::Secrets(SecretsCommand::Rotate)) => {

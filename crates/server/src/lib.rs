@@ -11,6 +11,7 @@ pub mod agent_builds;
 pub mod app;
 pub mod attended;
 pub mod auth;
+pub mod backup;
 pub mod check_config;
 pub mod cli;
 pub mod client_ip;

@@ -16,7 +16,7 @@ use sha2::Sha256;
 
 /// The environment variable that holds the secret (64 hex digits) instead of the file.
 pub const SECRET_ENV: &str = "LIFELINE_SECRET_KEY";
-const FILE_NAME: &str = "secret.key";
+pub const FILE_NAME: &str = "secret.key";
 
 /// What a derived key is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

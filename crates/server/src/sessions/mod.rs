@@ -2,7 +2,7 @@
 
 mod keys;
 mod routes;
-mod transcript;
+pub(crate) mod transcript;
 
 use std::sync::Arc;
 

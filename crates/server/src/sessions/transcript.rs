@@ -6,7 +6,8 @@ use lifeline_protocol::{
 use time::macros::format_description;
 use time::OffsetDateTime;
 
-fn timestamp(at: UnixMillis) -> String {
+/// A moment as people read it, in UTC.
+pub fn timestamp(at: UnixMillis) -> String {
     let format = format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(at) * 1_000_000)
         .ok()

@@ -89,6 +89,13 @@ impl Store {
         Ok(Self { pool })
     }
 
+    /// SQLite's own check of the whole file: `ok`, or what is wrong.
+    pub async fn integrity_check(&self) -> StoreResult<String> {
+        Ok(sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
