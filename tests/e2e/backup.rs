@@ -39,14 +39,14 @@ async fn traffic(
     let mut n = 0u32;
     while !stop.load(Ordering::Relaxed) {
         n += 1;
-        let (who, text) = if n % 2 == 0 {
+        let (who, text) = if n.is_multiple_of(2) {
             (&technician, format!("technician message {n}"))
         } else {
             (&end_user, format!("end user message {n}"))
         };
         who.send_message(session_id, Uuid::new_v4(), &text).await?;
         acknowledged.lock().await.messages.push(text);
-        if n % 7 == 0 {
+        if n.is_multiple_of(7) {
             let bytes: Vec<u8> = (0..(40_000 + n * 997)).map(|i| (i * n) as u8).collect();
             let path = work.join(format!("file-{n}.bin"));
             std::fs::write(&path, &bytes)?;

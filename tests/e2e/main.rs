@@ -9,3 +9,4 @@ mod nginx;
 mod restart;
 mod screen;
 mod service;
+mod upgrade;

@@ -19,8 +19,11 @@ fn target_dir() -> PathBuf {
         .to_owned()
 }
 
+/// The `lifeline-server` beside the tests, or the one `LIFELINE_SERVER_BINARY` names
+/// (an older release, to make an upgrade fixture).
 pub fn server_binary() -> PathBuf {
-    let bin = target_dir().join("lifeline-server");
+    let bin = std::env::var_os("LIFELINE_SERVER_BINARY")
+        .map_or_else(|| target_dir().join("lifeline-server"), PathBuf::from);
     assert!(
         bin.exists(),
         "{} is missing: run `cargo build -p lifeline-server` first",

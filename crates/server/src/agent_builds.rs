@@ -1,7 +1,8 @@
 //! The agent builds the service hands out, and the download that carries a trailer: the
 //! agent's bytes, then `<JSON><JSON length, u32 LE><b"LLAGENT1">`, so the copy knows its
 //! service and session without anything to type. Builds are the files named
-//! `lifeline-agent-<platform>` in `<data dir>/agents/`, or else the `lifeline-agent` built
+//! `lifeline-agent-<platform>` in the agents folder (`<data dir>/agents/` unless
+//! `agents_dir` says otherwise; the packages put theirs in `/usr/lib/lifeline/agents`), or else the `lifeline-agent` built
 //! beside this server binary (its own platform).
 
 use std::path::PathBuf;
@@ -24,7 +25,7 @@ fn this_platform() -> String {
 /// Platform name → agent file, for every build the service can hand out.
 pub fn agent_builds(state: &AppState) -> Vec<(String, PathBuf)> {
     let mut builds = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(state.config.data_dir.join("agents")) {
+    if let Ok(entries) = std::fs::read_dir(&state.config.agents_dir) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             if let Some(platform) = name.strip_prefix("lifeline-agent-") {

@@ -361,7 +361,9 @@ async fn serve(mut config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", config.listen))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let state = crate::app::build_state(config, clock).await?;
-    bootstrap_first_technician(&state.store).await?;
+    if state.config.create_first_admin {
+        bootstrap_first_technician(&state.store).await?;
+    }
     let server = crate::app::start(listener, state).await?;
     if let Some(redirect) = server.redirect_addr {
         println!("Plain HTTP on http://{redirect} redirects to HTTPS");

@@ -36,6 +36,12 @@ pub struct Config {
     pub metrics: MetricsSettings,
     /// One JSON object per log line instead of text.
     pub json_logs: bool,
+    /// Where the agent builds handed out at `/adhoc/<id>` are (`lifeline-agent-<platform>`).
+    pub agents_dir: PathBuf,
+    /// Whether the first start creates `admin@lifeline.local` and prints its password on
+    /// standard output. Packages turn it off: their output goes to the journal, and the
+    /// administrator makes the first account with `technician add`.
+    pub create_first_admin: bool,
 }
 
 /// Built-in HTTPS from PEM files, reloaded on SIGHUP and when the files change.
@@ -243,6 +249,8 @@ pub struct FileConfig {
     pub tls: Option<TlsSettings>,
     pub metrics: MetricsSettings,
     pub json_logs: bool,
+    pub agents_dir: Option<PathBuf>,
+    pub create_first_admin: Option<bool>,
 }
 
 /// A list in TOML, or one comma-separated string (as an environment variable gives).
@@ -375,7 +383,7 @@ pub fn environment_key(name: &UncasedStr) -> Option<Uncased<'_>> {
     let name = name.as_str().to_ascii_lowercase();
     let key = match name.as_str() {
         "listen" | "public_url" | "data_dir" | "database_url" | "allowed_origins"
-        | "trusted_proxies" | "json_logs" => name,
+        | "trusted_proxies" | "json_logs" | "agents_dir" | "create_first_admin" => name,
         "max_upload_bytes" => "limits.max_upload_bytes".to_owned(),
         "metrics_token" => "metrics.token".to_owned(),
         "metrics_listen" => "metrics.listen".to_owned(),
@@ -434,6 +442,7 @@ impl Config {
         let data_dir = file
             .data_dir
             .unwrap_or_else(|| PathBuf::from("lifeline-data"));
+        let agents_dir = file.agents_dir.unwrap_or_else(|| data_dir.join("agents"));
         let database_url = file
             .database_url
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("lifeline.db").display()));
@@ -474,6 +483,8 @@ impl Config {
             tls: file.tls,
             metrics: file.metrics,
             json_logs: file.json_logs,
+            agents_dir,
+            create_first_admin: file.create_first_admin.unwrap_or(true),
         })
     }
 

@@ -22,3 +22,4 @@ mod revocation;
 mod second_factor;
 mod secrets;
 mod sessions;
+mod upgrade;
