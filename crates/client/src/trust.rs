@@ -105,3 +105,33 @@ pub(crate) async fn connect_websocket(
         .map_err(|e| ClientError::WebSocket(e.to_string()))?;
     Ok(socket)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ca_file_adds_roots_and_garbage_is_refused() {
+        let key = rcgen::KeyPair::generate().expect("key");
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = params.self_signed(&key).expect("a CA");
+        let trust = Trust::with_pem(ca.pem().as_bytes()).expect("a PEM CA is taken");
+        assert_eq!(trust.extra.len(), 1);
+        assert!(
+            trust.websocket_tls().expect("config").is_some(),
+            "the WebSockets trust it too"
+        );
+        assert!(
+            Trust::public_roots()
+                .websocket_tls()
+                .expect("config")
+                .is_none(),
+            "without extra roots the WebSockets keep their default"
+        );
+        for garbage in [&b"not a certificate"[..], b""] {
+            let err = Trust::with_pem(garbage).err().expect("refused");
+            assert!(matches!(err, ClientError::InvalidInput(_)), "{err}");
+        }
+    }
+}
