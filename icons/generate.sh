@@ -18,3 +18,5 @@ for size in 32 128 256; do
   "$IM" icon.png -resize "${size}x${size}" -depth 8 "PNG32:${size}x${size}.png"
 done
 mv 256x256.png 128x128@2x.png
+# The Windows executables' icon: the PNGs packed into one .ico.
+python3 make-ico.py icon.ico 32x32.png 128x128.png 128x128@2x.png

@@ -7,8 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use figment::providers::{Env, Format, Serialized, Toml};
-use figment::value::{Uncased, UncasedStr};
+use figment::providers::{Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Deserializer};
 use url::Url;
@@ -282,37 +281,38 @@ where
 }
 
 /// Flags of `lifeline-server serve`; each also has a `LIFELINE_*` variable (see
-/// [`environment_key`]).
+/// [`environment::environment_key`]).
 #[derive(Debug, Default, Clone, clap::Args)]
 pub struct ServeArgs {
-    /// Address and port to listen on (port 0 picks a free one) [LIFELINE_LISTEN].
+    /// Address and port to listen on (port 0 picks a free one); also LIFELINE_LISTEN.
     #[arg(long, global = true)]
     pub listen: Option<SocketAddr>,
-    /// Base URL for links sent to end users; defaults to `http(s)://<listen address>`
-    /// [LIFELINE_PUBLIC_URL].
+    /// Base URL for links sent to end users; defaults to `http(s)://<listen address>`;
+    /// also LIFELINE_PUBLIC_URL.
     #[arg(long, global = true)]
     pub public_url: Option<Url>,
-    /// Directory for the SQLite database and uploaded files [LIFELINE_DATA_DIR].
+    /// Directory for the SQLite database and uploaded files; also LIFELINE_DATA_DIR.
     #[arg(long, global = true)]
     pub data_dir: Option<PathBuf>,
-    /// Database URL; defaults to `sqlite://<data dir>/lifeline.db` [LIFELINE_DATABASE_URL].
+    /// Database URL; defaults to `sqlite://<data dir>/lifeline.db`; also
+    /// LIFELINE_DATABASE_URL.
     #[arg(long, global = true)]
     pub database_url: Option<String>,
     /// Reverse proxies (addresses or CIDR networks, comma-separated) whose forwarded
-    /// headers name the client; without it those headers are ignored
-    /// [LIFELINE_TRUSTED_PROXIES].
+    /// headers name the client; without it those headers are ignored; also
+    /// LIFELINE_TRUSTED_PROXIES.
     #[arg(long, global = true, value_delimiter = ',')]
     pub trusted_proxies: Option<Vec<String>>,
-    /// Largest file that can be uploaded, in bytes [LIFELINE_MAX_UPLOAD_BYTES].
+    /// Largest file that can be uploaded, in bytes; also LIFELINE_MAX_UPLOAD_BYTES.
     #[arg(long, global = true)]
     pub max_upload_bytes: Option<u64>,
-    /// PEM certificate chain; with --tls-key turns on built-in HTTPS [LIFELINE_TLS_CERT].
+    /// PEM certificate chain; with --tls-key turns on built-in HTTPS; also LIFELINE_TLS_CERT.
     #[arg(long, global = true)]
     pub tls_cert: Option<PathBuf>,
-    /// PEM private key of --tls-cert [LIFELINE_TLS_KEY].
+    /// PEM private key of --tls-cert; also LIFELINE_TLS_KEY.
     #[arg(long, global = true)]
     pub tls_key: Option<PathBuf>,
-    /// SMTP server host; enables email invites [LIFELINE_SMTP_HOST].
+    /// SMTP server host; enables email invites; also LIFELINE_SMTP_HOST.
     #[arg(long, global = true)]
     pub smtp_host: Option<String>,
     #[arg(long, global = true)]
@@ -324,10 +324,10 @@ pub struct ServeArgs {
     /// Better given as LIFELINE_SMTP_PASSWORD or in the file: flags show in `ps`.
     #[arg(long, global = true)]
     pub smtp_password: Option<String>,
-    /// Sender address of invite emails [LIFELINE_SMTP_FROM].
+    /// Sender address of invite emails; also LIFELINE_SMTP_FROM.
     #[arg(long, global = true)]
     pub smtp_from: Option<String>,
-    /// One JSON object per log line [LIFELINE_JSON_LOGS].
+    /// One JSON object per log line; also LIFELINE_JSON_LOGS.
     #[arg(long, global = true)]
     pub json_logs: bool,
 }
@@ -371,39 +371,6 @@ impl ServeArgs {
     }
 }
 
-/// Sections of the file that `LIFELINE_<SECTION>__<FIELD>` variables reach.
-const SECTIONS: [&str; 5] = ["limits", "sms", "smtp", "tls", "metrics"];
-
-/// The setting a `LIFELINE_*` variable sets, if any: the top-level names
-/// (`LIFELINE_LISTEN`), the flat SMTP and TLS names (`LIFELINE_SMTP_HOST`,
-/// `LIFELINE_TLS_CERT`) and `LIFELINE_<SECTION>__<FIELD>` for every field of a section
-/// (`LIFELINE_LIMITS__FILE_RETENTION_DAYS`). Other `LIFELINE_*` variables (the secret,
-/// the first password, test switches) are not settings and are left alone.
-pub fn environment_key(name: &UncasedStr) -> Option<Uncased<'_>> {
-    let name = name.as_str().to_ascii_lowercase();
-    let key = match name.as_str() {
-        "listen" | "public_url" | "data_dir" | "database_url" | "allowed_origins"
-        | "trusted_proxies" | "json_logs" | "agents_dir" | "create_first_admin" => name,
-        "max_upload_bytes" => "limits.max_upload_bytes".to_owned(),
-        "metrics_token" => "metrics.token".to_owned(),
-        "metrics_listen" => "metrics.listen".to_owned(),
-        _ => match name.split_once("__") {
-            Some((section, field)) if SECTIONS.contains(&section) && !field.is_empty() => {
-                format!("{section}.{field}")
-            }
-            Some(_) => return None,
-            None => {
-                let (section, field) = name.split_once('_')?;
-                if !matches!(section, "smtp" | "tls") {
-                    return None;
-                }
-                format!("{section}.{field}")
-            }
-        },
-    };
-    Some(key.into())
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("the configuration file {0} does not exist")]
@@ -425,11 +392,11 @@ impl Config {
             }
             figment = figment.merge(Toml::file_exact(path));
         }
-        let figment = figment
-            .merge(Env::prefixed("LIFELINE_").filter_map(environment_key))
-            .merge(args.layer());
+        let figment = figment.merge(environment::Variables).merge(args.layer());
+        // Lossy: a variable's text becomes a number or a flag where the setting is one,
+        // and stays text everywhere else (a password of digits keeps its leading zeros).
         let layered: FileConfig = figment
-            .extract()
+            .extract_lossy()
             .map_err(|e| ConfigError::Layer(Box::new(e)))?;
         Self::resolve(layered)
     }
@@ -497,6 +464,9 @@ impl Config {
         Self::resolve(file).expect("defaults are valid")
     }
 }
+
+mod environment;
+pub use environment::environment_key;
 
 #[cfg(test)]
 mod tests;

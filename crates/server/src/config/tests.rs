@@ -138,3 +138,34 @@ fn the_tls_half_alone_is_refused() {
         Ok(())
     });
 }
+
+#[test]
+fn variables_stay_text_where_the_setting_is_text() {
+    Jail::expect_with(|jail| {
+        jail.set_env("LIFELINE_SMTP_HOST", "smtp.example.com");
+        jail.set_env("LIFELINE_SMTP_FROM", "support@example.com");
+        jail.set_env("LIFELINE_SMTP_PASSWORD", "007123");
+        jail.set_env("LIFELINE_SMTP_PORT", "2525");
+        jail.set_env("LIFELINE_JSON_LOGS", "true");
+        jail.set_env("LIFELINE_METRICS__TOKEN", "0042");
+        let config = load_in(jail, "", &ServeArgs::default()).expect("valid");
+        let smtp = config.smtp.expect("smtp");
+        assert_eq!(
+            smtp.password.as_deref(),
+            Some("007123"),
+            "digits stay as typed"
+        );
+        assert_eq!(smtp.port, 2525, "a number where the setting is one");
+        assert!(config.json_logs);
+        use secrecy::ExposeSecret;
+        assert_eq!(
+            config
+                .metrics
+                .token
+                .as_ref()
+                .map(|t| t.expose_secret().to_owned()),
+            Some("0042".to_owned())
+        );
+        Ok(())
+    });
+}
