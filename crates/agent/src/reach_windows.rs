@@ -1,5 +1,8 @@
 //! Windows: the input desktop's name tells the secure desktop ("Winlogon") from the
 //! user's ("Default"); the foreground window's process token tells an elevated program.
+// Win32 calls through windows-sys, which has no safe wrappers; each block checks its
+// handles and closes what it opened.
+#![allow(unsafe_code)]
 
 use std::ffi::c_void;
 

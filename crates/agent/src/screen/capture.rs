@@ -56,8 +56,31 @@ pub struct Picture {
 
 /// Takes pictures of one display.
 pub struct Capturer {
-    monitor: xcap::Monitor,
+    monitor: Monitor,
     pub display: DisplayInfo,
+}
+
+/// xcap's monitor. On Windows it holds an `HMONITOR`, a raw pointer, so it is not
+/// `Send`; the stream moves its capturer onto blocking threads between pictures.
+#[cfg(not(windows))]
+type Monitor = xcap::Monitor;
+
+#[cfg(windows)]
+struct Monitor(xcap::Monitor);
+
+// SAFETY: an HMONITOR names a display for the whole process and is not bound to the
+// thread that got it (GetMonitorInfo and capture work from any thread); the capturer is
+// used by one thread at a time, moved, never shared.
+#[cfg(windows)]
+#[allow(unsafe_code)]
+unsafe impl Send for Monitor {}
+
+#[cfg(windows)]
+impl std::ops::Deref for Monitor {
+    type Target = xcap::Monitor;
+    fn deref(&self) -> &xcap::Monitor {
+        &self.0
+    }
 }
 
 impl Capturer {
@@ -79,6 +102,8 @@ impl Capturer {
             Some(id) => ScreenError::UnknownDisplay(id.to_owned()),
             None => ScreenError::NoDisplay,
         })?;
+        #[cfg(windows)]
+        let monitor = Monitor(monitor);
         Ok(Self { monitor, display })
     }
 
