@@ -23,6 +23,7 @@ pub mod notifications;
 pub mod qr;
 mod realtime;
 mod replies;
+mod sessions;
 pub mod trust;
 
 pub use adhoc::PreparedAdhoc;
