@@ -21,6 +21,29 @@ use crate::service::{server_binary, ServiceProcess};
 /// a secure context.
 pub const HOST: &str = "lifeline.test";
 
+/// A client that trusts `ca` and does not follow redirects (a test looks at them).
+pub fn trusting_client(ca: &TestCa) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(ca.pem.as_bytes())?)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
+/// `/healthz` answers over HTTPS at `base`, with a year of HSTS.
+pub async fn healthy_with_hsts(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
+    let health = client.get(format!("{base}/healthz")).send().await?;
+    assert_eq!(health.status(), 200, "{base} answers");
+    assert_eq!(
+        health
+            .headers()
+            .get("strict-transport-security")
+            .and_then(|v| v.to_str().ok()),
+        Some("max-age=31536000"),
+        "HSTS for an https:// public URL"
+    );
+    Ok(())
+}
+
 pub async fn event_of(
     rt: &mut RealtimeClient,
     what: &str,
@@ -191,23 +214,8 @@ async fn built_in_https_serves_the_whole_session_redirects_plain_http_and_reload
         stranger.is_err(),
         "an unknown CA's certificate must not pass"
     );
-    let trusting = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(ca.pem.as_bytes())?)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let health = trusting
-        .get(format!("{}/healthz", service.url))
-        .send()
-        .await?;
-    assert_eq!(health.status(), 200);
-    assert_eq!(
-        health
-            .headers()
-            .get("strict-transport-security")
-            .and_then(|v| v.to_str().ok()),
-        Some("max-age=31536000"),
-        "HSTS over HTTPS"
-    );
+    let trusting = trusting_client(&ca)?;
+    healthy_with_hsts(&trusting, &service.url).await?;
 
     // Plain HTTP sends the browser to the same place over HTTPS.
     let plain = service

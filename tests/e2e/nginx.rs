@@ -14,7 +14,7 @@ use lifeline_client::Trust;
 use lifeline_e2e::tls::{Leaf, TestCa};
 use tokio::process::{Child, Command};
 
-use crate::https::{join_chat_and_share, HOST};
+use crate::https::{healthy_with_hsts, join_chat_and_share, trusting_client, HOST};
 use crate::service::ServiceProcess;
 
 /// A port free right now (nginx needs a number in its file).
@@ -123,23 +123,8 @@ async fn behind_nginx_the_whole_session_works_over_https() -> anyhow::Result<()>
     )
     .await?;
 
-    let through_proxy = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(ca.pem.as_bytes())?)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let health = through_proxy
-        .get(format!("https://127.0.0.1:{https_port}/healthz"))
-        .send()
-        .await?;
-    assert_eq!(health.status(), 200, "nginx reaches the service");
-    assert_eq!(
-        health
-            .headers()
-            .get("strict-transport-security")
-            .and_then(|v| v.to_str().ok()),
-        Some("max-age=31536000"),
-        "the service sends HSTS for its https:// public URL"
-    );
+    let through_proxy = trusting_client(&ca)?;
+    healthy_with_hsts(&through_proxy, &format!("https://127.0.0.1:{https_port}")).await?;
     let plain = through_proxy
         .get(format!("http://127.0.0.1:{http_port}/join"))
         .header("host", HOST)

@@ -4,9 +4,7 @@
 
 use std::time::Duration;
 
-use lifeline_client::{
-    ApiClient, MediaEvent, MediaSocket, RealtimeClient, RealtimeEvent, RealtimeOptions,
-};
+use lifeline_client::{ApiClient, MediaEvent, MediaSocket, RealtimeClient, RealtimeOptions};
 use lifeline_e2e::pattern::{Colour, Picture};
 use lifeline_e2e::puppet::{artifacts_dir, Puppet};
 use lifeline_protocol::{
@@ -15,6 +13,7 @@ use lifeline_protocol::{
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::https::event_of;
 use crate::service::ServiceProcess;
 
 async fn next_media(socket: &mut MediaSocket, what: &str) -> anyhow::Result<MediaEvent> {
@@ -22,25 +21,6 @@ async fn next_media(socket: &mut MediaSocket, what: &str) -> anyhow::Result<Medi
         .await
         .map_err(|_| anyhow::anyhow!("timed out waiting for {what}"))?
         .ok_or_else(|| anyhow::anyhow!("the media socket closed while waiting for {what}"))
-}
-
-async fn event_of(
-    rt: &mut RealtimeClient,
-    what: &str,
-    matches: impl Fn(&EventData) -> bool,
-) -> anyhow::Result<EventData> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let event = tokio::time::timeout_at(deadline, rt.next())
-            .await
-            .map_err(|_| anyhow::anyhow!("timed out waiting for {what}"))?
-            .ok_or_else(|| anyhow::anyhow!("realtime ended while waiting for {what}"))?;
-        if let RealtimeEvent::Event(event) = event {
-            if matches(&event.data) {
-                return Ok(event.data);
-            }
-        }
-    }
 }
 
 struct Scene {
