@@ -407,6 +407,20 @@ pub async fn bind(config: &mut Config) -> anyhow::Result<tokio::net::TcpListener
     Ok(listener)
 }
 
+/// A small plain-HTTP listener beside the service (the HTTPS redirect, the metrics),
+/// stopped with it.
+fn serve_beside(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    stop: tokio_util::sync::CancellationToken,
+) -> tokio::task::JoinHandle<std::io::Result<()>> {
+    tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
+    })
+}
+
 /// How long requests in flight may take to finish once a stop is asked for.
 const GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -445,12 +459,7 @@ pub async fn start(
                     .with_context(|| format!("listening on {from} (tls.redirect_from)"))?;
                 redirect_addr = Some(plain.local_addr()?);
                 let redirect = crate::tls::redirect_router(state.config.public_url.clone());
-                let stop = shutdown.clone();
-                tasks.push(tokio::spawn(async move {
-                    axum::serve(plain, redirect)
-                        .with_graceful_shutdown(async move { stop.cancelled().await })
-                        .await
-                }));
+                tasks.push(serve_beside(plain, redirect, shutdown.clone()));
             }
         }
         None => {
@@ -468,12 +477,7 @@ pub async fn start(
             .with_context(|| format!("listening on {listen} (metrics.listen)"))?;
         metrics_addr = Some(listener.local_addr()?);
         let metrics = crate::metrics::separate_router(state.clone());
-        let stop = state.shutdown.clone();
-        tasks.push(tokio::spawn(async move {
-            axum::serve(listener, metrics)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await
-        }));
+        tasks.push(serve_beside(listener, metrics, state.shutdown.clone()));
     }
     tokio::spawn(housekeeping(state.clone()));
     Ok(RunningServer {

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 
 const MANIFEST: &str = "lifeline-backup.json";
@@ -49,13 +50,6 @@ fn sqlite_path(database_url: &str) -> anyhow::Result<PathBuf> {
     let options = SqliteConnectOptions::from_str(database_url)
         .with_context(|| format!("the database URL {database_url}"))?;
     Ok(options.get_filename().to_owned())
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or_default()
 }
 
 /// Copies the live database into `into` and returns its schema version.
@@ -134,7 +128,7 @@ pub async fn backup(config: &Config, to: &Path) -> anyhow::Result<Manifest> {
     let mut manifest = Manifest {
         format: FORMAT,
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        created_at: now_ms(),
+        created_at: SystemClock.now(),
         schema_version,
         files: 0,
         file_bytes: 0,
@@ -156,12 +150,12 @@ pub async fn backup(config: &Config, to: &Path) -> anyhow::Result<Manifest> {
         tarred.push((relative.clone(), length));
         manifest.files += 1;
         manifest.file_bytes += length;
-        let mut header = tar::Header::new_gnu();
-        header.set_size(length);
-        header.set_mode(0o600);
-        header.set_cksum();
         archive
-            .append_data(&mut header, relative, (&mut file).take(length))
+            .append_data(
+                &mut private_header(length),
+                relative,
+                (&mut file).take(length),
+            )
             .with_context(|| format!("adding {}", path.display()))?;
     }
     let manifest_json = serde_json::to_vec_pretty(&manifest)?;
@@ -196,16 +190,21 @@ fn private_file(path: &Path) -> std::io::Result<File> {
     options.open(path)
 }
 
+/// An archive entry of `length` bytes, readable by its owner alone once unpacked.
+fn private_header(length: u64) -> tar::Header {
+    let mut header = tar::Header::new_gnu();
+    header.set_size(length);
+    header.set_mode(0o600);
+    header.set_cksum();
+    header
+}
+
 fn append_bytes<W: Write>(
     archive: &mut tar::Builder<W>,
     name: &Path,
     bytes: &[u8],
 ) -> anyhow::Result<()> {
-    let mut header = tar::Header::new_gnu();
-    header.set_size(bytes.len() as u64);
-    header.set_mode(0o600);
-    header.set_cksum();
-    archive.append_data(&mut header, name, bytes)?;
+    archive.append_data(&mut private_header(bytes.len() as u64), name, bytes)?;
     Ok(())
 }
 
@@ -216,11 +215,7 @@ fn append_path<W: Write>(
 ) -> anyhow::Result<()> {
     let mut file = File::open(path).with_context(|| format!("reading {}", path.display()))?;
     let length = file.metadata()?.len();
-    let mut header = tar::Header::new_gnu();
-    header.set_size(length);
-    header.set_mode(0o600);
-    header.set_cksum();
-    archive.append_data(&mut header, name, (&mut file).take(length))?;
+    archive.append_data(&mut private_header(length), name, (&mut file).take(length))?;
     Ok(())
 }
 

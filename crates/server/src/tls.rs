@@ -49,17 +49,14 @@ pub enum TlsError {
     },
 }
 
-fn read(path: &Path) -> std::io::Result<Vec<u8>> {
-    std::fs::read(path)
-}
-
 /// The rustls server configuration from the files, with HTTP/2 and HTTP/1.1 offered.
 pub fn server_config(settings: &TlsSettings) -> Result<rustls::ServerConfig, TlsError> {
-    let certificate_pem = read(&settings.cert).map_err(|source| TlsError::ReadCertificate {
-        path: settings.cert.clone(),
-        source,
-    })?;
-    let key_pem = read(&settings.key).map_err(|source| TlsError::ReadKey {
+    let certificate_pem =
+        std::fs::read(&settings.cert).map_err(|source| TlsError::ReadCertificate {
+            path: settings.cert.clone(),
+            source,
+        })?;
+    let key_pem = std::fs::read(&settings.key).map_err(|source| TlsError::ReadKey {
         path: settings.key.clone(),
         source,
     })?;
