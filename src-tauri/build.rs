@@ -15,6 +15,10 @@ fn main() {
     println!("cargo:rerun-if-changed=src/commands/table.rs");
     let attributes = tauri_build::Attributes::new()
         .config_path("../tauri.conf.json")
-        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS))
+        // The Windows build's icon resource; paths here are relative to this crate.
+        .windows_attributes(
+            tauri_build::WindowsAttributes::new().window_icon_path("../icons/icon.ico"),
+        );
     tauri_build::try_build(attributes).unwrap_or_else(|err| panic!("tauri build: {err:#}"));
 }

@@ -121,6 +121,22 @@ fn without_dmabuf_renderer_when_no_gpu() {
     }
 }
 
+/// Says in a message box (the app is a window program, with no console to print to)
+/// that the window needs the WebView2 runtime, which Windows 11 ships and older or
+/// stripped systems may lack.
+#[cfg(windows)]
+fn without_webview2(err: &dyn std::fmt::Display) {
+    const NEEDS: &str = "Lifeline needs the Microsoft Edge WebView2 Runtime, which this computer lacks. Install it from Microsoft (the Evergreen runtime), then start Lifeline again.";
+    tracing::error!(error = %err, "no WebView2 runtime");
+    eprintln!("{NEEDS}");
+    rfd::MessageDialog::new()
+        .set_level(rfd::MessageLevel::Error)
+        .set_title("Lifeline")
+        .set_description(NEEDS)
+        .set_buttons(rfd::MessageButtons::Ok)
+        .show();
+}
+
 /// Starts the app with the real keychain, clipboard and notifications.
 pub fn run() {
     tracing_subscriber::fmt()
@@ -129,6 +145,11 @@ pub fn run() {
                 .unwrap_or_else(|_| "warn,lifeline=info".into()),
         )
         .init();
+    #[cfg(windows)]
+    if let Err(err) = tauri::webview_version() {
+        without_webview2(&err);
+        std::process::exit(1);
+    }
     // Before any thread starts: changing the environment is only sound then.
     let handover = handover_from_env();
     without_javascript_jit();

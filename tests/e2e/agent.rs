@@ -1,39 +1,24 @@
 //! The real `lifeline-agent` process against the service, in-process on a real socket so
 //! the test can move the service's clock 24 hours ahead.
 
-use std::path::Path;
 use std::time::Duration;
 
-use lifeline_client::ApiClient;
-use lifeline_e2e::agent::{event_in, exits, wait_until, Computer, Screen};
+use lifeline_e2e::agent::{
+    event_in, exits, files_both_ways, listed_online, tina, wait_until, Computer, Screen,
+};
 use lifeline_e2e::service::InProcessService;
-use lifeline_protocol::{ErrorCode, EventData, FileInfo, NewTechnician, Party};
-use sha2::{Digest, Sha256};
+use lifeline_protocol::{ErrorCode, EventData, Party};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 const PASSWORD: &str = "Sunny-Day-42";
-
-fn sha256(path: &Path) -> String {
-    hex::encode(Sha256::digest(std::fs::read(path).expect("read file")))
-}
 
 #[tokio::test]
 async fn the_agent_enrolls_stays_listed_and_removes_itself_when_the_24_hours_are_over(
 ) -> anyhow::Result<()> {
     let service = InProcessService::start(|_| {}).await?;
     let (url, clock) = (service.url.clone(), &service.clock);
-    let new = NewTechnician {
-        email: "tina@acme.test".into(),
-        display_name: "Tina Tech".into(),
-        password: "correct horse battery".into(),
-        is_admin: true,
-    };
-    service.add_technician("Acme IT", new).await?;
-    let technician = ApiClient::new(&url)?;
-    technician
-        .login("tina@acme.test", "correct horse battery")
-        .await?;
+    let technician = tina(&service).await?;
 
     let prepared = technician
         .prepare_adhoc("erika@example.test", PASSWORD, PASSWORD, None)
@@ -72,18 +57,7 @@ async fn the_agent_enrolls_stays_listed_and_removes_itself_when_the_24_hours_are
     let mut agent = computer
         .enroll(&url, &session, &prepared.security_code)
         .spawn()?;
-    wait_until("the computer is listed online", || {
-        let technician = technician.clone();
-        async move {
-            technician
-                .computers()
-                .await
-                .ok()
-                .and_then(|groups| groups.into_iter().next())
-                .is_some_and(|group| group.computers.iter().any(|c| c.online && c.live))
-        }
-    })
-    .await;
+    listed_online(&technician).await;
     assert!(
         computer.state_dir().join("session.json").exists(),
         "credentials kept for the 24 hours"
@@ -155,43 +129,14 @@ async fn the_agent_enrolls_stays_listed_and_removes_itself_when_the_24_hours_are
     .await?;
 
     // Files both ways, with equal SHA-256s.
-    let sent = computer.dir.path().join("driver-notes.txt");
-    std::fs::write(
-        &sent,
-        "Reinstall the driver, then restart the spooler.\n".repeat(5000),
-    )?;
-    technician.upload_file(session.id, &sent, |_| {}).await?;
-    screen.shows("Received the file driver-notes.txt").await;
-    let received = computer.downloads().join("driver-notes.txt");
-    assert_eq!(
-        sha256(&received),
-        sha256(&sent),
-        "the computer got the file intact"
-    );
-
-    let log = computer.dir.path().join("printer.log");
-    std::fs::write(&log, "error 0x0000011b at spooler\n".repeat(3000))?;
-    keyboard
-        .write_all(format!("/send {}\n", log.display()).as_bytes())
-        .await?;
-    let shared = event_in(
+    files_both_ways(
         &technician,
         session.id,
-        "the computer's file",
-        |e| matches!(&e.data, EventData::FileShared { file } if file.from == Party::EndUser),
+        (&screen, &mut keyboard),
+        (computer.dir.path(), &computer.downloads()),
+        |path| path.display().to_string(),
     )
     .await?;
-    let EventData::FileShared { file } = shared.data else {
-        unreachable!("filtered")
-    };
-    let file: FileInfo = file;
-    let fetched = computer.dir.path().join("fetched.log");
-    technician.download_file(&file, &fetched, |_| {}).await?;
-    assert_eq!(
-        sha256(&fetched),
-        sha256(&log),
-        "the technician got the file intact"
-    );
 
     technician.end_session(session.id).await?;
     screen.shows("Tina Tech has disconnected").await;

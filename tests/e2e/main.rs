@@ -10,3 +10,4 @@ mod restart;
 mod screen;
 mod service;
 mod upgrade;
+mod windows;

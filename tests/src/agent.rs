@@ -6,7 +6,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 
 /// `lifeline-agent` beside the running test binary (in `target/<profile>/`).
@@ -97,30 +97,32 @@ pub async fn wait_until<F: std::future::Future<Output = bool>>(
     panic!("timed out waiting until {what}");
 }
 
-/// Everything the agent has printed for the person at the computer.
+/// Everything the agent has printed for the person at the computer, prompts without a
+/// line end included.
 #[derive(Clone, Default)]
-pub struct Screen(Arc<Mutex<String>>);
+pub struct Screen(Arc<Mutex<Vec<u8>>>);
 
 impl Screen {
     pub fn watch(child: &mut Child) -> Self {
+        Self::of(child.stdout.take().expect("piped stdout"))
+    }
+    /// Everything written to `output`, as it arrives.
+    pub fn of(mut output: impl tokio::io::AsyncRead + Unpin + Send + 'static) -> Self {
         let screen = Screen::default();
         let sink = screen.clone();
-        let stdout = child.stdout.take().expect("piped stdout");
         tokio::spawn(async move {
-            let mut lines = BufReader::new(stdout).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                let mut text = sink.0.lock().unwrap_or_else(PoisonError::into_inner);
-                text.push_str(&line);
-                text.push('\n');
+            let mut chunk = [0u8; 4096];
+            while let Ok(read @ 1..) = output.read(&mut chunk).await {
+                sink.0
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .extend_from_slice(&chunk[..read]);
             }
         });
         screen
     }
     pub fn text(&self) -> String {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
     }
     pub async fn shows(&self, what: &str) {
         wait_until(&format!("the agent shows {what:?}"), || {
@@ -156,4 +158,95 @@ pub async fn event_in(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     anyhow::bail!("timed out waiting for {what}")
+}
+
+/// The SHA-256 of a file, in hex.
+pub fn sha256(path: &Path) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(
+        std::fs::read(path).expect("read file"),
+    ))
+}
+
+/// Tina, an admin of Acme IT, signed in to `service`.
+pub async fn tina(
+    service: &crate::service::InProcessService,
+) -> anyhow::Result<lifeline_client::ApiClient> {
+    let new = lifeline_protocol::NewTechnician {
+        email: "tina@acme.test".into(),
+        display_name: "Tina Tech".into(),
+        password: "correct horse battery".into(),
+        is_admin: true,
+    };
+    service.add_technician("Acme IT", new).await?;
+    let technician = lifeline_client::ApiClient::new(&service.url)?;
+    technician
+        .login("tina@acme.test", "correct horse battery")
+        .await?;
+    Ok(technician)
+}
+
+/// Waits until `technician` sees a computer online in Ad Hoc Support Sessions.
+pub async fn listed_online(technician: &lifeline_client::ApiClient) {
+    wait_until("the computer is listed online", || {
+        let technician = technician.clone();
+        async move {
+            technician
+                .computers()
+                .await
+                .ok()
+                .and_then(|groups| groups.into_iter().next())
+                .is_some_and(|group| group.computers.iter().any(|c| c.online && c.live))
+        }
+    })
+    .await;
+}
+
+/// A file each way between `technician` and the agent on `screen`, checked by SHA-256:
+/// the technician's file must arrive in `received` on the computer, and the agent sends
+/// a file of its own when typed `/send <as_agent_sees(path)>` on `keyboard`. The files
+/// are written in `work`.
+pub async fn files_both_ways(
+    technician: &lifeline_client::ApiClient,
+    session_id: uuid::Uuid,
+    (screen, keyboard): (&Screen, &mut tokio::process::ChildStdin),
+    (work, received): (&Path, &Path),
+    as_agent_sees: impl Fn(&Path) -> String,
+) -> anyhow::Result<()> {
+    use lifeline_protocol::{EventData, Party};
+    use tokio::io::AsyncWriteExt;
+    let sent = work.join("driver-notes.txt");
+    std::fs::write(
+        &sent,
+        "Reinstall the driver, then restart the spooler.\n".repeat(5000),
+    )?;
+    technician.upload_file(session_id, &sent, |_| {}).await?;
+    screen.shows("Received the file driver-notes.txt").await;
+    anyhow::ensure!(
+        sha256(&received.join("driver-notes.txt")) == sha256(&sent),
+        "the computer got the file intact"
+    );
+
+    let log = work.join("printer.log");
+    std::fs::write(&log, "error 0x0000011b at spooler\n".repeat(3000))?;
+    keyboard
+        .write_all(format!("/send {}\n", as_agent_sees(&log)).as_bytes())
+        .await?;
+    let shared = event_in(
+        technician,
+        session_id,
+        "the computer's file",
+        |e| matches!(&e.data, EventData::FileShared { file } if file.from == Party::EndUser),
+    )
+    .await?;
+    let EventData::FileShared { file } = shared.data else {
+        unreachable!("filtered")
+    };
+    let fetched = work.join("fetched.log");
+    technician.download_file(&file, &fetched, |_| {}).await?;
+    anyhow::ensure!(
+        sha256(&fetched) == sha256(&log),
+        "the technician got the file intact"
+    );
+    Ok(())
 }

@@ -13,3 +13,4 @@ pub mod service;
 pub mod smtp;
 pub mod tls;
 pub mod webdriver;
+pub mod wine;

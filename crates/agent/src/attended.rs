@@ -130,26 +130,5 @@ fn finish_after(err: &ClientError) -> Option<Finish> {
 
 /// Removes the downloaded program: it holds this session's token and is of no use after.
 pub fn remove_program(program: &Path) -> Result<(), AgentError> {
-    #[cfg(windows)]
-    {
-        // A running program cannot delete itself on Windows: a shell does it just after
-        // this process exits.
-        use std::os::windows::process::CommandExt;
-        const CREATE_NO_WINDOW: u32 = 0x0800_0000;
-        std::process::Command::new("cmd")
-            .args(["/C", "ping -n 3 127.0.0.1 >NUL & del /F /Q"])
-            .arg(program)
-            .creation_flags(CREATE_NO_WINDOW)
-            .spawn()
-            .map_err(AgentError::io(format!("removing {}", program.display())))?;
-        Ok(())
-    }
-    #[cfg(not(windows))]
-    match std::fs::remove_file(program) {
-        Ok(()) => Ok(()),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(err) => Err(AgentError::io(format!("removing {}", program.display()))(
-            err,
-        )),
-    }
+    crate::removal::remove_file(program)
 }

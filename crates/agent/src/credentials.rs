@@ -29,11 +29,12 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// The user's data folder (`$XDG_DATA_HOME`, `~/.local/share`, `%APPDATA%`) + `lifeline-agent`.
-/// Without a home folder there is no private place for the session's token (the temp
-/// folder is shared), so the agent refuses to start.
+/// The user's local data folder (`$XDG_DATA_HOME`, `~/.local/share`; `%LOCALAPPDATA%`,
+/// which does not roam to other computers) + `lifeline-agent`. Without a home folder
+/// there is no private place for the session's token (the temp folder is shared), so
+/// the agent refuses to start.
 pub fn default_state_dir() -> Result<PathBuf, AgentError> {
-    state_dir_in(dirs::data_dir())
+    state_dir_in(dirs::data_local_dir())
 }
 
 fn state_dir_in(data: Option<PathBuf>) -> Result<PathBuf, AgentError> {
@@ -66,8 +67,31 @@ pub fn load(dir: &Path) -> Result<Option<Credentials>, AgentError> {
     }
 }
 
+/// Creates `dir` for this user alone: mode 0700 on Unix; on Windows an ACL with this
+/// user's entry only, which the files inside inherit.
+fn create_private(dir: &Path) -> Result<(), AgentError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .map_err(AgentError::io(format!("creating {}", dir.display())))?;
+    #[cfg(windows)]
+    private::restrict_to_this_user(dir)
+        .map_err(AgentError::io(format!("making {} private", dir.display())))?;
+    Ok(())
+}
+
+#[cfg(windows)]
+#[path = "private_folder_windows.rs"]
+mod private;
+
 pub fn save(dir: &Path, credentials: &Credentials) -> Result<(), AgentError> {
-    std::fs::create_dir_all(dir).map_err(AgentError::io(format!("creating {}", dir.display())))?;
+    create_private(dir)?;
     let json =
         serde_json::to_vec_pretty(credentials).map_err(|e| AgentError::Corrupt(e.to_string()))?;
     let path = file(dir);

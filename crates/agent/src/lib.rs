@@ -3,7 +3,8 @@
 //! It owns the computer side of a session: reading where to enroll (its download's
 //! trailer, or flags), enrolling with the security code, keeping its credentials and a
 //! user autostart entry for the 24 hours, staying connected, and removing everything it
-//! created when the session ends or expires. It checks a connecting technician's proof
+//! created when the session ends or expires (on Windows also the copy its download
+//! installed for the user). It checks a connecting technician's proof
 //! of the ad-hoc password itself, then offers chat, files both ways and system
 //! information. It never creates OS user accounts and never needs administrator rights.
 //!
@@ -21,6 +22,7 @@ pub mod control;
 pub mod credentials;
 pub mod presence;
 pub mod reach;
+pub mod removal;
 pub mod run;
 pub mod screen;
 pub mod session;

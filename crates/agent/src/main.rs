@@ -1,6 +1,9 @@
 //! `lifeline-agent`: parses the command line, then runs the agent in its window, or in
 //! the terminal when asked to (`--headless`, `--code`, `--end`) or when there is no
-//! display to show a window on.
+//! display to show a window on (on Windows: no WebView2 to show it with).
+// A window program on Windows (no console of its own beside the window); the terminal
+// mode attaches or opens one (console_windows.rs).
+#![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -31,13 +34,24 @@ struct Cli {
     /// The ad hoc session to enroll in; read from the download when not given.
     #[arg(long)]
     session: Option<Uuid>,
+    /// The download to read the service and session from, when it is not this program
+    /// (the Windows download is an installer that passes itself here).
+    #[arg(long)]
+    download: Option<PathBuf>,
+    /// This copy runs from the folder the Windows download installed it into; that
+    /// folder is removed at the end too.
+    #[arg(long)]
+    installed: bool,
     /// The security code the technician reads to you; asked for when not given.
     #[arg(long)]
     code: Option<String>,
     /// Where the session is kept while it lasts.
     #[arg(long)]
     state_dir: Option<PathBuf>,
-    /// The autostart entry to create (default: the user's XDG autostart folder).
+    /// The autostart entry to create: a .desktop file (default: in the user's XDG
+    /// autostart folder); on Windows the name of the value under HKCU's
+    /// Software\Microsoft\Windows\CurrentVersion\Run (default: "Lifeline support
+    /// session").
     #[arg(long)]
     autostart_entry: Option<PathBuf>,
     /// Do not start again after a reboot.
@@ -73,9 +87,16 @@ impl Cli {
             Some(entry) => entry.clone(),
             None => lifeline_agent::autostart::default_entry_path()?,
         };
+        let installed_copy = if self.installed {
+            let exe = std::env::current_exe().context("finding this program")?;
+            exe.parent().map(PathBuf::from)
+        } else {
+            None
+        };
         Ok(Places {
             state_dir,
             autostart_entry,
+            installed_copy,
         })
     }
 
@@ -93,24 +114,31 @@ impl Cli {
         ))
     }
 
-    /// The session of an attended download: what its trailer says, with the program
-    /// itself to remove at the end.
+    /// The download: `--download`, else this program.
+    fn download_file(&self) -> Option<PathBuf> {
+        self.download
+            .clone()
+            .or_else(|| std::env::current_exe().ok())
+    }
+
+    /// The session of an attended download: what its trailer says, with the download
+    /// to remove at the end (it holds the session's token).
     fn attended_target(&self) -> Option<AttendedTarget> {
-        let exe = std::env::current_exe().ok()?;
-        let trailer = lifeline_agent::trailer::read(&exe).ok().flatten()?;
+        let download = self.download_file()?;
+        let trailer = lifeline_agent::trailer::read(&download).ok().flatten()?;
         Some(AttendedTarget {
             server: trailer.server,
             session_id: trailer.session_id,
             token: trailer.attended_token?,
-            program: Some(exe),
+            program: Some(download),
         })
     }
 
     /// Where this copy enrolls: the flags, else what its download says.
     fn enrollment_target(&self) -> Result<(String, Uuid), NoTarget> {
-        let trailer = std::env::current_exe()
-            .ok()
-            .and_then(|exe| lifeline_agent::trailer::read(&exe).ok().flatten());
+        let trailer = self
+            .download_file()
+            .and_then(|download| lifeline_agent::trailer::read(&download).ok().flatten());
         let server = self
             .server
             .clone()
@@ -133,6 +161,17 @@ impl Cli {
                 .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()));
         !self.headless && self.code.is_none() && !self.end && has_display
     }
+}
+
+/// Whether a window can be shown: on Windows only with the WebView2 runtime (Windows
+/// 11 has it; an older or stripped system, or Wine, may not).
+fn can_show_window() -> bool {
+    #[cfg(windows)]
+    if let Err(err) = tauri::webview_version() {
+        eprintln!("The window needs Microsoft Edge WebView2, which this computer lacks ({err}); the app goes on here instead.");
+        return false;
+    }
+    true
 }
 
 /// The user's Downloads folder (as the desktop names it), else `~/Downloads`.
@@ -285,10 +324,14 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    #[cfg(windows)]
+    console::attach_to_parent();
     let cli = Cli::parse();
-    let outcome = if cli.wants_window() {
+    let outcome = if cli.wants_window() && can_show_window() {
         agent_setup(&cli).map(run_window)
     } else {
+        #[cfg(windows)]
+        console::open();
         tokio::runtime::Runtime::new()
             .context("starting the runtime")
             .and_then(|runtime| runtime.block_on(run(cli)))
@@ -301,6 +344,10 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(windows)]
+#[path = "console_windows.rs"]
+mod console;
 
 fn agent_setup(cli: &Cli) -> anyhow::Result<AgentSetup> {
     Ok(AgentSetup {

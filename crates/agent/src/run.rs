@@ -15,7 +15,11 @@ use crate::{autostart, computer, AgentError};
 #[derive(Debug, Clone)]
 pub struct Places {
     pub state_dir: PathBuf,
+    /// The `.desktop` file on Linux, the `Run` value's name on Windows.
     pub autostart_entry: PathBuf,
+    /// The folder the Windows download installed this copy into, removed at the end
+    /// too; `None` when this copy runs where the user put it.
+    pub installed_copy: Option<PathBuf>,
 }
 
 /// When the person at the computer is asked, and for how long.
@@ -65,17 +69,29 @@ pub async fn enroll(
     };
     credentials::save(&places.state_dir, &credentials)?;
     if let Some(program) = autostart_program {
-        autostart::install(&places.autostart_entry, program, &places.state_dir)?;
+        let mut command = vec![
+            program.as_os_str(),
+            "--state-dir".as_ref(),
+            places.state_dir.as_os_str(),
+        ];
+        if places.installed_copy.is_some() {
+            command.push("--installed".as_ref());
+        }
+        autostart::install(&places.autostart_entry, &command)?;
     }
     Ok(credentials)
 }
 
-/// Removes everything the agent created: its credentials, its state and its autostart
-/// entry. (It does not install itself anywhere, so the program the user downloaded is
-/// theirs to keep or delete.)
+/// Removes everything the agent created: its credentials, its state, its autostart
+/// entry and the copy the Windows download installed. (The program the user
+/// downloaded is theirs to keep or delete.)
 pub fn clean_up(places: &Places) -> Result<(), AgentError> {
     autostart::remove(&places.autostart_entry)?;
-    credentials::remove(&places.state_dir)
+    credentials::remove(&places.state_dir)?;
+    match &places.installed_copy {
+        Some(dir) => crate::removal::remove_folder(dir),
+        None => Ok(()),
+    }
 }
 
 pub(crate) fn api_for(credentials: &Credentials) -> Result<ApiClient, AgentError> {

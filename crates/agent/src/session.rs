@@ -372,7 +372,11 @@ impl AgentSession {
             let removed = match &target.program {
                 Some(program) => crate::attended::remove_program(program),
                 None => Ok(()),
-            };
+            }
+            .and(match &session.setup.places.installed_copy {
+                Some(dir) => crate::removal::remove_folder(dir),
+                None => Ok(()),
+            });
             let ended = match (outcome, removed) {
                 (Ok(finish), Ok(())) => AgentView::Ended {
                     finish,

@@ -100,6 +100,7 @@ fn setup(computer: &Computer, target: Result<(String, Uuid), NoTarget>) -> Agent
         places: Places {
             state_dir: computer.state_dir(),
             autostart_entry: computer.autostart_entry(),
+            installed_copy: None,
         },
         downloads: computer.downloads(),
         target,
