@@ -1,15 +1,12 @@
 //! The real `lifeline-agent` process against the service, in-process on a real socket so
 //! the test can move the service's clock 24 hours ahead.
 
-use std::time::Duration;
-
 use lifeline_e2e::agent::{
-    event_in, exits, files_both_ways, listed_online, tina, wait_until, Computer, Screen,
+    after_24_hours, chat_both_ways, event_in, exits, files_both_ways, listed_online, tina,
+    wait_until, Computer, Screen,
 };
 use lifeline_e2e::service::InProcessService;
-use lifeline_protocol::{ErrorCode, EventData, Party};
-use tokio::io::AsyncWriteExt;
-use uuid::Uuid;
+use lifeline_protocol::{ErrorCode, EventData};
 
 const PASSWORD: &str = "Sunny-Day-42";
 
@@ -116,16 +113,12 @@ async fn the_agent_enrolls_stays_listed_and_removes_itself_when_the_24_hours_are
     );
 
     // Chat both ways.
-    technician
-        .send_message(session.id, Uuid::new_v4(), "Hello Erika, Tina here")
-        .await?;
-    screen.shows("Tina Tech: Hello Erika, Tina here").await;
-    keyboard
-        .write_all(b"Hi Tina, the printer is stuck\n")
-        .await?;
-    event_in(&technician, session.id, "the reply from the computer", |e| {
-        matches!(&e.data, EventData::Message { from: Party::EndUser, text, .. } if text == "Hi Tina, the printer is stuck")
-    })
+    chat_both_ways(
+        &technician,
+        session.id,
+        (&screen, &mut keyboard),
+        "Hi Tina, the printer is stuck",
+    )
     .await?;
 
     // Files both ways, with equal SHA-256s.
@@ -145,15 +138,7 @@ async fn the_agent_enrolls_stays_listed_and_removes_itself_when_the_24_hours_are
     assert!(audit.iter().all(|a| a.ended_at.is_some()));
 
     // 24 hours later the session expires: the agent removes everything and exits.
-    clock.advance(Duration::from_secs(24 * 3600 + 60));
-    technician
-        .login("tina@acme.test", "correct horse battery")
-        .await?;
-    let groups = technician.computers().await?;
-    assert!(
-        groups[0].computers.is_empty(),
-        "the computer left Ad Hoc Support Sessions"
-    );
+    after_24_hours(clock, &technician).await?;
     let status = exits(&mut agent, "expiry").await;
     assert!(status.success(), "the agent exits cleanly: {status:?}");
     assert!(!computer.state_dir().exists(), "its files are gone");

@@ -13,17 +13,14 @@
 
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::Duration;
 
 use anyhow::Context;
 use lifeline_e2e::agent::{
-    event_in, exits, files_both_ways, listed_online, tina, wait_until, Screen,
+    after_24_hours, chat_both_ways, exits, files_both_ways, listed_online, tina, wait_until, Screen,
 };
 use lifeline_e2e::service::InProcessService;
 use lifeline_e2e::wine::{windows_path, WinePrefix};
-use lifeline_protocol::{EventData, Party};
 use tokio::io::AsyncWriteExt;
-use uuid::Uuid;
 
 const PASSWORD: &str = "Sunny-Day-42";
 const RUN_KEY: &str = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run";
@@ -163,16 +160,12 @@ async fn the_windows_download_enrolls_chats_sends_files_and_removes_itself_under
     screen
         .shows("Tina Tech is connected to this computer now")
         .await;
-    technician
-        .send_message(session.id, Uuid::new_v4(), "Hello Erika, Tina here")
-        .await?;
-    screen.shows("Tina Tech: Hello Erika, Tina here").await;
-    keyboard
-        .write_all(b"Hi Tina, Outlook will not start\n")
-        .await?;
-    event_in(&technician, session.id, "the reply from the computer", |e| {
-        matches!(&e.data, EventData::Message { from: Party::EndUser, text, .. } if text == "Hi Tina, Outlook will not start")
-    })
+    chat_both_ways(
+        &technician,
+        session.id,
+        (&screen, &mut keyboard),
+        "Hi Tina, Outlook will not start",
+    )
     .await?;
 
     // Files both ways, with equal SHA-256s.
@@ -188,15 +181,7 @@ async fn the_windows_download_enrolls_chats_sends_files_and_removes_itself_under
     technician.end_session(session.id).await?;
 
     // 24 hours later the session is over: the agent removes what it set up and exits.
-    clock.advance(Duration::from_secs(24 * 3600 + 60));
-    technician
-        .login("tina@acme.test", "correct horse battery")
-        .await?;
-    let groups = technician.computers().await?;
-    assert!(
-        groups[0].computers.is_empty(),
-        "the computer left Ad Hoc Support Sessions"
-    );
+    after_24_hours(clock, &technician).await?;
     let status = exits(&mut agent, "the end of the session").await;
     assert!(
         status.success(),

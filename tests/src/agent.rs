@@ -250,3 +250,43 @@ pub async fn files_both_ways(
     );
     Ok(())
 }
+
+/// A line each way between `technician` and the agent on `screen`: the technician's
+/// greeting shows on the computer, and `reply` typed there reaches the technician.
+pub async fn chat_both_ways(
+    technician: &lifeline_client::ApiClient,
+    session_id: uuid::Uuid,
+    (screen, keyboard): (&Screen, &mut tokio::process::ChildStdin),
+    reply: &str,
+) -> anyhow::Result<()> {
+    use lifeline_protocol::{EventData, Party};
+    use tokio::io::AsyncWriteExt;
+    technician
+        .send_message(session_id, uuid::Uuid::new_v4(), "Hello Erika, Tina here")
+        .await?;
+    screen.shows("Tina Tech: Hello Erika, Tina here").await;
+    keyboard.write_all(format!("{reply}\n").as_bytes()).await?;
+    event_in(technician, session_id, "the reply from the computer", |e| {
+        matches!(&e.data, EventData::Message { from: Party::EndUser, text, .. } if text == reply)
+    })
+    .await?;
+    Ok(())
+}
+
+/// Moves `clock` past the 24 hours and has the service notice (Tina signs in again and
+/// lists the computers): the computer must have left Ad Hoc Support Sessions.
+pub async fn after_24_hours(
+    clock: &lifeline_server::clock::ShiftedClock,
+    technician: &lifeline_client::ApiClient,
+) -> anyhow::Result<()> {
+    clock.advance(Duration::from_secs(24 * 3600 + 60));
+    technician
+        .login("tina@acme.test", "correct horse battery")
+        .await?;
+    let groups = technician.computers().await?;
+    anyhow::ensure!(
+        groups[0].computers.is_empty(),
+        "the computer left Ad Hoc Support Sessions"
+    );
+    Ok(())
+}
