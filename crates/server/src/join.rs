@@ -17,6 +17,7 @@ use crate::error::{AppError, AppResult, Json, Path};
 use crate::sessions::{publish_event, status};
 use crate::state::AppState;
 use crate::store::SessionRecord;
+use crate::store::SessionState;
 use crate::throttle::{self, Guess};
 
 const JOIN_HTML: &str = include_str!("../web/join.html");
@@ -155,11 +156,11 @@ async fn usable_session(state: &AppState, key: &SupportKey) -> AppResult<Session
         .newest_session_with_key(key.as_str())
         .await?
         .ok_or(AppError::KeyUnknown)?;
-    match session.status.as_str() {
-        "waiting" if session.key_expires_at <= state.now() => Err(AppError::KeyExpired),
-        "waiting" => Ok(session),
-        "ended" => Err(AppError::SessionEnded),
-        _ => Err(AppError::KeyUsed),
+    match session.status {
+        SessionState::Waiting if session.key_expires_at <= state.now() => Err(AppError::KeyExpired),
+        SessionState::Waiting => Ok(session),
+        SessionState::Ended => Err(AppError::SessionEnded),
+        SessionState::Active => Err(AppError::KeyUsed),
     }
 }
 

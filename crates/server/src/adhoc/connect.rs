@@ -27,6 +27,7 @@ use crate::error::{AppError, AppResult, Json, Path};
 use crate::rate_limit::{self, Limit};
 use crate::sessions::generate_support_key;
 use crate::state::AppState;
+use crate::store::AdhocState;
 use crate::store::{AdhocRecord, ConnectionRecord, NewConnectionSession, TechnicianRecord};
 
 /// What the agent decided about one attempt.
@@ -78,12 +79,12 @@ async fn owned_active(
         Some(r) if r.technician_id == technician.id => r,
         _ => return Err(AppError::NotFound("ad hoc session")),
     };
-    match record.status.as_str() {
-        "active" => Ok(record),
-        "prepared" => Err(AppError::ComputerOffline(
+    match record.status {
+        AdhocState::Active => Ok(record),
+        AdhocState::Prepared => Err(AppError::ComputerOffline(
             "the end user has not entered the security code in the support session app yet",
         )),
-        _ => Err(AppError::SessionEnded),
+        AdhocState::Ended | AdhocState::Expired => Err(AppError::SessionEnded),
     }
 }
 

@@ -18,6 +18,7 @@ use crate::agent_builds::{agent_build, agent_builds, download_with_trailer, serv
 use crate::error::{AppError, AppResult, Path};
 use crate::join::preferred_language;
 use crate::state::AppState;
+use crate::store::AdhocState;
 
 #[derive(Serialize)]
 struct Trailer<'a> {
@@ -41,7 +42,7 @@ fn escape(text: &str) -> String {
 async fn prepared_session(state: &AppState, id: Uuid) -> AppResult<crate::store::AdhocRecord> {
     super::expire_due(state).await?;
     match state.store.adhoc(id).await? {
-        Some(record) if record.status == "prepared" => Ok(record),
+        Some(record) if record.status == AdhocState::Prepared => Ok(record),
         Some(_) => Err(AppError::SessionEnded),
         None => Err(AppError::NotFound("ad hoc session")),
     }

@@ -25,6 +25,7 @@ use crate::auth::{AuthTechnician, ClientIp};
 use crate::error::{AppError, AppResult, Json, Path};
 use crate::rate_limit::{self, Limit};
 use crate::state::AppState;
+use crate::store::AdhocState;
 use crate::store::{Activation, AdhocRecord, Enrollment};
 
 /// How long one poll for the answer waits before it says "not yet".
@@ -71,7 +72,7 @@ async fn agent_limit(state: &AppState, ip: std::net::IpAddr) -> AppResult<()> {
 async fn prepared(state: &AppState, id: Uuid) -> AppResult<AdhocRecord> {
     expire_due(state).await?;
     match state.store.adhoc(id).await? {
-        Some(record) if record.status == "prepared" => Ok(record),
+        Some(record) if record.status == AdhocState::Prepared => Ok(record),
         Some(_) => Err(AppError::SessionEnded),
         None => Err(AppError::NotFound("ad hoc session")),
     }

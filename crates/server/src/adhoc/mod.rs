@@ -8,10 +8,11 @@ mod enroll;
 mod routes;
 
 use lifeline_protocol::{
-    AdhocKeyParams, AdhocSessionSummary, AdhocStatus, ComputerSummary, Party, PendingEnrollment,
+    AdhocKeyParams, AdhocSessionSummary, ComputerSummary, Party, PendingEnrollment,
 };
 
 use crate::state::AppState;
+use crate::store::AdhocState;
 use crate::store::{AdhocRecord, ComputerRecord};
 
 pub use crate::agent_builds::TRAILER_MAGIC;
@@ -44,21 +45,12 @@ pub async fn managed_by(
 /// An activated session lasts this long.
 pub const ADHOC_LIFETIME_MS: i64 = 24 * 60 * 60 * 1000;
 
-pub fn status_of(record_status: &str) -> AdhocStatus {
-    match record_status {
-        "prepared" => AdhocStatus::Prepared,
-        "active" => AdhocStatus::Active,
-        "expired" => AdhocStatus::Expired,
-        _ => AdhocStatus::Ended,
-    }
-}
-
 pub fn summary(record: &AdhocRecord) -> AdhocSessionSummary {
     AdhocSessionSummary {
         id: record.id,
         end_user_email: record.end_user_email.clone(),
         technician_name: record.technician_name.clone(),
-        status: status_of(&record.status),
+        status: record.status.into(),
         created_at: record.created_at,
         code_expires_at: record.code_expires_at,
         activated_at: record.activated_at,
@@ -74,7 +66,7 @@ pub fn summary(record: &AdhocRecord) -> AdhocSessionSummary {
 
 /// The run waiting for the technician's app, if the session has one.
 fn pending_enrollment(record: &AdhocRecord) -> Option<PendingEnrollment> {
-    if record.status != "prepared" || record.enrollment_answer.is_some() {
+    if record.status != AdhocState::Prepared || record.enrollment_answer.is_some() {
         return None;
     }
     Some(PendingEnrollment {
@@ -86,7 +78,7 @@ fn pending_enrollment(record: &AdhocRecord) -> Option<PendingEnrollment> {
 }
 
 pub fn computer_summary(state: &AppState, record: &ComputerRecord) -> ComputerSummary {
-    let live = record.adhoc_status.as_deref() == Some("active");
+    let live = record.adhoc_status == Some(AdhocState::Active);
     ComputerSummary {
         id: record.id,
         hostname: record.hostname.clone(),
@@ -158,7 +150,7 @@ pub async fn end(state: &AppState, id: uuid::Uuid) -> crate::error::AppResult<Ad
 /// Tells the owning technician's connection the session's new state.
 pub async fn announce(state: &AppState, id: uuid::Uuid) -> crate::error::AppResult<()> {
     if let Some(record) = state.store.adhoc(id).await? {
-        if record.status != "active" && record.status != "prepared" {
+        if !record.status.is_live() {
             end_connections(state, &record).await?;
         }
         state

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::tokens;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::AdhocState;
 use crate::store::{SessionRecord, TechnicianRecord, TokenKind};
 
 fn bearer(parts: &Parts) -> Option<&str> {
@@ -272,7 +273,7 @@ pub async fn adhoc_for_agent_token(
         .adhoc_by_agent_token(&tokens::hash(token))
         .await?
         .ok_or(AppError::Unauthorized)?;
-    if record.status != "active" {
+    if record.status != AdhocState::Active {
         return Err(AppError::SessionEnded);
     }
     Ok(record)

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::error::{AppError, AppResult};
 use crate::realtime::Live;
 use crate::state::AppState;
+use crate::store::SessionState;
 use crate::store::{AppendOutcome, SessionRecord, TechnicianRecord};
 
 pub use keys::generate_support_key;
@@ -63,11 +64,11 @@ pub async fn owned_session(
 }
 
 pub fn status(session: &SessionRecord, now: i64) -> SessionStatus {
-    match session.status.as_str() {
-        "active" => SessionStatus::Active,
-        "ended" => SessionStatus::Ended,
-        _ if session.key_expires_at <= now => SessionStatus::Expired,
-        _ => SessionStatus::Waiting,
+    match session.status {
+        SessionState::Active => SessionStatus::Active,
+        SessionState::Ended => SessionStatus::Ended,
+        SessionState::Waiting if session.key_expires_at <= now => SessionStatus::Expired,
+        SessionState::Waiting => SessionStatus::Waiting,
     }
 }
 

@@ -17,6 +17,7 @@ use crate::auth::{AuthEndUser, AuthParty, AuthTechnician};
 use crate::error::{AppError, AppResult, Json, Path, Query};
 use crate::state::AppState;
 use crate::store::NewSession;
+use crate::store::SessionState;
 
 /// A support key is valid for this long to start a session.
 pub const KEY_LIFETIME_MS: i64 = 60 * 60 * 1000;
@@ -207,7 +208,7 @@ async fn request_consent(
 ) -> AppResult<Json<SessionEvent>> {
     let session = owned_session(&state, &technician, id).await?;
     ensure_open(&session, state.now())?;
-    if session.status != "active" {
+    if session.status != SessionState::Active {
         return Err(AppError::Conflict("the end user has not joined yet".into()));
     }
     let data = EventData::ConsentRequested {

@@ -2,7 +2,7 @@ use lifeline_protocol::ComputerInfo;
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use super::{Store, StoreError, StoreResult};
+use super::{AdhocState, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct AdhocRecord {
@@ -17,8 +17,7 @@ pub struct AdhocRecord {
     pub challenge_nonce: Option<String>,
     pub code_attempts: i64,
     pub code_expires_at: i64,
-    /// `prepared`, `active`, `ended` or `expired`.
-    pub status: String,
+    pub status: AdhocState,
     pub created_at: i64,
     pub activated_at: Option<i64>,
     pub expires_at: Option<i64>,
@@ -81,7 +80,7 @@ pub struct ComputerRecord {
     pub agent_version: String,
     pub ip: String,
     pub adhoc_session_id: Option<Uuid>,
-    pub adhoc_status: Option<String>,
+    pub adhoc_status: Option<AdhocState>,
     pub expires_at: Option<i64>,
 }
 

@@ -15,6 +15,7 @@ mod rate_limits;
 mod replies;
 mod second_factor;
 mod sessions;
+mod states;
 mod technicians;
 mod tokens;
 
@@ -35,6 +36,7 @@ pub use files::{DueFile, FileRecord};
 pub use outbox::{NewOutboxEntry, OutboxRecord};
 pub use replies::{ReplyContent, ReplyRecord};
 pub use sessions::{JoinedSession, NewSession, SessionRecord};
+pub use states::{AdhocState, SessionState};
 pub use technicians::{NewTechnicianRecord, TechnicianRecord};
 pub use tokens::{NewToken, SignInStanding, TokenKind, TokenRecord};
 

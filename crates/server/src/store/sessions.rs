@@ -3,7 +3,7 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use super::events::append_event;
-use super::{to_i64, to_u64, Store, StoreResult};
+use super::{to_i64, to_u64, SessionState, Store, StoreResult};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct SessionRecord {
@@ -15,8 +15,7 @@ pub struct SessionRecord {
     pub key_live: bool,
     pub key_expires_at: i64,
     pub request_control_on_arrival: bool,
-    /// `waiting`, `active` or `ended`.
-    pub status: String,
+    pub status: SessionState,
     pub end_user_name: Option<String>,
     pub created_at: i64,
     pub joined_at: Option<i64>,
