@@ -209,7 +209,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 println!(
                     "{}  {:5}  {:7}  to {}  by {}\n    {}",
                     message.id,
-                    message.channel,
+                    message.channel.as_str(),
                     message.driver,
                     message.recipient,
                     message.technician_email,

@@ -12,8 +12,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use lifeline_protocol::{
     AdhocConnectionRecord, AgentChallenge, AgentConnection, ConnectChallenge, ConnectRequest,
-    ConnectVerdict, ConnectionOutcome, EventData, Party, ServerFrame, SessionEvent, SessionSummary,
-    SystemInfo, VerdictRecorded,
+    ConnectVerdict, EventData, Party, ServerFrame, SessionEvent, SessionSummary, SystemInfo,
+    VerdictRecorded,
 };
 use tokio::sync::oneshot;
 use utoipa_axum::router::OpenApiRouter;
@@ -27,8 +27,9 @@ use crate::error::{AppError, AppResult, Json, Path};
 use crate::rate_limit::{self, Limit};
 use crate::sessions::generate_support_key;
 use crate::state::AppState;
-use crate::store::AdhocState;
-use crate::store::{AdhocRecord, ConnectionRecord, NewConnectionSession, TechnicianRecord};
+use crate::store::{
+    AdhocRecord, AdhocState, ConnectionState, NewConnectionSession, TechnicianRecord,
+};
 
 /// What the agent decided about one attempt.
 enum Verdict {
@@ -199,21 +200,12 @@ async fn connect(
             state.connects.take(connection_id);
             state
                 .store
-                .close_adhoc_connection(connection_id, "timed_out", state.now())
+                .close_adhoc_connection(connection_id, ConnectionState::TimedOut, state.now())
                 .await?;
             Err(AppError::ComputerOffline(
                 "the computer did not answer; check that the support session app is running",
             ))
         }
-    }
-}
-
-fn outcome_of(record: &ConnectionRecord) -> ConnectionOutcome {
-    match record.outcome.as_str() {
-        "accepted" => ConnectionOutcome::Accepted,
-        "refused" => ConnectionOutcome::Refused,
-        "timed_out" => ConnectionOutcome::TimedOut,
-        _ => ConnectionOutcome::Pending,
     }
 }
 
@@ -235,7 +227,7 @@ async fn connections(
             .map(|r| AdhocConnectionRecord {
                 id: r.id,
                 technician_name: r.technician_name.clone(),
-                outcome: outcome_of(r),
+                outcome: r.outcome.into(),
                 session_id: r.session_id,
                 started_at: r.started_at,
                 ended_at: r.ended_at,
@@ -270,7 +262,7 @@ async fn verdict(
     if !request.accepted {
         state
             .store
-            .close_adhoc_connection(connection_id, "refused", now)
+            .close_adhoc_connection(connection_id, ConnectionState::Refused, now)
             .await?;
         if let Some(waiting) = state.connects.take(connection_id) {
             let _ = waiting.send(Verdict::Refused);

@@ -149,7 +149,7 @@ async fn prepare(
         .store
         .insert_outbox(NewOutboxEntry {
             id: Uuid::new_v4(),
-            channel: "email",
+            channel: crate::store::OutboxChannel::Email,
             driver: state.delivery.email.name(),
             recipient: &record.end_user_email,
             subject: Some(&subject),

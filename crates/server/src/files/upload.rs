@@ -38,7 +38,7 @@ fn upload_url(file_id: Uuid) -> String {
 }
 
 fn party_of(record: &FileRecord) -> Party {
-    if record.uploader == "technician" {
+    if record.uploader == Party::Technician {
         Party::Technician
     } else {
         Party::EndUser
@@ -91,7 +91,7 @@ async fn create_upload(
     let record = FileRecord {
         id: Uuid::new_v4(),
         session_id,
-        uploader: auth.party().as_str().to_owned(),
+        uploader: auth.party(),
         name: sanitize_file_name(&request.name),
         size: i64::try_from(request.size).map_err(|_| AppError::invalid("size is too large"))?,
         sha256,
@@ -134,7 +134,7 @@ async fn own_upload(
         .await?
         .ok_or(AppError::NotFound("upload"))?;
     let session = auth.session(state, record.session_id).await?;
-    if record.uploader != auth.party().as_str() {
+    if record.uploader != auth.party() {
         return Err(AppError::NotFound("upload"));
     }
     Ok((record, session))

@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult, Json, Path};
 use crate::rate_limit::{self, Limit};
 use crate::sessions::{owned_session, status, summary};
 use crate::state::AppState;
-use crate::store::{NewOutboxEntry, OutboxRecord, SessionRecord, TechnicianRecord};
+use crate::store::{NewOutboxEntry, OutboxChannel, OutboxRecord, SessionRecord, TechnicianRecord};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -139,7 +139,7 @@ async fn send_sms(
         .store
         .insert_outbox(NewOutboxEntry {
             id: invite.id,
-            channel: "sms",
+            channel: OutboxChannel::Sms,
             driver: state.delivery.sms.name(),
             recipient: &invite.to,
             subject: None,
@@ -200,7 +200,7 @@ async fn send_email(
         .store
         .insert_outbox(NewOutboxEntry {
             id: invite.id,
-            channel: "email",
+            channel: OutboxChannel::Email,
             driver: state.delivery.email.name(),
             recipient: &invite.to,
             subject: Some(&text.subject),
@@ -217,11 +217,7 @@ async fn send_email(
 pub fn outbox_message(record: OutboxRecord) -> OutboxMessage {
     OutboxMessage {
         id: record.id,
-        channel: if record.channel == "email" {
-            InviteChannel::Email
-        } else {
-            InviteChannel::Sms
-        },
+        channel: record.channel.into(),
         to: record.recipient,
         body: record.body,
         technician_email: record.technician_email,

@@ -6,7 +6,7 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use super::events::append_event;
-use super::{SessionRecord, Store, StoreError, StoreResult};
+use super::{ConnectionState, SessionRecord, Store, StoreError, StoreResult};
 
 /// One audited connection attempt.
 #[derive(Debug, Clone, FromRow)]
@@ -15,8 +15,7 @@ pub struct ConnectionRecord {
     pub adhoc_session_id: Uuid,
     pub technician_id: Uuid,
     pub technician_name: String,
-    /// `pending`, `accepted`, `refused` or `timed_out`.
-    pub outcome: String,
+    pub outcome: ConnectionState,
     pub session_id: Option<Uuid>,
     pub started_at: i64,
     pub ended_at: Option<i64>,
@@ -109,7 +108,7 @@ impl Store {
     pub async fn close_adhoc_connection(
         &self,
         id: Uuid,
-        outcome: &str,
+        outcome: ConnectionState,
         now: i64,
     ) -> StoreResult<bool> {
         Ok(sqlx::query(

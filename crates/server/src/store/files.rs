@@ -1,14 +1,16 @@
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use super::{to_i64, to_u64, Store, StoreResult};
+use lifeline_protocol::Party;
+
+use super::{to_i64, to_u64, Store, StoreResult, StoredParty};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct FileRecord {
     pub id: Uuid,
     pub session_id: Uuid,
-    /// `technician` or `end_user`.
-    pub uploader: String,
+    #[sqlx(try_from = "StoredParty")]
+    pub uploader: Party,
     pub name: String,
     pub size: i64,
     pub sha256: String,
@@ -36,7 +38,7 @@ impl Store {
         )
         .bind(file.id)
         .bind(file.session_id)
-        .bind(&file.uploader)
+        .bind(StoredParty::from(file.uploader))
         .bind(&file.name)
         .bind(file.size)
         .bind(&file.sha256)

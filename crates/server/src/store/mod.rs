@@ -36,7 +36,7 @@ pub use files::{DueFile, FileRecord};
 pub use outbox::{NewOutboxEntry, OutboxRecord};
 pub use replies::{ReplyContent, ReplyRecord};
 pub use sessions::{JoinedSession, NewSession, SessionRecord};
-pub use states::{AdhocState, SessionState};
+pub use states::{AdhocState, ConnectionState, OutboxChannel, SessionState, StoredParty};
 pub use technicians::{NewTechnicianRecord, TechnicianRecord};
 pub use tokens::{NewToken, SignInStanding, TokenKind, TokenRecord};
 

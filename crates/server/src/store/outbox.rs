@@ -1,11 +1,11 @@
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use super::{Store, StoreResult};
+use super::{OutboxChannel, Store, StoreResult};
 
 pub struct NewOutboxEntry<'a> {
     pub id: Uuid,
-    pub channel: &'a str,
+    pub channel: OutboxChannel,
     pub driver: &'a str,
     pub recipient: &'a str,
     pub subject: Option<&'a str>,
@@ -18,7 +18,7 @@ pub struct NewOutboxEntry<'a> {
 #[derive(Debug, Clone, FromRow)]
 pub struct OutboxRecord {
     pub id: Uuid,
-    pub channel: String,
+    pub channel: OutboxChannel,
     pub driver: String,
     pub recipient: String,
     pub subject: Option<String>,

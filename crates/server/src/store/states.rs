@@ -48,6 +48,82 @@ impl From<AdhocState> for lifeline_protocol::AdhocStatus {
     }
 }
 
+/// How an audited connection attempt to an ad-hoc computer went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
+pub enum ConnectionState {
+    /// Waiting for the agent's answer.
+    Pending,
+    Accepted,
+    /// The agent refused the password.
+    Refused,
+    /// The agent did not answer in time.
+    TimedOut,
+}
+
+impl From<ConnectionState> for lifeline_protocol::ConnectionOutcome {
+    fn from(state: ConnectionState) -> Self {
+        match state {
+            ConnectionState::Pending => Self::Pending,
+            ConnectionState::Accepted => Self::Accepted,
+            ConnectionState::Refused => Self::Refused,
+            ConnectionState::TimedOut => Self::TimedOut,
+        }
+    }
+}
+
+/// A party as the store keeps it (`technician`, `end_user`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "TEXT", rename_all = "snake_case")]
+pub enum StoredParty {
+    Technician,
+    EndUser,
+}
+
+impl From<lifeline_protocol::Party> for StoredParty {
+    fn from(party: lifeline_protocol::Party) -> Self {
+        match party {
+            lifeline_protocol::Party::Technician => Self::Technician,
+            lifeline_protocol::Party::EndUser => Self::EndUser,
+        }
+    }
+}
+
+impl From<StoredParty> for lifeline_protocol::Party {
+    fn from(party: StoredParty) -> Self {
+        match party {
+            StoredParty::Technician => Self::Technician,
+            StoredParty::EndUser => Self::EndUser,
+        }
+    }
+}
+
+/// How an outbox message was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "TEXT", rename_all = "lowercase")]
+pub enum OutboxChannel {
+    Sms,
+    Email,
+}
+
+impl OutboxChannel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxChannel::Sms => "sms",
+            OutboxChannel::Email => "email",
+        }
+    }
+}
+
+impl From<OutboxChannel> for lifeline_protocol::InviteChannel {
+    fn from(channel: OutboxChannel) -> Self {
+        match channel {
+            OutboxChannel::Sms => Self::Sms,
+            OutboxChannel::Email => Self::Email,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,6 +152,42 @@ mod tests {
             .await
             .expect("as text");
         assert_eq!(stored, "waiting", "the text the migrations' rows hold");
+        for (value, text) in [
+            (
+                sqlx::query_scalar::<_, String>("SELECT ?")
+                    .bind(ConnectionState::TimedOut)
+                    .fetch_one(&pool)
+                    .await,
+                "timed_out",
+            ),
+            (
+                sqlx::query_scalar::<_, String>("SELECT ?")
+                    .bind(StoredParty::EndUser)
+                    .fetch_one(&pool)
+                    .await,
+                "end_user",
+            ),
+            (
+                sqlx::query_scalar::<_, String>("SELECT ?")
+                    .bind(OutboxChannel::Sms)
+                    .fetch_one(&pool)
+                    .await,
+                "sms",
+            ),
+        ] {
+            assert_eq!(value.expect("as text"), text);
+        }
+        for party in [
+            lifeline_protocol::Party::Technician,
+            lifeline_protocol::Party::EndUser,
+        ] {
+            let stored: String = sqlx::query_scalar("SELECT ?")
+                .bind(StoredParty::from(party))
+                .fetch_one(&pool)
+                .await
+                .expect("as text");
+            assert_eq!(stored, party.as_str(), "the text events and files hold");
+        }
         let unknown = sqlx::query_scalar::<_, SessionState>("SELECT 'paused'")
             .fetch_one(&pool)
             .await;
