@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 use crate::auth::tokens::{self, END_USER_PREFIX};
 use crate::auth::{AuthEndUser, ClientIp};
 use crate::error::{AppError, AppResult, Json, Path};
+use crate::language::Language;
 use crate::sessions::{publish_event, status};
 use crate::state::AppState;
 use crate::store::SessionRecord;
@@ -64,41 +65,8 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
-/// English or German, from the browser's Accept-Language preference order.
-pub fn preferred_language(headers: &HeaderMap) -> &'static str {
-    let Some(accept) = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return "en";
-    };
-    let mut best: Option<(&'static str, f32)> = None;
-    for part in accept.split(',') {
-        let mut pieces = part.trim().split(';');
-        let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
-        let quality = pieces
-            .find_map(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-            })
-            .unwrap_or(1.0);
-        let language = if tag.starts_with("de") {
-            "de"
-        } else if tag.starts_with("en") {
-            "en"
-        } else {
-            continue;
-        };
-        if best.is_none_or(|(_, q)| quality > q) {
-            best = Some((language, quality));
-        }
-    }
-    best.map_or("en", |(language, _)| language)
-}
-
 async fn page(headers: HeaderMap) -> Response {
-    let language = preferred_language(&headers);
+    let language = Language::preferred(&headers).tag();
     let html = JOIN_HTML.replacen(
         "<html lang=\"en\"",
         &format!("<html lang=\"{language}\""),
@@ -262,34 +230,4 @@ async fn end_user_session(
         company_name: session.company_name,
         end_user_name: session.end_user_name,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn german_wins_only_when_preferred() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::ACCEPT_LANGUAGE,
-            HeaderValue::from_static("de-DE,de;q=0.9,en;q=0.8"),
-        );
-        assert_eq!(preferred_language(&headers), "de");
-        headers.insert(
-            header::ACCEPT_LANGUAGE,
-            HeaderValue::from_static("en-US,en;q=0.9,de;q=0.8"),
-        );
-        assert_eq!(preferred_language(&headers), "en");
-        headers.insert(
-            header::ACCEPT_LANGUAGE,
-            HeaderValue::from_static("fr-FR,de;q=0.5"),
-        );
-        assert_eq!(
-            preferred_language(&headers),
-            "de",
-            "German is the best we have"
-        );
-        assert_eq!(preferred_language(&HeaderMap::new()), "en");
-    }
 }

@@ -21,6 +21,7 @@ pub mod error;
 pub mod files;
 pub mod invites;
 pub mod join;
+pub mod language;
 pub mod media;
 pub mod metrics;
 pub mod private_files;

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::agent_builds::{agent_build, agent_builds, download_with_trailer, service_url};
 use crate::error::{AppError, AppResult, Path};
-use crate::join::preferred_language;
+use crate::language::Language;
 use crate::state::AppState;
 use crate::store::AdhocState;
 
@@ -49,7 +49,8 @@ async fn prepared_session(state: &AppState, id: Uuid) -> AppResult<crate::store:
 }
 
 async fn page(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<Uuid>) -> Response {
-    let german = preferred_language(&headers) == "de";
+    let language = Language::preferred(&headers);
+    let german = language == Language::German;
     let body = match prepared_session(&state, id).await {
         Ok(record) => {
             let name = escape(&record.technician_name);
@@ -78,7 +79,7 @@ async fn page(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<
         Err(_) if german => "<h1>Dieser Link gilt nicht mehr</h1><p>Bitten Sie Ihren Techniker um eine neue Einladung.</p>".to_owned(),
         Err(_) => "<h1>This link is no longer valid</h1><p>Please ask your technician for a new invitation.</p>".to_owned(),
     };
-    let lang = if german { "de" } else { "en" };
+    let lang = language.tag();
     let html = format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Lifeline</title></head>\

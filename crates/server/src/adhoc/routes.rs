@@ -13,6 +13,7 @@ use super::{computer_summary, expire_due, summary};
 use crate::auth::{AuthAdmin, AuthAgent, AuthTechnician};
 use crate::error::{AppError, AppResult, Json, Path};
 use crate::invites::EmailMessage;
+use crate::language::Language;
 use crate::state::AppState;
 use crate::store::{NewAdhoc, NewOutboxEntry, PrepareOutcome, TechnicianRecord};
 
@@ -56,7 +57,7 @@ fn invite_email(
 ) -> (String, String) {
     let name = &technician.display_name;
     let company = &technician.company_name;
-    if locale.is_some_and(|l| l.to_ascii_lowercase().starts_with("de")) {
+    if Language::from_locale(locale) == Language::German {
         (
             format!("{name} hilft Ihnen aus der Ferne: so geht es"),
             format!(

@@ -11,6 +11,7 @@ use super::sms::normalize_e164;
 use super::{EmailMessage, SmsDriver};
 use crate::auth::{AuthAdmin, AuthTechnician};
 use crate::error::{AppError, AppResult, Json, Path};
+use crate::language::Language;
 use crate::rate_limit::{self, Limit};
 use crate::sessions::{owned_session, status, summary};
 use crate::state::AppState;
@@ -21,20 +22,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(send_sms))
         .routes(routes!(send_email))
         .routes(routes!(list_outbox))
-}
-
-enum Language {
-    English,
-    German,
-}
-
-impl Language {
-    fn from_locale(locale: Option<&str>) -> Self {
-        match locale.map(str::to_ascii_lowercase) {
-            Some(l) if l.starts_with("de") => Language::German,
-            _ => Language::English,
-        }
-    }
 }
 
 struct InviteText {
