@@ -6,6 +6,7 @@
 //! where to enroll and the end user only types the security code:
 //! `<agent bytes><JSON {server, session_id}><JSON length, u32 LE><b"LLAGENT1">`.
 
+use askama::Template;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -32,13 +33,6 @@ pub fn page_router() -> Router<AppState> {
         .route("/adhoc/{id}/agent/{platform}", get(download))
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 async fn prepared_session(state: &AppState, id: Uuid) -> AppResult<crate::store::AdhocRecord> {
     super::expire_due(state).await?;
     match state.store.adhoc(id).await? {
@@ -48,43 +42,42 @@ async fn prepared_session(state: &AppState, id: Uuid) -> AppResult<crate::store:
     }
 }
 
+/// The page the invitation links to: who helps, the downloads, what to do; or that the
+/// link is no longer valid. Askama escapes every value.
+#[derive(Template)]
+#[template(path = "adhoc_page.html")]
+struct AdhocPage<'a> {
+    language: Language,
+    german: bool,
+    invitation: Option<Invitation<'a>>,
+}
+
+struct Invitation<'a> {
+    id: Uuid,
+    technician: &'a str,
+    /// The platforms the service has an agent build for.
+    platforms: Vec<String>,
+}
+
 async fn page(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<Uuid>) -> Response {
     let language = Language::preferred(&headers);
-    let german = language == Language::German;
-    let body = match prepared_session(&state, id).await {
-        Ok(record) => {
-            let name = escape(&record.technician_name);
-            let links: String = agent_builds(&state)
-                .iter()
-                .map(|(platform, _)| {
-                    let platform = escape(platform);
-                    format!("<li><a href=\"/adhoc/{id}/agent/{platform}\" download>lifeline-agent ({platform})</a></li>")
-                })
-                .collect();
-            let links = if links.is_empty() {
-                if german { "<li>Für diese Plattform ist noch kein Download vorhanden.</li>".to_owned() } else { "<li>No download is available yet.</li>".to_owned() }
-            } else {
-                links
-            };
-            if german {
-                format!("<h1>Ad-hoc-Support mit {name}</h1><ol><li>Laden Sie die Supportsitzungs-App herunter:<ul>{links}</ul></li>\
-                         <li>Starten Sie die App.</li><li>Geben Sie den Sicherheitscode ein, den {name} Ihnen vorliest.</li></ol>\
-                         <p>Die Sitzung gilt 24 Stunden ab der Aktivierung; Sie können sie jederzeit beenden.</p>")
-            } else {
-                format!("<h1>Ad hoc support with {name}</h1><ol><li>Download the support session app:<ul>{links}</ul></li>\
-                         <li>Start the app.</li><li>Enter the security code that {name} reads to you.</li></ol>\
-                         <p>The session lasts 24 hours from activation; you can end it at any time.</p>")
-            }
-        }
-        Err(_) if german => "<h1>Dieser Link gilt nicht mehr</h1><p>Bitten Sie Ihren Techniker um eine neue Einladung.</p>".to_owned(),
-        Err(_) => "<h1>This link is no longer valid</h1><p>Please ask your technician for a new invitation.</p>".to_owned(),
+    let record = prepared_session(&state, id).await.ok();
+    let page = AdhocPage {
+        language,
+        german: language == Language::German,
+        invitation: record.as_ref().map(|record| Invitation {
+            id,
+            technician: &record.technician_name,
+            platforms: agent_builds(&state)
+                .into_iter()
+                .map(|(platform, _)| platform)
+                .collect(),
+        }),
     };
-    let lang = language.tag();
-    let html = format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Lifeline</title></head>\
-         <body>{body}</body></html>"
-    );
+    let html = match page.render() {
+        Ok(html) => html,
+        Err(err) => return AppError::Internal(err.into()).into_response(),
+    };
     let mut response = (StatusCode::OK, html).into_response();
     let h = response.headers_mut();
     h.insert(

@@ -5,6 +5,7 @@ mod abuse;
 mod adhoc;
 mod adhoc_connect;
 mod adhoc_live;
+mod adhoc_page;
 mod attended;
 mod auth;
 mod chat;
