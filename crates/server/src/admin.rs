@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::auth::routes_profile as profile;
 use crate::auth::{hash_password, validate_new_password, AuthAdmin};
+use crate::contact::EmailAddress;
 use crate::error::{AppError, AppResult, Json, Path};
 use crate::state::AppState;
 use crate::store::{NewTechnicianRecord, Store, TechnicianRecord};
@@ -26,13 +27,8 @@ pub async fn add_technician(
     new: NewTechnician,
     now: i64,
 ) -> AppResult<TechnicianRecord> {
-    let email = new.email.trim().to_owned();
-    let parsed: Result<lettre::Address, _> = email.parse();
-    if parsed.is_err() {
-        return Err(AppError::invalid(format!(
-            "{email:?} is not an email address"
-        )));
-    }
+    let address = EmailAddress::parse(&new.email)?;
+    let email = address.as_str();
     let display_name = lifeline_protocol::text::clean_label(&new.display_name);
     let display_name = display_name.as_str();
     if display_name.is_empty() || display_name.chars().count() > MAX_NAME_CHARS {
@@ -40,12 +36,12 @@ pub async fn add_technician(
             "the display name needs 1 to {MAX_NAME_CHARS} characters"
         )));
     }
-    validate_new_password(new.password.expose(), &[&email, display_name, company_name])?;
+    validate_new_password(new.password.expose(), &[email, display_name, company_name])?;
     let password_hash = hash_password(new.password).await?;
     let inserted = store
         .insert_technician(NewTechnicianRecord {
             company_name,
-            email: &email,
+            email,
             display_name,
             password_hash: &password_hash,
             is_admin: new.is_admin,

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod client_ip;
 pub mod clock;
 pub mod config;
+pub mod contact;
 pub mod error;
 pub mod files;
 pub mod invites;

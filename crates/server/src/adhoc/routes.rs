@@ -1,6 +1,5 @@
 use axum::extract::State;
 use axum::http::StatusCode;
-use lettre::message::Mailbox;
 use lifeline_protocol::{
     AdhocPolicy, AdhocSessionSummary, ComputerGroup, LicenceSlots, NewComputerGroup,
     PrepareAdhocRequest, SetLicenceSlots, MAX_NAME_CHARS,
@@ -11,6 +10,7 @@ use uuid::Uuid;
 
 use super::{computer_summary, expire_due, summary};
 use crate::auth::{AuthAdmin, AuthAgent, AuthTechnician};
+use crate::contact::EmailAddress;
 use crate::error::{AppError, AppResult, Json, Path};
 use crate::invites::EmailMessage;
 use crate::language::Language;
@@ -96,10 +96,7 @@ async fn prepare(
     AuthTechnician(technician): AuthTechnician,
     Json(request): Json<PrepareAdhocRequest>,
 ) -> AppResult<(StatusCode, Json<AdhocSessionSummary>)> {
-    let email: Mailbox =
-        request.email.trim().parse().map_err(|_| {
-            AppError::invalid(format!("{:?} is not an email address", request.email))
-        })?;
+    let email = EmailAddress::parse(&request.email)?;
     lifeline_adhoc_key::check_params(&request.key_params)
         .map_err(|e| AppError::invalid(e.to_string()))?;
     let key_params =
@@ -114,7 +111,7 @@ async fn prepare(
             id,
             technician_id: technician.id,
             company_id: technician.company_id,
-            end_user_email: email.email.as_ref(),
+            end_user_email: email.as_str(),
             key_params: &key_params,
             code_expires_at: now + i64::from(state.config.limits.adhoc_prepare_hours) * 3_600_000,
             now,

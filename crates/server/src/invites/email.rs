@@ -4,6 +4,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::DeliveryError;
 use crate::config::{SmtpConfig, SmtpTls};
+use crate::contact::EmailAddress;
 
 pub enum EmailDriver {
     /// No SMTP configured: messages are kept in the outbox.
@@ -16,7 +17,7 @@ pub enum EmailDriver {
 }
 
 pub struct EmailMessage<'a> {
-    pub to: &'a Mailbox,
+    pub to: &'a EmailAddress,
     pub subject: &'a str,
     pub body: &'a str,
 }
@@ -64,7 +65,7 @@ impl EmailDriver {
         };
         let email = Message::builder()
             .from(from.clone())
-            .to(message.to.clone())
+            .to(message.to.mailbox())
             .subject(message.subject)
             .header(ContentType::TEXT_PLAIN)
             .body(message.body.to_owned())

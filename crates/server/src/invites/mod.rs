@@ -7,7 +7,7 @@ mod sms;
 
 pub use email::{EmailDriver, EmailMessage};
 pub use routes::{count_email, router};
-pub use sms::{normalize_e164, SmsDriver};
+pub use sms::SmsDriver;
 
 use crate::config::Config;
 

@@ -1,5 +1,4 @@
 use axum::extract::State;
-use lettre::message::Mailbox;
 use lifeline_protocol::{
     EmailInviteRequest, InviteChannel, InviteSent, OutboxMessage, SessionStatus, SmsInviteRequest,
 };
@@ -7,9 +6,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::sms::normalize_e164;
 use super::{EmailMessage, SmsDriver};
 use crate::auth::{AuthAdmin, AuthTechnician};
+use crate::contact::{EmailAddress, PhoneNumber};
 use crate::error::{AppError, AppResult, Json, Path};
 use crate::language::Language;
 use crate::rate_limit::{self, Limit};
@@ -86,12 +85,7 @@ async fn send_sms(
     Path(id): Path<Uuid>,
     Json(request): Json<SmsInviteRequest>,
 ) -> AppResult<Json<InviteSent>> {
-    let to = normalize_e164(&request.to).ok_or_else(|| {
-        AppError::invalid(format!(
-            "{:?} is not a mobile number in international form, like +49 151 12345678",
-            request.to
-        ))
-    })?;
+    let to = PhoneNumber::parse(&request.to)?;
     let session = invitable(&state, &technician, id).await?;
     let bucket = format!("sms:technician:{}", technician.id);
     rate_limit::check(
@@ -112,14 +106,14 @@ async fn send_sms(
     );
     if let SmsDriver::Twilio(twilio) = &state.delivery.sms {
         twilio
-            .send(&to, &text.body)
+            .send(to.as_str(), &text.body)
             .await
             .map_err(|e| AppError::DeliveryFailed(e.to_string()))?;
     }
     let invite = InviteSent {
         id: Uuid::new_v4(),
         channel: InviteChannel::Sms,
-        to,
+        to: to.as_str().to_owned(),
         sent_at: state.now(),
     };
     state
@@ -152,11 +146,7 @@ async fn send_email(
     Path(id): Path<Uuid>,
     Json(request): Json<EmailInviteRequest>,
 ) -> AppResult<Json<InviteSent>> {
-    let to: Mailbox = request
-        .to
-        .trim()
-        .parse()
-        .map_err(|_| AppError::invalid(format!("{:?} is not an email address", request.to)))?;
+    let to = EmailAddress::parse(&request.to)?;
     let session = invitable(&state, &technician, id).await?;
     count_email(&state, technician.id).await?;
     let summary = summary(&state, &session)?;
@@ -180,7 +170,7 @@ async fn send_email(
     let invite = InviteSent {
         id: Uuid::new_v4(),
         channel: InviteChannel::Email,
-        to: to.email.to_string(),
+        to: to.as_str().to_owned(),
         sent_at: state.now(),
     };
     state
