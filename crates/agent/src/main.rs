@@ -88,8 +88,7 @@ impl Cli {
             None => lifeline_agent::autostart::default_entry_path()?,
         };
         let installed_copy = if self.installed {
-            let exe = std::env::current_exe().context("finding this program")?;
-            exe.parent().map(PathBuf::from)
+            Some(installed_folder()?)
         } else {
             None
         };
@@ -160,6 +159,27 @@ impl Cli {
                 .iter()
                 .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()));
         !self.headless && self.code.is_none() && !self.end && has_display
+    }
+}
+
+/// The folder the Windows download installs into (packaging/windows/support-session.nsi).
+const INSTALL_FOLDER: &str = "Lifeline support session";
+
+/// This copy's folder, when it is the one the Windows download made: that folder is
+/// removed at the end, so no other (a typo, a system folder) is ever taken for it.
+fn installed_folder() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("finding this program")?;
+    let folder = exe.parent().map(PathBuf::from);
+    match folder {
+        Some(folder)
+            if cfg!(windows)
+                && folder.file_name() == Some(std::ffi::OsStr::new(INSTALL_FOLDER)) =>
+        {
+            Ok(folder)
+        }
+        _ => bail!(
+            "--installed is only for the copy the Windows download puts in %LOCALAPPDATA%\\{INSTALL_FOLDER}"
+        ),
     }
 }
 
