@@ -11,29 +11,41 @@ use crate::AgentError;
 
 /// Removes the file at `path`, now or just after this program exits.
 pub fn remove_file(path: &Path) -> Result<(), AgentError> {
-    #[cfg(windows)]
-    {
-        after_exit(&format!("del /F /Q \"{}\"", path.display()), path)
-    }
-    #[cfg(not(windows))]
-    match std::fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(err) => Err(AgentError::io(format!("removing {}", path.display()))(err)),
-    }
+    remove(path, Kind::File)
 }
 
 /// Removes the folder `dir` with everything in it, now or just after this program exits.
 pub fn remove_folder(dir: &Path) -> Result<(), AgentError> {
+    remove(dir, Kind::Folder)
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    File,
+    Folder,
+}
+
+/// Something already gone counts as removed.
+fn remove(path: &Path, kind: Kind) -> Result<(), AgentError> {
     #[cfg(windows)]
     {
-        after_exit(&format!("rmdir /S /Q \"{}\"", dir.display()), dir)
+        let command = match kind {
+            Kind::File => "del /F /Q",
+            Kind::Folder => "rmdir /S /Q",
+        };
+        after_exit(&format!("{command} \"{}\"", path.display()), path)
     }
     #[cfg(not(windows))]
-    match std::fs::remove_dir_all(dir) {
-        Ok(()) => Ok(()),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(err) => Err(AgentError::io(format!("removing {}", dir.display()))(err)),
+    {
+        let removed = match kind {
+            Kind::File => std::fs::remove_file(path),
+            Kind::Folder => std::fs::remove_dir_all(path),
+        };
+        match removed {
+            Ok(()) => Ok(()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(err) => Err(AgentError::io(format!("removing {}", path.display()))(err)),
+        }
     }
 }
 
