@@ -18,6 +18,7 @@ use lifeline_agent::connection::{Notice, Request};
 use lifeline_agent::credentials;
 use lifeline_agent::run::{self, Finish, Places};
 use lifeline_agent::session::{AgentSession, AgentSetup, NoTarget};
+use lifeline_agent::trailer::Trailer;
 use lifeline_agent::view::AgentView;
 use uuid::Uuid;
 
@@ -113,38 +114,24 @@ impl Cli {
         ))
     }
 
-    /// The download: `--download`, else this program.
-    fn download_file(&self) -> Option<PathBuf> {
-        self.download
+    /// The download (`--download`, else this program) and its trailer, if it has one.
+    /// Read once at start: both the attended and the ad-hoc target come from it.
+    fn downloaded(&self) -> Option<(PathBuf, Trailer)> {
+        let download = self
+            .download
             .clone()
-            .or_else(|| std::env::current_exe().ok())
-    }
-
-    /// The session of an attended download: what its trailer says, with the download
-    /// to remove at the end (it holds the session's token).
-    fn attended_target(&self) -> Option<AttendedTarget> {
-        let download = self.download_file()?;
+            .or_else(|| std::env::current_exe().ok())?;
         let trailer = lifeline_agent::trailer::read(&download).ok().flatten()?;
-        Some(AttendedTarget {
-            server: trailer.server,
-            session_id: trailer.session_id,
-            token: trailer.attended_token?,
-            program: Some(download),
-        })
+        Some((download, trailer))
     }
 
     /// Where this copy enrolls: the flags, else what its download says.
-    fn enrollment_target(&self) -> Result<(String, Uuid), NoTarget> {
-        let trailer = self
-            .download_file()
-            .and_then(|download| lifeline_agent::trailer::read(&download).ok().flatten());
+    fn enrollment_target(&self, trailer: Option<&Trailer>) -> Result<(String, Uuid), NoTarget> {
         let server = self
             .server
             .clone()
-            .or_else(|| trailer.as_ref().map(|t| t.server.clone()));
-        let session = self
-            .session
-            .or_else(|| trailer.as_ref().map(|t| t.session_id));
+            .or_else(|| trailer.map(|t| t.server.clone()));
+        let session = self.session.or_else(|| trailer.map(|t| t.session_id));
         match (server, session) {
             (Some(server), Some(session)) => Ok((server, session)),
             _ => Err(NoTarget::NotInDownload),
@@ -369,17 +356,29 @@ fn main() -> ExitCode {
 #[path = "console_windows.rs"]
 mod console;
 
+/// The session of an attended download: what its trailer says, with the download to
+/// remove at the end (it holds the session's token).
+fn attended_target((download, trailer): (PathBuf, Trailer)) -> Option<AttendedTarget> {
+    Some(AttendedTarget {
+        server: trailer.server,
+        session_id: trailer.session_id,
+        token: trailer.attended_token?,
+        program: Some(download),
+    })
+}
+
 fn agent_setup(cli: &Cli) -> anyhow::Result<AgentSetup> {
+    let downloaded = cli.downloaded();
     Ok(AgentSetup {
         places: cli.places()?,
         downloads: cli.downloads(),
-        target: cli.enrollment_target(),
+        target: cli.enrollment_target(downloaded.as_ref().map(|(_, trailer)| trailer)),
         autostart_program: cli.autostart_program()?,
         asking: lifeline_agent::run::AskingRule {
             away_after: std::time::Duration::from_secs(cli.away_after),
             answer_within: std::time::Duration::from_secs(cli.answer_within),
         },
-        attended: cli.attended_target(),
+        attended: downloaded.and_then(attended_target),
     })
 }
 
