@@ -7,6 +7,7 @@
 //! Test code only (never published); it may use `anyhow` like the tests it serves.
 
 pub mod agent;
+pub mod database;
 pub mod pattern;
 pub mod puppet;
 pub mod service;

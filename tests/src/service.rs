@@ -1,5 +1,6 @@
-//! The service in the test's own process, on a real socket with a real SQLite file, with
-//! a clock the test moves (the 24-hour jump of ad-hoc sessions).
+//! The service in the test's own process, on a real socket with a real database (a
+//! SQLite file, or PostgreSQL with `LIFELINE_TEST_DATABASE_URL`), with a clock the test
+//! moves (the 24-hour jump of ad-hoc sessions).
 
 use std::sync::Arc;
 
@@ -7,10 +8,13 @@ use lifeline_protocol::NewTechnician;
 use lifeline_server::clock::ShiftedClock;
 use lifeline_server::{Config, RunningServer};
 
+use crate::database::TestDatabase;
+
 pub struct InProcessService {
     pub url: String,
     pub clock: ShiftedClock,
     pub server: RunningServer,
+    _database: TestDatabase,
     _data: tempfile::TempDir,
 }
 
@@ -18,7 +22,9 @@ impl InProcessService {
     /// Starts on a free loopback port after `configure` has had its say.
     pub async fn start(configure: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
         let data = tempfile::tempdir()?;
+        let database = TestDatabase::create(data.path()).await?;
         let mut config = Config::for_data_dir(data.path());
+        config.database_url = database.url().into();
         config.listen = "127.0.0.1:0".parse()?;
         config.public_url = "http://127.0.0.1:0".parse()?;
         configure(&mut config);
@@ -30,6 +36,7 @@ impl InProcessService {
             url: server.url(),
             clock,
             server,
+            _database: database,
             _data: data,
         })
     }

@@ -294,7 +294,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             "data directory made private to the service's user"
         );
     }
-    let store = Store::connect(&config.database_url)
+    let store = Store::connect(config.database_url.expose())
         .await
         .with_context(|| format!("opening the database {}", config.database_url))?;
     let delivery = Delivery::from_config(&config)?;

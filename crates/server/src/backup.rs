@@ -22,7 +22,8 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::Config;
+use crate::config::{Config, DatabaseUrl};
+use crate::store::Backend;
 
 const MANIFEST: &str = "lifeline-backup.json";
 const DATABASE: &str = "lifeline.db";
@@ -45,15 +46,20 @@ pub struct Manifest {
     pub has_key_file: bool,
 }
 
-/// The SQLite file of a `sqlite://` URL.
-fn sqlite_path(database_url: &str) -> anyhow::Result<PathBuf> {
-    let options = SqliteConnectOptions::from_str(database_url)
+/// The SQLite file of a `sqlite://` URL. PostgreSQL has its own tools for this.
+fn sqlite_path(database_url: &DatabaseUrl) -> anyhow::Result<PathBuf> {
+    ensure!(
+        Backend::of_url(database_url.expose())? == Backend::Sqlite,
+        "backup and restore copy a SQLite database; on PostgreSQL ({database_url}) use \
+         pg_dump and pg_restore, and copy the data directory's files and key file"
+    );
+    let options = SqliteConnectOptions::from_str(database_url.expose())
         .with_context(|| format!("the database URL {database_url}"))?;
     Ok(options.get_filename().to_owned())
 }
 
 /// Copies the live database into `into` and returns its schema version.
-async fn snapshot_database(database_url: &str, into: &Path) -> anyhow::Result<i64> {
+async fn snapshot_database(database_url: &DatabaseUrl, into: &Path) -> anyhow::Result<i64> {
     let source = sqlite_path(database_url)?;
     ensure!(
         source.exists(),
@@ -287,7 +293,7 @@ pub async fn restore(config: &Config, from: &Path) -> anyhow::Result<Manifest> {
         std::fs::rename(&unpacked, &database)
             .with_context(|| format!("moving the database to {}", database.display()))?;
     }
-    let store = crate::store::Store::connect(&config.database_url)
+    let store = crate::store::Store::connect(config.database_url.expose())
         .await
         .context("opening the restored database")?;
     let check = store.integrity_check().await?;

@@ -13,7 +13,7 @@ pub fn report(config: &Config) -> anyhow::Result<()> {
     println!("listen:        {}", config.listen);
     println!("public URL:    {}", config.public_url);
     println!("data dir:      {}", config.data_dir.display());
-    println!("database:      {}", redact_url(&config.database_url));
+    println!("database:      {}", config.database_url.redacted());
     match &config.tls {
         Some(tls) => {
             crate::tls::server_config(tls)?;
@@ -103,15 +103,4 @@ pub fn warnings(config: &Config) -> Vec<String> {
         );
     }
     warnings
-}
-
-/// A database URL without its password, for printing.
-fn redact_url(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("***"));
-            url.to_string()
-        }
-        _ => raw.to_owned(),
-    }
 }

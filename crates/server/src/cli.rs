@@ -224,7 +224,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
-    Ok(Store::connect(&config.database_url).await?)
+    Ok(Store::connect(config.database_url.expose()).await?)
 }
 
 fn random_password() -> String {

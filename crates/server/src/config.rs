@@ -14,6 +14,57 @@ use url::Url;
 
 pub use crate::client_ip::TrustedProxy;
 
+/// The database's URL. A PostgreSQL URL may carry a password, so it is shown (in
+/// `Debug`, logs and errors) only without it.
+#[derive(Clone)]
+pub struct DatabaseUrl(secrecy::SecretString);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(secrecy::SecretString::from(url.into()))
+    }
+
+    /// The whole URL, password included, for connecting.
+    pub fn expose(&self) -> &str {
+        secrecy::ExposeSecret::expose_secret(&self.0)
+    }
+
+    /// The URL with any password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        match Url::parse(self.expose()) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("***"));
+                url.to_string()
+            }
+            _ => self.expose().to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl From<&str> for DatabaseUrl {
+    fn from(url: &str) -> Self {
+        Self::new(url)
+    }
+}
+
+impl From<String> for DatabaseUrl {
+    fn from(url: String) -> Self {
+        Self::new(url)
+    }
+}
+
 /// Everything the service needs, resolved.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -21,7 +72,7 @@ pub struct Config {
     /// The base of links sent to end users, e.g. `https://support.example.com`.
     pub public_url: Url,
     pub data_dir: PathBuf,
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     pub limits: Limits,
     pub sms: SmsConfig,
     pub smtp: Option<SmtpConfig>,
@@ -410,9 +461,10 @@ impl Config {
             .data_dir
             .unwrap_or_else(|| PathBuf::from("lifeline-data"));
         let agents_dir = file.agents_dir.unwrap_or_else(|| data_dir.join("agents"));
-        let database_url = file
-            .database_url
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("lifeline.db").display()));
+        let database_url = DatabaseUrl::new(
+            file.database_url
+                .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("lifeline.db").display())),
+        );
         let scheme = if file.tls.is_some() { "https" } else { "http" };
         let public_url = match file.public_url {
             Some(url) => url,

@@ -6,6 +6,7 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use super::events::append_event;
+use super::on_pool;
 use super::{ConnectionState, SessionRecord, Store, StoreError, StoreResult};
 
 /// One audited connection attempt.
@@ -27,7 +28,7 @@ pub struct NewConnectionSession<'a> {
     pub session_id: Uuid,
     pub technician_id: Uuid,
     pub adhoc_session_id: Uuid,
-    /// Not usable to join: stored with `key_live = 0`, so the session has the shape of
+    /// Not usable to join: stored with `key_live = FALSE`, so the session has the shape of
     /// every other one.
     pub support_key: &'a str,
     pub end_user_name: &'a str,
@@ -46,14 +47,16 @@ impl Store {
         adhoc_session_id: Uuid,
         nonce: &str,
     ) -> StoreResult<()> {
+        on_pool!(self, pool => {
         sqlx::query(
-            "UPDATE adhoc_sessions SET challenge_nonce = ? WHERE id = ? AND status = 'active'",
+            "UPDATE adhoc_sessions SET challenge_nonce = $1 WHERE id = $2 AND status = 'active'",
         )
         .bind(nonce)
         .bind(adhoc_session_id)
-        .execute(&self.pool)
+        .execute(pool)
         .await?;
         Ok(())
+            })
     }
 
     /// Uses up the challenge if it is the current one, so each serves one attempt.
@@ -62,16 +65,18 @@ impl Store {
         adhoc_session_id: Uuid,
         nonce: &str,
     ) -> StoreResult<bool> {
+        on_pool!(self, pool => {
         Ok(sqlx::query(
             "UPDATE adhoc_sessions SET challenge_nonce = NULL \
-             WHERE id = ? AND status = 'active' AND challenge_nonce = ?",
+             WHERE id = $1 AND status = 'active' AND challenge_nonce = $2",
         )
         .bind(adhoc_session_id)
         .bind(nonce)
-        .execute(&self.pool)
+        .execute(pool)
         .await?
         .rows_affected()
             == 1)
+            })
     }
 
     pub async fn insert_adhoc_connection(
@@ -81,26 +86,30 @@ impl Store {
         technician_id: Uuid,
         now: i64,
     ) -> StoreResult<()> {
+        on_pool!(self, pool => {
         sqlx::query(
             "INSERT INTO adhoc_connections (id, adhoc_session_id, technician_id, started_at, outcome) \
-             VALUES (?, ?, ?, ?, 'pending')",
+             VALUES ($1, $2, $3, $4, 'pending')",
         )
         .bind(id)
         .bind(adhoc_session_id)
         .bind(technician_id)
         .bind(now)
-        .execute(&self.pool)
+        .execute(pool)
         .await?;
         Ok(())
+            })
     }
 
     pub async fn adhoc_connection(&self, id: Uuid) -> StoreResult<Option<ConnectionRecord>> {
+        on_pool!(self, pool => {
         Ok(
-            sqlx::query_as(&format!("{SELECT_CONNECTION} WHERE c.id = ?"))
+            sqlx::query_as(&format!("{SELECT_CONNECTION} WHERE c.id = $1"))
                 .bind(id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(pool)
                 .await?,
         )
+            })
     }
 
     /// Closes a pending attempt that did not become a connection (`refused` or
@@ -111,16 +120,18 @@ impl Store {
         outcome: ConnectionState,
         now: i64,
     ) -> StoreResult<bool> {
+        on_pool!(self, pool => {
         Ok(sqlx::query(
-            "UPDATE adhoc_connections SET outcome = ?, ended_at = ? WHERE id = ? AND outcome = 'pending'",
+            "UPDATE adhoc_connections SET outcome = $1, ended_at = $2 WHERE id = $3 AND outcome = 'pending'",
         )
         .bind(outcome)
         .bind(now)
         .bind(id)
-        .execute(&self.pool)
+        .execute(pool)
         .await?
         .rows_affected()
             == 1)
+            })
     }
 
     /// Accepts a pending attempt: opens its chat session with the agent already in it.
@@ -129,9 +140,10 @@ impl Store {
         &self,
         new: NewConnectionSession<'_>,
     ) -> StoreResult<Option<(SessionRecord, SessionEvent)>> {
-        let mut tx = self.pool.begin().await?;
+        on_pool!(self, pool => {
+        let mut tx = pool.begin().await?;
         let accepted = sqlx::query(
-            "UPDATE adhoc_connections SET outcome = 'accepted' WHERE id = ? AND outcome = 'pending'",
+            "UPDATE adhoc_connections SET outcome = 'accepted' WHERE id = $1 AND outcome = 'pending'",
         )
         .bind(new.connection_id)
         .execute(&mut *tx)
@@ -143,7 +155,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO sessions (id, technician_id, support_key, key_live, key_expires_at, \
              request_control_on_arrival, status, end_user_name, end_user_token_hash, created_at, \
-             joined_at, adhoc_session_id) VALUES (?, ?, ?, 0, ?, 0, 'active', ?, ?, ?, ?, ?)",
+             joined_at, adhoc_session_id) VALUES ($1, $2, $3, FALSE, $4, FALSE, 'active', $5, $6, $7, $8, $9)",
         )
         .bind(new.session_id)
         .bind(new.technician_id)
@@ -156,7 +168,7 @@ impl Store {
         .bind(new.adhoc_session_id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE adhoc_connections SET session_id = ? WHERE id = ?")
+        sqlx::query("UPDATE adhoc_connections SET session_id = $1 WHERE id = $2")
             .bind(new.session_id)
             .bind(new.connection_id)
             .execute(&mut *tx)
@@ -164,7 +176,7 @@ impl Store {
         let joined = EventData::EndUserJoined {
             name: Some(new.end_user_name.to_owned()),
         };
-        let event = append_event(&mut tx, new.session_id, None, None, &joined, new.now)
+        let event = append_event((&mut *tx).into(), new.session_id, None, None, &joined, new.now)
             .await?
             .event;
         tx.commit().await?;
@@ -173,6 +185,7 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::Corrupt("connection session vanished".into()))?;
         Ok(Some((session, event)))
+            })
     }
 
     /// Every attempt on the ad-hoc session, newest first.
@@ -180,31 +193,37 @@ impl Store {
         &self,
         adhoc_session_id: Uuid,
     ) -> StoreResult<Vec<ConnectionRecord>> {
+        on_pool!(self, pool => {
         Ok(sqlx::query_as(&format!(
-            "{SELECT_CONNECTION} WHERE c.adhoc_session_id = ? ORDER BY c.started_at DESC, c.rowid DESC"
+            "{SELECT_CONNECTION} WHERE c.adhoc_session_id = $1 ORDER BY c.started_at DESC, c.rowid DESC"
         ))
         .bind(adhoc_session_id)
-        .fetch_all(&self.pool)
+        .fetch_all(pool)
         .await?)
+            })
     }
 
     /// The computer's hostname and user, to name the connection's end-user party.
     pub async fn computer_label(&self, computer_id: Uuid) -> StoreResult<Option<(String, String)>> {
+        on_pool!(self, pool => {
         Ok(
-            sqlx::query_as("SELECT hostname, username FROM computers WHERE id = ?")
+            sqlx::query_as("SELECT hostname, username FROM computers WHERE id = $1")
                 .bind(computer_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(pool)
                 .await?,
         )
+            })
     }
 
     /// Connection sessions of the ad-hoc session that are still open.
     pub async fn open_connection_sessions(&self, adhoc_session_id: Uuid) -> StoreResult<Vec<Uuid>> {
+        on_pool!(self, pool => {
         Ok(sqlx::query_scalar(
-            "SELECT id FROM sessions WHERE adhoc_session_id = ? AND status != 'ended'",
+            "SELECT id FROM sessions WHERE adhoc_session_id = $1 AND status != 'ended'",
         )
         .bind(adhoc_session_id)
-        .fetch_all(&self.pool)
+        .fetch_all(pool)
         .await?)
+            })
     }
 }

@@ -1,8 +1,8 @@
 use lifeline_protocol::{EventData, Party, SessionEvent};
-use sqlx::SqliteConnection;
 use uuid::Uuid;
 
-use super::{to_i64, to_u64, Store, StoreError, StoreResult};
+use super::{on_conn, on_pool};
+use super::{to_i64, to_u64, Conn, Store, StoreError, StoreResult};
 
 /// The stored event, and whether this call created it or found a resend's original.
 #[derive(Debug, Clone)]
@@ -32,11 +32,18 @@ impl EventRow {
     }
 }
 
-/// Appends one event with the next `seq` of its session in a single statement, so two
-/// writers can never take the same number. A repeated `(author, client_id)` returns the
-/// event stored the first time instead of a second copy.
+/// Appends one event with the next `seq` of its session. A repeated
+/// `(author, client_id)` returns the event stored the first time instead of a second
+/// copy.
+///
+/// On SQLite one statement takes `MAX(seq) + 1`: SQLite has one writer at a time, so
+/// two writers never read the same maximum. On PostgreSQL they would, and one message
+/// would be dropped as a "duplicate"; there the number comes from the session row's
+/// `last_seq`, whose row lock queues writers until the taker commits. That also makes
+/// events of one session commit in `seq` order, so a reader that saw `seq` n has seen
+/// everything before it.
 pub(super) async fn append_event(
-    conn: &mut SqliteConnection,
+    conn: Conn<'_>,
     session_id: Uuid,
     author: Option<Party>,
     client_id: Option<Uuid>,
@@ -46,42 +53,109 @@ pub(super) async fn append_event(
     let json = serde_json::to_string(data)
         .map_err(|e| StoreError::Corrupt(format!("serializing event: {e}")))?;
     let author_str = author.map(Party::as_str);
-    let inserted: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO events (session_id, seq, at, author, client_id, data) \
-         SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5 FROM events WHERE session_id = ?1 \
-         ON CONFLICT DO NOTHING RETURNING seq",
-    )
-    .bind(session_id)
-    .bind(now)
-    .bind(author_str)
-    .bind(client_id)
-    .bind(&json)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(seq) = inserted {
-        return Ok(AppendOutcome {
-            event: SessionEvent {
-                session_id,
-                seq: to_u64(seq),
-                at: now,
-                data: data.clone(),
-            },
-            created: true,
-        });
-    }
-    let original: EventRow = sqlx::query_as(
-        "SELECT session_id, seq, at, data FROM events \
-         WHERE session_id = ? AND author IS ? AND client_id IS ?",
-    )
-    .bind(session_id)
-    .bind(author_str)
-    .bind(client_id)
-    .fetch_one(&mut *conn)
-    .await?;
+    let inserted: Option<i64> = match conn {
+        Conn::Sqlite(conn) => {
+            let inserted = sqlx::query_scalar(
+                "INSERT INTO events (session_id, seq, at, author, client_id, data) \
+                 SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 FROM events WHERE session_id = $1 \
+                 ON CONFLICT DO NOTHING RETURNING seq",
+            )
+            .bind(session_id)
+            .bind(now)
+            .bind(author_str)
+            .bind(client_id)
+            .bind(&json)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if inserted.is_none() {
+                return resend_original(conn.into(), session_id, author_str, client_id).await;
+            }
+            inserted
+        }
+        Conn::Postgres(conn) => {
+            if client_id.is_some() {
+                if let Some(original) =
+                    stored_resend((&mut *conn).into(), session_id, author_str, client_id).await?
+                {
+                    return Ok(original);
+                }
+            }
+            // A savepoint (or a transaction, outside one): a resend racing its original
+            // gives its number back.
+            let mut step = sqlx::Connection::begin(&mut *conn).await?;
+            let seq: i64 = sqlx::query_scalar(
+                "UPDATE sessions SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
+            )
+            .bind(session_id)
+            .fetch_one(&mut *step)
+            .await?;
+            let inserted: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO events (session_id, seq, at, author, client_id, data) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING seq",
+            )
+            .bind(session_id)
+            .bind(seq)
+            .bind(now)
+            .bind(author_str)
+            .bind(client_id)
+            .bind(&json)
+            .fetch_optional(&mut *step)
+            .await?;
+            if inserted.is_none() {
+                step.rollback().await?;
+                return resend_original(conn.into(), session_id, author_str, client_id).await;
+            }
+            step.commit().await?;
+            inserted
+        }
+    };
     Ok(AppendOutcome {
-        event: original.into_event()?,
-        created: false,
+        event: SessionEvent {
+            session_id,
+            seq: to_u64(inserted.unwrap_or_default()),
+            at: now,
+            data: data.clone(),
+        },
+        created: true,
     })
+}
+
+/// The event a resend's original stored, which must exist: the insert just met it.
+async fn resend_original(
+    conn: Conn<'_>,
+    session_id: Uuid,
+    author: Option<&str>,
+    client_id: Option<Uuid>,
+) -> StoreResult<AppendOutcome> {
+    stored_resend(conn, session_id, author, client_id)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("event of session {session_id} vanished")))
+}
+
+/// The event stored earlier under this author's client id, if any.
+async fn stored_resend(
+    conn: Conn<'_>,
+    session_id: Uuid,
+    author: Option<&str>,
+    client_id: Option<Uuid>,
+) -> StoreResult<Option<AppendOutcome>> {
+    let original: Option<EventRow> = on_conn!(conn, c => sqlx::query_as(
+        "SELECT session_id, seq, at, data FROM events \
+         WHERE session_id = $1 AND author IS NOT DISTINCT FROM $2 AND client_id IS NOT DISTINCT FROM $3",
+    )
+    .bind(session_id)
+    .bind(author)
+    .bind(client_id)
+    .fetch_optional(c)
+    .await?);
+    original
+        .map(|row| {
+            Ok(AppendOutcome {
+                event: row.into_event()?,
+                created: false,
+            })
+        })
+        .transpose()
 }
 
 impl Store {
@@ -93,8 +167,10 @@ impl Store {
         data: &EventData,
         now: i64,
     ) -> StoreResult<AppendOutcome> {
-        let mut conn = self.pool.acquire().await?;
-        append_event(&mut conn, session_id, author, client_id, data, now).await
+        on_pool!(self, pool => {
+            let mut conn = pool.acquire().await?;
+            append_event((&mut *conn).into(), session_id, author, client_id, data, now).await
+        })
     }
 
     /// Events after `since`, in order, at most `limit`.
@@ -104,16 +180,18 @@ impl Store {
         since: u64,
         limit: u32,
     ) -> StoreResult<Vec<SessionEvent>> {
+        on_pool!(self, pool => {
         let rows: Vec<EventRow> = sqlx::query_as(
             "SELECT session_id, seq, at, data FROM events \
-             WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+             WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
         )
         .bind(session_id)
         .bind(to_i64(since))
-        .bind(limit)
-        .fetch_all(&self.pool)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
         .await?;
         rows.into_iter().map(EventRow::into_event).collect()
+            })
     }
 }
 
@@ -144,25 +222,24 @@ impl Store {
 
     /// (a view consent stands, a control consent stands), as documented above.
     async fn consents(&self, session_id: Uuid) -> StoreResult<(bool, bool)> {
+        let backend = self.backend();
+        let kind = backend.json_text("data", "type");
+        let accepted = backend.json_true("data", "accepted");
+        let control_kind = backend.json_text("data", "kind");
+        let reason = backend.json_text("data", "reason");
+        let sql = format!(
+            "SELECT \
+             (SELECT MAX(seq) FROM events WHERE session_id = $1 \
+                AND {kind} = 'consent_answered' AND {accepted}), \
+             (SELECT MAX(seq) FROM events WHERE session_id = $1 \
+                AND {kind} = 'consent_answered' AND {control_kind} = 'control' AND {accepted}), \
+             (SELECT MAX(seq) FROM events WHERE session_id = $1 \
+                AND {kind} = 'screen_share_stopped' AND {reason} != 'handed_to_app'), \
+             (SELECT MAX(seq) FROM events WHERE session_id = $1 \
+                AND {kind} = 'screen_share_failed')"
+        );
         let (any, control, stopped, failed): (Option<i64>, Option<i64>, Option<i64>, Option<i64>) =
-            sqlx::query_as(
-                "SELECT \
-                 (SELECT MAX(seq) FROM events WHERE session_id = ?1 \
-                    AND json_extract(data, '$.type') = 'consent_answered' \
-                    AND json_extract(data, '$.accepted') = 1), \
-                 (SELECT MAX(seq) FROM events WHERE session_id = ?1 \
-                    AND json_extract(data, '$.type') = 'consent_answered' \
-                    AND json_extract(data, '$.kind') = 'control' \
-                    AND json_extract(data, '$.accepted') = 1), \
-                 (SELECT MAX(seq) FROM events WHERE session_id = ?1 \
-                    AND json_extract(data, '$.type') = 'screen_share_stopped' \
-                    AND json_extract(data, '$.reason') != 'handed_to_app'), \
-                 (SELECT MAX(seq) FROM events WHERE session_id = ?1 \
-                    AND json_extract(data, '$.type') = 'screen_share_failed')",
-            )
-            .bind(session_id)
-            .fetch_one(&self.pool)
-            .await?;
+            on_pool!(self, pool => sqlx::query_as(&sql).bind(session_id).fetch_one(pool).await?);
         let after = |allowed: Option<i64>, withdrawn: Option<i64>| {
             allowed.is_some_and(|allowed| withdrawn.is_none_or(|withdrawn| allowed > withdrawn))
         };
@@ -175,14 +252,18 @@ impl Store {
         session_id: Uuid,
         request_id: Uuid,
     ) -> StoreResult<Option<ConsentState>> {
-        let rows: Vec<EventRow> = sqlx::query_as(
-            "SELECT session_id, seq, at, data FROM events WHERE session_id = ? \
-             AND json_extract(data, '$.type') IN ('consent_requested', 'consent_answered') \
-             AND json_extract(data, '$.request_id') = ? ORDER BY seq",
-        )
+        let kind = self.backend().json_text("data", "type");
+        let request = self.backend().json_text("data", "request_id");
+        let sql = format!(
+            "SELECT session_id, seq, at, data FROM events WHERE session_id = $1 \
+             AND {kind} IN ('consent_requested', 'consent_answered') \
+             AND {request} = $2 ORDER BY seq"
+        );
+        on_pool!(self, pool => {
+        let rows: Vec<EventRow> = sqlx::query_as(&sql)
         .bind(session_id)
         .bind(request_id.to_string())
-        .fetch_all(&self.pool)
+        .fetch_all(pool)
         .await?;
         let mut state = None;
         for row in rows {
@@ -202,5 +283,6 @@ impl Store {
             }
         }
         Ok(state)
+            })
     }
 }

@@ -1,8 +1,15 @@
-//! Storage: the only module that speaks SQL. It has its own record types, so another
-//! backend (PostgreSQL) can be added here without touching the HTTP handlers.
+//! Storage: the only module that speaks SQL. It has its own record types, and two
+//! backends behind one `Store`: SQLite (one node, the default) and PostgreSQL (one or
+//! several nodes). The backend follows from the database URL; handlers never see it.
+//!
+//! Each method's body is written once in SQL both engines accept (`$n` parameters,
+//! `TRUE`/`FALSE`, `IS NOT DISTINCT FROM`) and compiled once per backend by
+//! [`on_pool!`], so each driver checks its own types. Where the dialects differ (JSON,
+//! the event counter) the body asks which backend it runs on.
 //!
 //! Rule for writes that touch several rows: a transaction starts with a write, so
-//! SQLite takes its write lock at once and never fails a later lock upgrade.
+//! SQLite takes its write lock at once and never fails a later lock upgrade, and
+//! PostgreSQL holds the written row's lock until the end.
 
 mod adhoc;
 mod attended;
@@ -22,8 +29,9 @@ mod tokens;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{PgConnection, PgPool, SqliteConnection, SqlitePool};
 
 pub use adhoc::{
     Activation, AdhocRecord, ComputerRecord, Enrollment, GroupRecord, NewAdhoc, PrepareOutcome,
@@ -48,8 +56,12 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
-    #[error("unsupported database URL {0}: use sqlite://<path>")]
+    /// The URL's scheme names no backend; only the scheme is kept, as the rest may
+    /// hold a password.
+    #[error("unsupported database URL scheme {0:?}: use sqlite://<path> or postgres://<host>/<database>")]
     UnsupportedUrl(String),
+    #[error("{0} works only on SQLite")]
+    SqliteOnly(&'static str),
 }
 
 impl StoreError {
@@ -60,75 +72,194 @@ impl StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Which engine a [`Store`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names, by its scheme (as atuin chooses its store).
+    pub fn of_url(database_url: &str) -> StoreResult<Self> {
+        let scheme = database_url.split(':').next().unwrap_or_default();
+        match scheme {
+            "sqlite" => Ok(Self::Sqlite),
+            "postgres" | "postgresql" => Ok(Self::Postgres),
+            _ => Err(StoreError::UnsupportedUrl(scheme.to_owned())),
+        }
+    }
+}
+
+impl Backend {
+    /// SQL reading one top-level field of a JSON text column as text.
+    pub(crate) fn json_text(self, column: &str, field: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("json_extract({column}, '$.{field}')"),
+            Backend::Postgres => format!("({column}::jsonb ->> '{field}')"),
+        }
+    }
+
+    /// SQL that holds when a top-level field of a JSON text column is `true`.
+    pub(crate) fn json_true(self, column: &str, field: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("json_extract({column}, '$.{field}') = 1"),
+            Backend::Postgres => format!("({column}::jsonb ->> '{field}') = 'true'"),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// A connection of either backend inside a running transaction, for the steps several
+/// methods share.
+pub(crate) enum Conn<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
+}
+
+impl<'c> From<&'c mut SqliteConnection> for Conn<'c> {
+    fn from(conn: &'c mut SqliteConnection) -> Self {
+        Conn::Sqlite(conn)
+    }
+}
+
+impl<'c> From<&'c mut PgConnection> for Conn<'c> {
+    fn from(conn: &'c mut PgConnection) -> Self {
+        Conn::Postgres(conn)
+    }
+}
+
+/// Runs `$body` with `$pool` bound to the backend's own pool. The body is compiled once
+/// per backend, so the same SQL text is type-checked against each driver.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// [`on_pool!`] for a [`Conn`].
+macro_rules! on_conn {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::store::Conn::Sqlite($c) => $body,
+            $crate::store::Conn::Postgres($c) => $body,
+        }
+    };
+}
+
+pub(crate) use {on_conn, on_pool};
+
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database and runs pending migrations.
+    /// Opens the database the URL names and runs its backend's pending migrations. A
+    /// SQLite file is created if needed; a PostgreSQL database must exist.
     pub async fn connect(database_url: &str) -> StoreResult<Self> {
-        if !database_url.starts_with("sqlite:") {
-            return Err(StoreError::UnsupportedUrl(database_url.to_owned()));
-        }
-        let options = SqliteConnectOptions::from_str(database_url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // WAL + NORMAL survives a killed process; only an OS crash may lose the
-            // last commits, which the clients then resend by client id.
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            // What is deleted or overwritten is zeroed, so a copy of the file does not
-            // keep it in free pages (a spent token's hash, a verifier's public key).
-            .pragma("secure_delete", "on")
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        let pool = match Backend::of_url(database_url)? {
+            Backend::Sqlite => Pool::Sqlite(connect_sqlite(database_url).await?),
+            Backend::Postgres => Pool::Postgres(connect_postgres(database_url).await?),
+        };
         Ok(Self { pool })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
     }
 
     /// SQLite's own check of the whole file: `ok`, or what is wrong.
     pub async fn integrity_check(&self) -> StoreResult<String> {
-        Ok(sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_one(&self.pool)
-            .await?)
+        match &self.pool {
+            Pool::Sqlite(pool) => Ok(sqlx::query_scalar("PRAGMA integrity_check")
+                .fetch_one(pool)
+                .await?),
+            Pool::Postgres(_) => Err(StoreError::SqliteOnly("the integrity check")),
+        }
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        on_pool!(self, pool => pool.close().await)
     }
 
     /// A named setting of the installation.
     pub async fn setting(&self, name: &str) -> StoreResult<Option<String>> {
+        on_pool!(self, pool => {
         Ok(
-            sqlx::query_scalar("SELECT value FROM settings WHERE name = ?")
+            sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
                 .bind(name)
-                .fetch_optional(&self.pool)
+                .fetch_optional(pool)
                 .await?,
         )
+            })
     }
 
     /// Writes a setting as an older version would have; for upgrade tests.
     pub async fn insert_legacy_setting(&self, name: &str, value: &str) -> StoreResult<()> {
-        sqlx::query("INSERT INTO settings (name, value) VALUES (?, ?)")
+        on_pool!(self, pool => {
+        sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2)")
             .bind(name)
             .bind(value)
-            .execute(&self.pool)
+            .execute(pool)
             .await?;
         Ok(())
+            })
     }
 
     pub async fn delete_setting(&self, name: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM settings WHERE name = ?")
+        on_pool!(self, pool => {
+        sqlx::query("DELETE FROM settings WHERE name = $1")
             .bind(name)
-            .execute(&self.pool)
+            .execute(pool)
             .await?;
         Ok(())
+            })
     }
+}
+
+async fn connect_sqlite(database_url: &str) -> StoreResult<SqlitePool> {
+    let options = SqliteConnectOptions::from_str(database_url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // WAL + NORMAL survives a killed process; only an OS crash may lose the
+        // last commits, which the clients then resend by client id.
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        // What is deleted or overwritten is zeroed, so a copy of the file does not
+        // keep it in free pages (a spent token's hash, a verifier's public key).
+        .pragma("secure_delete", "on")
+        .busy_timeout(Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await?;
+    sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+    Ok(pool)
+}
+
+async fn connect_postgres(database_url: &str) -> StoreResult<PgPool> {
+    let options = PgConnectOptions::from_str(database_url)?.application_name("lifeline");
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await?;
+    // Several nodes may start at once; sqlx takes an advisory lock around migrating.
+    sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+    Ok(pool)
 }
 
 fn to_u64(value: i64) -> u64 {

@@ -1,6 +1,7 @@
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use super::on_pool;
 use super::{Store, StoreResult};
 
 #[derive(Debug, Clone, FromRow)]
@@ -35,21 +36,25 @@ impl Store {
         company_id: Uuid,
         technician_id: Uuid,
     ) -> StoreResult<Vec<ReplyRecord>> {
+        on_pool!(self, pool => {
         Ok(sqlx::query_as(&format!(
-            "{SELECT_REPLY} WHERE r.company_id = ? AND (r.technician_id IS NULL OR r.technician_id = ?) \
-             ORDER BY r.title COLLATE NOCASE, r.created_at"
+            "{SELECT_REPLY} WHERE r.company_id = $1 AND (r.technician_id IS NULL OR r.technician_id = $2) \
+             ORDER BY lower(r.title), r.created_at"
         ))
         .bind(company_id)
         .bind(technician_id)
-        .fetch_all(&self.pool)
+        .fetch_all(pool)
         .await?)
+            })
     }
 
     pub async fn canned_reply(&self, id: Uuid) -> StoreResult<Option<ReplyRecord>> {
-        Ok(sqlx::query_as(&format!("{SELECT_REPLY} WHERE r.id = ?"))
+        on_pool!(self, pool => {
+        Ok(sqlx::query_as(&format!("{SELECT_REPLY} WHERE r.id = $1"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(pool)
             .await?)
+            })
     }
 
     /// How many replies the owner keeps: a technician, or (`None`) the company.
@@ -58,13 +63,15 @@ impl Store {
         company_id: Uuid,
         technician_id: Option<Uuid>,
     ) -> StoreResult<i64> {
+        on_pool!(self, pool => {
         Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM canned_replies WHERE company_id = ? AND technician_id IS ?",
+            "SELECT COUNT(*) FROM canned_replies WHERE company_id = $1 AND technician_id IS NOT DISTINCT FROM $2",
         )
         .bind(company_id)
         .bind(technician_id)
-        .fetch_one(&self.pool)
+        .fetch_one(pool)
         .await?)
+            })
     }
 
     pub async fn insert_canned_reply(
@@ -76,9 +83,10 @@ impl Store {
         content: ReplyContent<'_>,
         now: i64,
     ) -> StoreResult<()> {
+        on_pool!(self, pool => {
         sqlx::query(
             "INSERT INTO canned_replies (id, company_id, technician_id, author_id, title, text_en, \
-             text_de, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             text_de, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(id)
         .bind(company_id)
@@ -89,9 +97,10 @@ impl Store {
         .bind(content.text_de)
         .bind(now)
         .bind(now)
-        .execute(&self.pool)
+        .execute(pool)
         .await?;
         Ok(())
+            })
     }
 
     /// Replaces a reply's content and moves it to `technician_id`'s (or the company's) list.
@@ -103,9 +112,10 @@ impl Store {
         content: ReplyContent<'_>,
         now: i64,
     ) -> StoreResult<()> {
+        on_pool!(self, pool => {
         sqlx::query(
-            "UPDATE canned_replies SET technician_id = ?, author_id = ?, title = ?, text_en = ?, \
-             text_de = ?, updated_at = ? WHERE id = ?",
+            "UPDATE canned_replies SET technician_id = $1, author_id = $2, title = $3, text_en = $4, \
+             text_de = $5, updated_at = $6 WHERE id = $7",
         )
         .bind(technician_id)
         .bind(author_id)
@@ -114,16 +124,19 @@ impl Store {
         .bind(content.text_de)
         .bind(now)
         .bind(id)
-        .execute(&self.pool)
+        .execute(pool)
         .await?;
         Ok(())
+            })
     }
 
     pub async fn delete_canned_reply(&self, id: Uuid) -> StoreResult<()> {
-        sqlx::query("DELETE FROM canned_replies WHERE id = ?")
+        on_pool!(self, pool => {
+        sqlx::query("DELETE FROM canned_replies WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(pool)
             .await?;
         Ok(())
+            })
     }
 }

@@ -139,14 +139,14 @@ mod tests {
             AdhocState::Ended,
             AdhocState::Expired,
         ] {
-            let back: AdhocState = sqlx::query_scalar("SELECT ?")
+            let back: AdhocState = sqlx::query_scalar("SELECT $1")
                 .bind(state)
                 .fetch_one(&pool)
                 .await
                 .expect("read back");
             assert_eq!(back, state);
         }
-        let stored: String = sqlx::query_scalar("SELECT ?")
+        let stored: String = sqlx::query_scalar("SELECT $1")
             .bind(SessionState::Waiting)
             .fetch_one(&pool)
             .await
@@ -154,21 +154,21 @@ mod tests {
         assert_eq!(stored, "waiting", "the text the migrations' rows hold");
         for (value, text) in [
             (
-                sqlx::query_scalar::<_, String>("SELECT ?")
+                sqlx::query_scalar::<_, String>("SELECT $1")
                     .bind(ConnectionState::TimedOut)
                     .fetch_one(&pool)
                     .await,
                 "timed_out",
             ),
             (
-                sqlx::query_scalar::<_, String>("SELECT ?")
+                sqlx::query_scalar::<_, String>("SELECT $1")
                     .bind(StoredParty::EndUser)
                     .fetch_one(&pool)
                     .await,
                 "end_user",
             ),
             (
-                sqlx::query_scalar::<_, String>("SELECT ?")
+                sqlx::query_scalar::<_, String>("SELECT $1")
                     .bind(OutboxChannel::Sms)
                     .fetch_one(&pool)
                     .await,
@@ -181,7 +181,7 @@ mod tests {
             lifeline_protocol::Party::Technician,
             lifeline_protocol::Party::EndUser,
         ] {
-            let stored: String = sqlx::query_scalar("SELECT ?")
+            let stored: String = sqlx::query_scalar("SELECT $1")
                 .bind(StoredParty::from(party))
                 .fetch_one(&pool)
                 .await

@@ -1,6 +1,7 @@
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use super::on_pool;
 use super::{Store, StoreResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,10 +51,11 @@ pub struct NewToken<'a> {
 
 impl Store {
     pub async fn insert_token(&self, token: NewToken<'_>) -> StoreResult<()> {
+        on_pool!(self, pool => {
         sqlx::query(
             "INSERT INTO auth_tokens \
              (token_hash, kind, technician_id, family_id, expires_at, created_at, signed_in_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(token.token_hash)
         .bind(token.kind.as_str())
@@ -62,9 +64,10 @@ impl Store {
         .bind(token.expires_at)
         .bind(token.now)
         .bind(token.signed_in_at)
-        .execute(&self.pool)
+        .execute(pool)
         .await?;
         Ok(())
+            })
     }
 
     pub async fn token(
@@ -72,25 +75,29 @@ impl Store {
         token_hash: &str,
         kind: TokenKind,
     ) -> StoreResult<Option<TokenRecord>> {
+        on_pool!(self, pool => {
         Ok(sqlx::query_as(
             "SELECT technician_id, family_id, expires_at, revoked, signed_in_at FROM auth_tokens \
-             WHERE token_hash = ? AND kind = ?",
+             WHERE token_hash = $1 AND kind = $2",
         )
         .bind(token_hash)
         .bind(kind.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(pool)
         .await?)
+            })
     }
 
     /// Marks one refresh token used. False when it was already revoked: a replay.
     pub async fn revoke_token(&self, token_hash: &str) -> StoreResult<bool> {
+        on_pool!(self, pool => {
         let changed =
-            sqlx::query("UPDATE auth_tokens SET revoked = 1 WHERE token_hash = ? AND revoked = 0")
+            sqlx::query("UPDATE auth_tokens SET revoked = TRUE WHERE token_hash = $1 AND revoked = FALSE")
                 .bind(token_hash)
-                .execute(&self.pool)
+                .execute(pool)
                 .await?
                 .rows_affected();
         Ok(changed == 1)
+            })
     }
 
     /// Revokes every access and refresh token issued in one login.
@@ -104,36 +111,42 @@ impl Store {
         family_id: Uuid,
         now: i64,
     ) -> StoreResult<SignInStanding> {
+        on_pool!(self, pool => {
         let row: Option<(bool, bool)> = sqlx::query_as(
-            "SELECT t.disabled, EXISTS (SELECT 1 FROM auth_tokens a WHERE a.family_id = ? \
-               AND a.technician_id = t.id AND a.revoked = 0 AND a.expires_at > ?) \
-             FROM technicians t WHERE t.id = ?",
+            "SELECT t.disabled, EXISTS (SELECT 1 FROM auth_tokens a WHERE a.family_id = $1 \
+               AND a.technician_id = t.id AND a.revoked = FALSE AND a.expires_at > $2) \
+             FROM technicians t WHERE t.id = $3",
         )
         .bind(family_id)
         .bind(now)
         .bind(technician_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(pool)
         .await?;
         Ok(match row {
             Some((true, _)) => SignInStanding::Disabled,
             Some((false, true)) => SignInStanding::Live,
             Some((false, false)) | None => SignInStanding::Ended,
         })
+            })
     }
 
     pub async fn revoke_family(&self, family_id: Uuid) -> StoreResult<()> {
-        sqlx::query("UPDATE auth_tokens SET revoked = 1 WHERE family_id = ?")
+        on_pool!(self, pool => {
+        sqlx::query("UPDATE auth_tokens SET revoked = TRUE WHERE family_id = $1")
             .bind(family_id)
-            .execute(&self.pool)
+            .execute(pool)
             .await?;
         Ok(())
+            })
     }
 
     pub async fn delete_expired_tokens(&self, now: i64) -> StoreResult<u64> {
-        Ok(sqlx::query("DELETE FROM auth_tokens WHERE expires_at < ?")
+        on_pool!(self, pool => {
+        Ok(sqlx::query("DELETE FROM auth_tokens WHERE expires_at < $1")
             .bind(now)
-            .execute(&self.pool)
+            .execute(pool)
             .await?
             .rows_affected())
+            })
     }
 }

@@ -161,12 +161,7 @@ async fn the_agent_alone_decides_who_connects_and_every_attempt_is_audited() {
         !challenge.to_string().contains(public_key.as_str()),
         "{challenge}"
     );
-    let database = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        app.config.data_dir.join("lifeline.db").display()
-    ))
-    .await
-    .expect("database");
+    let database = app.database.inspect().await.expect("database");
     let stored: Vec<String> = sqlx::query_scalar("SELECT password_verifier FROM adhoc_sessions")
         .fetch_all(&database)
         .await

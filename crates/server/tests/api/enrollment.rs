@@ -73,12 +73,7 @@ async fn the_service_keeps_nothing_that_checks_the_code() {
     activate(&app, prepared.session.id, &prepared.security_code)
         .await
         .expect("activated");
-    let database = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        app.config.data_dir.join("lifeline.db").display()
-    ))
-    .await
-    .expect("database");
+    let database = app.database.inspect().await.expect("database");
     let (code_hash, verifier_json): (Option<String>, String) =
         sqlx::query_as("SELECT code_hash, password_verifier FROM adhoc_sessions")
             .fetch_one(&database)
@@ -89,7 +84,7 @@ async fn the_service_keeps_nothing_that_checks_the_code() {
         "no hash of the code to test guesses against"
     );
     assert!(!verifier_json.contains(&verifier().public_key));
-    let dump = std::fs::read(app.config.data_dir.join("lifeline.db")).expect("file");
+    let dump = app.database.dump().await.expect("dump");
     assert!(
         !dump.windows(digits.len()).any(|w| w == digits.as_bytes()),
         "the code's digits are nowhere in the database"

@@ -2,6 +2,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lifeline_client::{ApiClient, ClientError, RealtimeClient, RealtimeEvent, RealtimeOptions};
+use lifeline_e2e::database::TestDatabase;
 use lifeline_protocol::{ErrorCode, JoinResponse, NewTechnician, SessionEvent, SessionSummary};
 use lifeline_server::clock::ShiftedClock;
 use lifeline_server::{Config, RunningServer};
@@ -14,6 +15,8 @@ pub struct TestApp {
     pub server: Option<RunningServer>,
     pub config: Config,
     pub clock: ShiftedClock,
+    /// The test's own database (SQLite here, or a PostgreSQL schema).
+    pub database: TestDatabase,
     /// Kept so the database and files outlive the test body.
     pub _dir: TempDir,
     pub url: String,
@@ -27,7 +30,9 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
+    let database = TestDatabase::create(dir.path()).await.expect("database");
     let mut config = Config::for_data_dir(dir.path());
+    config.database_url = database.url().into();
     config.listen = "127.0.0.1:0".parse().expect("address");
     config.public_url = "http://127.0.0.1:0".parse().expect("url");
     configure(&mut config);
@@ -56,6 +61,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         server: Some(server),
         config,
         clock,
+        database,
         _dir: dir,
         url,
         technician,

@@ -9,6 +9,7 @@ mod adhoc_page;
 mod attended;
 mod auth;
 mod chat;
+mod concurrent_writers;
 mod control;
 mod enrollment;
 mod files;

@@ -9,7 +9,6 @@ use futures_util::SinkExt;
 use lifeline_client::ApiClient;
 use lifeline_protocol::{ErrorCode, MediaServerFrame};
 use tokio_tungstenite::tungstenite::Message;
-use uuid::Uuid;
 
 use crate::helpers::{spawn_app, TestApp, PASSWORD};
 
@@ -170,15 +169,9 @@ async fn a_disable_made_beside_the_service_closes_the_connections_at_the_next_pi
     let hello = serde_json::json!({"type": "hello", "token": token.expose(), "cursors": []});
     send(&mut realtime, hello).await;
 
-    let id: Uuid = colleague.me().await.expect("profile").id;
-    let database = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        app.config.data_dir.join("lifeline.db").display()
-    ))
-    .await
-    .expect("database");
-    sqlx::query("UPDATE technicians SET disabled = 1 WHERE id = ?")
-        .bind(id)
+    let database = app.database.inspect().await.expect("database");
+    sqlx::query("UPDATE technicians SET disabled = TRUE WHERE email = $1")
+        .bind("colleague@acme.test")
         .execute(&database)
         .await
         .expect("disabled beside the service");

@@ -95,8 +95,13 @@ async fn a_second_factor_is_asked_at_sign_in_and_each_code_works_once() {
 
     // The database keeps the secret sealed: its bytes are nowhere in the file.
     let raw = totp_rs::Secret::Encoded(secret).to_bytes().expect("base32");
-    let database = std::fs::read(app.config.data_dir.join("lifeline.db")).expect("db");
+    // As bytes (SQLite's file) and as hex (how pg_dump writes bytea).
+    let database = app.database.dump().await.expect("dump");
     assert!(!database.windows(raw.len()).any(|w| w == raw.as_slice()));
+    let raw_hex = hex::encode(&raw);
+    assert!(!database
+        .windows(raw_hex.len())
+        .any(|w| w == raw_hex.as_bytes()));
     for recovery_code in &recovery {
         assert!(!database
             .windows(recovery_code.len())

@@ -5,8 +5,8 @@
 use crate::adhoc::{activate, prepare};
 use crate::helpers::{spawn_app, spawn_app_with};
 
-fn database_bytes(app: &crate::helpers::TestApp) -> Vec<u8> {
-    std::fs::read(app.config.data_dir.join("lifeline.db")).expect("database file")
+async fn database_bytes(app: &crate::helpers::TestApp) -> Vec<u8> {
+    app.database.dump().await.expect("database dump")
 }
 
 fn key_file_hexes(app: &crate::helpers::TestApp) -> Vec<String> {
@@ -39,7 +39,7 @@ async fn the_database_holds_no_secret_and_a_rotation_keeps_issued_codes_and_link
 
     let keys = key_file_hexes(&app);
     assert_eq!(keys.len(), 1, "one current secret");
-    let database = database_bytes(&app);
+    let database = database_bytes(&app).await;
     for key in &keys {
         assert!(
             !database.windows(key.len()).any(|w| w == key.as_bytes()),
@@ -94,7 +94,7 @@ async fn an_older_installations_secret_leaves_the_database() {
     let data_dir = dir.path().to_owned();
     let app = spawn_app_with(move |c| {
         c.data_dir = data_dir.clone();
-        c.database_url = format!("sqlite://{}", data_dir.join("lifeline.db").display());
+        c.database_url = format!("sqlite://{}", data_dir.join("lifeline.db").display()).into();
     })
     .await;
     assert_eq!(

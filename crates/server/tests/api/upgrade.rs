@@ -57,7 +57,7 @@ async fn a_database_of_the_previous_release_migrates_forward_and_reads_back() {
     let dir = tempfile::tempdir().expect("dir");
     let data = previous_release_data(dir.path()).await;
     let app = spawn_app_with(|config| {
-        config.database_url = format!("sqlite://{}", data.join("lifeline.db").display());
+        config.database_url = format!("sqlite://{}", data.join("lifeline.db").display()).into();
         config.data_dir = data.clone();
     })
     .await;
