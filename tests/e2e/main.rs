@@ -4,6 +4,7 @@
 mod agent;
 mod backup;
 mod browser;
+mod cluster;
 mod https;
 mod nginx;
 mod restart;

@@ -18,7 +18,7 @@ use crate::https::{healthy_with_hsts, join_chat_and_share, trusting_client, HOST
 use crate::service::ServiceProcess;
 
 /// A port free right now (nginx needs a number in its file).
-fn free_port() -> anyhow::Result<u16> {
+pub(crate) fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
@@ -62,13 +62,13 @@ fn site(leaf: &Leaf, https_port: u16, http_port: u16, service_port: u16) -> anyh
     Ok(site)
 }
 
-struct Nginx {
+pub(crate) struct Nginx {
     _child: Child,
 }
 
 impl Nginx {
     /// nginx in the foreground with everything (pid, logs, buffers) under `dir`.
-    async fn start(dir: &Path, site: &str, https_port: u16) -> anyhow::Result<Self> {
+    pub(crate) async fn start(dir: &Path, site: &str, https_port: u16) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir.join("temp"))?;
         std::fs::write(dir.join("lifeline.conf"), site)?;
         let d = dir.display();

@@ -11,6 +11,11 @@ use sqlx::{ConnectOptions, Executor};
 /// The variable naming the PostgreSQL server the service tests run on.
 pub const DATABASE_URL_VARIABLE: &str = "LIFELINE_TEST_DATABASE_URL";
 
+/// The role and database `scripts/setup` makes on the local PostgreSQL server, for
+/// tests that need PostgreSQL whatever the variable says (the cluster).
+pub const LOCAL_POSTGRES: &str =
+    "postgres://lifeline_test:lifeline_test@127.0.0.1:5432/lifeline_test";
+
 struct Postgres {
     server: PgConnectOptions,
     server_url: String,
@@ -31,6 +36,15 @@ impl TestDatabase {
             Ok(server) if !server.is_empty() => Self::postgres(&server).await,
             _ => Ok(Self::sqlite(dir)),
         }
+    }
+
+    /// A fresh schema on the PostgreSQL server the variable names, or the local one.
+    pub async fn create_postgres() -> anyhow::Result<Self> {
+        let server = std::env::var(DATABASE_URL_VARIABLE)
+            .ok()
+            .filter(|url| !url.is_empty())
+            .unwrap_or_else(|| LOCAL_POSTGRES.to_owned());
+        Self::postgres(&server).await
     }
 
     pub fn sqlite(dir: &Path) -> Self {

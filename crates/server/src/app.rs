@@ -16,7 +16,9 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::adhoc::PendingConnections;
 use crate::clock::Clock;
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::error::AppResult;
 use crate::invites::Delivery;
@@ -306,33 +308,70 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         store.delete_setting("link_secret").await?;
         tracing::info!("the server secret moved from the database to its key file");
     }
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let (hub, connects) = match &config.cluster {
+        None => (Hub::default(), PendingConnections::default()),
+        Some(settings) => {
+            let cluster = Cluster::connect(settings)
+                .await
+                .with_context(|| format!("joining the cluster through {}", settings.nats_url))?;
+            let link = cluster.link();
+            tracing::info!(node = %link.node_id(), "joined the cluster");
+            let hub = Hub::clustered(link.clone());
+            let connects = PendingConnections::clustered(link);
+            let running = cluster.run(hub.clone(), connects.clone(), shutdown.clone());
+            tokio::spawn(async move {
+                if let Err(err) = running.await {
+                    tracing::error!(error = %err, "the cluster bus stopped");
+                }
+            });
+            (hub, connects)
+        }
+    };
     Ok(AppState {
         inner: Arc::new(Inner {
             config,
             store,
             clock,
-            hub: Hub::default(),
+            hub,
             delivery,
             keys,
             uploads: Default::default(),
-            connects: Default::default(),
+            connects,
             media: Default::default(),
-            shutdown: tokio_util::sync::CancellationToken::new(),
+            shutdown,
             metrics: crate::metrics::Metrics::default(),
         }),
     })
 }
 
 /// Every minute, expire ad-hoc sessions whose time is up, so their agents hear it at
-/// once; every hour, drop expired tokens and rate-limit windows.
+/// once; every hour, drop expired tokens and rate-limit windows. In a cluster only the
+/// node holding the `housekeeping` lease does this; it renews the lease each minute,
+/// and when it dies another node takes the lease within a minute and a half.
 async fn housekeeping(state: AppState) {
     const DAY_MS: i64 = 86_400_000;
+    const LEASE: &str = "housekeeping";
+    const LEASE_MS: i64 = 90_000;
+    let holder = uuid::Uuid::new_v4().to_string();
     let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
     let mut minutes: u64 = 0;
     loop {
         tokio::select! {
             _ = every_minute.tick() => {}
             () = state.shutdown.cancelled() => return,
+        }
+        match state
+            .store
+            .take_lease(LEASE, &holder, state.now(), LEASE_MS)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(err) => {
+                tracing::warn!(error = %err, "taking the housekeeping lease failed");
+                continue;
+            }
         }
         if let Err(err) = crate::adhoc::expire_due(&state).await {
             tracing::warn!(error = %err, "expiring ad-hoc sessions failed");

@@ -14,9 +14,10 @@ use url::Url;
 
 pub use crate::client_ip::TrustedProxy;
 
-/// The database's URL. A PostgreSQL URL may carry a password, so it is shown (in
+/// The URL of a database (or of NATS). It may carry a password, so it is shown (in
 /// `Debug`, logs and errors) only without it.
-#[derive(Clone)]
+#[derive(Clone, Deserialize)]
+#[serde(from = "String")]
 pub struct DatabaseUrl(secrecy::SecretString);
 
 impl DatabaseUrl {
@@ -92,6 +93,25 @@ pub struct Config {
     /// standard output. Packages turn it off: their output goes to the journal, and the
     /// administrator makes the first account with `technician add`.
     pub create_first_admin: bool,
+    /// Several nodes as one service; one node without it.
+    pub cluster: Option<ClusterSettings>,
+}
+
+/// `[cluster]`: this node is one of several behind a load balancer, on one PostgreSQL
+/// database, reaching the others through NATS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSettings {
+    /// The NATS server, e.g. `nats://10.0.0.5:4222`; several separated by commas. It may
+    /// carry a user and password, so it is shown only without them.
+    pub nats_url: DatabaseUrl,
+    /// Subjects start with this, so several installations can share one NATS.
+    #[serde(default = "default_subject_prefix")]
+    pub subject_prefix: String,
+}
+
+fn default_subject_prefix() -> String {
+    "lifeline".into()
 }
 
 /// Built-in HTTPS from PEM files, reloaded on SIGHUP and when the files change.
@@ -298,6 +318,7 @@ pub struct FileConfig {
     pub smtp: Option<SmtpConfig>,
     pub tls: Option<TlsSettings>,
     pub metrics: MetricsSettings,
+    pub cluster: Option<ClusterSettings>,
     pub json_logs: bool,
     pub agents_dir: Option<PathBuf>,
     pub create_first_admin: Option<bool>,
@@ -484,6 +505,26 @@ impl Config {
                 )));
             }
         }
+        if let Some(cluster) = &file.cluster {
+            if crate::store::Backend::of_url(database_url.expose()).ok()
+                != Some(crate::store::Backend::Postgres)
+            {
+                return Err(ConfigError::Invalid(
+                    "cluster needs a PostgreSQL database_url (postgres://...) that every node shares"
+                        .into(),
+                ));
+            }
+            let prefix = &cluster.subject_prefix;
+            if prefix.is_empty()
+                || !prefix
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "cluster.subject_prefix {prefix:?}: use letters, digits, _ and -"
+                )));
+            }
+        }
         if listen.port() != 0 && file.metrics.listen == Some(listen) {
             return Err(ConfigError::Invalid(format!(
                 "metrics.listen and listen are both {listen}"
@@ -504,6 +545,7 @@ impl Config {
             json_logs: file.json_logs,
             agents_dir,
             create_first_admin: file.create_first_admin.unwrap_or(true),
+            cluster: file.cluster,
         })
     }
 

@@ -16,6 +16,7 @@ pub mod check_config;
 pub mod cli;
 pub mod client_ip;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod contact;
 pub mod error;

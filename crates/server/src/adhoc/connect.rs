@@ -23,6 +23,7 @@ use uuid::Uuid;
 use super::{expire_due, key_params_of};
 use crate::auth::tokens::{self, END_USER_PREFIX};
 use crate::auth::{AuthAgent, AuthEndUser, AuthTechnician};
+use crate::cluster::{ClusterLink, Shared};
 use crate::error::{AppError, AppResult, Json, Path};
 use crate::rate_limit::{self, Limit};
 use crate::sessions::generate_support_key;
@@ -32,20 +33,33 @@ use crate::store::{
 };
 
 /// What the agent decided about one attempt.
-enum Verdict {
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub enum Verdict {
     Accepted(Box<SessionSummary>),
     Refused,
 }
 
 /// Attempts waiting for their agent, by connection id. In memory: an attempt lives for
-/// seconds, and a restart fails it cleanly (the technician's request is gone too).
+/// seconds, and a restart fails it cleanly (the technician's request is gone too). In
+/// a cluster the verdict may arrive at another node, which passes it on over the bus
+/// to every node; the one where the technician waits takes it.
 #[derive(Clone, Default)]
-pub struct PendingConnections(Arc<Mutex<HashMap<Uuid, oneshot::Sender<Verdict>>>>);
+pub struct PendingConnections {
+    waiting: Arc<Mutex<HashMap<Uuid, oneshot::Sender<Verdict>>>>,
+    cluster: Option<ClusterLink>,
+}
 
 impl PendingConnections {
+    pub fn clustered(cluster: ClusterLink) -> Self {
+        Self {
+            waiting: Arc::default(),
+            cluster: Some(cluster),
+        }
+    }
+
     fn wait(&self, connection_id: Uuid) -> oneshot::Receiver<Verdict> {
         let (sender, receiver) = oneshot::channel();
-        self.0
+        self.waiting
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(connection_id, sender);
@@ -53,10 +67,47 @@ impl PendingConnections {
     }
 
     fn take(&self, connection_id: Uuid) -> Option<oneshot::Sender<Verdict>> {
-        self.0
+        self.waiting
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&connection_id)
+    }
+
+    /// Hands the verdict to the technician waiting on this node, if one is.
+    pub(crate) fn resolve_here(&self, connection_id: Uuid, verdict: Verdict) -> bool {
+        match self.take(connection_id) {
+            Some(waiting) => waiting.send(verdict).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Hands the verdict to the waiting technician here, or to the other nodes. False
+    /// when nobody can be waiting for it any more.
+    fn resolve(&self, connection_id: Uuid, verdict: Verdict) -> bool {
+        if let Some(waiting) = self.take(connection_id) {
+            return waiting.send(verdict).is_ok();
+        }
+        match &self.cluster {
+            Some(cluster) => {
+                cluster.share(Shared::Verdict {
+                    connection_id,
+                    verdict,
+                });
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether the technician may still be waiting: on this node, or (in a cluster)
+    /// on another, where the attempt's stored outcome decides.
+    fn may_be_waiting(&self, connection_id: Uuid) -> bool {
+        self.cluster.is_some()
+            || self
+                .waiting
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .contains_key(&connection_id)
     }
 }
 
@@ -264,15 +315,13 @@ async fn verdict(
             .store
             .close_adhoc_connection(connection_id, ConnectionState::Refused, now)
             .await?;
-        if let Some(waiting) = state.connects.take(connection_id) {
-            let _ = waiting.send(Verdict::Refused);
-        }
+        state.connects.resolve(connection_id, Verdict::Refused);
         return Ok(Json(VerdictRecorded { connection: None }));
     }
-    let Some(waiting) = state.connects.take(connection_id) else {
+    if !state.connects.may_be_waiting(connection_id) {
         // The technician stopped waiting; nobody would be on the other end.
         return Err(AppError::NotFound("connection attempt"));
-    };
+    }
     let label = match record.computer_id {
         Some(computer) => state.store.computer_label(computer).await?,
         None => None,
@@ -300,7 +349,10 @@ async fn verdict(
     };
     let summary = crate::sessions::summary(&state, &session)?;
     crate::sessions::publish_event(&state, session.technician_id, joined);
-    if waiting.send(Verdict::Accepted(Box::new(summary))).is_err() {
+    if !state
+        .connects
+        .resolve(connection_id, Verdict::Accepted(Box::new(summary)))
+    {
         // The technician's request went away between the check and now: close it again.
         if let Some(event) = state
             .store

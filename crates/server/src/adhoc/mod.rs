@@ -16,7 +16,7 @@ use crate::store::AdhocState;
 use crate::store::{AdhocRecord, ComputerRecord};
 
 pub use crate::agent_builds::TRAILER_MAGIC;
-pub use connect::{router as connect_router, PendingConnections};
+pub use connect::{router as connect_router, PendingConnections, Verdict};
 pub use download::page_router;
 pub use enroll::router as enroll_router;
 pub use routes::router;

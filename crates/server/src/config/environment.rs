@@ -8,7 +8,7 @@ use figment::value::{Dict, Map, Uncased, UncasedStr, Value};
 use figment::{Metadata, Profile, Provider};
 
 /// Sections of the file that `LIFELINE_<SECTION>__<FIELD>` variables reach.
-const SECTIONS: [&str; 5] = ["limits", "sms", "smtp", "tls", "metrics"];
+const SECTIONS: [&str; 6] = ["limits", "sms", "smtp", "tls", "metrics", "cluster"];
 
 /// The setting a `LIFELINE_*` variable sets, if any: the top-level names
 /// (`LIFELINE_LISTEN`), the flat SMTP and TLS names (`LIFELINE_SMTP_HOST`,

@@ -169,3 +169,35 @@ fn variables_stay_text_where_the_setting_is_text() {
         Ok(())
     });
 }
+
+#[test]
+fn a_cluster_needs_postgresql_and_never_shows_passwords() {
+    Jail::expect_with(|jail| {
+        let cluster = "[cluster]\nnats_url = \"nats://bus:hunter2@10.0.0.5:4222\"\n";
+        let err = load_in(jail, cluster, &ServeArgs::default())
+            .expect_err("SQLite is one node's database");
+        assert!(err.to_string().contains("PostgreSQL"), "{err}");
+
+        jail.set_env(
+            "LIFELINE_DATABASE_URL",
+            "postgres://lifeline:s3cret@db.example.com/lifeline",
+        );
+        let config = load_in(jail, cluster, &ServeArgs::default()).expect("valid");
+        let settings = config.cluster.as_ref().expect("cluster");
+        assert_eq!(settings.subject_prefix, "lifeline");
+        assert_eq!(
+            settings.nats_url.expose(),
+            "nats://bus:hunter2@10.0.0.5:4222"
+        );
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+
+        jail.set_env("LIFELINE_CLUSTER__SUBJECT_PREFIX", "two words");
+        let err = load_in(jail, cluster, &ServeArgs::default()).expect_err("a bad prefix");
+        assert!(err.to_string().contains("subject_prefix"), "{err}");
+        Ok(())
+    });
+}

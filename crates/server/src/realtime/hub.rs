@@ -2,14 +2,18 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use lifeline_protocol::{Party, SessionEvent};
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use uuid::Uuid;
+
+use crate::cluster::{ClusterLink, PresenceKind, Shared};
 
 /// Room for bursts; a connection that falls further behind re-reads from the database.
 const CHANNEL_CAPACITY: usize = 8;
 
 /// What flows to live connections. Only `Event` is stored; the rest is momentary.
-#[derive(Debug, Clone)]
+/// Serializable, as other nodes' connections get it over the cluster's bus.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Live {
     Event(Arc<SessionEvent>),
     Typing {
@@ -31,10 +35,13 @@ pub enum Live {
     },
     /// A technician's sign-in ended: the connections it opened must close at once.
     SignInEnded(SignInEnded),
+    /// This node may have missed what other nodes published (its bus connection was
+    /// lost): every connection re-reads from its cursors.
+    Resync,
 }
 
 /// Why a technician's connections close, and which.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SignInEnded {
     /// One sign-in (its token family) was signed out or revoked.
     SignedOut { family_id: Uuid },
@@ -64,7 +71,7 @@ impl Live {
             Live::ToAgent {
                 adhoc_session_id, ..
             } => *adhoc_session_id,
-            Live::SignInEnded(_) => Uuid::nil(),
+            Live::SignInEnded(_) | Live::Resync => Uuid::nil(),
         }
     }
 }
@@ -72,20 +79,27 @@ impl Live {
 type Channels = Mutex<HashMap<Uuid, broadcast::Sender<Live>>>;
 
 /// Fan-out to the end user of a session and to the technician's one connection,
-/// which carries all of that technician's sessions.
+/// which carries all of that technician's sessions. With a cluster, what is published
+/// here also goes to the other nodes, and what they publish arrives through
+/// [`Hub::deliver`]; whether a party is online counts every node.
 #[derive(Clone, Default)]
 pub struct Hub {
     sessions: Arc<Channels>,
     technicians: Arc<Channels>,
     /// Per ad-hoc session, the agent's connection.
     agents: Arc<Channels>,
+    cluster: Option<ClusterLink>,
 }
 
-fn subscribe(channels: &Channels, id: Uuid) -> broadcast::Receiver<Live> {
+/// Returns the receiver, and whether it is the first one here (the party came online
+/// on this node).
+fn subscribe(channels: &Channels, id: Uuid) -> (broadcast::Receiver<Live>, bool) {
     let mut map = channels.lock().unwrap_or_else(PoisonError::into_inner);
-    map.entry(id)
-        .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
-        .subscribe()
+    let sender = map
+        .entry(id)
+        .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0);
+    let first = sender.receiver_count() == 0;
+    (sender.subscribe(), first)
 }
 
 /// Whether a connected receiver got it. No receiver means nobody is connected; stored
@@ -99,23 +113,112 @@ fn send(channels: &Channels, id: Uuid, live: &Live) -> bool {
     })
 }
 
-fn release(channels: &Channels, id: Uuid) {
+/// Whether the last receiver left (the party went offline on this node).
+fn release(channels: &Channels, id: Uuid) -> bool {
     let mut map = channels.lock().unwrap_or_else(PoisonError::into_inner);
     if map
         .get(&id)
         .is_some_and(|sender| sender.receiver_count() == 0)
     {
         map.remove(&id);
+        return true;
     }
+    false
+}
+
+fn online_here(channels: &Channels, id: Uuid) -> bool {
+    let map = channels.lock().unwrap_or_else(PoisonError::into_inner);
+    map.get(&id).is_some_and(|s| s.receiver_count() > 0)
+}
+
+fn present(channels: &Channels) -> Vec<Uuid> {
+    let map = channels.lock().unwrap_or_else(PoisonError::into_inner);
+    map.iter()
+        .filter(|(_, sender)| sender.receiver_count() > 0)
+        .map(|(id, _)| *id)
+        .collect()
 }
 
 impl Hub {
+    /// A hub that also reaches the other nodes through `cluster`.
+    pub fn clustered(cluster: ClusterLink) -> Self {
+        Self {
+            cluster: Some(cluster),
+            ..Self::default()
+        }
+    }
+
+    fn channels(&self, kind: PresenceKind) -> &Channels {
+        match kind {
+            PresenceKind::EndUser => &self.sessions,
+            PresenceKind::Technician => &self.technicians,
+            PresenceKind::Agent => &self.agents,
+        }
+    }
+
+    fn share(&self, shared: Shared) {
+        if let Some(cluster) = &self.cluster {
+            cluster.share(shared);
+        }
+    }
+
+    fn subscribe_to(&self, kind: PresenceKind, id: Uuid) -> broadcast::Receiver<Live> {
+        let (receiver, first) = subscribe(self.channels(kind), id);
+        if first {
+            self.share(Shared::Online {
+                kind,
+                id,
+                online: true,
+            });
+        }
+        receiver
+    }
+
+    fn release_from(&self, kind: PresenceKind, id: Uuid) {
+        if release(self.channels(kind), id) {
+            self.share(Shared::Online {
+                kind,
+                id,
+                online: false,
+            });
+        }
+    }
+
+    /// Whether the party has a live connection on this node or another.
+    fn online(&self, kind: PresenceKind, id: Uuid) -> bool {
+        online_here(self.channels(kind), id)
+            || self
+                .cluster
+                .as_ref()
+                .is_some_and(|cluster| cluster.online_elsewhere(kind, id))
+    }
+
+    /// Every party connected to this node, for the cluster's heartbeat.
+    pub(crate) fn present_here(&self) -> Vec<(PresenceKind, Uuid)> {
+        [
+            PresenceKind::EndUser,
+            PresenceKind::Technician,
+            PresenceKind::Agent,
+        ]
+        .into_iter()
+        .flat_map(|kind| {
+            present(self.channels(kind))
+                .into_iter()
+                .map(move |id| (kind, id))
+        })
+        .collect()
+    }
+
     pub fn subscribe_session(&self, session_id: Uuid) -> broadcast::Receiver<Live> {
-        subscribe(&self.sessions, session_id)
+        self.subscribe_to(PresenceKind::EndUser, session_id)
     }
 
     pub fn subscribe_technician(&self, technician_id: Uuid) -> broadcast::Receiver<Live> {
-        subscribe(&self.technicians, technician_id)
+        self.subscribe_to(PresenceKind::Technician, technician_id)
+    }
+
+    pub fn subscribe_agent(&self, adhoc_session_id: Uuid) -> broadcast::Receiver<Live> {
+        self.subscribe_to(PresenceKind::Agent, adhoc_session_id)
     }
 
     /// Tells the technician's connection and the session's agent about an ad-hoc session.
@@ -125,70 +228,140 @@ impl Hub {
         summary: lifeline_protocol::AdhocSessionSummary,
     ) {
         let live = Live::Adhoc(Arc::new(summary));
-        send(&self.agents, live.session_id(), &live);
-        send(&self.technicians, technician_id, &live);
+        self.share(Shared::Publish {
+            technician_id,
+            live: live.clone(),
+            to_agent: true,
+        });
+        self.deliver_adhoc(technician_id, &live);
+    }
+
+    fn deliver_adhoc(&self, technician_id: Uuid, live: &Live) {
+        send(&self.agents, live.session_id(), live);
+        send(&self.technicians, technician_id, live);
     }
 
     /// Closes the technician's connections that `ended` names.
     pub fn end_sign_in(&self, technician_id: Uuid, ended: SignInEnded) {
+        self.share(Shared::EndSignIn {
+            technician_id,
+            ended,
+        });
         send(&self.technicians, technician_id, &Live::SignInEnded(ended));
     }
 
     pub fn publish(&self, technician_id: Uuid, live: Live) {
+        self.share(Shared::Publish {
+            technician_id,
+            live: live.clone(),
+            to_agent: false,
+        });
         send(&self.sessions, live.session_id(), &live);
         send(&self.technicians, technician_id, &live);
     }
 
+    /// What another node published, for this node's own connections.
+    pub(crate) fn deliver(&self, shared: Shared) {
+        match shared {
+            Shared::Publish {
+                technician_id,
+                live,
+                to_agent: true,
+            } => self.deliver_adhoc(technician_id, &live),
+            Shared::Publish {
+                technician_id,
+                live,
+                to_agent: false,
+            } => {
+                send(&self.sessions, live.session_id(), &live);
+                send(&self.technicians, technician_id, &live);
+            }
+            Shared::EndSignIn {
+                technician_id,
+                ended,
+            } => {
+                send(&self.technicians, technician_id, &Live::SignInEnded(ended));
+            }
+            Shared::ToAgent {
+                adhoc_session_id,
+                frame,
+            } => {
+                let live = Live::ToAgent {
+                    adhoc_session_id,
+                    frame,
+                };
+                send(&self.agents, adhoc_session_id, &live);
+            }
+            Shared::Online { .. } | Shared::Heartbeat { .. } | Shared::Verdict { .. } => {}
+        }
+    }
+
+    /// Every connection of this node re-reads from its cursors.
+    pub(crate) fn resync(&self) {
+        for kind in [
+            PresenceKind::EndUser,
+            PresenceKind::Technician,
+            PresenceKind::Agent,
+        ] {
+            for id in present(self.channels(kind)) {
+                send(self.channels(kind), id, &Live::Resync);
+            }
+        }
+    }
+
     /// Drops channels nobody listens to any more; call after a receiver is dropped.
     pub fn release_session(&self, session_id: Uuid) {
-        release(&self.sessions, session_id);
+        self.release_from(PresenceKind::EndUser, session_id);
     }
 
     pub fn release_technician(&self, technician_id: Uuid) {
-        release(&self.technicians, technician_id);
+        self.release_from(PresenceKind::Technician, technician_id);
+    }
+
+    pub fn release_agent(&self, adhoc_session_id: Uuid) {
+        self.release_from(PresenceKind::Agent, adhoc_session_id);
     }
 
     /// Whether the agent of an ad-hoc session is connected.
     pub fn agent_online(&self, adhoc_session_id: Uuid) -> bool {
-        let map = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
-        map.get(&adhoc_session_id)
-            .is_some_and(|s| s.receiver_count() > 0)
+        self.online(PresenceKind::Agent, adhoc_session_id)
     }
 
-    /// Sends a frame to the ad-hoc session's agent; false when it is not connected.
+    /// Sends a frame to the ad-hoc session's agent; false when it is not connected
+    /// here or on another node.
     pub fn send_to_agent(
         &self,
         adhoc_session_id: Uuid,
         frame: lifeline_protocol::ServerFrame,
     ) -> bool {
+        let frame = Arc::new(frame);
         let live = Live::ToAgent {
             adhoc_session_id,
-            frame: Arc::new(frame),
+            frame: frame.clone(),
         };
-        send(&self.agents, adhoc_session_id, &live)
-    }
-
-    pub fn subscribe_agent(&self, adhoc_session_id: Uuid) -> broadcast::Receiver<Live> {
-        subscribe(&self.agents, adhoc_session_id)
-    }
-
-    pub fn release_agent(&self, adhoc_session_id: Uuid) {
-        release(&self.agents, adhoc_session_id);
+        if send(&self.agents, adhoc_session_id, &live) {
+            return true;
+        }
+        let elsewhere = self
+            .cluster
+            .as_ref()
+            .is_some_and(|cluster| cluster.online_elsewhere(PresenceKind::Agent, adhoc_session_id));
+        if elsewhere {
+            self.share(Shared::ToAgent {
+                adhoc_session_id,
+                frame,
+            });
+        }
+        elsewhere
     }
 
     /// Whether the technician has a live connection.
     pub fn technician_online(&self, technician_id: Uuid) -> bool {
-        let map = self
-            .technicians
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        map.get(&technician_id)
-            .is_some_and(|s| s.receiver_count() > 0)
+        self.online(PresenceKind::Technician, technician_id)
     }
 
     /// Whether the end user of the session has a live connection.
     pub fn end_user_online(&self, session_id: Uuid) -> bool {
-        let map = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
-        map.get(&session_id).is_some_and(|s| s.receiver_count() > 0)
+        self.online(PresenceKind::EndUser, session_id)
     }
 }

@@ -539,6 +539,25 @@ impl Connection {
                 }
                 Ok(())
             }
+            Live::Resync => {
+                if let Peer::Agent {
+                    adhoc_session_id, ..
+                } = self.peer
+                {
+                    // What it may have missed is its session's state.
+                    if let Some(record) = self
+                        .state
+                        .store
+                        .adhoc(adhoc_session_id)
+                        .await
+                        .map_err(AppError::from)?
+                    {
+                        let session = crate::adhoc::summary(&record);
+                        send_frame(&mut self.socket, &ServerFrame::Adhoc { session }).await?;
+                    }
+                }
+                self.catch_up_all().await
+            }
             Live::Typing { .. } | Live::Presence { .. } => Ok(()),
         }
     }

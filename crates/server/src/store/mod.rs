@@ -17,6 +17,7 @@ mod connections;
 mod events;
 mod failed_attempts;
 mod files;
+mod leases;
 mod outbox;
 mod rate_limits;
 mod replies;

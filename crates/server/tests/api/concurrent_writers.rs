@@ -93,3 +93,45 @@ async fn concurrent_writers_on_several_pools_get_every_number_once() {
         .collect();
     assert_eq!(texts.len(), sent, "every message is there once");
 }
+
+/// Jobs that run once per cluster follow a lease: one holder at a time, renewed by
+/// its holder, taken over when it runs out.
+#[tokio::test]
+async fn a_lease_has_one_holder_until_it_runs_out() {
+    let app = spawn_app().await;
+    let node_a = Store::connect(app.database.url()).await.expect("node a");
+    let node_b = Store::connect(app.database.url()).await.expect("node b");
+    let taken = |store: &Store, holder: &'static str, now: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .take_lease("test-job", holder, now, 90_000)
+                .await
+                .expect("lease")
+        }
+    };
+    let (a, b) = tokio::join!(taken(&node_a, "a", 1_000), taken(&node_b, "b", 1_000));
+    assert!(a != b, "exactly one of two racing nodes holds it");
+    let (holder, other, other_store) = if a {
+        ("a", "b", &node_b)
+    } else {
+        ("b", "a", &node_a)
+    };
+    let holder_store = if a { &node_a } else { &node_b };
+    assert!(
+        taken(holder_store, holder, 60_000).await,
+        "its holder renews it"
+    );
+    assert!(
+        !taken(other_store, other, 149_000).await,
+        "renewed until 150 s"
+    );
+    assert!(
+        taken(other_store, other, 150_000).await,
+        "taken over once it ran out"
+    );
+    assert!(
+        !taken(holder_store, holder, 150_001).await,
+        "the old holder lost it"
+    );
+}
