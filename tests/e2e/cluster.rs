@@ -17,6 +17,7 @@ use tokio::process::{Child, Command};
 use uuid::Uuid;
 
 use crate::nginx::{free_port, Nginx};
+use crate::restart::send_acknowledged;
 use crate::service::{ServiceProcess, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 const METRICS_TOKEN: &str = "cluster-test-metrics";
@@ -162,22 +163,6 @@ impl TestCluster {
 
     async fn kill(&mut self, index: usize) -> anyhow::Result<()> {
         self.nodes[index].take().context("running")?.kill().await
-    }
-}
-
-/// A message is acknowledged when the send returns; a send cut off by the kill is
-/// retried with the same client id, as a real client does.
-async fn send_acknowledged(client: &ApiClient, session: Uuid, text: &str) {
-    let client_id = Uuid::new_v4();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        match client.send_message(session, client_id, text).await {
-            Ok(_) => return,
-            Err(err) if err.is_transient() && tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(err) => panic!("sending {text:?} failed: {err}"),
-        }
     }
 }
 

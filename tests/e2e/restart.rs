@@ -42,7 +42,7 @@ async fn collect_texts(rt: &mut RealtimeClient, from: Party, count: usize) -> Ve
 
 /// A message is acknowledged when the send returns; keep trying across the outage with
 /// the same client id, as a real client does.
-async fn send_acknowledged(client: &ApiClient, session: Uuid, text: &str) {
+pub(crate) async fn send_acknowledged(client: &ApiClient, session: Uuid, text: &str) {
     let client_id = Uuid::new_v4();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
