@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use lifeline_client::{ApiClient, RealtimeClient, RealtimeEvent, RealtimeOptions};
+use lifeline_e2e::agent::{chat_both_ways, listed_online, wait_until, Computer, Screen};
 use lifeline_e2e::database::TestDatabase;
 use lifeline_protocol::{EventData, Party};
 use tokio::process::{Child, Command};
@@ -249,5 +250,61 @@ async fn a_chat_through_the_balancer_survives_killing_the_node_that_holds_a_sock
         send_acknowledged(&end_user, session.id, &text).await;
         assert_eq!(technician_reads.next_text().await, text, "once, in order");
     }
+    Ok(())
+}
+
+/// An ad-hoc computer stays reachable through the balancer: the agent's socket, the
+/// technician's request and the agent's verdict may each land on a different node, and
+/// after the node holding the agent's socket is killed, the agent reconnects to another
+/// and the technician connects again.
+#[tokio::test]
+async fn an_adhoc_computer_stays_reachable_when_its_node_is_killed() -> anyhow::Result<()> {
+    const PASSWORD: &str = "Sunny-Day-42";
+    let mut cluster = TestCluster::start(3).await?;
+    let technician = ApiClient::new(&cluster.url)?;
+    technician.login(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
+    let prepared = technician
+        .prepare_adhoc("erika@example.test", PASSWORD, PASSWORD, None)
+        .await?;
+    technician.answer_enrollments_in_background(prepared.session.id, prepared.secret.clone());
+    let computer = Computer::new()?;
+    let mut agent = computer
+        .enroll(
+            &cluster.url,
+            &prepared.session.id.to_string(),
+            &prepared.security_code,
+        )
+        .spawn()?;
+    let screen = Screen::watch(&mut agent);
+    let mut keyboard = agent.stdin.take().context("piped stdin")?;
+    listed_online(&technician).await;
+
+    for attempt in ["before", "after"] {
+        // Three tries, so at least one request lands on a node other than the agent's.
+        for _ in 0..3 {
+            let session = technician
+                .connect_adhoc(prepared.session.id, PASSWORD)
+                .await
+                .with_context(|| format!("connecting {attempt} the kill"))?;
+            chat_both_ways(
+                &technician,
+                session.id,
+                (&screen, &mut keyboard),
+                &format!("all good {attempt}"),
+            )
+            .await?;
+            technician.end_session(session.id).await?;
+        }
+        if attempt == "before" {
+            let holder = cluster.node_holding("agent").await?;
+            cluster.kill(holder).await?;
+            wait_until("the agent is back on another node", || async {
+                cluster.node_holding("agent").await.is_ok()
+            })
+            .await;
+            listed_online(&technician).await;
+        }
+    }
+    agent.start_kill()?;
     Ok(())
 }

@@ -261,10 +261,13 @@ pub async fn chat_both_ways(
 ) -> anyhow::Result<()> {
     use lifeline_protocol::{EventData, Party};
     use tokio::io::AsyncWriteExt;
+    let name = technician.me().await?.display_name;
     technician
         .send_message(session_id, uuid::Uuid::new_v4(), "Hello Erika, Tina here")
         .await?;
-    screen.shows("Tina Tech: Hello Erika, Tina here").await;
+    screen
+        .shows(&format!("{name}: Hello Erika, Tina here"))
+        .await;
     keyboard.write_all(format!("{reply}\n").as_bytes()).await?;
     event_in(technician, session_id, "the reply from the computer", |e| {
         matches!(&e.data, EventData::Message { from: Party::EndUser, text, .. } if text == reply)

@@ -81,7 +81,7 @@ type Channels = Mutex<HashMap<Uuid, broadcast::Sender<Live>>>;
 /// Fan-out to the end user of a session and to the technician's one connection,
 /// which carries all of that technician's sessions. With a cluster, what is published
 /// here also goes to the other nodes, and what they publish arrives through
-/// [`Hub::deliver`]; whether a party is online counts every node.
+/// `Hub::deliver`; whether a party is online counts every node.
 #[derive(Clone, Default)]
 pub struct Hub {
     sessions: Arc<Channels>,

@@ -4,7 +4,7 @@
 //!
 //! Each method's body is written once in SQL both engines accept (`$n` parameters,
 //! `TRUE`/`FALSE`, `IS NOT DISTINCT FROM`) and compiled once per backend by
-//! [`on_pool!`], so each driver checks its own types. Where the dialects differ (JSON,
+//! `on_pool!`, so each driver checks its own types. Where the dialects differ (JSON,
 //! the event counter) the body asks which backend it runs on.
 //!
 //! Rule for writes that touch several rows: a transaction starts with a write, so
