@@ -1,23 +1,28 @@
 //! Three real `lifeline-server` processes as one service: one PostgreSQL database, a
-//! NATS server of the test's own, and a real nginx from Debian in front that deals
-//! requests and WebSockets round-robin. A technician and an end user chat through the
+//! NATS server of the test's own, and a real nginx from Debian in front, run with the
+//! repository's `deploy/nginx/lifeline-cluster.conf` (TLS with a test CA, round-robin,
+//! no sticky sessions). A technician and an end user chat through the
 //! balancer; the node holding the technician's socket is killed with SIGKILL halfway;
 //! both sides reconnect through the balancer and go on, and every acknowledged message
 //! is shown once, in order.
 
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use lifeline_client::{ApiClient, RealtimeClient, RealtimeEvent, RealtimeOptions};
+use lifeline_client::{ApiClient, RealtimeClient, RealtimeEvent, RealtimeOptions, Trust};
 use lifeline_e2e::agent::{chat_both_ways, listed_online, wait_until, Computer, Screen};
 use lifeline_e2e::database::TestDatabase;
+use lifeline_e2e::tls::TestCa;
 use lifeline_protocol::{EventData, Party};
 use tokio::process::{Child, Command};
 use uuid::Uuid;
 
-use crate::nginx::{free_port, Nginx};
+use crate::https::HOST;
+use crate::nginx::{free_port, shipped_site, Nginx};
 use crate::restart::send_acknowledged;
 use crate::service::{ServiceProcess, ADMIN_EMAIL, ADMIN_PASSWORD};
 
@@ -47,6 +52,17 @@ impl Nats {
     }
 }
 
+async fn start_node(
+    dir: &Path,
+    port: u16,
+    environment: &[(&'static str, String)],
+) -> anyhow::Result<ServiceProcess> {
+    ServiceProcess::start_with(dir, port, |command| {
+        command.envs(environment.iter().map(|(name, value)| (name, value)));
+    })
+    .await
+}
+
 async fn wait_for_port(port: u16) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -62,84 +78,115 @@ async fn wait_for_port(port: u16) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// nginx in front of the nodes: round-robin, WebSockets upgraded, a node that refuses
-/// connections skipped for the next one.
-fn balancer_site(port: u16, nodes: &[u16]) -> String {
-    let servers: String = nodes
-        .iter()
-        .map(|node| format!("    server 127.0.0.1:{node} max_fails=1 fail_timeout=5s;\n"))
-        .collect();
-    format!(
-        "map $http_upgrade $lifeline_connection {{\n    default upgrade;\n    '' '';\n}}\n\
-         upstream lifeline {{\n{servers}}}\n\
-         server {{\n    listen 127.0.0.1:{port};\n    client_max_body_size 0;\n    \
-         proxy_request_buffering off;\n    proxy_buffering off;\n    \
-         location / {{\n        proxy_pass http://lifeline;\n        proxy_http_version 1.1;\n        \
-         proxy_set_header Host $host;\n        proxy_set_header Upgrade $http_upgrade;\n        \
-         proxy_set_header Connection $lifeline_connection;\n        \
-         proxy_next_upstream error timeout;\n        proxy_connect_timeout 2s;\n        \
-         proxy_read_timeout 300s;\n    }}\n}}\n"
-    )
-}
-
 /// The nodes, the balancer and what they share.
 struct TestCluster {
     nodes: Vec<Option<ServiceProcess>>,
+    /// Each node's data directory and port, to start it again after a kill.
+    places: Vec<(std::path::PathBuf, u16)>,
+    environment: Vec<(&'static str, String)>,
     _balancer: Nginx,
     url: String,
+    /// What the apps trust: the test CA that signed the balancer's certificate.
+    trust: Trust,
+    ca_file: std::path::PathBuf,
     _nats: Nats,
     _database: TestDatabase,
-    _dirs: Vec<tempfile::TempDir>,
+    _work: tempfile::TempDir,
 }
 
 impl TestCluster {
-    async fn start(size: usize) -> anyhow::Result<Self> {
+    /// Three nodes: as many as the shipped balancer file names.
+    async fn start() -> anyhow::Result<Self> {
+        let work = tempfile::tempdir()?;
+        let ca = TestCa::new(work.path())?;
+        let leaf = ca.issue("balancer", &[HOST, "127.0.0.1"])?;
         let database = TestDatabase::create_postgres().await?;
         let nats = Nats::start().await?;
-        let prefix = format!("test{}", Uuid::new_v4().simple());
-        let balancer_port = free_port()?;
-        let public_url = format!("http://127.0.0.1:{balancer_port}");
-        let mut dirs = Vec::new();
+        let (https_port, http_port) = (free_port()?, free_port()?);
+        let url = format!("https://127.0.0.1:{https_port}");
+        let environment = vec![
+            ("LIFELINE_DATABASE_URL", database.url().to_owned()),
+            ("LIFELINE_CLUSTER__NATS_URL", nats.url.clone()),
+            (
+                "LIFELINE_CLUSTER__SUBJECT_PREFIX",
+                format!("test{}", Uuid::new_v4().simple()),
+            ),
+            ("LIFELINE_PUBLIC_URL", url.clone()),
+            ("LIFELINE_TRUSTED_PROXIES", "127.0.0.1".to_owned()),
+            ("LIFELINE_METRICS__TOKEN", METRICS_TOKEN.to_owned()),
+        ];
+        let mut places: Vec<(std::path::PathBuf, u16)> = Vec::new();
         let mut nodes = Vec::new();
-        for index in 0..size {
-            let dir = tempfile::tempdir()?;
-            if index > 0 {
+        for index in 0..3 {
+            let dir = work.path().join(format!("node{index}"));
+            std::fs::create_dir_all(&dir)?;
+            if let Some((first, _)) = places.first() {
                 // Every node signs and checks links and codes with the same key.
-                let first: &Path = dirs.first().map(tempfile::TempDir::path).context("first")?;
                 std::fs::copy(
                     lifeline_server::secrets::key_file(first),
-                    lifeline_server::secrets::key_file(dir.path()),
+                    lifeline_server::secrets::key_file(&dir),
                 )?;
             }
-            let node = ServiceProcess::start_with(dir.path(), 0, |command| {
-                command
-                    .env("LIFELINE_DATABASE_URL", database.url())
-                    .env("LIFELINE_CLUSTER__NATS_URL", &nats.url)
-                    .env("LIFELINE_CLUSTER__SUBJECT_PREFIX", &prefix)
-                    .env("LIFELINE_PUBLIC_URL", &public_url)
-                    .env("LIFELINE_METRICS__TOKEN", METRICS_TOKEN);
-            })
-            .await?;
+            let node = start_node(&dir, 0, &environment).await?;
+            places.push((dir, node.port));
             nodes.push(Some(node));
-            dirs.push(dir);
         }
-        let ports: Vec<u16> = nodes.iter().flatten().map(|node| node.port).collect();
-        let balancer_dir = tempfile::tempdir()?;
-        let balancer = Nginx::start(
-            balancer_dir.path(),
-            &balancer_site(balancer_port, &ports),
-            balancer_port,
-        )
-        .await?;
-        dirs.push(balancer_dir);
+        let upstream: Vec<(String, String)> = places
+            .iter()
+            .enumerate()
+            .map(|(index, (_, port))| {
+                (
+                    format!("server 10.0.0.1{}:8080", index + 1),
+                    format!("server 127.0.0.1:{port}"),
+                )
+            })
+            .collect();
+        let site = shipped_site(
+            "lifeline-cluster.conf",
+            &leaf,
+            (https_port, http_port),
+            &upstream,
+        )?;
+        let balancer = Nginx::start(&work.path().join("nginx"), &site, https_port).await?;
         Ok(Self {
             nodes,
+            places,
+            environment,
             _balancer: balancer,
-            url: public_url,
+            url,
+            trust: Trust::with_pem(ca.pem.as_bytes())?,
+            ca_file: ca.file.clone(),
             _nats: nats,
             _database: database,
-            _dirs: dirs,
+            _work: work,
         })
+    }
+
+    /// A client of the service through the balancer.
+    fn client(&self) -> anyhow::Result<ApiClient> {
+        Ok(ApiClient::with_trust(&self.url, &self.trust)?)
+    }
+
+    /// The admin signed in and an end user joined to a new session of theirs, both
+    /// through the balancer.
+    async fn session_through_balancer(
+        &self,
+    ) -> anyhow::Result<(ApiClient, ApiClient, lifeline_protocol::SessionSummary)> {
+        let technician = self.client()?;
+        technician.login(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
+        let session = technician.create_session(false).await?;
+        let end_user = self.client()?;
+        end_user
+            .join(session.support_key.as_str(), Some("Erika"))
+            .await?;
+        Ok((technician, end_user, session))
+    }
+
+    /// Starts a killed node again, on its port, with its data directory.
+    async fn restart(&mut self, index: usize) -> anyhow::Result<()> {
+        let (dir, port) = &self.places[index];
+        self.nodes[index] = Some(start_node(dir, *port, &self.environment).await?);
+        Ok(())
     }
 
     /// The running node holding a socket of `party` (by the node's own metrics).
@@ -208,14 +255,8 @@ impl Reader {
 #[tokio::test]
 async fn a_chat_through_the_balancer_survives_killing_the_node_that_holds_a_socket(
 ) -> anyhow::Result<()> {
-    let mut cluster = TestCluster::start(3).await?;
-    let technician = ApiClient::new(&cluster.url)?;
-    technician.login(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
-    let session = technician.create_session(false).await?;
-    let end_user = ApiClient::new(&cluster.url)?;
-    end_user
-        .join(session.support_key.as_str(), Some("Erika"))
-        .await?;
+    let mut cluster = TestCluster::start().await?;
+    let (technician, end_user, session) = cluster.session_through_balancer().await?;
     let mut technician_reads = Reader::new(
         RealtimeClient::connect(technician.clone(), RealtimeOptions::default()),
         Party::EndUser,
@@ -260,8 +301,8 @@ async fn a_chat_through_the_balancer_survives_killing_the_node_that_holds_a_sock
 #[tokio::test]
 async fn an_adhoc_computer_stays_reachable_when_its_node_is_killed() -> anyhow::Result<()> {
     const PASSWORD: &str = "Sunny-Day-42";
-    let mut cluster = TestCluster::start(3).await?;
-    let technician = ApiClient::new(&cluster.url)?;
+    let mut cluster = TestCluster::start().await?;
+    let technician = cluster.client()?;
     technician.login(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
     let prepared = technician
         .prepare_adhoc("erika@example.test", PASSWORD, PASSWORD, None)
@@ -274,6 +315,7 @@ async fn an_adhoc_computer_stays_reachable_when_its_node_is_killed() -> anyhow::
             &prepared.session.id.to_string(),
             &prepared.security_code,
         )
+        .env("LIFELINE_CA_FILE", &cluster.ca_file)
         .spawn()?;
     let screen = Screen::watch(&mut agent);
     let mut keyboard = agent.stdin.take().context("piped stdin")?;
@@ -307,4 +349,135 @@ async fn an_adhoc_computer_stays_reachable_when_its_node_is_killed() -> anyhow::
     }
     agent.start_kill()?;
     Ok(())
+}
+
+/// The chaos run: 10,000 messages through the balancer, both sides sending at once,
+/// while each side's socket drops at random and two nodes are killed with SIGKILL (each
+/// started again on its port a moment later). Every message shows once on the other
+/// side, and each sender's messages in the order it sent them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chaos_ten_thousand_messages_through_socket_drops_and_two_node_kills() -> anyhow::Result<()>
+{
+    const PER_SIDE: usize = 5_000;
+    const SENDERS_PER_SIDE: usize = 8;
+    let mut cluster = TestCluster::start().await?;
+    let (technician, end_user, session) = cluster.session_through_balancer().await?;
+
+    let technician_reads = tokio::spawn(read_with_drops(
+        technician.clone(),
+        session.id,
+        Party::EndUser,
+        PER_SIDE,
+    ));
+    let end_user_reads = tokio::spawn(read_with_drops(
+        end_user.clone(),
+        session.id,
+        Party::Technician,
+        PER_SIDE,
+    ));
+    let acknowledged = Arc::new(AtomicUsize::new(0));
+    let mut senders = Vec::new();
+    for (client, side) in [(&technician, "t"), (&end_user, "e")] {
+        for sender in 0..SENDERS_PER_SIDE {
+            let client = client.clone();
+            let acknowledged = acknowledged.clone();
+            senders.push(tokio::spawn(async move {
+                for n in (sender..PER_SIDE).step_by(SENDERS_PER_SIDE) {
+                    send_acknowledged(&client, session.id, &format!("{side}:{sender}:{n}")).await;
+                    acknowledged.fetch_add(1, Ordering::SeqCst);
+                }
+            }));
+        }
+    }
+    // Two kills while the messages flow, each node back on its port shortly after.
+    for (victim, after) in [(0, 3_000), (1, 6_500)] {
+        while acknowledged.load(Ordering::SeqCst) < after {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        cluster.kill(victim).await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        cluster.restart(victim).await?;
+    }
+    for sender in senders {
+        sender.await?;
+    }
+    let seen_by_technician = technician_reads.await??;
+    let seen_by_end_user = end_user_reads.await??;
+    for (seen, side) in [(seen_by_technician, "e"), (seen_by_end_user, "t")] {
+        assert_eq!(seen.len(), PER_SIDE, "every message of {side} shown once");
+        // Each sender sent one after the other: the other side shows them in that order.
+        for sender in 0..SENDERS_PER_SIDE {
+            let order: Vec<usize> = seen
+                .iter()
+                .filter_map(|text| {
+                    let mut parts = text.split(':');
+                    let (s, who, n) = (parts.next()?, parts.next()?, parts.next()?);
+                    (s == side && who == sender.to_string()).then(|| n.parse().ok())?
+                })
+                .collect();
+            let expected: Vec<usize> = (sender..PER_SIDE).step_by(SENDERS_PER_SIDE).collect();
+            assert_eq!(
+                order, expected,
+                "sender {side}:{sender} in order, none missing"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Reads the other party's messages until `count` arrived, dropping the socket now and
+/// then and opening a new one from the last `seq` shown, as an app does when its
+/// network changes. Fails on a `seq` or a text shown twice.
+async fn read_with_drops(
+    api: ApiClient,
+    session_id: Uuid,
+    from: Party,
+    count: usize,
+) -> anyhow::Result<Vec<String>> {
+    let mut seen_seqs = std::collections::HashSet::new();
+    let mut texts = Vec::new();
+    let mut seen_texts = std::collections::HashSet::new();
+    let mut last_seq = 0;
+    let mut drops = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
+    while texts.len() < count {
+        let options = RealtimeOptions {
+            cursors: vec![lifeline_protocol::Cursor {
+                session_id,
+                seq: last_seq,
+            }],
+            auto_delivered: false,
+            ..RealtimeOptions::default()
+        };
+        let mut realtime = RealtimeClient::connect(api.clone(), options);
+        // This socket lives for a random number of events, at most a few hundred.
+        let lifetime = 50 + rand::random::<u32>() % 400;
+        let mut events = 0;
+        while events < lifetime && texts.len() < count {
+            let event = tokio::time::timeout_at(deadline, realtime.next())
+                .await
+                .map_err(|_| anyhow::anyhow!("only {} of {count} arrived", texts.len()))?
+                .context("stream open")?;
+            let RealtimeEvent::Event(event) = event else {
+                continue;
+            };
+            anyhow::ensure!(seen_seqs.insert(event.seq), "seq {} shown twice", event.seq);
+            anyhow::ensure!(event.seq > last_seq, "seq {} after {last_seq}", event.seq);
+            last_seq = event.seq;
+            events += 1;
+            if let EventData::Message {
+                from: sender, text, ..
+            } = event.data
+            {
+                if sender == from {
+                    anyhow::ensure!(seen_texts.insert(text.clone()), "{text} shown twice");
+                    texts.push(text);
+                }
+            }
+        }
+        realtime.close();
+        drops += 1;
+    }
+    anyhow::ensure!(drops > 5, "the socket dropped {drops} times");
+    Ok(texts)
 }

@@ -24,9 +24,24 @@ pub(crate) fn free_port() -> anyhow::Result<u16> {
 
 /// The repository's nginx site with the test's name, certificate and ports.
 fn site(leaf: &Leaf, https_port: u16, http_port: u16, service_port: u16) -> anyhow::Result<String> {
+    let upstream = [(
+        "server 127.0.0.1:8080;".to_owned(),
+        format!("server 127.0.0.1:{service_port};"),
+    )];
+    shipped_site("lifeline.conf", leaf, (https_port, http_port), &upstream)
+}
+
+/// One of the repository's nginx files in `deploy/nginx`, with the test's name,
+/// certificate and ports, and its upstream servers replaced as `upstream` says.
+pub(crate) fn shipped_site(
+    file: &str,
+    leaf: &Leaf,
+    (https_port, http_port): (u16, u16),
+    upstream: &[(String, String)],
+) -> anyhow::Result<String> {
     let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let template = std::fs::read_to_string(repository.join("deploy/nginx/lifeline.conf"))?;
-    let replacements = [
+    let template = std::fs::read_to_string(repository.join("deploy/nginx").join(file))?;
+    let mut replacements = vec![
         (
             "/etc/letsencrypt/live/support.example.com/fullchain.pem".to_owned(),
             leaf.cert.display().to_string(),
@@ -46,16 +61,13 @@ fn site(leaf: &Leaf, https_port: u16, http_port: u16, service_port: u16) -> anyh
             format!("listen 127.0.0.1:{http_port};"),
         ),
         ("listen [::]:80;".to_owned(), String::new()),
-        (
-            "server 127.0.0.1:8080;".to_owned(),
-            format!("server 127.0.0.1:{service_port};"),
-        ),
     ];
+    replacements.extend(upstream.iter().cloned());
     let mut site = template;
     for (from, to) in replacements {
         anyhow::ensure!(
             site.contains(&from),
-            "the nginx site no longer says {from:?}"
+            "the nginx file {file} no longer says {from:?}"
         );
         site = site.replace(&from, &to);
     }

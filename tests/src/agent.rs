@@ -261,13 +261,17 @@ pub async fn chat_both_ways(
 ) -> anyhow::Result<()> {
     use lifeline_protocol::{EventData, Party};
     use tokio::io::AsyncWriteExt;
+    // The greeting names the session, so on a screen that already showed an earlier
+    // connection's greeting only this session's counts.
     let name = technician.me().await?.display_name;
+    let greeting = format!(
+        "Hello Erika, Tina here ({})",
+        &session_id.simple().to_string()[..8]
+    );
     technician
-        .send_message(session_id, uuid::Uuid::new_v4(), "Hello Erika, Tina here")
+        .send_message(session_id, uuid::Uuid::new_v4(), &greeting)
         .await?;
-    screen
-        .shows(&format!("{name}: Hello Erika, Tina here"))
-        .await;
+    screen.shows(&format!("{name}: {greeting}")).await;
     keyboard.write_all(format!("{reply}\n").as_bytes()).await?;
     event_in(technician, session_id, "the reply from the computer", |e| {
         matches!(&e.data, EventData::Message { from: Party::EndUser, text, .. } if text == reply)
