@@ -30,13 +30,17 @@ const METRICS_TOKEN: &str = "cluster-test-metrics";
 
 /// A NATS server for this test alone, on a free loopback port.
 struct Nats {
-    _child: Child,
+    child: Child,
+    port: u16,
     url: String,
 }
 
 impl Nats {
     async fn start() -> anyhow::Result<Self> {
-        let port = free_port()?;
+        Self::start_on(free_port()?).await
+    }
+
+    async fn start_on(port: u16) -> anyhow::Result<Self> {
         let child = Command::new("nats-server")
             .args(["-a", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
@@ -46,9 +50,19 @@ impl Nats {
             .context("starting nats-server (apt install nats-server)")?;
         wait_for_port(port).await?;
         Ok(Self {
-            _child: child,
+            child,
+            port,
             url: format!("nats://127.0.0.1:{port}"),
         })
+    }
+
+    /// Stops it (SIGKILL), and starts it again on its port after `down`.
+    async fn outage(&mut self, down: Duration) -> anyhow::Result<()> {
+        self.child.start_kill()?;
+        self.child.wait().await?;
+        tokio::time::sleep(down).await;
+        *self = Self::start_on(self.port).await?;
+        Ok(())
     }
 }
 
@@ -89,7 +103,7 @@ struct TestCluster {
     /// What the apps trust: the test CA that signed the balancer's certificate.
     trust: Trust,
     ca_file: std::path::PathBuf,
-    _nats: Nats,
+    nats: Nats,
     _database: TestDatabase,
     _work: tempfile::TempDir,
 }
@@ -156,7 +170,7 @@ impl TestCluster {
             url,
             trust: Trust::with_pem(ca.pem.as_bytes())?,
             ca_file: ca.file.clone(),
-            _nats: nats,
+            nats,
             _database: database,
             _work: work,
         })
@@ -480,4 +494,49 @@ async fn read_with_drops(
     }
     anyhow::ensure!(drops > 5, "the socket dropped {drops} times");
     Ok(texts)
+}
+
+/// A node that lost NATS and got it back re-reads from every socket's cursor: messages
+/// another node stored while the bus was down show without a later message to wake
+/// the socket.
+#[tokio::test]
+async fn what_was_stored_while_the_bus_was_down_shows_when_it_is_back() -> anyhow::Result<()> {
+    let mut cluster = TestCluster::start().await?;
+    let (technician, end_user, session) = cluster.session_through_balancer().await?;
+    let mut end_user_reads = Reader::new(
+        RealtimeClient::connect(end_user.clone(), RealtimeOptions::default()),
+        Party::Technician,
+    );
+    send_acknowledged(&technician, session.id, "before the outage").await;
+    assert_eq!(end_user_reads.next_text().await, "before the outage");
+
+    // The technician writes straight to a node that does not hold the end user's
+    // socket, so only the bus (or the re-read after it) can bring the messages there.
+    let holder = cluster.node_holding("end_user").await?;
+    let other = (0..cluster.nodes.len())
+        .find(|&index| index != holder)
+        .context("another node")?;
+    let direct = ApiClient::new(&cluster.nodes[other].as_ref().context("running")?.url)?;
+    direct.login(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
+
+    let mut down = Box::pin(cluster.nats.outage(Duration::from_secs(2)));
+    tokio::select! {
+        restarted = &mut down => restarted?,
+        () = async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            for n in 0..3 {
+                send_acknowledged(&direct, session.id, &format!("while the bus was down {n}")).await;
+            }
+            std::future::pending::<()>().await;
+        } => {}
+    }
+    drop(down);
+    for n in 0..3 {
+        assert_eq!(
+            end_user_reads.next_text().await,
+            format!("while the bus was down {n}"),
+            "shown once, in order, after the bus came back"
+        );
+    }
+    Ok(())
 }

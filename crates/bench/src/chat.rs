@@ -3,6 +3,10 @@
 //! Each session's technician posts messages over REST; the session's end user has a
 //! WebSocket open and receives them as `event` frames. A message carries its send
 //! time, so latency is the receive time minus the moment the POST started.
+//!
+//! On several nodes, technician `t` posts to node `t mod n` and each end user's socket
+//! is on the next node, so every message crosses the cluster's bus; the CPU figures are
+//! summed over the nodes.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -83,7 +87,14 @@ pub struct Step {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
+    /// All nodes together, in % of one core.
     pub server_cpu_pct: f64,
+    /// Each node, in % of one core.
+    pub node_cpu_pct: Vec<f64>,
+    /// Server CPU time (all nodes) per message delivered, in µs.
+    pub cpu_us_per_message: f64,
+    /// PostgreSQL and NATS together, in % of one core (with SQLite, NATS only).
+    pub shared_cpu_pct: f64,
     pub bench_cpu_pct: f64,
     pub held: bool,
     pub first_error: Option<String>,
@@ -110,7 +121,7 @@ struct Setup {
 }
 
 async fn setup(
-    server: &Server,
+    servers: &[Server],
     admin: &ApiClient,
     sessions: usize,
     technician_count: usize,
@@ -128,14 +139,14 @@ async fn setup(
                 is_admin: false,
             })
             .await?;
-        let client = ApiClient::new(&server.base)?;
+        let client = ApiClient::new(&servers[i % servers.len()].base)?;
         client.login(&email, TECHNICIAN_PASSWORD).await?;
         technicians.push(client);
     }
     let mut joined = Vec::with_capacity(sessions);
     for (t, client) in technicians.iter().enumerate() {
         let share = sessions / technician_count + usize::from(t < sessions % technician_count);
-        for (session_id, token) in sessions_joined(server, client, share).await? {
+        for (session_id, token) in sessions_joined(&servers[0], client, share).await? {
             joined.push((t, session_id, token));
         }
     }
@@ -143,9 +154,13 @@ async fn setup(
         epoch: Instant::now(),
         steps: Mutex::new(Vec::new()),
     });
-    let addr = server.addr;
+    let addrs: Vec<_> = servers.iter().map(|server| server.addr).collect();
+    let addrs = &addrs;
     let sockets: Vec<ws::Ws> = stream::iter(joined.iter())
-        .map(|(_, _, token)| async move { ws::connect(addr, None, token).await })
+        .map(|(technician, _, token)| async move {
+            // The node after the technician's: on one node, the same.
+            ws::connect(addrs[(technician + 1) % addrs.len()], None, token).await
+        })
         .buffer_unordered(128)
         .try_collect()
         .await?;
@@ -172,7 +187,8 @@ async fn setup(
         }));
     }
     // Technicians are online too, as they would be: each message also reaches them.
-    for client in &technicians {
+    for (t, client) in technicians.iter().enumerate() {
+        let addr = addrs[t % addrs.len()];
         let mut socket = ws::connect(addr, None, client.access_token().await?.expose()).await?;
         readers.push(tokio::spawn(async move {
             while let Some(Ok(_)) = socket.next().await {}
@@ -202,7 +218,7 @@ fn percentile(sorted: &[u32], q: f64) -> f64 {
 }
 
 async fn run_step(
-    server: &Server,
+    servers: &[Server],
     setup: &Setup,
     step: usize,
     rate: f64,
@@ -215,7 +231,8 @@ async fn run_step(
     let sent = Arc::new(AtomicUsize::new(0));
     let errors = Arc::new(AtomicUsize::new(0));
     let first_error = Arc::new(Mutex::new(None::<String>));
-    let cpu = CpuMeter::start(server);
+    let meters: Vec<CpuMeter> = servers.iter().map(CpuMeter::start).collect();
+    let shared_before = crate::cluster_cpu();
     let mut senders = Vec::with_capacity(count);
     for (i, &(technician, session_id)) in setup.sessions.iter().enumerate() {
         let client = setup.technicians[technician].clone();
@@ -247,7 +264,16 @@ async fn run_step(
     for sender in senders {
         sender.await?;
     }
-    let (server_cpu_pct, bench_cpu_pct) = cpu.read(server);
+    let readings: Vec<(f64, f64)> = meters
+        .iter()
+        .zip(servers)
+        .map(|(meter, server)| meter.read(server))
+        .collect();
+    let node_cpu_pct: Vec<f64> = readings.iter().map(|(node, _)| *node).collect();
+    let server_cpu_pct: f64 = node_cpu_pct.iter().sum();
+    let bench_cpu_pct = readings.first().map_or(0.0, |(_, bench)| *bench);
+    let sending_secs = meters.first().map_or(secs, CpuMeter::elapsed_secs);
+    let shared_cpu_pct = (crate::cluster_cpu() - shared_before) / sending_secs.max(1e-9) * 100.0;
     let sent = sent.load(Ordering::Relaxed);
     let errors = errors.load(Ordering::Relaxed);
     let deadline = Instant::now() + DRAIN;
@@ -277,16 +303,23 @@ async fn run_step(
             .last()
             .map_or(f64::NAN, |&us| f64::from(us) / 1000.0),
         server_cpu_pct,
+        cpu_us_per_message: server_cpu_pct / 100.0 * sending_secs / (received.max(1) as f64) * 1e6,
+        node_cpu_pct,
+        shared_cpu_pct,
         bench_cpu_pct,
         held,
         first_error,
     })
 }
 
+fn ensure_running(servers: &mut [Server]) -> anyhow::Result<()> {
+    servers.iter_mut().try_for_each(Server::ensure_running)
+}
+
 pub fn describe(step: &Step) -> String {
     format!(
         "offered {:>6.0}/s  achieved {:>6.0}/s  p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>7.2} ms  \
-         sent {} errors {} lost {}  cpu server {:.0}% bench {:.0}%  {}",
+         sent {} errors {} lost {}  cpu server {:.0}% ({:.0} µs/msg) bench {:.0}%  {}",
         step.offered_per_sec,
         step.achieved_per_sec,
         step.p50_ms,
@@ -296,24 +329,25 @@ pub fn describe(step: &Step) -> String {
         step.errors,
         (step.sent - step.errors).saturating_sub(step.received),
         step.server_cpu_pct,
+        step.cpu_us_per_message,
         step.bench_cpu_pct,
         if step.held { "held" } else { "did not hold" }
     )
 }
 
 pub async fn run(
-    server: &mut Server,
+    servers: &mut [Server],
     admin: &ApiClient,
     sessions: usize,
     technicians: usize,
     base_secs: f64,
     ramp_secs: f64,
 ) -> anyhow::Result<ChatResult> {
-    let setup = setup(server, admin, sessions, technicians).await?;
+    let setup = setup(servers, admin, sessions, technicians).await?;
     let base_rate = setup.sessions.len() as f64;
-    let base = run_step(server, &setup, 0, base_rate, base_secs).await?;
+    let base = run_step(servers, &setup, 0, base_rate, base_secs).await?;
     progress(&format!("base   {}", describe(&base)));
-    server.ensure_running()?;
+    ensure_running(servers)?;
 
     // Ramp by doubling until a rate does not hold, then bisect between the last rate
     // that held and the first that did not.
@@ -338,7 +372,7 @@ pub async fn run(
         if rate < 10.0 {
             break;
         }
-        let result = run_step(server, &setup, step, rate, ramp_secs).await?;
+        let result = run_step(servers, &setup, step, rate, ramp_secs).await?;
         progress(&format!("ramp   {}", describe(&result)));
         if result.held {
             held = Some(held.map_or(rate, |ok| ok.max(rate)));
@@ -346,7 +380,7 @@ pub async fn run(
             failed = Some(failed.map_or(rate, |bad| bad.min(rate)));
         }
         ramp.push(result);
-        server.ensure_running()?;
+        ensure_running(servers)?;
     }
     for reader in &setup.readers {
         reader.abort();

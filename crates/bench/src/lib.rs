@@ -5,6 +5,7 @@
 //! app against a minimal Tauri app) are its binaries. Nothing here asserts a figure: the
 //! tools print them.
 
+pub mod cluster;
 pub mod server;
 
 /// A line about what a bench is doing, apart from the figures.

@@ -16,6 +16,12 @@
 //!
 //! then one JSON line with every figure.
 //!
+//! `--nodes 3` runs the service as a cluster (PostgreSQL, a NATS server of its own) and
+//! spreads the chat over the nodes, so every message crosses the bus; `--database
+//! postgres` runs one node that way, for the figures to compare with. The idle sockets
+//! then go to the first node; files and the screen view, which do not cross nodes
+//! yet, are measured on one node only.
+//!
 //! It is a measuring tool, not a test: it asserts nothing about the figures, takes
 //! minutes, wants a release build and the whole machine, and raises its open-file
 //! limit. Do not run it from `cargo test` or use its outcome as a pass/fail check;
@@ -31,11 +37,17 @@ mod idle;
 mod media;
 mod ws;
 
+/// CPU seconds of the shared parts (PostgreSQL, NATS) so far.
+fn cluster_cpu() -> f64 {
+    lifeline_bench::cluster::shared_cpu_secs()
+}
+
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
 use clap::Parser;
+use lifeline_bench::cluster::Nodes;
 use lifeline_bench::server::{self, Server, ADMIN_EMAIL, ADMIN_PASSWORD};
 use lifeline_bench::{mib, progress};
 use lifeline_client::ApiClient;
@@ -80,6 +92,18 @@ struct Args {
     /// Screen streams relayed at once for the scale figure.
     #[arg(long, default_value_t = 50)]
     streams: usize,
+    /// Service nodes; more than one runs a cluster on PostgreSQL and NATS.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
+    /// The database of a single node (several nodes always use PostgreSQL).
+    #[arg(long, value_enum, default_value_t = Database::Sqlite)]
+    database: Database,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Database {
+    Sqlite,
+    Postgres,
 }
 
 const KIB: f64 = 1024.0;
@@ -127,20 +151,32 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     let max_upload = (args.file_mib * 1024 * 1024).max(2 << 30);
-    let mut server = Server::start(&args.server_bin, max_upload).await?;
-    let (soft, hard) = server.nofile_limit()?;
-    println!(
-        "lifeline-bench: server {} (pid {}) on {}",
-        args.server_bin.display(),
-        server.pid,
-        server.addr
-    );
+    let clustered = args.nodes > 1 || args.database == Database::Postgres;
+    let mut nodes = if clustered {
+        Nodes::start(&args.server_bin, max_upload, args.nodes).await?
+    } else {
+        Nodes::single(Server::start(&args.server_bin, max_upload).await?)
+    };
+    let (soft, hard) = nodes.servers[0].nofile_limit()?;
+    for server in &nodes.servers {
+        println!(
+            "lifeline-bench: server {} (pid {}) on {}{}",
+            args.server_bin.display(),
+            server.pid,
+            server.addr,
+            if clustered {
+                ", PostgreSQL and NATS"
+            } else {
+                ""
+            }
+        );
+    }
     println!(
         "open-file limit: bench {nofile}, server {soft} (hard {hard}); load average at start {}",
         server::load_average()
     );
 
-    let admin = ApiClient::new(&server.base)?;
+    let admin = ApiClient::new(&nodes.servers[0].base)?;
     admin
         .login(ADMIN_EMAIL, ADMIN_PASSWORD)
         .await
@@ -149,14 +185,14 @@ async fn main() -> anyhow::Result<()> {
     let idle = if args.connections > 0 {
         eprintln!("1. idle end-user WebSockets");
         let result = idle::run(
-            &mut server,
+            &mut nodes.servers[0],
             &admin,
             args.connections,
             args.source_ips,
             args.idle_secs,
         )
         .await?;
-        report_memory(&server);
+        report_memory(&nodes.servers[0]);
         Some(result)
     } else {
         None
@@ -164,7 +200,7 @@ async fn main() -> anyhow::Result<()> {
     let chat = if args.sessions > 0 {
         eprintln!("2. chat latency and sustained rate");
         let result = chat::run(
-            &mut server,
+            &mut nodes.servers,
             &admin,
             args.sessions,
             args.technicians,
@@ -172,33 +208,51 @@ async fn main() -> anyhow::Result<()> {
             args.ramp_secs,
         )
         .await?;
-        report_memory(&server);
+        for server in &nodes.servers {
+            report_memory(server);
+        }
         Some(result)
     } else {
         None
     };
-    let files = if args.file_mib > 0 {
+    // Files and the screen view do not cross nodes yet: measured on one node only.
+    let single = nodes.servers.len() == 1;
+    let files = if args.file_mib > 0 && single {
         eprintln!("3. file relay");
-        Some(files::run(&mut server, &admin, args.file_mib).await?)
+        Some(files::run(&mut nodes.servers[0], &admin, args.file_mib).await?)
     } else {
         None
     };
-    let media = if args.media_secs > 0.0 {
+    let media = if args.media_secs > 0.0 && single {
         eprintln!("4. screen view");
-        let result = media::run(&mut server, &admin, args.media_secs, args.streams).await?;
-        report_memory(&server);
+        let result =
+            media::run(&mut nodes.servers[0], &admin, args.media_secs, args.streams).await?;
+        report_memory(&nodes.servers[0]);
         Some(result)
     } else {
         None
     };
     let run_secs = run_started.elapsed().as_secs_f64();
-    server.ensure_running()?;
+    for server in &mut nodes.servers {
+        server.ensure_running()?;
+    }
 
     println!();
     println!(
         "== Lifeline bench results ({run_secs:.0} s, load average now {}) ==",
         server::load_average()
     );
+    let setup = format!(
+        "{} node{} on {}",
+        nodes.servers.len(),
+        if nodes.servers.len() == 1 { "" } else { "s" },
+        if clustered {
+            "PostgreSQL with NATS"
+        } else {
+            "SQLite"
+        }
+    );
+    println!("   {setup}");
     if let Some(r) = &idle {
         let pass = r.open == r.requested && r.bytes_per_conn_rss <= IDLE_TARGET_BYTES;
         println!(
@@ -242,6 +296,25 @@ async fn main() -> anyhow::Result<()> {
         println!("   base   {}", chat::describe(b));
         for step in &r.ramp {
             println!("   ramp   {}", chat::describe(step));
+        }
+        let held = std::iter::once(b)
+            .chain(&r.ramp)
+            .filter(|step| step.held)
+            .max_by(|a, b| a.offered_per_sec.total_cmp(&b.offered_per_sec));
+        if let Some(step) = held {
+            let per_node: Vec<String> = step
+                .node_cpu_pct
+                .iter()
+                .map(|pct| format!("{pct:.0}%"))
+                .collect();
+            println!(
+                "   at the highest rate that held ({:.0} msg/s): server CPU {:.0} µs per message; \
+                 each node {} of a core; PostgreSQL and NATS {:.0}% of a core",
+                step.offered_per_sec,
+                step.cpu_us_per_message,
+                per_node.join(", "),
+                step.shared_cpu_pct
+            );
         }
         match (r.highest_sustained_per_sec, r.first_failing_per_sec) {
             (Some(ok), Some(bad)) => println!(
@@ -336,6 +409,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let json = serde_json::json!({
         "bench": "lifeline",
+        "setup": setup,
         "screen_view": media,
         "run_secs": run_secs,
         "idle_websockets": idle,

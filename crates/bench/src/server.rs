@@ -23,6 +23,7 @@ pub struct Server {
     pub addr: SocketAddr,
     pub base: String,
     log_path: PathBuf,
+    pub data_dir: PathBuf,
     _dir: TempDir,
 }
 
@@ -41,10 +42,27 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
+/// What a node of a cluster gets besides the defaults: its settings as `LIFELINE_*`
+/// variables, and the first node's key file.
+#[derive(Default)]
+pub struct NodeSetup {
+    pub environment: Vec<(String, String)>,
+    pub key_file: Option<PathBuf>,
+}
+
 impl Server {
     /// Starts the binary on a fresh data directory with limits raised for load, and
     /// waits until `/healthz` answers.
     pub async fn start(bin: &Path, max_upload_bytes: u64) -> anyhow::Result<Self> {
+        Self::start_node(bin, max_upload_bytes, &NodeSetup::default()).await
+    }
+
+    /// [`Server::start`] with what `node` adds.
+    pub async fn start_node(
+        bin: &Path,
+        max_upload_bytes: u64,
+        node: &NodeSetup,
+    ) -> anyhow::Result<Self> {
         if !bin.is_file() {
             bail!(
                 "{} not found: build it with `cargo build --release -p lifeline-server` or pass --server-bin",
@@ -91,6 +109,12 @@ impl Server {
             }
         }
         command.env("LIFELINE_FIRST_PASSWORD", ADMIN_PASSWORD);
+        command.envs(node.environment.iter().map(|(k, v)| (k, v)));
+        if let Some(key_file) = &node.key_file {
+            std::fs::create_dir_all(&data_dir)?;
+            let name = key_file.file_name().context("the key file's name")?;
+            std::fs::copy(key_file, data_dir.join(name))?;
+        }
         if std::env::var_os("RUST_LOG").is_none() {
             // Per-request info lines for 10,000 sessions would measure the logger.
             command.env("RUST_LOG", "warn");
@@ -105,6 +129,7 @@ impl Server {
             addr,
             base: format!("http://{addr}"),
             log_path,
+            data_dir,
             _dir: dir,
         };
         server.wait_healthy().await?;
@@ -272,6 +297,11 @@ impl CpuMeter {
             server: server.cpu_secs().unwrap_or(0.0),
             bench: own_cpu_secs().unwrap_or(0.0),
         }
+    }
+
+    /// Seconds since `start`.
+    pub fn elapsed_secs(&self) -> f64 {
+        self.start.elapsed().as_secs_f64()
     }
 
     /// (server %, bench %) since `start`.
