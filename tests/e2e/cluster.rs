@@ -540,3 +540,44 @@ async fn what_was_stored_while_the_bus_was_down_shows_when_it_is_back() -> anyho
     }
     Ok(())
 }
+
+/// `check-config` says what a node of a cluster joins, without the passwords of its
+/// database and NATS URLs, and refuses a cluster on SQLite.
+#[tokio::test]
+async fn check_config_shows_the_cluster_without_passwords() -> anyhow::Result<()> {
+    let work = tempfile::tempdir()?;
+    let config = work.path().join("lifeline.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\ndatabase_url = \"postgres://lifeline:db-s3cret@10.0.0.5/lifeline\"\n\
+             [cluster]\nnats_url = \"nats://bus:nats-s3cret@10.0.0.5:4222\"\n",
+            work.path().join("data")
+        ),
+    )?;
+    let checked = Command::new(crate::service::server_binary())
+        .arg("check-config")
+        .arg(&config)
+        .output()
+        .await?;
+    let out = String::from_utf8_lossy(&checked.stdout);
+    assert!(checked.status.success(), "{out}");
+    assert!(
+        out.contains("cluster:       NATS nats://bus:***@10.0.0.5:4222"),
+        "{out}"
+    );
+    assert!(!out.contains("s3cret"), "no password shown: {out}");
+
+    std::fs::write(&config, "[cluster]\nnats_url = \"nats://10.0.0.5:4222\"\n")?;
+    let refused = Command::new(crate::service::server_binary())
+        .arg("check-config")
+        .arg(&config)
+        .output()
+        .await?;
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("PostgreSQL"),
+        "says why"
+    );
+    Ok(())
+}

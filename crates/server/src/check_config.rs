@@ -53,6 +53,17 @@ pub fn report(config: &Config) -> anyhow::Result<()> {
             (None, None) => "off".to_owned(),
         }
     );
+    println!(
+        "cluster:       {}",
+        config
+            .cluster
+            .as_ref()
+            .map_or("off (one node)".to_owned(), |cluster| format!(
+                "NATS {} (subjects {}.*); every node needs the same database and key file",
+                cluster.nats_url.redacted(),
+                cluster.subject_prefix
+            ))
+    );
     check_data_dir(&config.data_dir)?;
     for warning in warnings(config) {
         println!("warning: {warning}");
