@@ -307,13 +307,20 @@ async fn main() -> anyhow::Result<()> {
                 .iter()
                 .map(|pct| format!("{pct:.0}%"))
                 .collect();
+            let shared = if clustered {
+                format!(
+                    "; PostgreSQL and NATS {:.0}% of a core",
+                    step.shared_cpu_pct
+                )
+            } else {
+                String::new()
+            };
             println!(
                 "   at the highest rate that held ({:.0} msg/s): server CPU {:.0} µs per message; \
-                 each node {} of a core; PostgreSQL and NATS {:.0}% of a core",
+                 each node {} of a core{shared}",
                 step.offered_per_sec,
                 step.cpu_us_per_message,
                 per_node.join(", "),
-                step.shared_cpu_pct
             );
         }
         match (r.highest_sustained_per_sec, r.first_failing_per_sec) {
