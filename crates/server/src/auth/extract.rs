@@ -363,7 +363,7 @@ pub async fn attended_for_token(
 /// mark or revoke it).
 pub struct AuthAttended {
     pub record: crate::store::AttendedRecord,
-    pub token_hash: String,
+    pub token_hash: tokens::TokenHash,
 }
 
 impl<S> FromRequestParts<S> for AuthAttended

@@ -29,9 +29,22 @@ pub fn fill_random(bytes: &mut [u8]) {
         .expect("the operating system's random generator is available");
 }
 
+/// What the database keeps of a token: its SHA-256, in hex. Made only from a token
+/// (or read back from the database), so a token can never be handed to a store
+/// look-up, or stored, in place of its hash.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct TokenHash(String);
+
+impl TokenHash {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// What the database keeps of a token.
-pub fn hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+pub fn hash(token: &str) -> TokenHash {
+    TokenHash(hex::encode(Sha256::digest(token.as_bytes())))
 }
 
 #[cfg(test)]
@@ -45,6 +58,7 @@ mod tests {
         assert_ne!(a, b, "two draws differ");
         assert!(a.starts_with(ACCESS_PREFIX));
         assert_eq!(a.len(), ACCESS_PREFIX.len() + 43, "32 bytes in base64url");
-        assert_ne!(hash(&a), a, "the stored form is not the token");
+        assert_ne!(hash(&a).as_str(), a, "the stored form is not the token");
+        assert_eq!(hash(&a).as_str().len(), 64, "SHA-256 in hex");
     }
 }

@@ -4,6 +4,7 @@ use uuid::Uuid;
 
 use super::{on_conn, on_pool};
 use super::{AdhocState, Conn, Store, StoreError, StoreResult};
+use crate::auth::tokens::TokenHash;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct AdhocRecord {
@@ -64,7 +65,7 @@ pub struct Enrollment<'a> {
 
 pub struct Activation<'a> {
     pub enrollment_id: Uuid,
-    pub agent_token_hash: &'a str,
+    pub agent_token_hash: &'a TokenHash,
     pub computer: &'a ComputerInfo,
     pub ip: &'a str,
     pub lifetime_ms: i64,
@@ -212,7 +213,10 @@ impl Store {
             })
     }
 
-    pub async fn adhoc_by_agent_token(&self, token_hash: &str) -> StoreResult<Option<AdhocRecord>> {
+    pub async fn adhoc_by_agent_token(
+        &self,
+        token_hash: &TokenHash,
+    ) -> StoreResult<Option<AdhocRecord>> {
         on_pool!(self, pool => {
         Ok(
             sqlx::query_as(&format!("{SELECT_ADHOC} WHERE a.agent_token_hash = $1"))

@@ -6,6 +6,7 @@ use uuid::Uuid;
 use super::on_pool;
 use super::sessions::{SessionRecord, SELECT_SESSION};
 use super::{Store, StoreResult};
+use crate::auth::tokens::TokenHash;
 
 /// A live attended token: its session, and whether the app has joined with it.
 #[derive(Debug, Clone)]
@@ -25,7 +26,7 @@ impl Store {
     pub async fn put_agent_ticket(
         &self,
         session_id: Uuid,
-        ticket_hash: &str,
+        ticket_hash: &TokenHash,
         expires_at: i64,
     ) -> StoreResult<()> {
         on_pool!(self, pool => {
@@ -46,7 +47,7 @@ impl Store {
     /// Spends a ticket: its session when it was live; it never works twice.
     pub async fn take_agent_ticket(
         &self,
-        ticket_hash: &str,
+        ticket_hash: &TokenHash,
         now: i64,
     ) -> StoreResult<Option<Uuid>> {
         on_pool!(self, pool => {
@@ -75,7 +76,7 @@ impl Store {
 
     pub async fn insert_attended(
         &self,
-        token_hash: &str,
+        token_hash: &TokenHash,
         session_id: Uuid,
         platform: &str,
         now: i64,
@@ -96,7 +97,7 @@ impl Store {
     }
 
     /// The token's session, unless the token was revoked.
-    pub async fn attended(&self, token_hash: &str) -> StoreResult<Option<AttendedRecord>> {
+    pub async fn attended(&self, token_hash: &TokenHash) -> StoreResult<Option<AttendedRecord>> {
         on_pool!(self, pool => {
         let row: Option<AttendedRow> = sqlx::query_as(
             "SELECT session_id, joined_at FROM attended_agents \
@@ -118,7 +119,11 @@ impl Store {
     }
 
     /// Notes that the app joined with this token; false when it had already.
-    pub async fn mark_attended_joined(&self, token_hash: &str, now: i64) -> StoreResult<bool> {
+    pub async fn mark_attended_joined(
+        &self,
+        token_hash: &TokenHash,
+        now: i64,
+    ) -> StoreResult<bool> {
         on_pool!(self, pool => {
         let done = sqlx::query(
             "UPDATE attended_agents SET joined_at = $1 \
@@ -133,7 +138,7 @@ impl Store {
     }
 
     /// Revokes one token; false when it was revoked already.
-    pub async fn revoke_attended(&self, token_hash: &str, now: i64) -> StoreResult<bool> {
+    pub async fn revoke_attended(&self, token_hash: &TokenHash, now: i64) -> StoreResult<bool> {
         on_pool!(self, pool => {
         let done = sqlx::query(
             "UPDATE attended_agents SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::events::append_event;
 use super::on_pool;
 use super::{ConnectionState, SessionRecord, Store, StoreError, StoreResult};
+use crate::auth::tokens::TokenHash;
 
 /// One audited connection attempt.
 #[derive(Debug, Clone, FromRow)]
@@ -32,7 +33,7 @@ pub struct NewConnectionSession<'a> {
     /// every other one.
     pub support_key: &'a str,
     pub end_user_name: &'a str,
-    pub end_user_token_hash: &'a str,
+    pub end_user_token_hash: &'a TokenHash,
     pub now: i64,
 }
 

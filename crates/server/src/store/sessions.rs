@@ -5,6 +5,7 @@ use uuid::Uuid;
 use super::events::append_event;
 use super::on_pool;
 use super::{to_i64, to_u64, SessionState, Store, StoreResult};
+use crate::auth::tokens::TokenHash;
 
 #[derive(Debug, Clone, FromRow)]
 pub struct SessionRecord {
@@ -133,7 +134,7 @@ impl Store {
 
     pub async fn session_by_end_user_token(
         &self,
-        token_hash: &str,
+        token_hash: &TokenHash,
     ) -> StoreResult<Option<SessionRecord>> {
         on_pool!(self, pool => {
         Ok(
@@ -180,7 +181,7 @@ impl Store {
         &self,
         key: &str,
         end_user_name: Option<&str>,
-        end_user_token_hash: &str,
+        end_user_token_hash: &TokenHash,
         now: i64,
     ) -> StoreResult<Option<JoinedSession>> {
         on_pool!(self, pool => {

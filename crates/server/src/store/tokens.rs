@@ -3,6 +3,7 @@ use uuid::Uuid;
 
 use super::on_pool;
 use super::{Store, StoreResult};
+use crate::auth::tokens::TokenHash;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
@@ -40,7 +41,7 @@ pub struct TokenRecord {
 
 /// One token to store.
 pub struct NewToken<'a> {
-    pub token_hash: &'a str,
+    pub token_hash: &'a TokenHash,
     pub kind: TokenKind,
     pub technician_id: Uuid,
     pub family_id: Uuid,
@@ -72,7 +73,7 @@ impl Store {
 
     pub async fn token(
         &self,
-        token_hash: &str,
+        token_hash: &TokenHash,
         kind: TokenKind,
     ) -> StoreResult<Option<TokenRecord>> {
         on_pool!(self, pool => {
@@ -88,7 +89,7 @@ impl Store {
     }
 
     /// Marks one refresh token used. False when it was already revoked: a replay.
-    pub async fn revoke_token(&self, token_hash: &str) -> StoreResult<bool> {
+    pub async fn revoke_token(&self, token_hash: &TokenHash) -> StoreResult<bool> {
         on_pool!(self, pool => {
         let changed =
             sqlx::query("UPDATE auth_tokens SET revoked = TRUE WHERE token_hash = $1 AND revoked = FALSE")
