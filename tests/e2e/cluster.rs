@@ -7,7 +7,6 @@
 //! is shown once, in order.
 
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,55 +15,19 @@ use anyhow::Context;
 use lifeline_client::{ApiClient, RealtimeClient, RealtimeEvent, RealtimeOptions, Trust};
 use lifeline_e2e::agent::{chat_both_ways, listed_online, wait_until, Computer, Screen};
 use lifeline_e2e::database::TestDatabase;
+use lifeline_e2e::nats::NatsServer;
+use lifeline_e2e::ports::free_port;
 use lifeline_e2e::tls::TestCa;
 use lifeline_protocol::{EventData, Party};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 use uuid::Uuid;
 
 use crate::https::HOST;
-use crate::nginx::{free_port, shipped_site, Nginx};
+use crate::nginx::{shipped_site, Nginx};
 use crate::restart::send_acknowledged;
 use crate::service::{ServiceProcess, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 const METRICS_TOKEN: &str = "cluster-test-metrics";
-
-/// A NATS server for this test alone, on a free loopback port.
-struct Nats {
-    child: Child,
-    port: u16,
-    url: String,
-}
-
-impl Nats {
-    async fn start() -> anyhow::Result<Self> {
-        Self::start_on(free_port()?).await
-    }
-
-    async fn start_on(port: u16) -> anyhow::Result<Self> {
-        let child = Command::new("nats-server")
-            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .context("starting nats-server (apt install nats-server)")?;
-        wait_for_port(port).await?;
-        Ok(Self {
-            child,
-            port,
-            url: format!("nats://127.0.0.1:{port}"),
-        })
-    }
-
-    /// Stops it (SIGKILL), and starts it again on its port after `down`.
-    async fn outage(&mut self, down: Duration) -> anyhow::Result<()> {
-        self.child.start_kill()?;
-        self.child.wait().await?;
-        tokio::time::sleep(down).await;
-        *self = Self::start_on(self.port).await?;
-        Ok(())
-    }
-}
 
 async fn start_node(
     dir: &Path,
@@ -75,21 +38,6 @@ async fn start_node(
         command.envs(environment.iter().map(|(name, value)| (name, value)));
     })
     .await
-}
-
-async fn wait_for_port(port: u16) -> anyhow::Result<()> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "nothing listens on {port}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok(())
 }
 
 /// The nodes, the balancer and what they share.
@@ -103,7 +51,7 @@ struct TestCluster {
     /// What the apps trust: the test CA that signed the balancer's certificate.
     trust: Trust,
     ca_file: std::path::PathBuf,
-    nats: Nats,
+    nats: NatsServer,
     _database: TestDatabase,
     _work: tempfile::TempDir,
 }
@@ -115,7 +63,7 @@ impl TestCluster {
         let ca = TestCa::new(work.path())?;
         let leaf = ca.issue("balancer", &[HOST, "127.0.0.1"])?;
         let database = TestDatabase::create_postgres().await?;
-        let nats = Nats::start().await?;
+        let nats = NatsServer::start().await?;
         let (https_port, http_port) = (free_port()?, free_port()?);
         let url = format!("https://127.0.0.1:{https_port}");
         let environment = vec![

@@ -4,7 +4,6 @@
 //! nginx's forwarded headers. The end user's Chromium and the technician's client go
 //! through it for the whole session: join, chat, files both ways, the screen.
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
@@ -17,10 +16,8 @@ use tokio::process::{Child, Command};
 use crate::https::{healthy_with_hsts, join_chat_and_share, trusting_client, HOST};
 use crate::service::ServiceProcess;
 
-/// A port free right now (nginx needs a number in its file).
-pub(crate) fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
+// nginx needs a number in its file.
+use lifeline_e2e::ports::free_port;
 
 /// The repository's nginx site with the test's name, certificate and ports.
 fn site(leaf: &Leaf, https_port: u16, http_port: u16, service_port: u16) -> anyhow::Result<String> {

@@ -8,7 +8,9 @@
 
 pub mod agent;
 pub mod database;
+pub mod nats;
 pub mod pattern;
+pub mod ports;
 pub mod puppet;
 pub mod service;
 pub mod smtp;

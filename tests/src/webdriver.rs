@@ -11,6 +11,8 @@ use anyhow::{bail, Context};
 use base64::Engine;
 use serde_json::{json, Value};
 
+use crate::ports::free_port;
+
 /// The key WebDriver uses for element references.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// The WebDriver code point for the Enter key.
@@ -20,12 +22,6 @@ pub const ENTER: &str = "\u{E007}";
 pub struct Driver {
     child: Child,
     port: u16,
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }
 
 impl Driver {

@@ -232,7 +232,7 @@ async fn run_step(
     let errors = Arc::new(AtomicUsize::new(0));
     let first_error = Arc::new(Mutex::new(None::<String>));
     let meters: Vec<CpuMeter> = servers.iter().map(CpuMeter::start).collect();
-    let shared_before = crate::cluster_cpu();
+    let shared_before = lifeline_bench::cluster::shared_cpu_secs();
     let mut senders = Vec::with_capacity(count);
     for (i, &(technician, session_id)) in setup.sessions.iter().enumerate() {
         let client = setup.technicians[technician].clone();
@@ -273,7 +273,9 @@ async fn run_step(
     let server_cpu_pct: f64 = node_cpu_pct.iter().sum();
     let bench_cpu_pct = readings.first().map_or(0.0, |(_, bench)| *bench);
     let sending_secs = meters.first().map_or(secs, CpuMeter::elapsed_secs);
-    let shared_cpu_pct = (crate::cluster_cpu() - shared_before) / sending_secs.max(1e-9) * 100.0;
+    let shared_cpu_pct = (lifeline_bench::cluster::shared_cpu_secs() - shared_before)
+        / sending_secs.max(1e-9)
+        * 100.0;
     let sent = sent.load(Ordering::Relaxed);
     let errors = errors.load(Ordering::Relaxed);
     let deadline = Instant::now() + DRAIN;

@@ -4,25 +4,18 @@
 //! run this way too, so one and three nodes are compared on the same database.
 
 use std::path::Path;
-use std::process::Stdio;
-use std::time::Duration;
 
 use anyhow::Context;
 use lifeline_e2e::database::TestDatabase;
+use lifeline_e2e::nats::NatsServer;
 
 use crate::server::{NodeSetup, Server};
 
 /// The nodes under measurement, and what they share.
 pub struct Nodes {
     pub servers: Vec<Server>,
-    _nats: Option<tokio::process::Child>,
+    _nats: Option<NatsServer>,
     _database: Option<TestDatabase>,
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }
 
 impl Nodes {
@@ -40,29 +33,11 @@ impl Nodes {
         let database = TestDatabase::create_postgres()
             .await
             .context("a PostgreSQL schema for the nodes (run scripts/setup)")?;
-        let nats_port = free_port()?;
-        let nats = tokio::process::Command::new("nats-server")
-            .args(["-a", "127.0.0.1", "-p", &nats_port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .context("starting nats-server (apt install nats-server)")?;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while tokio::net::TcpStream::connect(("127.0.0.1", nats_port))
-            .await
-            .is_err()
-        {
-            anyhow::ensure!(tokio::time::Instant::now() < deadline, "NATS did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let nats = NatsServer::start().await?;
         let mut node = NodeSetup {
             environment: vec![
                 ("LIFELINE_DATABASE_URL".into(), database.url().to_owned()),
-                (
-                    "LIFELINE_CLUSTER__NATS_URL".into(),
-                    format!("nats://127.0.0.1:{nats_port}"),
-                ),
+                ("LIFELINE_CLUSTER__NATS_URL".into(), nats.url.clone()),
             ],
             key_file: None,
         };

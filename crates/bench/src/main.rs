@@ -37,11 +37,6 @@ mod idle;
 mod media;
 mod ws;
 
-/// CPU seconds of the shared parts (PostgreSQL, NATS) so far.
-fn cluster_cpu() -> f64 {
-    lifeline_bench::cluster::shared_cpu_secs()
-}
-
 use std::path::PathBuf;
 use std::time::Instant;
 

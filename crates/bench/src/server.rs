@@ -37,10 +37,7 @@ pub struct Mem {
     pub anonymous_kib: u64,
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
-}
+use lifeline_e2e::ports::free_port;
 
 /// What a node of a cluster gets besides the defaults: its settings as `LIFELINE_*`
 /// variables, and the first node's key file.

@@ -22,7 +22,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, DatabaseUrl};
+use crate::config::{Config, SecretUrl};
 use crate::store::Backend;
 
 const MANIFEST: &str = "lifeline-backup.json";
@@ -47,7 +47,7 @@ pub struct Manifest {
 }
 
 /// The SQLite file of a `sqlite://` URL. PostgreSQL has its own tools for this.
-fn sqlite_path(database_url: &DatabaseUrl) -> anyhow::Result<PathBuf> {
+fn sqlite_path(database_url: &SecretUrl) -> anyhow::Result<PathBuf> {
     ensure!(
         Backend::of_url(database_url.expose())? == Backend::Sqlite,
         "backup and restore copy a SQLite database; on PostgreSQL ({database_url}) use \
@@ -59,7 +59,7 @@ fn sqlite_path(database_url: &DatabaseUrl) -> anyhow::Result<PathBuf> {
 }
 
 /// Copies the live database into `into` and returns its schema version.
-async fn snapshot_database(database_url: &DatabaseUrl, into: &Path) -> anyhow::Result<i64> {
+async fn snapshot_database(database_url: &SecretUrl, into: &Path) -> anyhow::Result<i64> {
     let source = sqlite_path(database_url)?;
     ensure!(
         source.exists(),

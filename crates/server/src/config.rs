@@ -18,9 +18,9 @@ pub use crate::client_ip::TrustedProxy;
 /// `Debug`, logs and errors) only without it.
 #[derive(Clone, Deserialize)]
 #[serde(from = "String")]
-pub struct DatabaseUrl(secrecy::SecretString);
+pub struct SecretUrl(secrecy::SecretString);
 
-impl DatabaseUrl {
+impl SecretUrl {
     pub fn new(url: impl Into<String>) -> Self {
         Self(secrecy::SecretString::from(url.into()))
     }
@@ -42,25 +42,25 @@ impl DatabaseUrl {
     }
 }
 
-impl std::fmt::Debug for DatabaseUrl {
+impl std::fmt::Debug for SecretUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.redacted())
     }
 }
 
-impl std::fmt::Display for DatabaseUrl {
+impl std::fmt::Display for SecretUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.redacted())
     }
 }
 
-impl From<&str> for DatabaseUrl {
+impl From<&str> for SecretUrl {
     fn from(url: &str) -> Self {
         Self::new(url)
     }
 }
 
-impl From<String> for DatabaseUrl {
+impl From<String> for SecretUrl {
     fn from(url: String) -> Self {
         Self::new(url)
     }
@@ -73,7 +73,7 @@ pub struct Config {
     /// The base of links sent to end users, e.g. `https://support.example.com`.
     pub public_url: Url,
     pub data_dir: PathBuf,
-    pub database_url: DatabaseUrl,
+    pub database_url: SecretUrl,
     pub limits: Limits,
     pub sms: SmsConfig,
     pub smtp: Option<SmtpConfig>,
@@ -104,7 +104,7 @@ pub struct Config {
 pub struct ClusterSettings {
     /// The NATS server, e.g. `nats://10.0.0.5:4222`; several separated by commas. It may
     /// carry a user and password, so it is shown only without them.
-    pub nats_url: DatabaseUrl,
+    pub nats_url: SecretUrl,
     /// Subjects start with this, so several installations can share one NATS.
     #[serde(default = "default_subject_prefix")]
     pub subject_prefix: String,
@@ -482,7 +482,7 @@ impl Config {
             .data_dir
             .unwrap_or_else(|| PathBuf::from("lifeline-data"));
         let agents_dir = file.agents_dir.unwrap_or_else(|| data_dir.join("agents"));
-        let database_url = DatabaseUrl::new(
+        let database_url = SecretUrl::new(
             file.database_url
                 .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("lifeline.db").display())),
         );

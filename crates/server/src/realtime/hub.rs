@@ -233,11 +233,18 @@ impl Hub {
             live: live.clone(),
             to_agent: true,
         });
-        self.deliver_adhoc(technician_id, &live);
+        self.send_here(technician_id, &live, true);
     }
 
-    fn deliver_adhoc(&self, technician_id: Uuid, live: &Live) {
-        send(&self.agents, live.session_id(), live);
+    /// To this node's connections: the technician's, and the session's end user's (or
+    /// with `to_agent`, the ad-hoc session's agent's).
+    fn send_here(&self, technician_id: Uuid, live: &Live, to_agent: bool) {
+        let others = if to_agent {
+            &self.agents
+        } else {
+            &self.sessions
+        };
+        send(others, live.session_id(), live);
         send(&self.technicians, technician_id, live);
     }
 
@@ -256,8 +263,7 @@ impl Hub {
             live: live.clone(),
             to_agent: false,
         });
-        send(&self.sessions, live.session_id(), &live);
-        send(&self.technicians, technician_id, &live);
+        self.send_here(technician_id, &live, false);
     }
 
     /// What another node published, for this node's own connections.
@@ -266,16 +272,8 @@ impl Hub {
             Shared::Publish {
                 technician_id,
                 live,
-                to_agent: true,
-            } => self.deliver_adhoc(technician_id, &live),
-            Shared::Publish {
-                technician_id,
-                live,
-                to_agent: false,
-            } => {
-                send(&self.sessions, live.session_id(), &live);
-                send(&self.technicians, technician_id, &live);
-            }
+                to_agent,
+            } => self.send_here(technician_id, &live, to_agent),
             Shared::EndSignIn {
                 technician_id,
                 ended,
