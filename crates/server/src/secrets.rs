@@ -159,9 +159,9 @@ impl ServerKeys {
 
     /// The keyed hashes `value` may be stored under (current key first), hex: for short
     /// secrets such as security codes, whose plain hash anyone could reverse.
-    pub fn keyed_hashes(&self, purpose: Purpose, value: &str) -> Vec<String> {
+    pub fn keyed_hashes(&self, purpose: Purpose, value: &str) -> Vec<KeyedHash> {
         self.secrets()
-            .map(|secret| hex::encode(mac(secret, purpose, value.as_bytes())))
+            .map(|secret| KeyedHash(hex::encode(mac(secret, purpose, value.as_bytes()))))
             .collect()
     }
 
@@ -209,6 +209,13 @@ fn mac(secret: &Secret, purpose: Purpose, message: &[u8]) -> [u8; 32] {
     mac.update(message);
     mac.finalize().into_bytes().into()
 }
+
+/// What the database keeps of a short secret people type (a recovery code): an HMAC
+/// under one of the server's keys, in hex. Made only by [`ServerKeys::keyed_hashes`],
+/// so the secret itself can't be stored or looked up in its place.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct KeyedHash(String);
 
 pub fn key_file(data_dir: &Path) -> PathBuf {
     data_dir.join(FILE_NAME)

@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 
 use super::extract::{AuthAdmin, AuthTechnician, ClientIp};
 use crate::error::{AppError, AppResult, Json};
-use crate::secrets::Purpose;
+use crate::secrets::{KeyedHash, Purpose};
 use crate::state::AppState;
 use crate::store::TechnicianRecord;
 use crate::throttle::{self, Guess};
@@ -95,6 +95,8 @@ fn new_recovery_code() -> String {
         .join("-")
 }
 
+/// A recovery code as it is compared: letters and digits in lower case, so dashes,
+/// spaces and capitals typed with it don't matter.
 fn normalize_recovery_code(code: &str) -> String {
     code.chars()
         .filter(char::is_ascii_alphanumeric)
@@ -185,7 +187,7 @@ async fn enable(
     let step = matching_step(&totp, request.code.expose(), state.now())
         .ok_or(AppError::SecondFactorInvalid)?;
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
-    let hashes: Vec<String> = codes
+    let hashes: Vec<KeyedHash> = codes
         .iter()
         .filter_map(|code| {
             state

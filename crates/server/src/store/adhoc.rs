@@ -106,56 +106,56 @@ impl Store {
     /// Marks sessions whose time is up as expired and takes their computers out of every
     /// group. Returns the sessions that expired now.
     pub async fn expire_due_adhoc(&self, now: i64) -> StoreResult<Vec<Uuid>> {
-        on_pool!(self, pool => {
-        let mut tx = pool.begin().await?;
-        let expired: Vec<(Uuid, Option<Uuid>)> = sqlx::query_as(&format!(
-            "UPDATE adhoc_sessions SET status = 'expired', ended_at = $1, code_hash = NULL \
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let expired: Vec<(Uuid, Option<Uuid>)> = sqlx::query_as(&format!(
+                "UPDATE adhoc_sessions SET status = 'expired', ended_at = $1, code_hash = NULL \
              WHERE status IN {LIVE} AND ((status = 'prepared' AND code_expires_at <= $1) \
                 OR (status = 'active' AND expires_at <= $1)) \
              RETURNING id, computer_id"
-        ))
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
-        for (_, computer) in &expired {
-            if let Some(computer) = computer {
-                leave_groups((&mut *tx).into(), *computer).await?;
+            ))
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (_, computer) in &expired {
+                if let Some(computer) = computer {
+                    leave_groups((&mut *tx).into(), *computer).await?;
+                }
             }
-        }
-        tx.commit().await?;
-        Ok(expired.into_iter().map(|(id, _)| id).collect())
-            })
+            tx.commit().await?;
+            Ok(expired.into_iter().map(|(id, _)| id).collect())
+        })
     }
 
     /// Prepares a session if the company has a free slot and the technician has no live one.
     pub async fn prepare_adhoc(&self, new: NewAdhoc<'_>) -> StoreResult<PrepareOutcome> {
-        on_pool!(self, pool => {
-        let mut tx = pool.begin().await?;
-        // A write first, so this transaction holds the lock while it counts slots.
-        sqlx::query("UPDATE companies SET adhoc_slots = adhoc_slots WHERE id = $1")
-            .bind(new.company_id)
-            .execute(&mut *tx)
-            .await?;
-        let (total, used): (i64, i64) = sqlx::query_as(&format!(
-            "SELECT c.adhoc_slots, (SELECT COUNT(*) FROM adhoc_sessions a \
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            // A write first, so this transaction holds the lock while it counts slots.
+            sqlx::query("UPDATE companies SET adhoc_slots = adhoc_slots WHERE id = $1")
+                .bind(new.company_id)
+                .execute(&mut *tx)
+                .await?;
+            let (total, used): (i64, i64) = sqlx::query_as(&format!(
+                "SELECT c.adhoc_slots, (SELECT COUNT(*) FROM adhoc_sessions a \
                WHERE a.company_id = c.id AND a.status IN {LIVE}) FROM companies c WHERE c.id = $1"
-        ))
-        .bind(new.company_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let has_one: bool = sqlx::query_scalar(&format!(
+            ))
+            .bind(new.company_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let has_one: bool = sqlx::query_scalar(&format!(
             "SELECT EXISTS (SELECT 1 FROM adhoc_sessions WHERE technician_id = $1 AND status IN {LIVE})"
         ))
         .bind(new.technician_id)
         .fetch_one(&mut *tx)
         .await?;
-        if has_one {
-            return Ok(PrepareOutcome::TechnicianHasOne);
-        }
-        if used >= total {
-            return Ok(PrepareOutcome::NoFreeSlot { total });
-        }
-        sqlx::query(
+            if has_one {
+                return Ok(PrepareOutcome::TechnicianHasOne);
+            }
+            if used >= total {
+                return Ok(PrepareOutcome::NoFreeSlot { total });
+            }
+            sqlx::query(
             "INSERT INTO adhoc_sessions (id, technician_id, company_id, end_user_email, password_verifier, \
              code_expires_at, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'prepared', $7)",
         )
@@ -168,33 +168,33 @@ impl Store {
         .bind(new.now)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        let record = self
-            .adhoc(new.id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("ad-hoc session vanished".into()))?;
-        Ok(PrepareOutcome::Prepared(Box::new(record)))
-            })
+            tx.commit().await?;
+            let record = self
+                .adhoc(new.id)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("ad-hoc session vanished".into()))?;
+            Ok(PrepareOutcome::Prepared(Box::new(record)))
+        })
     }
 
     /// Forgets a prepared session whose invite could not be sent, freeing its slot.
     pub async fn delete_prepared_adhoc(&self, id: Uuid) -> StoreResult<()> {
-        on_pool!(self, pool => {
-        sqlx::query("DELETE FROM adhoc_sessions WHERE id = $1 AND status = 'prepared'")
-            .bind(id)
-            .execute(pool)
-            .await?;
-        Ok(())
-            })
+        on_pool!(self, |pool| {
+            sqlx::query("DELETE FROM adhoc_sessions WHERE id = $1 AND status = 'prepared'")
+                .bind(id)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
     }
 
     pub async fn adhoc(&self, id: Uuid) -> StoreResult<Option<AdhocRecord>> {
-        on_pool!(self, pool => {
-        Ok(sqlx::query_as(&format!("{SELECT_ADHOC} WHERE a.id = $1"))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?)
-            })
+        on_pool!(self, |pool| {
+            Ok(sqlx::query_as(&format!("{SELECT_ADHOC} WHERE a.id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?)
+        })
     }
 
     pub async fn adhoc_of_technician(
@@ -202,29 +202,29 @@ impl Store {
         technician_id: Uuid,
         limit: i64,
     ) -> StoreResult<Vec<AdhocRecord>> {
-        on_pool!(self, pool => {
-        Ok(sqlx::query_as(&format!(
-            "{SELECT_ADHOC} WHERE a.technician_id = $1 ORDER BY a.created_at DESC LIMIT $2"
-        ))
-        .bind(technician_id)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?)
-            })
+        on_pool!(self, |pool| {
+            Ok(sqlx::query_as(&format!(
+                "{SELECT_ADHOC} WHERE a.technician_id = $1 ORDER BY a.created_at DESC LIMIT $2"
+            ))
+            .bind(technician_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?)
+        })
     }
 
     pub async fn adhoc_by_agent_token(
         &self,
         token_hash: &TokenHash,
     ) -> StoreResult<Option<AdhocRecord>> {
-        on_pool!(self, pool => {
-        Ok(
-            sqlx::query_as(&format!("{SELECT_ADHOC} WHERE a.agent_token_hash = $1"))
-                .bind(token_hash)
-                .fetch_optional(pool)
-                .await?,
-        )
-            })
+        on_pool!(self, |pool| {
+            Ok(
+                sqlx::query_as(&format!("{SELECT_ADHOC} WHERE a.agent_token_hash = $1"))
+                    .bind(token_hash)
+                    .fetch_optional(pool)
+                    .await?,
+            )
+        })
     }
 
     /// Starts an enrollment run on a prepared session whose code is still good and has
@@ -234,28 +234,28 @@ impl Store {
         id: Uuid,
         run: Enrollment<'_>,
     ) -> StoreResult<Option<AdhocRecord>> {
-        on_pool!(self, pool => {
-        let started: Option<Uuid> = sqlx::query_scalar(
-            "UPDATE adhoc_sessions SET code_attempts = code_attempts + 1, enrollment_id = $1, \
+        on_pool!(self, |pool| {
+            let started: Option<Uuid> = sqlx::query_scalar(
+                "UPDATE adhoc_sessions SET code_attempts = code_attempts + 1, enrollment_id = $1, \
              enrollment_message = $2, enrollment_computer = $3, enrollment_ip = $4, \
              enrollment_started_at = $5, enrollment_answer = NULL, enrollment_grant_hash = NULL \
              WHERE id = $6 AND status = 'prepared' AND code_attempts < $7 AND code_expires_at > $5 \
              RETURNING id",
-        )
-        .bind(run.id)
-        .bind(run.message)
-        .bind(run.computer)
-        .bind(run.ip)
-        .bind(run.now)
-        .bind(id)
-        .bind(i64::from(lifeline_protocol::MAX_CODE_ATTEMPTS))
-        .fetch_optional(pool)
-        .await?;
-        match started {
-            Some(_) => self.adhoc(id).await,
-            None => Ok(None),
-        }
-            })
+            )
+            .bind(run.id)
+            .bind(run.message)
+            .bind(run.computer)
+            .bind(run.ip)
+            .bind(run.now)
+            .bind(id)
+            .bind(i64::from(lifeline_protocol::MAX_CODE_ATTEMPTS))
+            .fetch_optional(pool)
+            .await?;
+            match started {
+                Some(_) => self.adhoc(id).await,
+                None => Ok(None),
+            }
+        })
     }
 
     /// Records the technician's answer to the run in progress; false when the run is not
@@ -267,8 +267,8 @@ impl Store {
         answer: &str,
         grant_hash: &str,
     ) -> StoreResult<bool> {
-        on_pool!(self, pool => {
-        let done = sqlx::query(
+        on_pool!(self, |pool| {
+            let done = sqlx::query(
             "UPDATE adhoc_sessions SET enrollment_answer = $1, enrollment_grant_hash = $2 \
              WHERE id = $3 AND enrollment_id = $4 AND status = 'prepared' AND enrollment_answer IS NULL",
         )
@@ -278,25 +278,25 @@ impl Store {
         .bind(enrollment_id)
         .execute(pool)
         .await?;
-        Ok(done.rows_affected() == 1)
-            })
+            Ok(done.rows_affected() == 1)
+        })
     }
 
     /// Ends the run in progress without activating (a grant that did not match).
     pub async fn drop_enrollment(&self, id: Uuid, enrollment_id: Uuid) -> StoreResult<()> {
-        on_pool!(self, pool => {
-        sqlx::query(
-            "UPDATE adhoc_sessions SET enrollment_id = NULL, enrollment_message = NULL, \
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE adhoc_sessions SET enrollment_id = NULL, enrollment_message = NULL, \
              enrollment_computer = NULL, enrollment_ip = NULL, enrollment_started_at = NULL, \
              enrollment_answer = NULL, enrollment_grant_hash = NULL \
              WHERE id = $1 AND enrollment_id = $2",
-        )
-        .bind(id)
-        .bind(enrollment_id)
-        .execute(pool)
-        .await?;
-        Ok(())
-            })
+            )
+            .bind(id)
+            .bind(enrollment_id)
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
     }
 
     /// Activates the session after the run `activation.enrollment_id` was answered and its
@@ -306,30 +306,30 @@ impl Store {
         id: Uuid,
         activation: Activation<'_>,
     ) -> StoreResult<Option<AdhocRecord>> {
-        on_pool!(self, pool => {
-        let mut tx = pool.begin().await?;
-        let computer_id = Uuid::new_v4();
-        let activated: Option<Uuid> = sqlx::query_scalar(
-            "UPDATE adhoc_sessions SET status = 'active', activated_at = $1, \
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let computer_id = Uuid::new_v4();
+            let activated: Option<Uuid> = sqlx::query_scalar(
+                "UPDATE adhoc_sessions SET status = 'active', activated_at = $1, \
              expires_at = $1 + $2, agent_token_hash = $3, computer_id = $4, enrollment_id = NULL, \
              enrollment_message = NULL, enrollment_computer = NULL, enrollment_ip = NULL, \
              enrollment_started_at = NULL, enrollment_answer = NULL, enrollment_grant_hash = NULL \
              WHERE id = $5 AND status = 'prepared' AND enrollment_id = $6 \
                AND enrollment_answer IS NOT NULL AND code_expires_at > $1 RETURNING company_id",
-        )
-        .bind(activation.now)
-        .bind(activation.lifetime_ms)
-        .bind(activation.agent_token_hash)
-        .bind(computer_id)
-        .bind(id)
-        .bind(activation.enrollment_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(company_id) = activated else {
-            return Ok(None);
-        };
-        let c = activation.computer;
-        sqlx::query(
+            )
+            .bind(activation.now)
+            .bind(activation.lifetime_ms)
+            .bind(activation.agent_token_hash)
+            .bind(computer_id)
+            .bind(id)
+            .bind(activation.enrollment_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(company_id) = activated else {
+                return Ok(None);
+            };
+            let c = activation.computer;
+            sqlx::query(
             "INSERT INTO computers (id, company_id, hostname, os, os_version, username, agent_version, ip, created_at, last_seen_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
@@ -345,62 +345,64 @@ impl Store {
         .bind(activation.now)
         .execute(&mut *tx)
         .await?;
-        let group = system_group((&mut *tx).into(), company_id, activation.now).await?;
-        sqlx::query("INSERT INTO computer_group_members (group_id, computer_id) VALUES ($1, $2)")
+            let group = system_group((&mut *tx).into(), company_id, activation.now).await?;
+            sqlx::query(
+                "INSERT INTO computer_group_members (group_id, computer_id) VALUES ($1, $2)",
+            )
             .bind(group)
             .bind(computer_id)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        self.adhoc(id).await
-            })
+            tx.commit().await?;
+            self.adhoc(id).await
+        })
     }
 
     /// Replaces what is kept of the session's verifier.
     pub async fn set_adhoc_verifier(&self, id: Uuid, verifier: &str) -> StoreResult<()> {
-        on_pool!(self, pool => {
-        sqlx::query("UPDATE adhoc_sessions SET verifier = $1 WHERE id = $2")
-            .bind(verifier)
-            .bind(id)
-            .execute(pool)
-            .await?;
-        Ok(())
-            })
+        on_pool!(self, |pool| {
+            sqlx::query("UPDATE adhoc_sessions SET verifier = $1 WHERE id = $2")
+                .bind(verifier)
+                .bind(id)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
     }
 
     /// Ends a live session; false when it was not live.
     pub async fn end_adhoc(&self, id: Uuid, now: i64) -> StoreResult<bool> {
-        on_pool!(self, pool => {
-        let mut tx = pool.begin().await?;
-        let ended: Option<Option<Uuid>> = sqlx::query_scalar(&format!(
-            "UPDATE adhoc_sessions SET status = 'ended', ended_at = $1, code_hash = NULL \
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let ended: Option<Option<Uuid>> = sqlx::query_scalar(&format!(
+                "UPDATE adhoc_sessions SET status = 'ended', ended_at = $1, code_hash = NULL \
              WHERE id = $2 AND status IN {LIVE} RETURNING computer_id"
-        ))
-        .bind(now)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(computer) = ended else {
-            return Ok(false);
-        };
-        if let Some(computer) = computer {
-            leave_groups((&mut *tx).into(), computer).await?;
-        }
-        tx.commit().await?;
-        Ok(true)
-            })
+            ))
+            .bind(now)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(computer) = ended else {
+                return Ok(false);
+            };
+            if let Some(computer) = computer {
+                leave_groups((&mut *tx).into(), computer).await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     pub async fn licence_slots(&self, company_id: Uuid) -> StoreResult<(i64, i64)> {
-        on_pool!(self, pool => {
-        Ok(sqlx::query_as(&format!(
-            "SELECT c.adhoc_slots, (SELECT COUNT(*) FROM adhoc_sessions a \
+        on_pool!(self, |pool| {
+            Ok(sqlx::query_as(&format!(
+                "SELECT c.adhoc_slots, (SELECT COUNT(*) FROM adhoc_sessions a \
                WHERE a.company_id = c.id AND a.status IN {LIVE}) FROM companies c WHERE c.id = $1"
-        ))
-        .bind(company_id)
-        .fetch_one(pool)
-        .await?)
-            })
+            ))
+            .bind(company_id)
+            .fetch_one(pool)
+            .await?)
+        })
     }
 
     /// The company's rule for asking the person at an ad-hoc computer.
@@ -408,22 +410,22 @@ impl Store {
         &self,
         company_id: Uuid,
     ) -> StoreResult<lifeline_protocol::ControlConfirmation> {
-        on_pool!(self, pool => {
-        use lifeline_protocol::ControlConfirmation;
-        let (value,): (String,) =
-            sqlx::query_as("SELECT adhoc_control_confirmation FROM companies WHERE id = $1")
-                .bind(company_id)
-                .fetch_one(pool)
-                .await?;
-        match value.as_str() {
-            "always" => Ok(ControlConfirmation::Always),
-            "when_present" => Ok(ControlConfirmation::WhenPresent),
-            "never" => Ok(ControlConfirmation::Never),
-            other => Err(super::StoreError::Corrupt(format!(
-                "control confirmation {other:?}"
-            ))),
-        }
-            })
+        on_pool!(self, |pool| {
+            use lifeline_protocol::ControlConfirmation;
+            let (value,): (String,) =
+                sqlx::query_as("SELECT adhoc_control_confirmation FROM companies WHERE id = $1")
+                    .bind(company_id)
+                    .fetch_one(pool)
+                    .await?;
+            match value.as_str() {
+                "always" => Ok(ControlConfirmation::Always),
+                "when_present" => Ok(ControlConfirmation::WhenPresent),
+                "never" => Ok(ControlConfirmation::Never),
+                other => Err(super::StoreError::Corrupt(format!(
+                    "control confirmation {other:?}"
+                ))),
+            }
+        })
     }
 
     pub async fn set_control_confirmation(
@@ -431,45 +433,45 @@ impl Store {
         company_id: Uuid,
         value: lifeline_protocol::ControlConfirmation,
     ) -> StoreResult<()> {
-        on_pool!(self, pool => {
-        use lifeline_protocol::ControlConfirmation;
-        let value = match value {
-            ControlConfirmation::Always => "always",
-            ControlConfirmation::WhenPresent => "when_present",
-            ControlConfirmation::Never => "never",
-        };
-        sqlx::query("UPDATE companies SET adhoc_control_confirmation = $1 WHERE id = $2")
-            .bind(value)
-            .bind(company_id)
-            .execute(pool)
-            .await?;
-        Ok(())
-            })
+        on_pool!(self, |pool| {
+            use lifeline_protocol::ControlConfirmation;
+            let value = match value {
+                ControlConfirmation::Always => "always",
+                ControlConfirmation::WhenPresent => "when_present",
+                ControlConfirmation::Never => "never",
+            };
+            sqlx::query("UPDATE companies SET adhoc_control_confirmation = $1 WHERE id = $2")
+                .bind(value)
+                .bind(company_id)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
     }
 
     pub async fn set_licence_slots(&self, company_id: Uuid, total: i64) -> StoreResult<()> {
-        on_pool!(self, pool => {
-        sqlx::query("UPDATE companies SET adhoc_slots = $1 WHERE id = $2")
-            .bind(total)
-            .bind(company_id)
-            .execute(pool)
-            .await?;
-        Ok(())
-            })
+        on_pool!(self, |pool| {
+            sqlx::query("UPDATE companies SET adhoc_slots = $1 WHERE id = $2")
+                .bind(total)
+                .bind(company_id)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
     }
 
     pub async fn set_licence_slots_by_name(&self, company: &str, total: i64) -> StoreResult<bool> {
-        on_pool!(self, pool => {
-        Ok(
-            sqlx::query("UPDATE companies SET adhoc_slots = $1 WHERE name = $2")
-                .bind(total)
-                .bind(company)
-                .execute(pool)
-                .await?
-                .rows_affected()
-                == 1,
-        )
-            })
+        on_pool!(self, |pool| {
+            Ok(
+                sqlx::query("UPDATE companies SET adhoc_slots = $1 WHERE name = $2")
+                    .bind(total)
+                    .bind(company)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+                    == 1,
+            )
+        })
     }
 
     /// The company's groups, the system group first, with their computers.
@@ -478,19 +480,19 @@ impl Store {
         company_id: Uuid,
         now: i64,
     ) -> StoreResult<Vec<(GroupRecord, Vec<ComputerRecord>)>> {
-        on_pool!(self, pool => {
-        let mut tx = pool.begin().await?;
-        system_group((&mut *tx).into(), company_id, now).await?;
-        tx.commit().await?;
-        let groups: Vec<GroupRecord> = sqlx::query_as(
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            system_group((&mut *tx).into(), company_id, now).await?;
+            tx.commit().await?;
+            let groups: Vec<GroupRecord> = sqlx::query_as(
             "SELECT id, name, system FROM computer_groups WHERE company_id = $1 ORDER BY system DESC, name",
         )
         .bind(company_id)
         .fetch_all(pool)
         .await?;
-        let mut out = Vec::with_capacity(groups.len());
-        for group in groups {
-            let computers: Vec<ComputerRecord> = sqlx::query_as(
+            let mut out = Vec::with_capacity(groups.len());
+            for group in groups {
+                let computers: Vec<ComputerRecord> = sqlx::query_as(
                 "SELECT c.id, c.hostname, c.os, c.os_version, c.username, c.agent_version, c.ip, \
                         a.id AS adhoc_session_id, a.status AS adhoc_status, a.expires_at \
                  FROM computer_group_members m JOIN computers c ON c.id = m.computer_id \
@@ -500,10 +502,10 @@ impl Store {
             .bind(group.id)
             .fetch_all(pool)
             .await?;
-            out.push((group, computers));
-        }
-        Ok(out)
-            })
+                out.push((group, computers));
+            }
+            Ok(out)
+        })
     }
 
     pub async fn create_computer_group(
@@ -512,27 +514,27 @@ impl Store {
         name: &str,
         now: i64,
     ) -> StoreResult<GroupRecord> {
-        on_pool!(self, pool => {
-        let id = Uuid::new_v4();
-        sqlx::query("INSERT INTO computer_groups (id, company_id, name, system, created_at) VALUES ($1, $2, $3, FALSE, $4)")
+        on_pool!(self, |pool| {
+            let id = Uuid::new_v4();
+            sqlx::query("INSERT INTO computer_groups (id, company_id, name, system, created_at) VALUES ($1, $2, $3, FALSE, $4)")
             .bind(id)
             .bind(company_id)
             .bind(name)
             .bind(now)
             .execute(pool)
             .await?;
-        Ok(GroupRecord {
-            id,
-            name: name.to_owned(),
-            system: false,
-        })
+            Ok(GroupRecord {
+                id,
+                name: name.to_owned(),
+                system: false,
             })
+        })
     }
 }
 
 /// The company's "Ad Hoc Support Sessions" group, created on first use.
 async fn system_group(conn: Conn<'_>, company_id: Uuid, now: i64) -> StoreResult<Uuid> {
-    on_conn!(conn, c => {
+    on_conn!(conn, |c| {
         sqlx::query(
             "INSERT INTO computer_groups (id, company_id, name, system, created_at) \
              VALUES ($1, $2, $3, TRUE, $4) ON CONFLICT (company_id, name) DO NOTHING",
@@ -544,17 +546,19 @@ async fn system_group(conn: Conn<'_>, company_id: Uuid, now: i64) -> StoreResult
         .execute(&mut *c)
         .await?;
         Ok(
-            sqlx::query_scalar("SELECT id FROM computer_groups WHERE company_id = $1 AND name = $2")
-                .bind(company_id)
-                .bind(lifeline_protocol::ADHOC_GROUP_NAME)
-                .fetch_one(&mut *c)
-                .await?,
+            sqlx::query_scalar(
+                "SELECT id FROM computer_groups WHERE company_id = $1 AND name = $2",
+            )
+            .bind(company_id)
+            .bind(lifeline_protocol::ADHOC_GROUP_NAME)
+            .fetch_one(&mut *c)
+            .await?,
         )
     })
 }
 
 async fn leave_groups(conn: Conn<'_>, computer_id: Uuid) -> StoreResult<()> {
-    on_conn!(conn, c => {
+    on_conn!(conn, |c| {
         sqlx::query("DELETE FROM computer_group_members WHERE computer_id = $1")
             .bind(computer_id)
             .execute(c)

@@ -48,16 +48,16 @@ impl Store {
         adhoc_session_id: Uuid,
         nonce: &str,
     ) -> StoreResult<()> {
-        on_pool!(self, pool => {
-        sqlx::query(
+        on_pool!(self, |pool| {
+            sqlx::query(
             "UPDATE adhoc_sessions SET challenge_nonce = $1 WHERE id = $2 AND status = 'active'",
         )
         .bind(nonce)
         .bind(adhoc_session_id)
         .execute(pool)
         .await?;
-        Ok(())
-            })
+            Ok(())
+        })
     }
 
     /// Uses up the challenge if it is the current one, so each serves one attempt.
@@ -66,18 +66,18 @@ impl Store {
         adhoc_session_id: Uuid,
         nonce: &str,
     ) -> StoreResult<bool> {
-        on_pool!(self, pool => {
-        Ok(sqlx::query(
-            "UPDATE adhoc_sessions SET challenge_nonce = NULL \
+        on_pool!(self, |pool| {
+            Ok(sqlx::query(
+                "UPDATE adhoc_sessions SET challenge_nonce = NULL \
              WHERE id = $1 AND status = 'active' AND challenge_nonce = $2",
-        )
-        .bind(adhoc_session_id)
-        .bind(nonce)
-        .execute(pool)
-        .await?
-        .rows_affected()
-            == 1)
-            })
+            )
+            .bind(adhoc_session_id)
+            .bind(nonce)
+            .execute(pool)
+            .await?
+            .rows_affected()
+                == 1)
+        })
     }
 
     pub async fn insert_adhoc_connection(
@@ -87,8 +87,8 @@ impl Store {
         technician_id: Uuid,
         now: i64,
     ) -> StoreResult<()> {
-        on_pool!(self, pool => {
-        sqlx::query(
+        on_pool!(self, |pool| {
+            sqlx::query(
             "INSERT INTO adhoc_connections (id, adhoc_session_id, technician_id, started_at, outcome) \
              VALUES ($1, $2, $3, $4, 'pending')",
         )
@@ -98,19 +98,19 @@ impl Store {
         .bind(now)
         .execute(pool)
         .await?;
-        Ok(())
-            })
+            Ok(())
+        })
     }
 
     pub async fn adhoc_connection(&self, id: Uuid) -> StoreResult<Option<ConnectionRecord>> {
-        on_pool!(self, pool => {
-        Ok(
-            sqlx::query_as(&format!("{SELECT_CONNECTION} WHERE c.id = $1"))
-                .bind(id)
-                .fetch_optional(pool)
-                .await?,
-        )
-            })
+        on_pool!(self, |pool| {
+            Ok(
+                sqlx::query_as(&format!("{SELECT_CONNECTION} WHERE c.id = $1"))
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await?,
+            )
+        })
     }
 
     /// Closes a pending attempt that did not become a connection (`refused` or
@@ -121,8 +121,8 @@ impl Store {
         outcome: ConnectionState,
         now: i64,
     ) -> StoreResult<bool> {
-        on_pool!(self, pool => {
-        Ok(sqlx::query(
+        on_pool!(self, |pool| {
+            Ok(sqlx::query(
             "UPDATE adhoc_connections SET outcome = $1, ended_at = $2 WHERE id = $3 AND outcome = 'pending'",
         )
         .bind(outcome)
@@ -132,7 +132,7 @@ impl Store {
         .await?
         .rows_affected()
             == 1)
-            })
+        })
     }
 
     /// Accepts a pending attempt: opens its chat session with the agent already in it.
@@ -141,19 +141,19 @@ impl Store {
         &self,
         new: NewConnectionSession<'_>,
     ) -> StoreResult<Option<(SessionRecord, SessionEvent)>> {
-        on_pool!(self, pool => {
-        let mut tx = pool.begin().await?;
-        let accepted = sqlx::query(
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let accepted = sqlx::query(
             "UPDATE adhoc_connections SET outcome = 'accepted' WHERE id = $1 AND outcome = 'pending'",
         )
         .bind(new.connection_id)
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if accepted == 0 {
-            return Ok(None);
-        }
-        sqlx::query(
+            if accepted == 0 {
+                return Ok(None);
+            }
+            sqlx::query(
             "INSERT INTO sessions (id, technician_id, support_key, key_live, key_expires_at, \
              request_control_on_arrival, status, end_user_name, end_user_token_hash, created_at, \
              joined_at, adhoc_session_id) VALUES ($1, $2, $3, FALSE, $4, FALSE, 'active', $5, $6, $7, $8, $9)",
@@ -169,24 +169,31 @@ impl Store {
         .bind(new.adhoc_session_id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE adhoc_connections SET session_id = $1 WHERE id = $2")
-            .bind(new.session_id)
-            .bind(new.connection_id)
-            .execute(&mut *tx)
-            .await?;
-        let joined = EventData::EndUserJoined {
-            name: Some(new.end_user_name.to_owned()),
-        };
-        let event = append_event((&mut *tx).into(), new.session_id, None, None, &joined, new.now)
+            sqlx::query("UPDATE adhoc_connections SET session_id = $1 WHERE id = $2")
+                .bind(new.session_id)
+                .bind(new.connection_id)
+                .execute(&mut *tx)
+                .await?;
+            let joined = EventData::EndUserJoined {
+                name: Some(new.end_user_name.to_owned()),
+            };
+            let event = append_event(
+                (&mut *tx).into(),
+                new.session_id,
+                None,
+                None,
+                &joined,
+                new.now,
+            )
             .await?
             .event;
-        tx.commit().await?;
-        let session = self
-            .session(new.session_id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("connection session vanished".into()))?;
-        Ok(Some((session, event)))
-            })
+            tx.commit().await?;
+            let session = self
+                .session(new.session_id)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("connection session vanished".into()))?;
+            Ok(Some((session, event)))
+        })
     }
 
     /// Every attempt on the ad-hoc session, newest first.
@@ -194,37 +201,37 @@ impl Store {
         &self,
         adhoc_session_id: Uuid,
     ) -> StoreResult<Vec<ConnectionRecord>> {
-        on_pool!(self, pool => {
-        Ok(sqlx::query_as(&format!(
+        on_pool!(self, |pool| {
+            Ok(sqlx::query_as(&format!(
             "{SELECT_CONNECTION} WHERE c.adhoc_session_id = $1 ORDER BY c.started_at DESC, c.rowid DESC"
         ))
         .bind(adhoc_session_id)
         .fetch_all(pool)
         .await?)
-            })
+        })
     }
 
     /// The computer's hostname and user, to name the connection's end-user party.
     pub async fn computer_label(&self, computer_id: Uuid) -> StoreResult<Option<(String, String)>> {
-        on_pool!(self, pool => {
-        Ok(
-            sqlx::query_as("SELECT hostname, username FROM computers WHERE id = $1")
-                .bind(computer_id)
-                .fetch_optional(pool)
-                .await?,
-        )
-            })
+        on_pool!(self, |pool| {
+            Ok(
+                sqlx::query_as("SELECT hostname, username FROM computers WHERE id = $1")
+                    .bind(computer_id)
+                    .fetch_optional(pool)
+                    .await?,
+            )
+        })
     }
 
     /// Connection sessions of the ad-hoc session that are still open.
     pub async fn open_connection_sessions(&self, adhoc_session_id: Uuid) -> StoreResult<Vec<Uuid>> {
-        on_pool!(self, pool => {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM sessions WHERE adhoc_session_id = $1 AND status != 'ended'",
-        )
-        .bind(adhoc_session_id)
-        .fetch_all(pool)
-        .await?)
-            })
+        on_pool!(self, |pool| {
+            Ok(sqlx::query_scalar(
+                "SELECT id FROM sessions WHERE adhoc_session_id = $1 AND status != 'ended'",
+            )
+            .bind(adhoc_session_id)
+            .fetch_all(pool)
+            .await?)
+        })
     }
 }

@@ -139,7 +139,8 @@ async fn stored_resend(
     author: Option<&str>,
     client_id: Option<Uuid>,
 ) -> StoreResult<Option<AppendOutcome>> {
-    let original: Option<EventRow> = on_conn!(conn, c => sqlx::query_as(
+    let original: Option<EventRow> = on_conn!(conn, |c| {
+        sqlx::query_as(
         "SELECT session_id, seq, at, data FROM events \
          WHERE session_id = $1 AND author IS NOT DISTINCT FROM $2 AND client_id IS NOT DISTINCT FROM $3",
     )
@@ -147,7 +148,8 @@ async fn stored_resend(
     .bind(author)
     .bind(client_id)
     .fetch_optional(c)
-    .await?);
+    .await?
+    });
     original
         .map(|row| {
             Ok(AppendOutcome {
@@ -167,9 +169,17 @@ impl Store {
         data: &EventData,
         now: i64,
     ) -> StoreResult<AppendOutcome> {
-        on_pool!(self, pool => {
+        on_pool!(self, |pool| {
             let mut conn = pool.acquire().await?;
-            append_event((&mut *conn).into(), session_id, author, client_id, data, now).await
+            append_event(
+                (&mut *conn).into(),
+                session_id,
+                author,
+                client_id,
+                data,
+                now,
+            )
+            .await
         })
     }
 
@@ -180,18 +190,18 @@ impl Store {
         since: u64,
         limit: u32,
     ) -> StoreResult<Vec<SessionEvent>> {
-        on_pool!(self, pool => {
-        let rows: Vec<EventRow> = sqlx::query_as(
-            "SELECT session_id, seq, at, data FROM events \
+        on_pool!(self, |pool| {
+            let rows: Vec<EventRow> = sqlx::query_as(
+                "SELECT session_id, seq, at, data FROM events \
              WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-        )
-        .bind(session_id)
-        .bind(to_i64(since))
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await?;
-        rows.into_iter().map(EventRow::into_event).collect()
-            })
+            )
+            .bind(session_id)
+            .bind(to_i64(since))
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?;
+            rows.into_iter().map(EventRow::into_event).collect()
+        })
     }
 }
 
@@ -239,7 +249,10 @@ impl Store {
                 AND {kind} = 'screen_share_failed')"
         );
         let (any, control, stopped, failed): (Option<i64>, Option<i64>, Option<i64>, Option<i64>) =
-            on_pool!(self, pool => sqlx::query_as(&sql).bind(session_id).fetch_one(pool).await?);
+            on_pool!(self, |pool| sqlx::query_as(&sql)
+                .bind(session_id)
+                .fetch_one(pool)
+                .await?);
         let after = |allowed: Option<i64>, withdrawn: Option<i64>| {
             allowed.is_some_and(|allowed| withdrawn.is_none_or(|withdrawn| allowed > withdrawn))
         };
@@ -259,30 +272,30 @@ impl Store {
              AND {kind} IN ('consent_requested', 'consent_answered') \
              AND {request} = $2 ORDER BY seq"
         );
-        on_pool!(self, pool => {
-        let rows: Vec<EventRow> = sqlx::query_as(&sql)
-        .bind(session_id)
-        .bind(request_id.to_string())
-        .fetch_all(pool)
-        .await?;
-        let mut state = None;
-        for row in rows {
-            match row.into_event()?.data {
-                EventData::ConsentRequested { kind, .. } => {
-                    state = Some(ConsentState {
-                        kind,
-                        answered: false,
-                    });
-                }
-                EventData::ConsentAnswered { .. } => {
-                    if let Some(s) = state.as_mut() {
-                        s.answered = true;
+        on_pool!(self, |pool| {
+            let rows: Vec<EventRow> = sqlx::query_as(&sql)
+                .bind(session_id)
+                .bind(request_id.to_string())
+                .fetch_all(pool)
+                .await?;
+            let mut state = None;
+            for row in rows {
+                match row.into_event()?.data {
+                    EventData::ConsentRequested { kind, .. } => {
+                        state = Some(ConsentState {
+                            kind,
+                            answered: false,
+                        });
                     }
+                    EventData::ConsentAnswered { .. } => {
+                        if let Some(s) = state.as_mut() {
+                            s.answered = true;
+                        }
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
-        }
-        Ok(state)
-            })
+            Ok(state)
+        })
     }
 }

@@ -33,8 +33,8 @@ impl FileRecord {
 
 impl Store {
     pub async fn insert_file(&self, file: &FileRecord) -> StoreResult<()> {
-        on_pool!(self, pool => {
-        sqlx::query(
+        on_pool!(self, |pool| {
+            sqlx::query(
             "INSERT INTO files (id, session_id, uploader, name, size, sha256, received, complete, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 0, FALSE, $7)",
         )
@@ -47,55 +47,55 @@ impl Store {
         .bind(file.created_at)
         .execute(pool)
         .await?;
-        Ok(())
-            })
+            Ok(())
+        })
     }
 
     pub async fn file(&self, id: Uuid) -> StoreResult<Option<FileRecord>> {
-        on_pool!(self, pool => {
-        Ok(sqlx::query_as(
+        on_pool!(self, |pool| {
+            Ok(sqlx::query_as(
             "SELECT id, session_id, uploader, name, size, sha256, received, complete, created_at, \
              expired_at FROM files WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(pool)
         .await?)
-            })
+        })
     }
 
     pub async fn set_file_received(&self, id: Uuid, received: u64) -> StoreResult<()> {
-        on_pool!(self, pool => {
-        sqlx::query("UPDATE files SET received = $1 WHERE id = $2")
-            .bind(to_i64(received))
-            .bind(id)
-            .execute(pool)
-            .await?;
-        Ok(())
-            })
+        on_pool!(self, |pool| {
+            sqlx::query("UPDATE files SET received = $1 WHERE id = $2")
+                .bind(to_i64(received))
+                .bind(id)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
     }
 
     /// Marks the file complete once; false when another request already did.
     pub async fn complete_file(&self, id: Uuid) -> StoreResult<bool> {
-        on_pool!(self, pool => {
-        Ok(
-            sqlx::query("UPDATE files SET complete = TRUE WHERE id = $1 AND complete = FALSE")
-                .bind(id)
-                .execute(pool)
-                .await?
-                .rows_affected()
-                == 1,
-        )
-            })
+        on_pool!(self, |pool| {
+            Ok(
+                sqlx::query("UPDATE files SET complete = TRUE WHERE id = $1 AND complete = FALSE")
+                    .bind(id)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+                    == 1,
+            )
+        })
     }
 
     pub async fn delete_file(&self, id: Uuid) -> StoreResult<()> {
-        on_pool!(self, pool => {
-        sqlx::query("DELETE FROM files WHERE id = $1")
-            .bind(id)
-            .execute(pool)
-            .await?;
-        Ok(())
-            })
+        on_pool!(self, |pool| {
+            sqlx::query("DELETE FROM files WHERE id = $1")
+                .bind(id)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
     }
 }
 
@@ -109,54 +109,54 @@ pub struct DueFile {
 impl Store {
     /// Bytes announced or kept for one session's files.
     pub async fn session_file_bytes(&self, session_id: Uuid) -> StoreResult<u64> {
-        on_pool!(self, pool => {
-        let bytes: Option<i64> = sqlx::query_scalar(
+        on_pool!(self, |pool| {
+            let bytes: Option<i64> = sqlx::query_scalar(
             "SELECT CAST(SUM(size) AS BIGINT) FROM files WHERE session_id = $1 AND expired_at IS NULL",
         )
         .bind(session_id)
         .fetch_one(pool)
         .await?;
-        Ok(to_u64(bytes.unwrap_or(0)))
-            })
+            Ok(to_u64(bytes.unwrap_or(0)))
+        })
     }
 
     /// Bytes announced or kept for every file, and of those the bytes still to arrive.
     pub async fn file_bytes(&self) -> StoreResult<(u64, u64)> {
-        on_pool!(self, pool => {
-        let (total, outstanding): (Option<i64>, Option<i64>) = sqlx::query_as(
+        on_pool!(self, |pool| {
+            let (total, outstanding): (Option<i64>, Option<i64>) = sqlx::query_as(
             "SELECT CAST(SUM(size) AS BIGINT), CAST(SUM(CASE WHEN complete = FALSE THEN size - received ELSE 0 END) AS BIGINT) \
              FROM files WHERE expired_at IS NULL",
         )
         .fetch_one(pool)
         .await?;
-        Ok((to_u64(total.unwrap_or(0)), to_u64(outstanding.unwrap_or(0))))
-            })
+            Ok((to_u64(total.unwrap_or(0)), to_u64(outstanding.unwrap_or(0))))
+        })
     }
 
     /// Files of sessions that ended (or whose key expired unused) before `cutoff`.
     pub async fn files_due_for_expiry(&self, cutoff: i64) -> StoreResult<Vec<DueFile>> {
-        on_pool!(self, pool => {
-        Ok(sqlx::query_as(
-            "SELECT f.id, f.session_id FROM files f JOIN sessions s ON s.id = f.session_id \
+        on_pool!(self, |pool| {
+            Ok(sqlx::query_as(
+                "SELECT f.id, f.session_id FROM files f JOIN sessions s ON s.id = f.session_id \
              WHERE f.expired_at IS NULL AND ( \
                (s.status = 'ended' AND s.ended_at < $1) \
                OR (s.status = 'waiting' AND s.key_expires_at < $2))",
-        )
-        .bind(cutoff)
-        .bind(cutoff)
-        .fetch_all(pool)
-        .await?)
-            })
+            )
+            .bind(cutoff)
+            .bind(cutoff)
+            .fetch_all(pool)
+            .await?)
+        })
     }
 
     pub async fn mark_file_expired(&self, id: Uuid, now: i64) -> StoreResult<()> {
-        on_pool!(self, pool => {
-        sqlx::query("UPDATE files SET expired_at = $1 WHERE id = $2 AND expired_at IS NULL")
-            .bind(now)
-            .bind(id)
-            .execute(pool)
-            .await?;
-        Ok(())
-            })
+        on_pool!(self, |pool| {
+            sqlx::query("UPDATE files SET expired_at = $1 WHERE id = $2 AND expired_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
     }
 }

@@ -11,7 +11,7 @@ impl Store {
         now: i64,
         lasts_ms: i64,
     ) -> StoreResult<bool> {
-        on_pool!(self, pool => {
+        on_pool!(self, |pool| {
             let taken: Option<String> = sqlx::query_scalar(
                 "INSERT INTO leases (name, holder, until) VALUES ($1, $2, $3 + $4) \
                  ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until \

@@ -136,9 +136,11 @@ impl<'c> From<&'c mut PgConnection> for Conn<'c> {
 }
 
 /// Runs `$body` with `$pool` bound to the backend's own pool. The body is compiled once
-/// per backend, so the same SQL text is type-checked against each driver.
+/// per backend, so the same SQL text is type-checked against each driver. It is
+/// written like a closure so rustfmt formats it, but it is not one: `return` and `?`
+/// leave the enclosing method.
 macro_rules! on_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
+    ($store:expr, |$pool:ident| $body:expr) => {
         match &$store.pool {
             $crate::store::Pool::Sqlite($pool) => $body,
             $crate::store::Pool::Postgres($pool) => $body,
@@ -148,7 +150,7 @@ macro_rules! on_pool {
 
 /// [`on_pool!`] for a [`Conn`].
 macro_rules! on_conn {
-    ($conn:expr, $c:ident => $body:expr) => {
+    ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
             $crate::store::Conn::Sqlite($c) => $body,
             $crate::store::Conn::Postgres($c) => $body,
@@ -193,41 +195,41 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        on_pool!(self, pool => pool.close().await)
+        on_pool!(self, |pool| pool.close().await)
     }
 
     /// A named setting of the installation.
     pub async fn setting(&self, name: &str) -> StoreResult<Option<String>> {
-        on_pool!(self, pool => {
-        Ok(
-            sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
-                .bind(name)
-                .fetch_optional(pool)
-                .await?,
-        )
-            })
+        on_pool!(self, |pool| {
+            Ok(
+                sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(pool)
+                    .await?,
+            )
+        })
     }
 
     /// Writes a setting as an older version would have; for upgrade tests.
     pub async fn insert_legacy_setting(&self, name: &str, value: &str) -> StoreResult<()> {
-        on_pool!(self, pool => {
-        sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2)")
-            .bind(name)
-            .bind(value)
-            .execute(pool)
-            .await?;
-        Ok(())
-            })
+        on_pool!(self, |pool| {
+            sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2)")
+                .bind(name)
+                .bind(value)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
     }
 
     pub async fn delete_setting(&self, name: &str) -> StoreResult<()> {
-        on_pool!(self, pool => {
-        sqlx::query("DELETE FROM settings WHERE name = $1")
-            .bind(name)
-            .execute(pool)
-            .await?;
-        Ok(())
-            })
+        on_pool!(self, |pool| {
+            sqlx::query("DELETE FROM settings WHERE name = $1")
+                .bind(name)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
     }
 }
 

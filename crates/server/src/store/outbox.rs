@@ -30,8 +30,8 @@ pub struct OutboxRecord {
 
 impl Store {
     pub async fn insert_outbox(&self, entry: NewOutboxEntry<'_>) -> StoreResult<()> {
-        on_pool!(self, pool => {
-        sqlx::query(
+        on_pool!(self, |pool| {
+            sqlx::query(
             "INSERT INTO outbox (id, channel, driver, recipient, subject, body, technician_id, session_id, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
@@ -46,8 +46,8 @@ impl Store {
         .bind(entry.now)
         .execute(pool)
         .await?;
-        Ok(())
-            })
+            Ok(())
+        })
     }
 
     /// Messages of one company (or all), newest first.
@@ -56,18 +56,18 @@ impl Store {
         company_id: Option<Uuid>,
         limit: i64,
     ) -> StoreResult<Vec<OutboxRecord>> {
-        on_pool!(self, pool => {
-        Ok(sqlx::query_as(
-            "SELECT o.id, o.channel, o.driver, o.recipient, o.subject, o.body, \
+        on_pool!(self, |pool| {
+            Ok(sqlx::query_as(
+                "SELECT o.id, o.channel, o.driver, o.recipient, o.subject, o.body, \
                     t.email AS technician_email, o.created_at \
              FROM outbox o JOIN technicians t ON t.id = o.technician_id \
              WHERE ($1 IS NULL OR t.company_id = $1) \
              ORDER BY o.created_at DESC, o.rowid DESC LIMIT $2",
-        )
-        .bind(company_id)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?)
-            })
+            )
+            .bind(company_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?)
+        })
     }
 }

@@ -36,8 +36,8 @@ impl Store {
         company_id: Uuid,
         technician_id: Uuid,
     ) -> StoreResult<Vec<ReplyRecord>> {
-        on_pool!(self, pool => {
-        Ok(sqlx::query_as(&format!(
+        on_pool!(self, |pool| {
+            Ok(sqlx::query_as(&format!(
             "{SELECT_REPLY} WHERE r.company_id = $1 AND (r.technician_id IS NULL OR r.technician_id = $2) \
              ORDER BY lower(r.title), r.created_at"
         ))
@@ -45,16 +45,16 @@ impl Store {
         .bind(technician_id)
         .fetch_all(pool)
         .await?)
-            })
+        })
     }
 
     pub async fn canned_reply(&self, id: Uuid) -> StoreResult<Option<ReplyRecord>> {
-        on_pool!(self, pool => {
-        Ok(sqlx::query_as(&format!("{SELECT_REPLY} WHERE r.id = $1"))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?)
-            })
+        on_pool!(self, |pool| {
+            Ok(sqlx::query_as(&format!("{SELECT_REPLY} WHERE r.id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?)
+        })
     }
 
     /// How many replies the owner keeps: a technician, or (`None`) the company.
@@ -63,15 +63,15 @@ impl Store {
         company_id: Uuid,
         technician_id: Option<Uuid>,
     ) -> StoreResult<i64> {
-        on_pool!(self, pool => {
-        Ok(sqlx::query_scalar(
+        on_pool!(self, |pool| {
+            Ok(sqlx::query_scalar(
             "SELECT COUNT(*) FROM canned_replies WHERE company_id = $1 AND technician_id IS NOT DISTINCT FROM $2",
         )
         .bind(company_id)
         .bind(technician_id)
         .fetch_one(pool)
         .await?)
-            })
+        })
     }
 
     pub async fn insert_canned_reply(
@@ -83,8 +83,8 @@ impl Store {
         content: ReplyContent<'_>,
         now: i64,
     ) -> StoreResult<()> {
-        on_pool!(self, pool => {
-        sqlx::query(
+        on_pool!(self, |pool| {
+            sqlx::query(
             "INSERT INTO canned_replies (id, company_id, technician_id, author_id, title, text_en, \
              text_de, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
@@ -99,8 +99,8 @@ impl Store {
         .bind(now)
         .execute(pool)
         .await?;
-        Ok(())
-            })
+            Ok(())
+        })
     }
 
     /// Replaces a reply's content and moves it to `technician_id`'s (or the company's) list.
@@ -112,8 +112,8 @@ impl Store {
         content: ReplyContent<'_>,
         now: i64,
     ) -> StoreResult<()> {
-        on_pool!(self, pool => {
-        sqlx::query(
+        on_pool!(self, |pool| {
+            sqlx::query(
             "UPDATE canned_replies SET technician_id = $1, author_id = $2, title = $3, text_en = $4, \
              text_de = $5, updated_at = $6 WHERE id = $7",
         )
@@ -126,17 +126,17 @@ impl Store {
         .bind(id)
         .execute(pool)
         .await?;
-        Ok(())
-            })
+            Ok(())
+        })
     }
 
     pub async fn delete_canned_reply(&self, id: Uuid) -> StoreResult<()> {
-        on_pool!(self, pool => {
-        sqlx::query("DELETE FROM canned_replies WHERE id = $1")
-            .bind(id)
-            .execute(pool)
-            .await?;
-        Ok(())
-            })
+        on_pool!(self, |pool| {
+            sqlx::query("DELETE FROM canned_replies WHERE id = $1")
+                .bind(id)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
     }
 }

@@ -42,20 +42,20 @@ impl Store {
         &self,
         new: NewTechnicianRecord<'_>,
     ) -> StoreResult<TechnicianRecord> {
-        on_pool!(self, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query("INSERT INTO companies (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT(name) DO NOTHING")
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("INSERT INTO companies (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT(name) DO NOTHING")
             .bind(Uuid::new_v4())
             .bind(new.company_name)
             .bind(new.now)
             .execute(&mut *tx)
             .await?;
-        let company_id: Uuid = sqlx::query_scalar("SELECT id FROM companies WHERE name = $1")
-            .bind(new.company_name)
-            .fetch_one(&mut *tx)
-            .await?;
-        let id = Uuid::new_v4();
-        sqlx::query(
+            let company_id: Uuid = sqlx::query_scalar("SELECT id FROM companies WHERE name = $1")
+                .bind(new.company_name)
+                .fetch_one(&mut *tx)
+                .await?;
+            let id = Uuid::new_v4();
+            sqlx::query(
             "INSERT INTO technicians (id, company_id, email, display_name, password_hash, is_admin, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
@@ -68,65 +68,65 @@ impl Store {
         .bind(new.now)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        self.technician(id)
-            .await?
-            .ok_or_else(|| super::StoreError::Corrupt("technician vanished after insert".into()))
+            tx.commit().await?;
+            self.technician(id).await?.ok_or_else(|| {
+                super::StoreError::Corrupt("technician vanished after insert".into())
             })
+        })
     }
 
     pub async fn technician(&self, id: Uuid) -> StoreResult<Option<TechnicianRecord>> {
-        on_pool!(self, pool => {
-        Ok(
-            sqlx::query_as(&format!("{SELECT_TECHNICIAN} WHERE t.id = $1"))
-                .bind(id)
-                .fetch_optional(pool)
-                .await?,
-        )
-            })
+        on_pool!(self, |pool| {
+            Ok(
+                sqlx::query_as(&format!("{SELECT_TECHNICIAN} WHERE t.id = $1"))
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await?,
+            )
+        })
     }
 
     pub async fn technician_by_email(&self, email: &str) -> StoreResult<Option<TechnicianRecord>> {
-        on_pool!(self, pool => {
-        Ok(
-            sqlx::query_as(&format!("{SELECT_TECHNICIAN} WHERE lower(t.email) = lower($1)"))
-                .bind(email)
-                .fetch_optional(pool)
-                .await?,
-        )
-            })
+        on_pool!(self, |pool| {
+            Ok(sqlx::query_as(&format!(
+                "{SELECT_TECHNICIAN} WHERE lower(t.email) = lower($1)"
+            ))
+            .bind(email)
+            .fetch_optional(pool)
+            .await?)
+        })
     }
 
     pub async fn technicians_of_company(
         &self,
         company_id: Option<Uuid>,
     ) -> StoreResult<Vec<TechnicianRecord>> {
-        on_pool!(self, pool => {
-        let rows = match company_id {
-            Some(company) => {
-                sqlx::query_as(&format!(
-                    "{SELECT_TECHNICIAN} WHERE t.company_id = $1 ORDER BY lower(t.email)"
-                ))
-                .bind(company)
-                .fetch_all(pool)
-                .await?
-            }
-            None => {
-                sqlx::query_as(&format!("{SELECT_TECHNICIAN} ORDER BY lower(t.email)"))
+        on_pool!(self, |pool| {
+            let rows = match company_id {
+                Some(company) => {
+                    sqlx::query_as(&format!(
+                        "{SELECT_TECHNICIAN} WHERE t.company_id = $1 ORDER BY lower(t.email)"
+                    ))
+                    .bind(company)
                     .fetch_all(pool)
                     .await?
-            }
-        };
-        Ok(rows)
-            })
+                }
+                None => {
+                    sqlx::query_as(&format!("{SELECT_TECHNICIAN} ORDER BY lower(t.email)"))
+                        .fetch_all(pool)
+                        .await?
+                }
+            };
+            Ok(rows)
+        })
     }
 
     pub async fn count_technicians(&self) -> StoreResult<i64> {
-        on_pool!(self, pool => {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM technicians")
-            .fetch_one(pool)
-            .await?)
-            })
+        on_pool!(self, |pool| {
+            Ok(sqlx::query_scalar("SELECT COUNT(*) FROM technicians")
+                .fetch_one(pool)
+                .await?)
+        })
     }
 
     /// Disables or re-enables; disabling also revokes every token of the technician.
@@ -137,42 +137,42 @@ impl Store {
         password_hash: &str,
         keep_family: Uuid,
     ) -> StoreResult<()> {
-        on_pool!(self, pool => {
-        let mut tx = pool.begin().await?;
-        sqlx::query("UPDATE technicians SET password_hash = $1 WHERE id = $2")
-            .bind(password_hash)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query("UPDATE technicians SET password_hash = $1 WHERE id = $2")
+                .bind(password_hash)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
             "UPDATE auth_tokens SET revoked = TRUE WHERE technician_id = $1 AND family_id != $2",
         )
         .bind(id)
         .bind(keep_family)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok(())
-            })
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     pub async fn set_technician_disabled(&self, id: Uuid, disabled: bool) -> StoreResult<bool> {
-        on_pool!(self, pool => {
-        let mut tx = pool.begin().await?;
-        let changed = sqlx::query("UPDATE technicians SET disabled = $1 WHERE id = $2")
-            .bind(disabled)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if disabled {
-            sqlx::query("UPDATE auth_tokens SET revoked = TRUE WHERE technician_id = $1")
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query("UPDATE technicians SET disabled = $1 WHERE id = $2")
+                .bind(disabled)
                 .bind(id)
                 .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(changed == 1)
-            })
+                .await?
+                .rows_affected();
+            if disabled {
+                sqlx::query("UPDATE auth_tokens SET revoked = TRUE WHERE technician_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(changed == 1)
+        })
     }
 }

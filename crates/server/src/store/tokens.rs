@@ -52,23 +52,23 @@ pub struct NewToken<'a> {
 
 impl Store {
     pub async fn insert_token(&self, token: NewToken<'_>) -> StoreResult<()> {
-        on_pool!(self, pool => {
-        sqlx::query(
-            "INSERT INTO auth_tokens \
+        on_pool!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO auth_tokens \
              (token_hash, kind, technician_id, family_id, expires_at, created_at, signed_in_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(token.token_hash)
-        .bind(token.kind.as_str())
-        .bind(token.technician_id)
-        .bind(token.family_id)
-        .bind(token.expires_at)
-        .bind(token.now)
-        .bind(token.signed_in_at)
-        .execute(pool)
-        .await?;
-        Ok(())
-            })
+            )
+            .bind(token.token_hash)
+            .bind(token.kind.as_str())
+            .bind(token.technician_id)
+            .bind(token.family_id)
+            .bind(token.expires_at)
+            .bind(token.now)
+            .bind(token.signed_in_at)
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
     }
 
     pub async fn token(
@@ -76,8 +76,8 @@ impl Store {
         token_hash: &TokenHash,
         kind: TokenKind,
     ) -> StoreResult<Option<TokenRecord>> {
-        on_pool!(self, pool => {
-        Ok(sqlx::query_as(
+        on_pool!(self, |pool| {
+            Ok(sqlx::query_as(
             "SELECT technician_id, family_id, expires_at, revoked, signed_in_at FROM auth_tokens \
              WHERE token_hash = $1 AND kind = $2",
         )
@@ -85,20 +85,21 @@ impl Store {
         .bind(kind.as_str())
         .fetch_optional(pool)
         .await?)
-            })
+        })
     }
 
     /// Marks one refresh token used. False when it was already revoked: a replay.
     pub async fn revoke_token(&self, token_hash: &TokenHash) -> StoreResult<bool> {
-        on_pool!(self, pool => {
-        let changed =
-            sqlx::query("UPDATE auth_tokens SET revoked = TRUE WHERE token_hash = $1 AND revoked = FALSE")
-                .bind(token_hash)
-                .execute(pool)
-                .await?
-                .rows_affected();
-        Ok(changed == 1)
-            })
+        on_pool!(self, |pool| {
+            let changed = sqlx::query(
+                "UPDATE auth_tokens SET revoked = TRUE WHERE token_hash = $1 AND revoked = FALSE",
+            )
+            .bind(token_hash)
+            .execute(pool)
+            .await?
+            .rows_affected();
+            Ok(changed == 1)
+        })
     }
 
     /// Revokes every access and refresh token issued in one login.
@@ -112,42 +113,42 @@ impl Store {
         family_id: Uuid,
         now: i64,
     ) -> StoreResult<SignInStanding> {
-        on_pool!(self, pool => {
-        let row: Option<(bool, bool)> = sqlx::query_as(
-            "SELECT t.disabled, EXISTS (SELECT 1 FROM auth_tokens a WHERE a.family_id = $1 \
+        on_pool!(self, |pool| {
+            let row: Option<(bool, bool)> = sqlx::query_as(
+                "SELECT t.disabled, EXISTS (SELECT 1 FROM auth_tokens a WHERE a.family_id = $1 \
                AND a.technician_id = t.id AND a.revoked = FALSE AND a.expires_at > $2) \
              FROM technicians t WHERE t.id = $3",
-        )
-        .bind(family_id)
-        .bind(now)
-        .bind(technician_id)
-        .fetch_optional(pool)
-        .await?;
-        Ok(match row {
-            Some((true, _)) => SignInStanding::Disabled,
-            Some((false, true)) => SignInStanding::Live,
-            Some((false, false)) | None => SignInStanding::Ended,
-        })
+            )
+            .bind(family_id)
+            .bind(now)
+            .bind(technician_id)
+            .fetch_optional(pool)
+            .await?;
+            Ok(match row {
+                Some((true, _)) => SignInStanding::Disabled,
+                Some((false, true)) => SignInStanding::Live,
+                Some((false, false)) | None => SignInStanding::Ended,
             })
+        })
     }
 
     pub async fn revoke_family(&self, family_id: Uuid) -> StoreResult<()> {
-        on_pool!(self, pool => {
-        sqlx::query("UPDATE auth_tokens SET revoked = TRUE WHERE family_id = $1")
-            .bind(family_id)
-            .execute(pool)
-            .await?;
-        Ok(())
-            })
+        on_pool!(self, |pool| {
+            sqlx::query("UPDATE auth_tokens SET revoked = TRUE WHERE family_id = $1")
+                .bind(family_id)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
     }
 
     pub async fn delete_expired_tokens(&self, now: i64) -> StoreResult<u64> {
-        on_pool!(self, pool => {
-        Ok(sqlx::query("DELETE FROM auth_tokens WHERE expires_at < $1")
-            .bind(now)
-            .execute(pool)
-            .await?
-            .rows_affected())
-            })
+        on_pool!(self, |pool| {
+            Ok(sqlx::query("DELETE FROM auth_tokens WHERE expires_at < $1")
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected())
+        })
     }
 }
