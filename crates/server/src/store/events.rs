@@ -53,9 +53,9 @@ pub(super) async fn append_event(
     let json = serde_json::to_string(data)
         .map_err(|e| StoreError::Corrupt(format!("serializing event: {e}")))?;
     let author_str = author.map(Party::as_str);
-    let inserted: Option<i64> = match conn {
+    let seq: i64 = match conn {
         Conn::Sqlite(conn) => {
-            let inserted = sqlx::query_scalar(
+            let inserted: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO events (session_id, seq, at, author, client_id, data) \
                  SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 FROM events WHERE session_id = $1 \
                  ON CONFLICT DO NOTHING RETURNING seq",
@@ -67,10 +67,10 @@ pub(super) async fn append_event(
             .bind(&json)
             .fetch_optional(&mut *conn)
             .await?;
-            if inserted.is_none() {
+            let Some(seq) = inserted else {
                 return resend_original(conn.into(), session_id, author_str, client_id).await;
-            }
-            inserted
+            };
+            seq
         }
         Conn::Postgres(conn) => {
             if client_id.is_some() {
@@ -89,9 +89,9 @@ pub(super) async fn append_event(
             .bind(session_id)
             .fetch_one(&mut *step)
             .await?;
-            let inserted: Option<i64> = sqlx::query_scalar(
+            let inserted = sqlx::query(
                 "INSERT INTO events (session_id, seq, at, author, client_id, data) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING seq",
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
             )
             .bind(session_id)
             .bind(seq)
@@ -99,20 +99,21 @@ pub(super) async fn append_event(
             .bind(author_str)
             .bind(client_id)
             .bind(&json)
-            .fetch_optional(&mut *step)
-            .await?;
-            if inserted.is_none() {
+            .execute(&mut *step)
+            .await?
+            .rows_affected();
+            if inserted == 0 {
                 step.rollback().await?;
                 return resend_original(conn.into(), session_id, author_str, client_id).await;
             }
             step.commit().await?;
-            inserted
+            seq
         }
     };
     Ok(AppendOutcome {
         event: SessionEvent {
             session_id,
-            seq: to_u64(inserted.unwrap_or_default()),
+            seq: to_u64(seq),
             at: now,
             data: data.clone(),
         },
