@@ -309,14 +309,23 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
         tracing::info!("the server secret moved from the database to its key file");
     }
     let shutdown = tokio_util::sync::CancellationToken::new();
-    let (hub, connects) = match &config.cluster {
-        None => (Hub::default(), PendingConnections::default()),
+    let folder = crate::files::FileStore::Folder(crate::files::FolderFiles::new(
+        config.data_dir.join("files"),
+    ));
+    let (hub, connects, files) = match &config.cluster {
+        None => (Hub::default(), PendingConnections::default(), folder),
         Some(settings) => {
             let cluster = Cluster::connect(settings)
                 .await
                 .with_context(|| format!("joining the cluster through {}", settings.nats_url))?;
             let link = cluster.link();
             tracing::info!(node = %link.node_id(), "joined the cluster");
+            let shared = crate::files::SharedFiles::open(
+                cluster.client(),
+                &settings.files_bucket(),
+                settings.files_replicas,
+            )
+            .await?;
             let hub = Hub::clustered(link.clone());
             let connects = PendingConnections::clustered(link);
             let running = cluster.run(hub.clone(), connects.clone(), shutdown.clone());
@@ -325,7 +334,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
                     tracing::error!(error = %err, "the cluster bus stopped");
                 }
             });
-            (hub, connects)
+            (hub, connects, crate::files::FileStore::Shared(shared))
         }
     };
     Ok(AppState {
@@ -336,6 +345,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             hub,
             delivery,
             keys,
+            files,
             uploads: Default::default(),
             connects,
             media: Default::default(),

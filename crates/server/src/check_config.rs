@@ -59,9 +59,12 @@ pub fn report(config: &Config) -> anyhow::Result<()> {
             .cluster
             .as_ref()
             .map_or("off (one node)".to_owned(), |cluster| format!(
-                "NATS {} (subjects {}.*); every node needs the same database and key file",
+                "NATS {} (subjects {}.*, files in JetStream bucket {}, {} copies); \
+                 every node needs the same database and key file",
                 cluster.nats_url.redacted(),
-                cluster.subject_prefix
+                cluster.subject_prefix,
+                cluster.files_bucket(),
+                cluster.files_replicas
             ))
     );
     check_data_dir(&config.data_dir)?;

@@ -108,10 +108,25 @@ pub struct ClusterSettings {
     /// Subjects start with this, so several installations can share one NATS.
     #[serde(default = "default_subject_prefix")]
     pub subject_prefix: String,
+    /// Copies NATS keeps of each file (JetStream replicas): 1 on one NATS server, 3 on
+    /// a NATS cluster that must survive losing a server.
+    #[serde(default = "default_files_replicas")]
+    pub files_replicas: usize,
+}
+
+impl ClusterSettings {
+    /// The JetStream object store bucket holding the files every node serves.
+    pub fn files_bucket(&self) -> String {
+        format!("{}-files", self.subject_prefix)
+    }
 }
 
 fn default_subject_prefix() -> String {
     "lifeline".into()
+}
+
+fn default_files_replicas() -> usize {
+    1
 }
 
 /// Built-in HTTPS from PEM files, reloaded on SIGHUP and when the files change.
@@ -522,6 +537,12 @@ impl Config {
             {
                 return Err(ConfigError::Invalid(format!(
                     "cluster.subject_prefix {prefix:?}: use letters, digits, _ and -"
+                )));
+            }
+            if !(1..=5).contains(&cluster.files_replicas) {
+                return Err(ConfigError::Invalid(format!(
+                    "cluster.files_replicas is {}: JetStream keeps 1 to 5 copies",
+                    cluster.files_replicas
                 )));
             }
         }

@@ -21,6 +21,8 @@ pub struct Inner {
     pub delivery: Delivery,
     /// The service's secret (outside the database), a derived key per purpose.
     pub keys: crate::secrets::ServerKeys,
+    /// Where files' bytes live: the data folder, or a cluster's shared bucket.
+    pub files: crate::files::FileStore,
     pub uploads: crate::files::UploadLocks,
     /// Connection attempts waiting for their agent's verdict.
     pub connects: crate::adhoc::PendingConnections,

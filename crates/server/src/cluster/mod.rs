@@ -175,6 +175,11 @@ impl Cluster {
         self.link.clone()
     }
 
+    /// The NATS connection, for the shared file store.
+    pub fn client(&self) -> async_nats::Client {
+        self.client.clone()
+    }
+
     /// Runs the node's side of the bus until `shutdown`: sends what the hub shares,
     /// delivers what the others share, beats the heartbeat, and has every connection
     /// re-read after the bus was lost.

@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{content_disposition, file_path};
+use super::{content_disposition, FileStore};
 use crate::auth::AuthParty;
 use crate::error::{AppError, AppResult, Json, Path, Query};
 use crate::secrets::Purpose;
@@ -135,17 +135,31 @@ async fn download(
         (None, None) => return Err(AppError::Unauthorized),
     }
     let request = check_range(request, record.size())?;
-    let path = file_path(&state, record.session_id, record.id);
-    // 1 MiB reads: the default 64 KiB costs a blocking-pool hop per chunk.
-    let served = ServeFile::new(&path)
-        .with_buf_chunk_size(1 << 20)
-        .oneshot(request)
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("serving a file: {e}")))?;
-    let mut response = served.into_response();
-    if response.status() == StatusCode::NOT_FOUND {
-        return Err(AppError::NotFound("file"));
-    }
+    let mut response = match &state.files {
+        FileStore::Folder(folder) => {
+            // 1 MiB reads: the default 64 KiB costs a blocking-pool hop per chunk.
+            let served = ServeFile::new(folder.path(record.session_id, record.id))
+                .with_buf_chunk_size(1 << 20)
+                .oneshot(request)
+                .await
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("serving a file: {e}")))?;
+            let response = served.into_response();
+            if response.status() == StatusCode::NOT_FOUND {
+                return Err(AppError::NotFound("file"));
+            }
+            response
+        }
+        FileStore::Shared(shared) => {
+            // Owned: the request's body can't be held across an await.
+            let range = request
+                .headers()
+                .get(header::RANGE)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned);
+            drop(request);
+            serve_shared(&state, shared, &record, range.as_deref()).await?
+        }
+    };
     if let Some(length) = response
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -174,6 +188,36 @@ async fn download(
     }
     if let Ok(value) = HeaderValue::from_str(&record.sha256) {
         headers.insert("x-content-sha256", value);
+    }
+    Ok(response)
+}
+
+/// What `ServeFile` does for the folder, from the shared store's parts: the whole file,
+/// or the one range [`check_range`] left in the request.
+async fn serve_shared(
+    state: &AppState,
+    shared: &super::SharedFiles,
+    record: &FileRecord,
+    range: Option<&str>,
+) -> AppResult<Response> {
+    let size = record.size();
+    let (status, first, end) = match lifeline_protocol::range::plan(range, size) {
+        RangePlan::Part { first, last } => (StatusCode::PARTIAL_CONTENT, first, last + 1),
+        RangePlan::Whole => (StatusCode::OK, 0, size),
+        RangePlan::Unsatisfiable => return Err(AppError::RangeNotSatisfiable { size }),
+    };
+    let bytes = shared.read(&state.store, record, first, end).await?;
+    let mut response = Response::new(axum::body::Body::from_stream(bytes));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(end - first));
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if status == StatusCode::PARTIAL_CONTENT {
+        let content_range = format!("bytes {first}-{}/{size}", end - 1);
+        headers.insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_str(&content_range).map_err(|e| AppError::Internal(e.into()))?,
+        );
     }
     Ok(response)
 }

@@ -35,6 +35,10 @@ pub async fn ensure_room(state: &AppState, session_id: Uuid, size: u64) -> AppRe
             gib(limits.max_total_upload_bytes)
         )));
     }
+    if !state.files.on_local_disk() {
+        // The shared store keeps its own limits; the quotas above still hold.
+        return Ok(());
+    }
     let free = free_disk_bytes(&state.config.data_dir)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("reading the free disk space: {e}")))?;
     let needed = outstanding
@@ -74,23 +78,18 @@ pub async fn expire_old_files(state: &AppState) -> AppResult<u64> {
     let due = state.store.files_due_for_expiry(cutoff).await?;
     let mut per_session: BTreeMap<Uuid, u32> = BTreeMap::new();
     for file in &due {
-        let path = super::file_path(state, file.session_id, file.id);
-        match tokio::fs::remove_file(&path).await {
-            Ok(()) => {}
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-            Err(err) => {
-                tracing::warn!(file = %file.id, error = %err, "deleting an expired file failed");
-                continue;
-            }
+        let Some(record) = state.store.file(file.id).await? else {
+            continue;
+        };
+        if let Err(err) = state.files.delete(&state.store, &record).await {
+            tracing::warn!(file = %file.id, error = %err, "deleting an expired file failed");
+            continue;
         }
         state.store.mark_file_expired(file.id, now).await?;
         *per_session.entry(file.session_id).or_default() += 1;
     }
     for (session_id, count) in per_session {
-        if let Some(dir) = super::file_path(state, session_id, Uuid::nil()).parent() {
-            // Empty now, unless an upload of a still-open session shares it (it cannot).
-            let _ = tokio::fs::remove_dir(dir).await;
-        }
+        state.files.forget_session(session_id).await;
         if let Some(session) = state.store.session(session_id).await? {
             let data = EventData::FilesExpired {
                 count,

@@ -1,6 +1,3 @@
-use std::io::Read;
-use std::path::Path as FsPath;
-
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -10,12 +7,11 @@ use lifeline_protocol::{
     CreateUpload, EventData, FileInfo, Party, UploadCreated, UploadStatus, UPLOAD_OFFSET_HEADER,
 };
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{file_path, sanitize_file_name};
+use super::sanitize_file_name;
 use crate::auth::AuthParty;
 use crate::error::{AppError, AppResult, Json, Path};
 use crate::sessions::{ensure_open, record_event};
@@ -100,15 +96,7 @@ async fn create_upload(
         created_at: state.now(),
         expired_at: None,
     };
-    let path = file_path(&state, session_id, record.id);
-    if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
-    }
-    tokio::fs::File::create(&path)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+    state.files.create(&record).await?;
     state.store.insert_file(&record).await?;
     let created = UploadCreated {
         file_id: record.id,
@@ -148,14 +136,6 @@ fn offset_headers(offset: u64, size: u64) -> [(&'static str, HeaderValue); 3] {
     ]
 }
 
-async fn bytes_on_disk(path: &FsPath) -> AppResult<u64> {
-    match tokio::fs::metadata(path).await {
-        Ok(meta) => Ok(meta.len()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
-        Err(e) => Err(AppError::Internal(e.into())),
-    }
-}
-
 /// How many bytes have arrived: resume from here after an interruption.
 #[utoipa::path(head, path = "/files/{id}", tag = "files",
     params(("id" = Uuid, Path, description = "file id")),
@@ -167,8 +147,7 @@ async fn upload_offset(
     Path(file_id): Path<Uuid>,
 ) -> AppResult<Response> {
     let (record, _) = own_upload(&state, &auth, file_id).await?;
-    // The disk is the truth: a crash can leave the database a little behind.
-    let offset = bytes_on_disk(&file_path(&state, record.session_id, record.id)).await?;
+    let offset = state.files.offset(&record).await?;
     Ok((
         StatusCode::NO_CONTENT,
         offset_headers(offset, record.size()),
@@ -206,21 +185,14 @@ async fn append_upload(
             "another append to this file is running".into(),
         ));
     };
-    let path = file_path(&state, record.session_id, record.id);
-    let stored = bytes_on_disk(&path).await?;
+    let stored = state.files.offset(&record).await?;
     if offset != stored {
         return Err(AppError::Conflict(format!(
             "the upload is at byte {stored}, not {offset}; resume from {stored}"
         )));
     }
     let size = record.size();
-    let file = tokio::fs::OpenOptions::new()
-        .append(true)
-        .open(&path)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    // Each tokio::fs write is a hop to the blocking pool; batch network chunks into 1 MiB.
-    let mut file = tokio::io::BufWriter::with_capacity(1 << 20, file);
+    let mut file = state.files.writer(&state.store, &record).await?;
     // Hash while writing when the whole file comes in this request; otherwise re-read.
     let mut hasher = (offset == 0).then(Sha256::new);
     let mut received = offset;
@@ -240,9 +212,7 @@ async fn append_upload(
         };
         let room = usize::try_from(size - received).unwrap_or(usize::MAX);
         let take = chunk.len().min(room);
-        file.write_all(&chunk[..take])
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
+        file.write(&chunk[..take]).await?;
         if let Some(h) = hasher.as_mut() {
             h.update(&chunk[..take]);
         }
@@ -257,15 +227,8 @@ async fn append_upload(
             break;
         }
     }
-    file.flush()
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    let file = file.into_inner();
-    file.sync_data()
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    drop(file);
-    state.store.set_file_received(file_id, received).await?;
+    // What arrived counts even when the body broke off, so the upload can resume.
+    let received = file.finish().await?;
     if let Some(err) = failure {
         return Err(err);
     }
@@ -286,19 +249,6 @@ async fn append_upload(
         .into_response())
 }
 
-fn hash_file(path: &FsPath) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            return Ok(hex::encode(hasher.finalize()));
-        }
-        hasher.update(&buffer[..n]);
-    }
-}
-
 /// Checks the SHA-256 and shares the file; a mismatch deletes it.
 async fn finish(
     state: &AppState,
@@ -306,20 +256,13 @@ async fn finish(
     record: &FileRecord,
     digest: Option<String>,
 ) -> AppResult<FileInfo> {
-    let path = file_path(state, record.session_id, record.id);
     let digest = match digest {
         Some(digest) => digest,
-        None => {
-            let path = path.clone();
-            tokio::task::spawn_blocking(move || hash_file(&path))
-                .await
-                .map_err(|e| AppError::Internal(e.into()))?
-                .map_err(|e| AppError::Internal(e.into()))?
-        }
+        None => state.files.hash(&state.store, record).await?,
     };
     if digest != record.sha256 {
         tracing::warn!(file = %record.id, "upload failed its checksum; deleted");
-        let _ = tokio::fs::remove_file(&path).await;
+        state.files.delete(&state.store, record).await?;
         state.store.delete_file(record.id).await?;
         return Err(AppError::ChecksumMismatch);
     }
@@ -359,7 +302,7 @@ async fn cancel_upload(
             "an append to this file is running; retry after it stops".into(),
         ));
     };
-    let _ = tokio::fs::remove_file(file_path(&state, record.session_id, record.id)).await;
+    state.files.delete(&state.store, &record).await?;
     state.store.delete_file(file_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

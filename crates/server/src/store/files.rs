@@ -160,3 +160,82 @@ impl Store {
         })
     }
 }
+
+/// One stored part of a file in the shared file store: bytes `first_byte ..
+/// first_byte + length` are the object named `object`.
+#[derive(Debug, Clone, FromRow)]
+pub struct FilePart {
+    pub first_byte: i64,
+    pub length: i64,
+    pub object: String,
+}
+
+impl FilePart {
+    pub fn first_byte(&self) -> u64 {
+        to_u64(self.first_byte)
+    }
+    pub fn length(&self) -> u64 {
+        to_u64(self.length)
+    }
+}
+
+impl Store {
+    /// Records a part that starts where the file's bytes end now, and moves `received`
+    /// past it, in one transaction. False when the file is not at `first_byte` any more
+    /// (another append, perhaps on another node, counted first) or is complete: then
+    /// the part does not count, and its object is the caller's to delete.
+    pub async fn add_file_part(&self, file_id: Uuid, part: &FilePart) -> StoreResult<bool> {
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let moved = sqlx::query(
+                "UPDATE files SET received = received + $1 \
+                 WHERE id = $2 AND received = $3 AND complete = FALSE AND expired_at IS NULL",
+            )
+            .bind(part.length)
+            .bind(file_id)
+            .bind(part.first_byte)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if !moved {
+                return Ok(false);
+            }
+            sqlx::query(
+                "INSERT INTO file_parts (file_id, first_byte, length, object) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(file_id)
+            .bind(part.first_byte)
+            .bind(part.length)
+            .bind(&part.object)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// A file's parts in the shared store, in order.
+    pub async fn file_parts(&self, file_id: Uuid) -> StoreResult<Vec<FilePart>> {
+        on_pool!(self, |pool| {
+            Ok(sqlx::query_as(
+                "SELECT first_byte, length, object FROM file_parts WHERE file_id = $1 \
+                 ORDER BY first_byte",
+            )
+            .bind(file_id)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    /// Forgets a file's parts (their objects are deleted); the file keeps its record.
+    pub async fn delete_file_parts(&self, file_id: Uuid) -> StoreResult<()> {
+        on_pool!(self, |pool| {
+            sqlx::query("DELETE FROM file_parts WHERE file_id = $1")
+                .bind(file_id)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
+    }
+}

@@ -41,7 +41,7 @@ pub use attended::AttendedRecord;
 pub use connections::{ConnectionRecord, NewConnectionSession};
 pub use events::{AppendOutcome, ConsentState};
 pub use failed_attempts::Failures;
-pub use files::{DueFile, FileRecord};
+pub use files::{DueFile, FilePart, FileRecord};
 pub use outbox::{NewOutboxEntry, OutboxRecord};
 pub use replies::{ReplyContent, ReplyRecord};
 pub use sessions::{JoinedSession, NewSession, SessionRecord};
@@ -265,10 +265,10 @@ async fn connect_postgres(database_url: &str) -> StoreResult<PgPool> {
     Ok(pool)
 }
 
-fn to_u64(value: i64) -> u64 {
+pub(crate) fn to_u64(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
 
-fn to_i64(value: u64) -> i64 {
+pub(crate) fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }

@@ -147,6 +147,22 @@ impl TestApp {
     pub fn api(&self, path: &str) -> String {
         format!("{}{path}", self.url)
     }
+
+    /// A second node of the same service: its own port and data folder (holding a copy
+    /// of this node's key file), the same database, cluster and clock. Meaningful with
+    /// `[cluster]` set on PostgreSQL.
+    pub async fn another_node(&self) -> (RunningServer, TempDir) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::copy(
+            lifeline_server::secrets::key_file(&self.config.data_dir),
+            lifeline_server::secrets::key_file(dir.path()),
+        )
+        .expect("key file copied");
+        let mut config = self.config.clone();
+        config.data_dir = dir.path().to_owned();
+        config.listen = "127.0.0.1:0".parse().expect("address");
+        (start(&mut config, &self.clock).await, dir)
+    }
 }
 
 pub fn realtime(client: &ApiClient) -> RealtimeClient {

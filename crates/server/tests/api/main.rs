@@ -24,4 +24,5 @@ mod revocation;
 mod second_factor;
 mod secrets;
 mod sessions;
+mod shared_files;
 mod upgrade;
