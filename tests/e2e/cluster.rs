@@ -41,7 +41,7 @@ async fn start_node(
 }
 
 /// The nodes, the balancer and what they share.
-struct TestCluster {
+pub(crate) struct TestCluster {
     nodes: Vec<Option<ServiceProcess>>,
     /// Each node's data directory and port, to start it again after a kill.
     places: Vec<(std::path::PathBuf, u16)>,
@@ -58,7 +58,7 @@ struct TestCluster {
 
 impl TestCluster {
     /// Three nodes: as many as the shipped balancer file names.
-    async fn start() -> anyhow::Result<Self> {
+    pub(crate) async fn start() -> anyhow::Result<Self> {
         let work = tempfile::tempdir()?;
         let ca = TestCa::new(work.path())?;
         let leaf = ca.issue("balancer", &[HOST, "127.0.0.1"])?;
@@ -125,13 +125,13 @@ impl TestCluster {
     }
 
     /// A client of the service through the balancer.
-    fn client(&self) -> anyhow::Result<ApiClient> {
+    pub(crate) fn client(&self) -> anyhow::Result<ApiClient> {
         Ok(ApiClient::with_trust(&self.url, &self.trust)?)
     }
 
     /// The admin signed in and an end user joined to a new session of theirs, both
     /// through the balancer.
-    async fn session_through_balancer(
+    pub(crate) async fn session_through_balancer(
         &self,
     ) -> anyhow::Result<(ApiClient, ApiClient, lifeline_protocol::SessionSummary)> {
         let technician = self.client()?;
@@ -153,8 +153,13 @@ impl TestCluster {
 
     /// The running node holding a socket of `party` (by the node's own metrics).
     async fn node_holding(&self, party: &str) -> anyhow::Result<usize> {
+        self.node_whose_metrics_show(&format!("lifeline_open_sockets{{party=\"{party}\"}} 1"))
+            .await
+    }
+
+    /// The running node whose `/metrics` have this line.
+    pub(crate) async fn node_whose_metrics_show(&self, needle: &str) -> anyhow::Result<usize> {
         let http = reqwest::Client::new();
-        let needle = format!("lifeline_open_sockets{{party=\"{party}\"}} 1");
         for (index, node) in self.nodes.iter().enumerate() {
             let Some(node) = node else { continue };
             let text = http
@@ -168,10 +173,10 @@ impl TestCluster {
                 return Ok(index);
             }
         }
-        anyhow::bail!("no node holds a {party} socket")
+        anyhow::bail!("no node's metrics show {needle}")
     }
 
-    async fn kill(&mut self, index: usize) -> anyhow::Result<()> {
+    pub(crate) async fn kill(&mut self, index: usize) -> anyhow::Result<()> {
         self.nodes[index].take().context("running")?.kill().await
     }
 }

@@ -19,8 +19,9 @@
 //! `--nodes 3` runs the service as a cluster (PostgreSQL, a NATS server of its own) and
 //! spreads the chat over the nodes, so every message crosses the bus; `--database
 //! postgres` runs one node that way, for the figures to compare with. The idle sockets
-//! then go to the first node; files and the screen view, which do not cross nodes
-//! yet, are measured on one node only.
+//! and the file relay then go to the first node (whose files are in the cluster's
+//! NATS object store); the screen view, which does not cross nodes yet, is measured on
+//! one node only.
 //!
 //! It is a measuring tool, not a test: it asserts nothing about the figures, takes
 //! minutes, wants a release build and the whole machine, and raises its open-file
@@ -210,14 +211,15 @@ async fn main() -> anyhow::Result<()> {
     } else {
         None
     };
-    // Files and the screen view do not cross nodes yet: measured on one node only.
+    // In a cluster the first node keeps files in the shared NATS object store.
     let single = nodes.servers.len() == 1;
-    let files = if args.file_mib > 0 && single {
+    let files = if args.file_mib > 0 {
         eprintln!("3. file relay");
         Some(files::run(&mut nodes.servers[0], &admin, args.file_mib).await?)
     } else {
         None
     };
+    // The screen view does not cross nodes yet: measured on one node only.
     let media = if args.media_secs > 0.0 && single {
         eprintln!("4. screen view");
         let result =

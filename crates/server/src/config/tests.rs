@@ -195,6 +195,16 @@ fn a_cluster_needs_postgresql_and_never_shows_passwords() {
             "{shown}"
         );
 
+        assert_eq!(settings.files_replicas, 1);
+        assert_eq!(settings.files_bucket(), "lifeline-files");
+        jail.set_env("LIFELINE_CLUSTER__FILES_REPLICAS", "3");
+        let config = load_in(jail, cluster, &ServeArgs::default()).expect("valid");
+        assert_eq!(config.cluster.expect("cluster").files_replicas, 3);
+        jail.set_env("LIFELINE_CLUSTER__FILES_REPLICAS", "0");
+        let err = load_in(jail, cluster, &ServeArgs::default()).expect_err("no copy");
+        assert!(err.to_string().contains("files_replicas"), "{err}");
+        jail.set_env("LIFELINE_CLUSTER__FILES_REPLICAS", "1");
+
         jail.set_env("LIFELINE_CLUSTER__SUBJECT_PREFIX", "two words");
         let err = load_in(jail, cluster, &ServeArgs::default()).expect_err("a bad prefix");
         assert!(err.to_string().contains("subject_prefix"), "{err}");
