@@ -312,8 +312,13 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     let folder = crate::files::FileStore::Folder(crate::files::FolderFiles::new(
         config.data_dir.join("files"),
     ));
-    let (hub, connects, files) = match &config.cluster {
-        None => (Hub::default(), PendingConnections::default(), folder),
+    let (hub, connects, files, media) = match &config.cluster {
+        None => (
+            Hub::default(),
+            PendingConnections::default(),
+            folder,
+            crate::media::MediaHub::default(),
+        ),
         Some(settings) => {
             let cluster = Cluster::connect(settings)
                 .await
@@ -326,6 +331,11 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
                 settings.files_replicas,
             )
             .await?;
+            let media = crate::media::MediaHub::clustered(crate::media::MediaBus::new(
+                cluster.client(),
+                &settings.subject_prefix,
+                link.node_id(),
+            ));
             let hub = Hub::clustered(link.clone());
             let connects = PendingConnections::clustered(link);
             let running = cluster.run(hub.clone(), connects.clone(), shutdown.clone());
@@ -334,7 +344,12 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
                     tracing::error!(error = %err, "the cluster bus stopped");
                 }
             });
-            (hub, connects, crate::files::FileStore::Shared(shared))
+            (
+                hub,
+                connects,
+                crate::files::FileStore::Shared(shared),
+                media,
+            )
         }
     };
     Ok(AppState {
@@ -348,7 +363,7 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
             files,
             uploads: Default::default(),
             connects,
-            media: Default::default(),
+            media,
             shutdown,
             metrics: crate::metrics::Metrics::default(),
         }),

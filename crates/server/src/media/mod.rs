@@ -1,8 +1,10 @@
 //! Screen streams: the media socket (`/api/v1/media`) and the in-memory relay between a
-//! session's sender and its viewers. Pictures are relayed, never stored; only a stream's
-//! start and stop go into the session's events. This module must not decode or look
-//! into the pictures it carries.
+//! session's sender and its viewers, bridged over NATS when they are on different nodes
+//! of a cluster. Pictures are relayed, never stored; only a stream's start and stop go
+//! into the session's events. This module must not decode or look into the pictures it
+//! carries.
 
+mod bridge;
 mod input;
 mod relay;
 mod routes;
@@ -19,6 +21,7 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::SessionRecord;
 
+pub use bridge::MediaBus;
 pub use relay::Relay;
 pub use routes::router;
 pub use socket::router as socket_router;
@@ -27,19 +30,42 @@ pub use socket::router as socket_router;
 #[derive(Default)]
 pub struct MediaHub {
     relays: Mutex<HashMap<Uuid, Arc<Relay>>>,
+    /// In a cluster: each relay gets a bridge to the other nodes'.
+    bus: Option<MediaBus>,
 }
 
 impl MediaHub {
+    pub fn clustered(bus: MediaBus) -> Self {
+        Self {
+            relays: Mutex::default(),
+            bus: Some(bus),
+        }
+    }
+
+    /// The session's relay, made (and bridged, in a cluster) if needed.
+    fn entry(&self, relays: &mut HashMap<Uuid, Arc<Relay>>, session_id: Uuid) -> Arc<Relay> {
+        relays
+            .entry(session_id)
+            .or_insert_with(|| {
+                let relay = Arc::new(Relay::default());
+                if let Some(bus) = &self.bus {
+                    bridge::spawn(bus.clone(), session_id, relay.clone());
+                }
+                relay
+            })
+            .clone()
+    }
+
     fn relay(&self, session_id: Uuid) -> Arc<Relay> {
         let mut relays = self.relays.lock().unwrap_or_else(PoisonError::into_inner);
-        relays.entry(session_id).or_default().clone()
+        self.entry(&mut relays, session_id)
     }
 
     /// Attaches a sender to the session's relay as the hub holds it now, under the hub's
     /// lock, so a relay being released at this moment is never the one attached to.
     fn attach_sender(&self, session_id: Uuid) -> Option<(Arc<Relay>, Arc<relay::SenderLink>)> {
         let mut relays = self.relays.lock().unwrap_or_else(PoisonError::into_inner);
-        let relay = relays.entry(session_id).or_default().clone();
+        let relay = self.entry(&mut relays, session_id);
         let link = relay.attach_sender()?;
         Some((relay, link))
     }
@@ -53,7 +79,9 @@ impl MediaHub {
     fn release(&self, session_id: Uuid) {
         let mut relays = self.relays.lock().unwrap_or_else(PoisonError::into_inner);
         if relays.get(&session_id).is_some_and(|r| r.is_idle()) {
-            relays.remove(&session_id);
+            if let Some(relay) = relays.remove(&session_id) {
+                relay.released.cancel();
+            }
         }
     }
 }
@@ -146,16 +174,39 @@ pub async fn stop_app_stream(
 /// The session is about to end: its stream stops first, on both ends, so the record
 /// shows the stop before the end.
 pub async fn stop_before_end(state: &AppState, session_id: Uuid, by: Party) -> AppResult<()> {
-    let Some(relay) = state.media.existing(session_id) else {
-        return Ok(());
+    let relay = state
+        .media
+        .existing(session_id)
+        .filter(|relay| relay.stream().is_some());
+    let Some(relay) = relay else {
+        return stop_elsewhere_before_end(state, session_id, by).await;
     };
-    if relay.stream().is_none() {
-        return Ok(());
-    }
     let Some(session) = state.store.session(session_id).await? else {
         return Ok(());
     };
     stop_stream(state, &session, &relay, by, StopReason::SessionEnded).await
+}
+
+/// In a cluster the stream may be live on another node: that node stops it, and this
+/// one records the stop, before the end.
+async fn stop_elsewhere_before_end(state: &AppState, session_id: Uuid, by: Party) -> AppResult<()> {
+    let Some(bus) = &state.media.bus else {
+        return Ok(());
+    };
+    let Some(stopped) = bus.stop_elsewhere(session_id, by).await else {
+        return Ok(());
+    };
+    let Some(session) = state.store.session(session_id).await? else {
+        return Ok(());
+    };
+    tracing::info!(session = %session_id, stream = %stopped.stream_id, "screen view stopped on another node");
+    let event = EventData::ScreenShareStopped {
+        stream_id: stopped.stream_id,
+        by: stopped.by,
+        reason: stopped.reason,
+    };
+    crate::sessions::record_event(state, &session, Some(stopped.by), None, event).await?;
+    Ok(())
 }
 
 /// The session ended: a stream still live (from a path that did not stop it first)

@@ -10,8 +10,14 @@
 //!   beyond it in flight. One that runs more than [`SENDER_IN_FLIGHT_LIMIT`] ahead, or
 //!   past [`SENDER_BYTES_PER_SEC`], has its chunks refused.
 //! - With no viewer the relay acknowledges chunks itself and drops them.
+//!
+//! In a cluster a link may stand for another node (see `bridge.rs`): a remote sender
+//! on a node whose viewers watch a sender elsewhere, a proxy viewer on the sender's
+//! node for the viewers elsewhere. Remote links keep no relay alive, and a real sender
+//! takes a remote sender's place.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use axum::body::Bytes;
@@ -136,6 +142,10 @@ pub struct ViewerLink {
     pub id: u64,
     /// What this viewer can decode; empty for everything.
     codecs: Vec<VideoCodec>,
+    /// A proxy for viewers on other nodes.
+    remote: bool,
+    /// The viewers it counts as: 1, or a proxy's viewers elsewhere.
+    stands_for: AtomicU32,
     pub inbox: Mutex<ViewerInbox>,
     pub wake: Notify,
 }
@@ -153,6 +163,8 @@ impl ViewerLink {
 /// The sender's end of the relay.
 pub struct SenderLink {
     pub id: u64,
+    /// A stand-in for a sender on another node.
+    pub remote: bool,
     pub notes: Mutex<SenderNotes>,
     pub wake: Notify,
 }
@@ -204,7 +216,11 @@ impl RelayState {
     }
 
     fn tell_viewer_count(&self) {
-        let count = u32::try_from(self.viewers.len()).unwrap_or(u32::MAX);
+        let count = self
+            .viewers
+            .iter()
+            .map(|v| v.stands_for.load(Ordering::Relaxed))
+            .fold(0u32, u32::saturating_add);
         let codecs: Vec<VideoCodec> = VideoCodec::ALL
             .into_iter()
             .filter(|codec| {
@@ -251,6 +267,17 @@ impl RelayState {
 pub struct Relay {
     state: Mutex<RelayState>,
     next_link: std::sync::atomic::AtomicU64,
+    /// Told when a sender or viewer attaches or detaches (the cluster's bridge listens).
+    pub changed: Notify,
+    /// Cancelled when the hub forgets this relay.
+    pub released: tokio_util::sync::CancellationToken,
+}
+
+/// Who is attached on this node itself, remote links left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalPresence {
+    pub sender: bool,
+    pub viewers: usize,
 }
 
 impl Relay {
@@ -259,19 +286,34 @@ impl Relay {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Attaches the sender; `None` while another sender is attached.
+    /// Attaches the sender; `None` while another sender is attached here. It takes the
+    /// place of a stand-in for a sender elsewhere.
     pub fn attach_sender(&self) -> Option<std::sync::Arc<SenderLink>> {
+        self.attach_sender_link(false)
+    }
+
+    /// Attaches a stand-in for a sender on another node; `None` while any is attached.
+    pub fn attach_remote_sender(&self) -> Option<std::sync::Arc<SenderLink>> {
+        self.attach_sender_link(true)
+    }
+
+    fn attach_sender_link(&self, remote: bool) -> Option<std::sync::Arc<SenderLink>> {
         let mut state = lock(&self.state);
-        if state.sender.is_some() {
-            return None;
+        match &state.sender {
+            Some(current) if remote || !current.remote => return None,
+            _ => {}
         }
         let link = std::sync::Arc::new(SenderLink {
             id: self.next_id(),
+            remote,
             notes: Mutex::new(SenderNotes::default()),
             wake: Notify::new(),
         });
         state.sender = Some(link.clone());
+        state.keyframe_asked = false;
         state.tell_viewer_count();
+        drop(state);
+        self.changed.notify_one();
         Some(link)
     }
 
@@ -284,11 +326,30 @@ impl Relay {
             state.displays.clear();
             state.blocked = None;
         }
+        drop(state);
+        self.changed.notify_one();
     }
 
     /// Attaches a viewer that decodes `codecs` (empty: all): it hears of a live stream
     /// at once and gets its next keyframe. `None` when `MAX_VIEWERS` watch already.
     pub fn attach_viewer(&self, codecs: Vec<VideoCodec>) -> Option<std::sync::Arc<ViewerLink>> {
+        self.attach_viewer_link(codecs, None)
+    }
+
+    /// Attaches a proxy for `count` viewers on other nodes that decode `codecs`.
+    pub fn attach_remote_viewers(
+        &self,
+        codecs: Vec<VideoCodec>,
+        count: u32,
+    ) -> Option<std::sync::Arc<ViewerLink>> {
+        self.attach_viewer_link(codecs, Some(count))
+    }
+
+    fn attach_viewer_link(
+        &self,
+        codecs: Vec<VideoCodec>,
+        remote_count: Option<u32>,
+    ) -> Option<std::sync::Arc<ViewerLink>> {
         let mut state = lock(&self.state);
         if state.viewers.len() >= MAX_VIEWERS {
             return None;
@@ -296,6 +357,8 @@ impl Relay {
         let link = std::sync::Arc::new(ViewerLink {
             id: self.next_id(),
             codecs,
+            remote: remote_count.is_some(),
+            stands_for: AtomicU32::new(remote_count.unwrap_or(1)),
             inbox: Mutex::new(ViewerInbox {
                 stream: state.stream.clone(),
                 displays: (!state.displays.is_empty()).then(|| state.displays.clone()),
@@ -311,6 +374,8 @@ impl Relay {
             link.wake.notify_one();
             state.ask_keyframe();
         }
+        drop(state);
+        self.changed.notify_one();
         Some(link)
     }
 
@@ -319,12 +384,33 @@ impl Relay {
         state.viewers.retain(|v| v.id != link.id);
         state.tell_viewer_count();
         state.ack_all_if_unwatched();
+        drop(state);
+        self.changed.notify_one();
     }
 
-    /// Whether nobody is attached, so the relay can be forgotten.
-    pub fn is_idle(&self) -> bool {
+    /// A proxy's viewers elsewhere are now `count`: the sender hears the new total.
+    pub fn recount_remote_viewers(&self, link: &ViewerLink, count: u32) {
         let state = lock(&self.state);
-        state.sender.is_none() && state.viewers.is_empty()
+        if link.stands_for.swap(count, Ordering::Relaxed) != count {
+            state.tell_viewer_count();
+        }
+    }
+
+    /// Whether nobody is attached on this node, so the relay can be forgotten.
+    pub fn is_idle(&self) -> bool {
+        self.local_presence()
+            == LocalPresence {
+                sender: false,
+                viewers: 0,
+            }
+    }
+
+    pub fn local_presence(&self) -> LocalPresence {
+        let state = lock(&self.state);
+        LocalPresence {
+            sender: state.sender.as_ref().is_some_and(|s| !s.remote),
+            viewers: state.viewers.iter().filter(|v| !v.remote).count(),
+        }
     }
 
     pub fn stream(&self) -> Option<StreamInfo> {
@@ -352,7 +438,20 @@ impl Relay {
 
     /// Ends the stream for both ends; `None` when none was live.
     pub fn stop(&self, by: Party, reason: StopReason) -> Option<Stopped> {
+        self.stop_if(None, by, reason)
+    }
+
+    /// Ends the stream `stream_id` (or any, with `None`) for both ends.
+    pub fn stop_if(
+        &self,
+        stream_id: Option<Uuid>,
+        by: Party,
+        reason: StopReason,
+    ) -> Option<Stopped> {
         let mut state = lock(&self.state);
+        if stream_id.is_some_and(|id| state.stream.as_ref().map(|s| s.stream_id) != Some(id)) {
+            return None;
+        }
         let stream = state.stream.take()?;
         let stopped = Stopped {
             stream_id: stream.stream_id,

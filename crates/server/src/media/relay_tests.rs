@@ -222,3 +222,68 @@ fn viewers_of_one_screen_have_a_ceiling() {
         "a freed place is free"
     );
 }
+
+#[test]
+fn links_for_other_nodes_keep_no_relay_alive_and_give_way_to_a_real_sender() {
+    let relay = Relay::default();
+    let stand_in = relay.attach_remote_sender().expect("no sender yet");
+    assert!(relay.attach_remote_sender().is_none(), "one stand-in");
+    assert!(relay.is_idle(), "a stand-in alone keeps nothing alive");
+    let viewer = relay.attach_viewer(Vec::new()).expect("room");
+    assert!(!relay.is_idle());
+    // The stand-in heard of one viewer here.
+    assert_eq!(
+        stand_in.take_notes().viewers,
+        Some((1, VideoCodec::ALL.to_vec()))
+    );
+
+    let real = relay
+        .attach_sender()
+        .expect("a real sender takes the stand-in's place");
+    assert!(
+        relay.attach_sender().is_none(),
+        "but not another real one's"
+    );
+    relay.detach_sender(&stand_in);
+    assert_eq!(
+        relay.local_presence(),
+        LocalPresence {
+            sender: true,
+            viewers: 1
+        },
+        "detaching the displaced stand-in leaves the real sender"
+    );
+
+    // A proxy for three viewers elsewhere counts as three.
+    let proxy = relay.attach_remote_viewers(Vec::new(), 3).expect("room");
+    assert_eq!(real.take_notes().viewers.map(|v| v.0), Some(4));
+    relay.recount_remote_viewers(&proxy, 5);
+    assert_eq!(real.take_notes().viewers.map(|v| v.0), Some(6));
+    assert_eq!(relay.local_presence().viewers, 1, "the proxy is not local");
+    relay.detach_viewer(&viewer);
+    relay.detach_sender(&real);
+    assert!(relay.is_idle(), "only the proxy is left");
+}
+
+#[test]
+fn a_stop_for_another_stream_stops_nothing() {
+    let relay = Relay::default();
+    let _sender = relay.attach_sender().expect("sender");
+    let live = stream();
+    relay.announce(live.clone());
+    assert!(relay
+        .stop_if(
+            Some(Uuid::new_v4()),
+            Party::Technician,
+            StopReason::StoppedViewing
+        )
+        .is_none());
+    let stopped = relay
+        .stop_if(
+            Some(live.stream_id),
+            Party::Technician,
+            StopReason::StoppedViewing,
+        )
+        .expect("this one");
+    assert_eq!(stopped.stream_id, live.stream_id);
+}

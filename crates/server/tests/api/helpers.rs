@@ -3,6 +3,7 @@ use std::time::Duration;
 
 use lifeline_client::{ApiClient, ClientError, RealtimeClient, RealtimeEvent, RealtimeOptions};
 use lifeline_e2e::database::TestDatabase;
+use lifeline_e2e::nats::NatsServer;
 use lifeline_protocol::{ErrorCode, JoinResponse, NewTechnician, SessionEvent, SessionSummary};
 use lifeline_server::clock::ShiftedClock;
 use lifeline_server::{Config, RunningServer};
@@ -231,5 +232,54 @@ pub async fn next_text(socket: &mut TestSocket, within_secs: u64) -> Result<Stri
             Some(Err(err)) => panic!("the connection broke instead of closing: {err}"),
             None => return Err(None),
         }
+    }
+}
+
+/// Two nodes of one service: PostgreSQL, and a NATS server (with JetStream) of the
+/// test's own. The technician signed in on the first.
+pub struct TwoNodes {
+    pub first: TestApp,
+    pub second: RunningServer,
+    pub nats: NatsServer,
+    pub files_bucket: String,
+    _second_dir: TempDir,
+    _database: TestDatabase,
+}
+
+pub async fn two_nodes() -> TwoNodes {
+    let nats = NatsServer::start().await.expect("nats");
+    let database = TestDatabase::create_postgres().await.expect("postgres");
+    let settings = lifeline_server::config::ClusterSettings {
+        nats_url: nats.url.as_str().into(),
+        subject_prefix: format!("test{}", uuid::Uuid::new_v4().simple()),
+        files_replicas: 1,
+    };
+    let files_bucket = settings.files_bucket();
+    let url = database.url().to_owned();
+    let first = spawn_app_with(move |config| {
+        config.database_url = url.as_str().into();
+        config.cluster = Some(settings);
+    })
+    .await;
+    let (second, second_dir) = first.another_node().await;
+    TwoNodes {
+        first,
+        second,
+        nats,
+        files_bucket,
+        _second_dir: second_dir,
+        _database: database,
+    }
+}
+
+impl TwoNodes {
+    /// The technician, signed in again through the second node.
+    pub async fn technician_on_second(&self) -> ApiClient {
+        let client = ApiClient::new(&self.second.url()).expect("client");
+        client
+            .login("tech@acme.test", PASSWORD)
+            .await
+            .expect("signs in on the second node");
+        client
     }
 }

@@ -17,6 +17,7 @@ mod helpers;
 mod invites;
 mod marks;
 mod media;
+mod media_nodes;
 mod media_revocation;
 mod metrics;
 mod replies;

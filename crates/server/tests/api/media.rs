@@ -50,6 +50,22 @@ pub(crate) async fn next_matching(
     }
 }
 
+/// The next stream announcement.
+pub(crate) async fn next_stream(socket: &mut MediaSocket) -> lifeline_protocol::StreamInfo {
+    match next_matching(socket, "the stream", |e| matches!(e, MediaEvent::Stream(_))).await {
+        MediaEvent::Stream(stream) => stream,
+        _ => unreachable!("filtered"),
+    }
+}
+
+/// The next stop, as the socket heard it.
+pub(crate) async fn next_stop(socket: &mut MediaSocket) -> MediaEvent {
+    next_matching(socket, "the stop", |e| {
+        matches!(e, MediaEvent::Stopped { .. })
+    })
+    .await
+}
+
 /// A joined session whose end user allowed a screen view.
 pub(crate) async fn allowed_session(app: &TestApp) -> (Uuid, ApiClient) {
     allowed_session_for(app, ConsentKind::ViewScreen).await

@@ -7,57 +7,24 @@ use std::time::Duration;
 
 use async_nats::jetstream::object_store::ObjectStore;
 use futures_util::{stream, StreamExt};
-use lifeline_e2e::database::TestDatabase;
-use lifeline_e2e::nats::NatsServer;
 use lifeline_protocol::{ErrorCode, UploadCreated, UPLOAD_OFFSET_HEADER};
-use lifeline_server::config::ClusterSettings;
 use lifeline_server::files::PART_BYTES;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::helpers::{two_nodes, TwoNodes};
 
 const MIB: usize = 1024 * 1024;
 
-struct TwoNodes {
-    first: TestApp,
-    second: lifeline_server::RunningServer,
-    bucket: ObjectStore,
-    _second_dir: tempfile::TempDir,
-    _database: TestDatabase,
-    _nats: NatsServer,
-}
-
-async fn two_nodes() -> TwoNodes {
-    let nats = NatsServer::start().await.expect("nats");
-    let database = TestDatabase::create_postgres().await.expect("postgres");
-    let prefix = format!("test{}", Uuid::new_v4().simple());
-    let settings = ClusterSettings {
-        nats_url: nats.url.as_str().into(),
-        subject_prefix: prefix,
-        files_replicas: 1,
-    };
-    let bucket_name = settings.files_bucket();
-    let url = database.url().to_owned();
-    let first = spawn_app_with(move |config| {
-        config.database_url = url.as_str().into();
-        config.cluster = Some(settings);
-    })
-    .await;
-    let (second, second_dir) = first.another_node().await;
-    let client = async_nats::connect(&nats.url).await.expect("nats client");
-    let bucket = async_nats::jetstream::new(client)
-        .get_object_store(bucket_name)
+/// The bucket the nodes keep files in.
+async fn bucket(nodes: &TwoNodes) -> ObjectStore {
+    let client = async_nats::connect(&nodes.nats.url)
         .await
-        .expect("the nodes made the bucket");
-    TwoNodes {
-        first,
-        second,
-        bucket,
-        _second_dir: second_dir,
-        _database: database,
-        _nats: nats,
-    }
+        .expect("nats client");
+    async_nats::jetstream::new(client)
+        .get_object_store(&nodes.files_bucket)
+        .await
+        .expect("the nodes made the bucket")
 }
 
 impl TwoNodes {
@@ -148,7 +115,7 @@ impl TwoNodes {
     /// Objects in the bucket, deleted ones left out.
     async fn objects(&self) -> Vec<String> {
         let mut names = Vec::new();
-        let mut list = self.bucket.list().await.expect("list");
+        let mut list = bucket(self).await.list().await.expect("list");
         while let Some(info) = list.next().await {
             let info = info.expect("object");
             if !info.deleted {
