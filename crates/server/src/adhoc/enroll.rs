@@ -56,6 +56,34 @@ fn check_base64url(what: &str, value: &str, max: usize) -> AppResult<()> {
     }
 }
 
+/// What the technician's app derived from the grant it expects the agent to show: the
+/// only form of the grant the service keeps. Parsed at the edge, so nothing else can be
+/// stored or compared in its place, and compared in constant time.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct GrantHash(String);
+
+impl GrantHash {
+    pub fn parse(text: &str) -> AppResult<Self> {
+        check_base64url("grant_hash", text, MAX_GRANT_CHARS)?;
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The hash of the grant an agent showed.
+    pub fn of_grant(grant: &str) -> Self {
+        Self(lifeline_adhoc_key::enrollment::grant_hash(grant))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn matches(&self, other: &GrantHash) -> bool {
+        use subtle::ConstantTimeEq;
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
 async fn agent_limit(state: &AppState, ip: std::net::IpAddr) -> AppResult<()> {
     let bucket = rate_limit::ip_bucket("adhoc-code", ip);
     rate_limit::check(
@@ -183,7 +211,7 @@ async fn answer(
         &request.sealed_verifier,
         MAX_SEALED_VERIFIER_CHARS,
     )?;
-    check_base64url("grant_hash", &request.grant_hash, MAX_GRANT_CHARS)?;
+    let grant_hash = GrantHash::parse(&request.grant_hash)?;
     let record = prepared(&state, id).await?;
     // Only the technician who prepared it made the code; others' ids read as unknown.
     if record.technician_id != technician.id {
@@ -196,7 +224,7 @@ async fn answer(
     .map_err(|e| AppError::Internal(e.into()))?;
     if !state
         .store
-        .answer_enrollment(id, enrollment_id, &answer, &request.grant_hash)
+        .answer_enrollment(id, enrollment_id, &answer, &grant_hash)
         .await?
     {
         return Err(AppError::Conflict(
@@ -229,9 +257,12 @@ async fn grant(
     check_base64url("grant", request.grant.expose(), MAX_GRANT_CHARS)?;
     agent_limit(&state, ip).await?;
     let record = prepared(&state, id).await?;
+    let shown = GrantHash::of_grant(request.grant.expose());
     let matches = record.enrollment_id == Some(enrollment_id)
-        && record.enrollment_grant_hash.as_deref()
-            == Some(lifeline_adhoc_key::enrollment::grant_hash(request.grant.expose()).as_str());
+        && record
+            .enrollment_grant_hash
+            .as_ref()
+            .is_some_and(|expected| expected.matches(&shown));
     let computer = record
         .enrollment_computer
         .as_deref()

@@ -18,7 +18,7 @@ use crate::store::{AdhocRecord, ComputerRecord};
 pub use crate::agent_builds::TRAILER_MAGIC;
 pub use connect::{router as connect_router, PendingConnections, Verdict};
 pub use download::page_router;
-pub use enroll::router as enroll_router;
+pub use enroll::{router as enroll_router, GrantHash};
 pub use routes::router;
 
 /// The ad-hoc session, if this technician may manage it (end it, read its connection

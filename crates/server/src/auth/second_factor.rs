@@ -79,29 +79,55 @@ fn open_secret(state: &AppState, sealed: &[u8]) -> AppResult<Vec<u8>> {
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a TOTP secret cannot be opened")))
 }
 
-/// A recovery code as people read it: five groups of four from an unambiguous alphabet.
-fn new_recovery_code() -> String {
-    const ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
-    let mut bytes = [0u8; 20];
-    super::tokens::fill_random(&mut bytes);
-    let chars: Vec<char> = bytes
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect();
-    chars
-        .chunks(4)
-        .map(|group| group.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-")
-}
+/// The alphabet of recovery codes: no 0/o, 1/l/i to mistake for each other.
+const RECOVERY_ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
+/// Characters in a recovery code, dashes left out.
+const RECOVERY_CODE_CHARS: usize = 20;
 
-/// A recovery code as it is compared: letters and digits in lower case, so dashes,
-/// spaces and capitals typed with it don't matter.
-fn normalize_recovery_code(code: &str) -> String {
-    code.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+/// A recovery code in the form it is compared in: 20 characters of
+/// [`RECOVERY_ALPHABET`]. Only its keyed hashes are stored, and it never shows in logs.
+struct RecoveryCode(secrecy::SecretString);
+
+impl RecoveryCode {
+    fn generate() -> Self {
+        let mut bytes = [0u8; RECOVERY_CODE_CHARS];
+        super::tokens::fill_random(&mut bytes);
+        let code: String = bytes
+            .iter()
+            .map(|b| char::from(RECOVERY_ALPHABET[usize::from(*b) % RECOVERY_ALPHABET.len()]))
+            .collect();
+        Self(code.into())
+    }
+
+    /// What a person typed, if it can be a recovery code: dashes, spaces and capitals
+    /// don't matter.
+    fn parse(typed: &str) -> Option<Self> {
+        let code: String = typed
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        let valid = code.len() == RECOVERY_CODE_CHARS
+            && code.bytes().all(|b| RECOVERY_ALPHABET.contains(&b));
+        valid.then(|| Self(code.into()))
+    }
+
+    /// As people read it: five groups of four.
+    fn for_reading(&self) -> String {
+        use secrecy::ExposeSecret;
+        let chars: Vec<char> = self.0.expose_secret().chars().collect();
+        chars
+            .chunks(4)
+            .map(|group| group.iter().collect::<String>())
+            .collect::<Vec<_>>()
+            .join("-")
+    }
+
+    /// Its hash under the current key and, while one is kept, the previous key.
+    fn hashes(&self, keys: &crate::secrets::ServerKeys) -> Vec<KeyedHash> {
+        use secrecy::ExposeSecret;
+        keys.keyed_hashes(Purpose::RecoveryCode, self.0.expose_secret())
+    }
 }
 
 /// Checks a second factor at sign-in or to turn it off: a current code (once) or an
@@ -119,10 +145,10 @@ pub async fn check(
     if let Some(step) = matching_step(&totp, given.expose(), state.now()) {
         return Ok(state.store.use_totp_step(technician.id, step).await?);
     }
-    let hashes = state.keys.keyed_hashes(
-        Purpose::RecoveryCode,
-        &normalize_recovery_code(given.expose()),
-    );
+    let Some(recovery) = RecoveryCode::parse(given.expose()) else {
+        return Ok(false);
+    };
+    let hashes = recovery.hashes(&state.keys);
     Ok(state
         .store
         .use_recovery_code(technician.id, &hashes, state.now())
@@ -186,17 +212,15 @@ async fn enable(
     let totp = totp(open_secret(&state, &pending)?, &technician.email)?;
     let step = matching_step(&totp, request.code.expose(), state.now())
         .ok_or(AppError::SecondFactorInvalid)?;
-    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
-    let hashes: Vec<KeyedHash> = codes
-        .iter()
-        .filter_map(|code| {
-            state
-                .keys
-                .keyed_hashes(Purpose::RecoveryCode, &normalize_recovery_code(code))
-                .into_iter()
-                .next()
-        })
+    let recovery: Vec<RecoveryCode> = (0..RECOVERY_CODES)
+        .map(|_| RecoveryCode::generate())
         .collect();
+    // Stored under the current key only: new codes never need the previous one.
+    let hashes: Vec<KeyedHash> = recovery
+        .iter()
+        .filter_map(|code| code.hashes(&state.keys).into_iter().next())
+        .collect();
+    let codes: Vec<String> = recovery.iter().map(RecoveryCode::for_reading).collect();
     if !state
         .store
         .enable_totp(technician.id, step, &hashes)
@@ -291,11 +315,15 @@ mod tests {
 
     #[test]
     fn recovery_codes_are_long_readable_and_forgiving_to_type() {
-        let code = new_recovery_code();
+        use secrecy::ExposeSecret;
+        let code = RecoveryCode::generate().for_reading();
         assert_eq!(code.len(), 24, "{code}");
-        assert_eq!(
-            normalize_recovery_code(&code.to_uppercase().replace('-', " ")),
-            code.replace('-', "")
+        let typed = RecoveryCode::parse(&code.to_uppercase().replace('-', " ")).expect("valid");
+        assert_eq!(typed.0.expose_secret(), &code.replace('-', ""));
+        assert!(RecoveryCode::parse("too-short").is_none());
+        assert!(
+            RecoveryCode::parse("0000-1111-llll-oooo-iiii").is_none(),
+            "letters the codes never use"
         );
     }
 }

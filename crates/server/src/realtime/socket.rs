@@ -23,7 +23,11 @@ use crate::socket_close;
 use crate::state::AppState;
 
 /// Small buffers: an idle connection should cost a few KiB, not tungstenite's 128 KiB.
-const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
+/// Reads start with this much room (a chat frame fits; a bigger one grows it).
+const READ_BUFFER_BYTES: usize = 512;
+/// Frames are written out at once rather than gathered: a gathering buffer would keep
+/// the capacity of the largest burst for the life of an idle connection.
+const WRITE_BUFFER_BYTES: usize = 0;
 const MAX_FRAME_BYTES: usize = 64 * 1024;
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_INTERVAL: Duration = Duration::from_secs(25);
@@ -41,8 +45,8 @@ async fn upgrade(
     if let Some(refused) = origin::refuse_foreign(&state.config, &headers) {
         return refused;
     }
-    ws.read_buffer_size(SOCKET_BUFFER_BYTES)
-        .write_buffer_size(SOCKET_BUFFER_BYTES)
+    ws.read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_write_buffer_size(MAX_FRAME_BYTES * 4)
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)

@@ -31,7 +31,7 @@ pub struct AdhocRecord {
     pub enrollment_ip: Option<String>,
     pub enrollment_started_at: Option<i64>,
     pub enrollment_answer: Option<String>,
-    pub enrollment_grant_hash: Option<String>,
+    pub enrollment_grant_hash: Option<crate::adhoc::GrantHash>,
 }
 
 pub struct NewAdhoc<'a> {
@@ -265,7 +265,7 @@ impl Store {
         id: Uuid,
         enrollment_id: Uuid,
         answer: &str,
-        grant_hash: &str,
+        grant_hash: &crate::adhoc::GrantHash,
     ) -> StoreResult<bool> {
         on_pool!(self, |pool| {
             let done = sqlx::query(
