@@ -247,12 +247,12 @@ impl Connection {
                 adhoc_session_id, ..
             } => self.state.hub.subscribe_agent(adhoc_session_id),
         };
-        send_frame(
+        Box::pin(send_frame(
             &mut self.socket,
             &ServerFrame::Welcome {
                 party: self.peer.party(),
             },
-        )
+        ))
         .await?;
         Box::pin(self.resume(cursors)).await?;
         self.announce_presence(true);
@@ -283,7 +283,7 @@ impl Connection {
                     Some(Ok(Message::Close(_))) | None => return Ok(()),
                     Some(Ok(_)) => {}
                     Some(Err(err)) if socket_close::is_oversized(&err) => {
-                        close_too_large(&mut self.socket).await;
+                        Box::pin(close_too_large(&mut self.socket)).await;
                         return Ok(());
                     }
                     Some(Err(err)) => return Err(err.into()),
@@ -298,11 +298,14 @@ impl Connection {
                     Err(RecvError::Lagged(_)) => Box::pin(self.catch_up_all()).await?,
                     Err(RecvError::Closed) => return Ok(()),
                 },
+                // What runs only now and then is boxed: an idle connection's future is as
+                // large as the largest thing it awaits anywhere.
                 _ = ping.tick() => {
-                    self.socket.send(Message::Ping(Default::default())).await?;
+                    Box::pin(self.socket.send(Message::Ping(Default::default()))).await?;
                     if let Peer::Technician { technician_id, family_id, .. } = self.peer {
                         self.closing =
-                            closing::sign_in_lapsed(&self.state, technician_id, family_id).await;
+                            Box::pin(closing::sign_in_lapsed(&self.state, technician_id, family_id))
+                                .await;
                     }
                 }
                 () = mark_timer => {
@@ -313,13 +316,13 @@ impl Connection {
                 () = token_timer => self.closing = Some(CloseReason::TokenExpired),
                 () = shutdown.cancelled() => {
                     let close = CloseFrame { code: 1001, reason: "service restarting".into() };
-                    let _ = self.socket.send(Message::Close(Some(close))).await;
+                    let _ = Box::pin(self.socket.send(Message::Close(Some(close)))).await;
                     return Ok(());
                 }
             }
             if let Some(reason) = self.closing.take() {
                 tracing::info!(?reason, "realtime connection closed by the service");
-                closing::close(&mut self.socket, reason).await;
+                Box::pin(closing::close(&mut self.socket, reason)).await;
                 return Ok(());
             }
         }
