@@ -238,7 +238,10 @@ impl Cluster {
                     }
                 }
                 _ = heartbeat.tick() => {
-                    link.presence.prune();
+                    let lapsed = link.presence.prune();
+                    if !lapsed.is_empty() {
+                        hub.presence_lapsed(lapsed);
+                    }
                     let present = hub.present_here();
                     for chunk in present.chunks(HEARTBEAT_CHUNK) {
                         publish(Shared::Heartbeat { present: chunk.to_vec() }).await;

@@ -65,13 +65,19 @@ impl RemotePresence {
         })
     }
 
-    /// Forgets what no node vouched for lately.
-    pub fn prune(&self) {
+    /// Forgets what no node vouched for lately; returns the parties no node holds any
+    /// more (their nodes died without a word).
+    pub fn prune(&self) -> Vec<Key> {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        entries.retain(|_, nodes| {
+        let mut lapsed = Vec::new();
+        entries.retain(|key, nodes| {
             nodes.retain(|_, vouched| vouched.elapsed() < STALE_AFTER);
+            if nodes.is_empty() {
+                lapsed.push(*key);
+            }
             !nodes.is_empty()
         });
+        lapsed
     }
 }
 
@@ -113,7 +119,14 @@ mod tests {
             .expect("entry")
             .insert(node, long_ago);
         assert!(!presence.is_online(PresenceKind::EndUser, session));
-        presence.prune();
-        assert!(presence.entries.lock().expect("lock").is_empty());
+        let fresh = Uuid::new_v4();
+        presence.set(node, PresenceKind::Technician, fresh, true);
+        assert_eq!(
+            presence.prune(),
+            vec![(PresenceKind::EndUser, session)],
+            "the lapsed party is named once, the fresh one is kept"
+        );
+        assert!(presence.prune().is_empty());
+        assert!(presence.is_online(PresenceKind::Technician, fresh));
     }
 }

@@ -38,6 +38,9 @@ pub enum Live {
     /// This node may have missed what other nodes published (its bus connection was
     /// lost): every connection re-reads from its cursors.
     Resync,
+    /// These parties' connections were on a node that died without a word: their peers
+    /// hear they are offline (unless they came back meanwhile). Never crosses nodes.
+    PresenceLapsed(Arc<Vec<(PresenceKind, Uuid)>>),
 }
 
 /// Why a technician's connections close, and which.
@@ -71,7 +74,7 @@ impl Live {
             Live::ToAgent {
                 adhoc_session_id, ..
             } => *adhoc_session_id,
-            Live::SignInEnded(_) | Live::Resync => Uuid::nil(),
+            Live::SignInEnded(_) | Live::Resync | Live::PresenceLapsed(_) => Uuid::nil(),
         }
     }
 }
@@ -303,6 +306,25 @@ impl Hub {
         ] {
             for id in present(self.channels(kind)) {
                 send(self.channels(kind), id, &Live::Resync);
+            }
+        }
+    }
+
+    /// Other nodes no longer hold these parties (their node died): every connection
+    /// here hears of those not connected here either, and tells its client what
+    /// concerns it.
+    pub(crate) fn presence_lapsed(&self, lapsed: Vec<(PresenceKind, Uuid)>) {
+        let gone: Vec<(PresenceKind, Uuid)> = lapsed
+            .into_iter()
+            .filter(|(kind, id)| !online_here(self.channels(*kind), *id))
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        let live = Live::PresenceLapsed(Arc::new(gone));
+        for kind in [PresenceKind::EndUser, PresenceKind::Technician] {
+            for id in present(self.channels(kind)) {
+                send(self.channels(kind), id, &live);
             }
         }
     }

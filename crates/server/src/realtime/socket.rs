@@ -362,6 +362,41 @@ impl Connection {
 
     /// Tells the client who of the other side is connected right now; later changes
     /// arrive as presence frames.
+    /// Tells the client that a peer whose node died is offline, if it is its peer.
+    async fn report_lapsed(
+        &mut self,
+        lapsed: &[(crate::cluster::PresenceKind, Uuid)],
+    ) -> Result<(), SocketError> {
+        use crate::cluster::PresenceKind;
+        let hub = self.state.hub.clone();
+        let frames: Vec<ServerFrame> = match self.peer {
+            Peer::EndUser {
+                technician_id,
+                session_id,
+            } if lapsed.contains(&(PresenceKind::Technician, technician_id)) => {
+                vec![ServerFrame::Presence {
+                    session_id,
+                    party: Party::Technician,
+                    online: hub.technician_online(technician_id),
+                }]
+            }
+            Peer::Technician { .. } => lapsed
+                .iter()
+                .filter(|(kind, id)| *kind == PresenceKind::EndUser && self.sent.contains_key(id))
+                .map(|&(_, session_id)| ServerFrame::Presence {
+                    session_id,
+                    party: Party::EndUser,
+                    online: hub.end_user_online(session_id),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        for frame in frames {
+            send_frame(&mut self.socket, &frame).await?;
+        }
+        Ok(())
+    }
+
     async fn report_peer_presence(&mut self) -> Result<(), SocketError> {
         let hub = self.state.hub.clone();
         let frames: Vec<ServerFrame> = match self.peer {
@@ -565,6 +600,7 @@ impl Connection {
                 }
                 self.catch_up_all().await
             }
+            Live::PresenceLapsed(lapsed) => Box::pin(self.report_lapsed(&lapsed)).await,
             Live::Typing { .. } | Live::Presence { .. } => Ok(()),
         }
     }
