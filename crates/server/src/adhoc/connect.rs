@@ -82,21 +82,19 @@ impl PendingConnections {
     }
 
     /// Hands the verdict to the waiting technician here, or to the other nodes. False
-    /// when nobody can be waiting for it any more.
+    /// when the technician's request went away. With nobody waiting here any more, the
+    /// wait has just run out, and the technician's request reads the stored verdict.
     fn resolve(&self, connection_id: Uuid, verdict: Verdict) -> bool {
         if let Some(waiting) = self.take(connection_id) {
             return waiting.send(verdict).is_ok();
         }
-        match &self.cluster {
-            Some(cluster) => {
-                cluster.share(Shared::Verdict {
-                    connection_id,
-                    verdict,
-                });
-                true
-            }
-            None => false,
+        if let Some(cluster) = &self.cluster {
+            cluster.share(Shared::Verdict {
+                connection_id,
+                verdict,
+            });
         }
+        true
     }
 
     /// Whether the technician may still be waiting: on this node, or (in a cluster)
@@ -249,14 +247,43 @@ async fn connect(
         }
         Some(Err(_)) | None => {
             state.connects.take(connection_id);
-            state
+            let timed_out = state
                 .store
                 .close_adhoc_connection(connection_id, ConnectionState::TimedOut, state.now())
                 .await?;
+            if !timed_out {
+                // The agent's verdict was stored just as the wait ran out (in a cluster,
+                // on another node, its message still on the way): it stands.
+                if let Some(settled) = stored_verdict(&state, connection_id).await? {
+                    return settled;
+                }
+            }
             Err(AppError::ComputerOffline(
                 "the computer did not answer; check that the support session app is running",
             ))
         }
+    }
+}
+
+/// The technician's answer from a verdict already stored for the attempt, if one is.
+async fn stored_verdict(
+    state: &AppState,
+    connection_id: Uuid,
+) -> AppResult<Option<AppResult<(StatusCode, Json<SessionSummary>)>>> {
+    let Some(attempt) = state.store.adhoc_connection(connection_id).await? else {
+        return Ok(None);
+    };
+    match (attempt.outcome, attempt.session_id) {
+        (ConnectionState::Accepted, Some(session_id)) => {
+            let Some(session) = state.store.session(session_id).await? else {
+                return Ok(None);
+            };
+            let summary = crate::sessions::summary(state, &session)?;
+            tracing::info!(connection = %connection_id, "connected as the wait ran out");
+            Ok(Some(Ok((StatusCode::CREATED, Json(summary)))))
+        }
+        (ConnectionState::Refused, _) => Ok(Some(Err(AppError::WrongPassword))),
+        _ => Ok(None),
     }
 }
 

@@ -10,7 +10,9 @@ use lifeline_protocol::{
 use uuid::Uuid;
 
 use crate::adhoc::{activate, call, enrolled, prepare, PASSWORD};
-use crate::helpers::{code, realtime, spawn_app, wait_for, wait_for_event, TestApp};
+use crate::helpers::{
+    code, realtime, spawn_app, two_nodes_with, wait_for, wait_for_event, Bus, TestApp,
+};
 
 /// The agent's half, as the real agent keeps it.
 struct FakeAgent {
@@ -48,6 +50,15 @@ impl FakeAgent {
     /// Waits for the next attempt, checks it, answers, and returns the verdict given
     /// and the ticket when accepted.
     async fn answer_next(&mut self) -> (bool, Option<lifeline_protocol::AgentConnection>) {
+        let api = self.api.clone();
+        self.answer_next_through(&api).await
+    }
+
+    /// [`Self::answer_next`], with the verdict sent through `api` (another node).
+    async fn answer_next_through(
+        &mut self,
+        api: &ApiClient,
+    ) -> (bool, Option<lifeline_protocol::AgentConnection>) {
         let request = wait_for(&mut self.realtime, "a connection request", |e| {
             matches!(e, RealtimeEvent::ConnectRequested { .. })
         })
@@ -72,8 +83,7 @@ impl FakeAgent {
                 &proof,
             );
         self.nonce = lifeline_adhoc_key::new_nonce();
-        let recorded = self
-            .api
+        let recorded = api
             .agent_verdict(
                 connection_id,
                 &ConnectVerdict {
@@ -392,4 +402,42 @@ async fn admins_set_whether_the_person_at_the_computer_is_asked_and_each_request
         attempt.await.expect("task").expect("connected");
         assert_eq!(agent.confirmation, Some(rule), "the agent hears the rule");
     }
+}
+
+/// The agent accepts through a node whose word never reaches the technician's (the bus
+/// lost it): when the technician's wait runs out, the stored verdict stands, and the
+/// technician gets the connection instead of "did not answer".
+#[tokio::test]
+async fn a_verdict_stored_as_the_wait_runs_out_stands() {
+    let nodes = two_nodes_with(
+        |config| config.limits.adhoc_connect_timeout_secs = 2,
+        Bus::Deaf,
+    )
+    .await;
+    let app = &nodes.first;
+    let prepared = prepare(app, &app.technician, "erika@example.test")
+        .await
+        .expect("prepared");
+    let id = prepared.session.id;
+    let activated = activate(app, id, &prepared.security_code)
+        .await
+        .expect("activated");
+    let agent_elsewhere = ApiClient::new(&nodes.second.url()).expect("client");
+    agent_elsewhere
+        .use_end_user_token(&activated.agent_token, activated.session_id)
+        .await;
+    let mut agent = FakeAgent::connect(app, activated).await;
+
+    let technician = app.technician.clone();
+    let attempt = tokio::spawn(async move { technician.connect_adhoc(id, PASSWORD).await });
+    let (accepted, ticket) = agent.answer_next_through(&agent_elsewhere).await;
+    assert!(accepted);
+    let session = attempt
+        .await
+        .expect("task")
+        .expect("connected, though the verdict's message never came");
+    assert_eq!(Some(session.id), ticket.map(|t| t.session_id));
+    assert_eq!(session.status, SessionStatus::Active);
+    let audit = audit(app, id).await;
+    assert_eq!(audit[0].outcome, ConnectionOutcome::Accepted, "{audit:?}");
 }

@@ -152,7 +152,11 @@ impl TestApp {
     /// A second node of the same service: its own port and data folder (holding a copy
     /// of this node's key file), the same database, cluster and clock. Meaningful with
     /// `[cluster]` set on PostgreSQL.
-    pub async fn another_node(&self) -> (RunningServer, TempDir) {
+    /// Its configuration is this node's, changed by `configure`.
+    pub async fn another_node_with(
+        &self,
+        configure: impl FnOnce(&mut Config),
+    ) -> (RunningServer, TempDir) {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::copy(
             lifeline_server::secrets::key_file(&self.config.data_dir),
@@ -162,6 +166,7 @@ impl TestApp {
         let mut config = self.config.clone();
         config.data_dir = dir.path().to_owned();
         config.listen = "127.0.0.1:0".parse().expect("address");
+        configure(&mut config);
         (start(&mut config, &self.clock).await, dir)
     }
 }
@@ -247,6 +252,20 @@ pub struct TwoNodes {
 }
 
 pub async fn two_nodes() -> TwoNodes {
+    two_nodes_with(|_| {}, Bus::Shared).await
+}
+
+/// Whether the two nodes hear each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bus {
+    Shared,
+    /// The second node has a subject prefix of its own: nothing crosses between the
+    /// two, as when the bus loses every message.
+    Deaf,
+}
+
+/// [`two_nodes`], both configured by `configure`.
+pub async fn two_nodes_with(configure: impl FnOnce(&mut Config), bus: Bus) -> TwoNodes {
     let nats = NatsServer::start().await.expect("nats");
     let database = TestDatabase::create_postgres().await.expect("postgres");
     let settings = lifeline_server::config::ClusterSettings {
@@ -259,9 +278,16 @@ pub async fn two_nodes() -> TwoNodes {
     let first = spawn_app_with(move |config| {
         config.database_url = url.as_str().into();
         config.cluster = Some(settings);
+        configure(config);
     })
     .await;
-    let (second, second_dir) = first.another_node().await;
+    let (second, second_dir) = first
+        .another_node_with(|config| {
+            if let (Bus::Deaf, Some(cluster)) = (bus, config.cluster.as_mut()) {
+                cluster.subject_prefix.push_str("deaf");
+            }
+        })
+        .await;
     TwoNodes {
         first,
         second,
