@@ -9,7 +9,16 @@ use uuid::Uuid;
 use crate::cluster::{ClusterLink, PresenceKind, Shared};
 
 /// Room for bursts; a connection that falls further behind re-reads from the database.
-const CHANNEL_CAPACITY: usize = 8;
+/// Live items a connection may fall behind by before it re-reads from the database
+/// (always correct, only slower). An end user's or agent's channel carries one
+/// session, and an idle one is kept per connection, so it is small; a technician's
+/// carries all of their sessions.
+fn channel_capacity(kind: PresenceKind) -> usize {
+    match kind {
+        PresenceKind::EndUser | PresenceKind::Agent => 4,
+        PresenceKind::Technician => 32,
+    }
+}
 
 /// What flows to live connections. Only `Event` is stored; the rest is momentary.
 /// Serializable, as other nodes' connections get it over the cluster's bus.
@@ -96,11 +105,11 @@ pub struct Hub {
 
 /// Returns the receiver, and whether it is the first one here (the party came online
 /// on this node).
-fn subscribe(channels: &Channels, id: Uuid) -> (broadcast::Receiver<Live>, bool) {
+fn subscribe(channels: &Channels, id: Uuid, capacity: usize) -> (broadcast::Receiver<Live>, bool) {
     let mut map = channels.lock().unwrap_or_else(PoisonError::into_inner);
     let sender = map
         .entry(id)
-        .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0);
+        .or_insert_with(|| broadcast::channel(capacity).0);
     let first = sender.receiver_count() == 0;
     (sender.subscribe(), first)
 }
@@ -166,7 +175,7 @@ impl Hub {
     }
 
     fn subscribe_to(&self, kind: PresenceKind, id: Uuid) -> broadcast::Receiver<Live> {
-        let (receiver, first) = subscribe(self.channels(kind), id);
+        let (receiver, first) = subscribe(self.channels(kind), id, channel_capacity(kind));
         if first {
             self.share(Shared::Online {
                 kind,
