@@ -23,8 +23,8 @@ use crate::socket_close;
 use crate::state::AppState;
 
 /// Small buffers: an idle connection should cost a few KiB, not tungstenite's 128 KiB.
-/// Reads start with this much room (a chat frame fits; a bigger one grows it).
-const READ_BUFFER_BYTES: usize = 512;
+/// Reads start with this much room (a hello fits; a bigger frame grows it).
+const READ_BUFFER_BYTES: usize = 256;
 /// Frames are written out at once rather than gathered: a gathering buffer would keep
 /// the capacity of the largest burst for the life of an idle connection.
 const WRITE_BUFFER_BYTES: usize = 0;
