@@ -5,6 +5,7 @@ mod agent;
 mod backup;
 mod browser;
 mod cluster;
+mod cluster_presence;
 mod cluster_upload;
 mod https;
 mod nginx;

@@ -186,10 +186,12 @@ pub struct SharedWriter {
 }
 
 impl SharedWriter {
+    /// The open part, or a new one starting at `next_byte`.
     fn open_part(&mut self) -> &mut OpenPart {
-        let bucket = self.bucket.clone();
-        let name = format!("{}/{}-{}", self.file_id, self.next_byte, Uuid::new_v4());
+        let (bucket, file_id, first_byte) = (&self.bucket, self.file_id, self.next_byte);
         self.part.get_or_insert_with(|| {
+            let bucket = bucket.clone();
+            let name = format!("{file_id}/{first_byte}-{}", Uuid::new_v4());
             let (pipe, mut source) = tokio::io::duplex(2 * CHUNK_BYTES);
             let meta = object_store::ObjectMetadata {
                 name: name.clone(),

@@ -7,6 +7,7 @@ mod frames;
 mod hub;
 mod marks;
 pub(crate) mod origin;
+mod presence;
 mod socket;
 
 pub use hub::{Hub, Live, SignInEnded};
