@@ -19,7 +19,6 @@ use lifeline_e2e::nats::NatsServer;
 use lifeline_e2e::ports::free_port;
 use lifeline_e2e::tls::TestCa;
 use lifeline_protocol::{EventData, Party};
-use tokio::process::Command;
 use uuid::Uuid;
 
 use crate::https::HOST;
@@ -517,11 +516,7 @@ async fn check_config_shows_the_cluster_without_passwords() -> anyhow::Result<()
             work.path().join("data")
         ),
     )?;
-    let checked = Command::new(crate::service::server_binary())
-        .arg("check-config")
-        .arg(&config)
-        .output()
-        .await?;
+    let checked = crate::service::check_config(&config).await?;
     let out = String::from_utf8_lossy(&checked.stdout);
     assert!(checked.status.success(), "{out}");
     assert!(
@@ -531,11 +526,7 @@ async fn check_config_shows_the_cluster_without_passwords() -> anyhow::Result<()
     assert!(!out.contains("s3cret"), "no password shown: {out}");
 
     std::fs::write(&config, "[cluster]\nnats_url = \"nats://10.0.0.5:4222\"\n")?;
-    let refused = Command::new(crate::service::server_binary())
-        .arg("check-config")
-        .arg(&config)
-        .output()
-        .await?;
+    let refused = crate::service::check_config(&config).await?;
     assert!(!refused.status.success());
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("PostgreSQL"),

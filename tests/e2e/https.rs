@@ -305,11 +305,7 @@ async fn a_key_that_does_not_match_its_certificate_stops_the_start_and_check_con
         "the error names the key: {said}"
     );
 
-    let checked = tokio::process::Command::new(server_binary())
-        .arg("check-config")
-        .arg(&config)
-        .output()
-        .await?;
+    let checked = crate::service::check_config(&config).await?;
     assert!(!checked.status.success());
     assert!(
         String::from_utf8_lossy(&checked.stderr).contains("other.key"),
@@ -323,11 +319,7 @@ async fn a_key_that_does_not_match_its_certificate_stops_the_start_and_check_con
             one.cert, one.key
         ),
     )?;
-    let checked = tokio::process::Command::new(server_binary())
-        .arg("check-config")
-        .arg(&config)
-        .output()
-        .await?;
+    let checked = crate::service::check_config(&config).await?;
     let out = String::from_utf8_lossy(&checked.stdout);
     assert!(checked.status.success(), "{out}");
     assert!(out.contains("The configuration is valid."), "{out}");

@@ -32,6 +32,15 @@ pub fn server_binary() -> PathBuf {
     bin
 }
 
+/// `lifeline-server check-config <config>`, run to its end.
+pub async fn check_config(config: &Path) -> anyhow::Result<std::process::Output> {
+    Ok(tokio::process::Command::new(server_binary())
+        .arg("check-config")
+        .arg(config)
+        .output()
+        .await?)
+}
+
 /// A `lifeline-server` process on loopback with its own data directory.
 pub struct ServiceProcess {
     child: Child,

@@ -117,6 +117,10 @@ pub struct FolderWriter {
 }
 
 impl FolderWriter {
+    pub fn offset(&self) -> u64 {
+        self.received
+    }
+
     pub async fn write(&mut self, bytes: &[u8]) -> AppResult<()> {
         self.file.write_all(bytes).await.map_err(internal)?;
         self.received += bytes.len() as u64;

@@ -98,6 +98,14 @@ impl FileStore {
 }
 
 impl FileWriter {
+    /// Where the stored bytes end, so where this append must start.
+    pub fn offset(&self) -> u64 {
+        match self {
+            FileWriter::Folder(writer) => writer.offset(),
+            FileWriter::Shared(writer) => writer.offset(),
+        }
+    }
+
     pub async fn write(&mut self, bytes: &[u8]) -> AppResult<()> {
         match self {
             FileWriter::Folder(writer) => writer.write(bytes).await,

@@ -208,6 +208,11 @@ impl SharedWriter {
         })
     }
 
+    /// Where the recorded parts end (the open part, if any, is not counted yet).
+    pub fn offset(&self) -> u64 {
+        self.next_byte
+    }
+
     pub async fn write(&mut self, mut bytes: &[u8]) -> AppResult<()> {
         while !bytes.is_empty() {
             let part = self.open_part();

@@ -185,14 +185,15 @@ async fn append_upload(
             "another append to this file is running".into(),
         ));
     };
-    let stored = state.files.offset(&record).await?;
+    // The writer knows where the stored bytes end: no second look at the disk.
+    let mut file = state.files.writer(&state.store, &record).await?;
+    let stored = file.offset();
     if offset != stored {
         return Err(AppError::Conflict(format!(
             "the upload is at byte {stored}, not {offset}; resume from {stored}"
         )));
     }
     let size = record.size();
-    let mut file = state.files.writer(&state.store, &record).await?;
     // Hash while writing when the whole file comes in this request; otherwise re-read.
     let mut hasher = (offset == 0).then(Sha256::new);
     let mut received = offset;

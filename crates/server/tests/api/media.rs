@@ -94,19 +94,34 @@ pub(crate) async fn allowed_session_for(app: &TestApp, kind: ConsentKind) -> (Uu
 /// of the stream: `(session, viewer, sender)`.
 async fn streaming(app: &TestApp) -> (Uuid, MediaSocket, MediaSocket) {
     let (session_id, end_user) = allowed_session(app).await;
-    let mut viewer =
-        MediaSocket::connect(&app.technician, session_id, MediaRole::Viewer, Vec::new())
-            .await
-            .expect("views");
-    let sender = MediaSocket::connect(&end_user, session_id, MediaRole::Sender, Vec::new())
+    let (viewer, sender, _) = watch_and_share(&app.technician, &end_user, session_id).await;
+    (session_id, viewer, sender)
+}
+
+/// The technician views, the end user shares and starts: `(viewer, sender, stream)`
+/// once the viewer has heard of the stream. Each may be on its own node.
+pub(crate) async fn watch_and_share(
+    technician: &ApiClient,
+    end_user: &ApiClient,
+    session_id: Uuid,
+) -> (MediaSocket, MediaSocket, lifeline_protocol::StreamInfo) {
+    let mut viewer = MediaSocket::connect(technician, session_id, MediaRole::Viewer, Vec::new())
+        .await
+        .expect("views");
+    let sender = MediaSocket::connect(end_user, session_id, MediaRole::Sender, Vec::new())
         .await
         .expect("shares");
     sender.start(format()).expect("start");
-    next_matching(&mut viewer, "the stream", |e| {
-        matches!(e, MediaEvent::Stream(_))
-    })
-    .await;
-    (session_id, viewer, sender)
+    let stream = next_stream(&mut viewer).await;
+    (viewer, sender, stream)
+}
+
+/// The next picture the viewer gets: its header and bytes.
+pub(crate) async fn next_chunk(viewer: &mut MediaSocket) -> (ChunkHeader, bytes::Bytes) {
+    match next_matching(viewer, "a chunk", |e| matches!(e, MediaEvent::Chunk { .. })).await {
+        MediaEvent::Chunk { header, data } => (header, data),
+        _ => unreachable!("filtered"),
+    }
 }
 
 async fn event_kinds(app: &TestApp, session_id: Uuid) -> Vec<EventData> {
@@ -147,13 +162,7 @@ async fn a_shared_screen_reaches_the_technician_chunk_for_chunk_and_stops_on_bot
         sender
             .send_chunk(&header(seq, seq == 1), picture)
             .expect("sent");
-        let MediaEvent::Chunk { header: got, data } = next_matching(&mut viewer, "a chunk", |e| {
-            matches!(e, MediaEvent::Chunk { .. })
-        })
-        .await
-        else {
-            unreachable!()
-        };
+        let (got, data) = next_chunk(&mut viewer).await;
         assert_eq!(got, header(seq, seq == 1), "the header arrives as sent");
         assert_eq!(&data[..], &picture[..], "the bytes arrive as sent");
         viewer.ack(seq).expect("ack");

@@ -10,7 +10,9 @@ use lifeline_protocol::{
 };
 
 use crate::helpers::two_nodes;
-use crate::media::{allowed_session_for, format, next_matching, next_stop, next_stream};
+use crate::media::{
+    allowed_session_for, format, next_chunk, next_matching, next_stop, next_stream, watch_and_share,
+};
 
 fn header(seq: u64, key: bool) -> ChunkHeader {
     ChunkHeader {
@@ -68,13 +70,7 @@ async fn a_technician_on_one_node_watches_and_controls_a_screen_sent_to_another(
         sender
             .send_chunk(&header(seq, seq == 1), &picture)
             .expect("sent");
-        let MediaEvent::Chunk { header: got, data } = next_matching(&mut viewer, "a chunk", |e| {
-            matches!(e, MediaEvent::Chunk { .. })
-        })
-        .await
-        else {
-            unreachable!()
-        };
+        let (got, data) = next_chunk(&mut viewer).await;
         assert_eq!(got, header(seq, seq == 1));
         assert_eq!(&data[..], &picture[..], "chunk {seq} arrives whole");
         viewer.ack(seq).expect("ack");
@@ -132,19 +128,8 @@ async fn a_technician_on_one_node_watches_and_controls_a_screen_sent_to_another(
 async fn ending_a_session_through_a_node_without_its_stream_stops_the_stream_first() {
     let nodes = two_nodes().await;
     let (session_id, end_user) = allowed_session_for(&nodes.first, ConsentKind::ViewScreen).await;
-    let mut viewer = MediaSocket::connect(
-        &nodes.first.technician,
-        session_id,
-        MediaRole::Viewer,
-        Vec::new(),
-    )
-    .await
-    .expect("views");
-    let mut sender = MediaSocket::connect(&end_user, session_id, MediaRole::Sender, Vec::new())
-        .await
-        .expect("shares");
-    sender.start(format()).expect("start");
-    let stream = next_stream(&mut viewer).await;
+    let (_viewer, mut sender, stream) =
+        watch_and_share(&nodes.first.technician, &end_user, session_id).await;
 
     // Both sockets are on the first node; the session ends through the second.
     let technician = nodes.technician_on_second().await;
