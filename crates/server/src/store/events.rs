@@ -12,15 +12,15 @@ pub struct AppendOutcome {
 }
 
 #[derive(sqlx::FromRow)]
-struct EventRow {
-    session_id: Uuid,
-    seq: i64,
-    at: i64,
-    data: String,
+pub(super) struct EventRow {
+    pub(super) session_id: Uuid,
+    pub(super) seq: i64,
+    pub(super) at: i64,
+    pub(super) data: String,
 }
 
 impl EventRow {
-    fn into_event(self) -> StoreResult<SessionEvent> {
+    pub(super) fn into_event(self) -> StoreResult<SessionEvent> {
         let data: EventData = serde_json::from_str(&self.data)
             .map_err(|e| StoreError::Corrupt(format!("event {}: {e}", self.seq)))?;
         Ok(SessionEvent {
@@ -162,6 +162,8 @@ async fn stored_resend(
 }
 
 impl Store {
+    /// Appends one event on its own, in a group commit with whatever other events are
+    /// waiting (see `event_writer`).
     pub async fn append_event(
         &self,
         session_id: Uuid,
@@ -170,18 +172,9 @@ impl Store {
         data: &EventData,
         now: i64,
     ) -> StoreResult<AppendOutcome> {
-        on_pool!(self, |pool| {
-            let mut conn = pool.acquire().await?;
-            append_event(
-                (&mut *conn).into(),
-                session_id,
-                author,
-                client_id,
-                data,
-                now,
-            )
+        self.events
+            .append(session_id, author, client_id, data, now)
             .await
-        })
     }
 
     /// Events after `since`, in order, at most `limit`.

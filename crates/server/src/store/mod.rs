@@ -14,6 +14,7 @@
 mod adhoc;
 mod attended;
 mod connections;
+mod event_writer;
 mod events;
 mod failed_attempts;
 mod files;
@@ -63,6 +64,9 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("{0} works only on SQLite")]
     SqliteOnly(&'static str),
+    /// The task that stores events in batches is gone: the service is shutting down.
+    #[error("the event writer has stopped")]
+    WriterStopped,
 }
 
 impl StoreError {
@@ -140,6 +144,12 @@ impl<'c> From<&'c mut PgConnection> for Conn<'c> {
 /// written like a closure so rustfmt formats it, but it is not one: `return` and `?`
 /// leave the enclosing method.
 macro_rules! on_pool {
+    (pool: $pool_of:expr, |$pool:ident| $body:expr) => {
+        match $pool_of {
+            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Postgres($pool) => $body,
+        }
+    };
     ($store:expr, |$pool:ident| $body:expr) => {
         match &$store.pool {
             $crate::store::Pool::Sqlite($pool) => $body,
@@ -164,6 +174,8 @@ pub(crate) use {on_conn, on_pool};
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// Where events appended outside a transaction queue for a group commit.
+    events: event_writer::EventWriter,
 }
 
 impl Store {
@@ -174,7 +186,8 @@ impl Store {
             Backend::Sqlite => Pool::Sqlite(connect_sqlite(database_url).await?),
             Backend::Postgres => Pool::Postgres(connect_postgres(database_url).await?),
         };
-        Ok(Self { pool })
+        let events = event_writer::EventWriter::start(&pool);
+        Ok(Self { pool, events })
     }
 
     pub fn backend(&self) -> Backend {
@@ -247,6 +260,9 @@ async fn connect_sqlite(database_url: &str) -> StoreResult<SqlitePool> {
         .busy_timeout(Duration::from_secs(10));
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
+        // A file's connection does not break while it idles, and a ping per acquire
+        // would double the hand-offs to sqlx's worker thread that every query costs.
+        .test_before_acquire(false)
         .connect_with(options)
         .await?;
     sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
@@ -256,7 +272,7 @@ async fn connect_sqlite(database_url: &str) -> StoreResult<SqlitePool> {
 async fn connect_postgres(database_url: &str) -> StoreResult<PgPool> {
     let options = PgConnectOptions::from_str(database_url)?.application_name("lifeline");
     let pool = PgPoolOptions::new()
-        .max_connections(16)
+        .max_connections(8)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await?;

@@ -30,11 +30,23 @@ pub struct NewTechnicianRecord<'a> {
     pub now: i64,
 }
 
-const SELECT_TECHNICIAN: &str = "SELECT t.id, t.company_id, c.name AS company_name, t.email, \
-     t.display_name, t.password_hash, t.is_admin, t.disabled, t.created_at, \
-     t.totp_sealed IS NOT NULL AS second_factor, \
-     c.require_second_factor AS company_requires_second_factor \
-     FROM technicians t JOIN companies c ON c.id = t.company_id";
+/// The columns of a [`TechnicianRecord`], from `technicians t` joined with `companies c`
+/// (a macro, so `concat!` can build the queries that share them).
+macro_rules! technician_columns {
+    () => {
+        "t.id, t.company_id, c.name AS company_name, t.email, \
+         t.display_name, t.password_hash, t.is_admin, t.disabled, t.created_at, \
+         t.totp_sealed IS NOT NULL AS second_factor, \
+         c.require_second_factor AS company_requires_second_factor"
+    };
+}
+pub(super) use technician_columns;
+
+const SELECT_TECHNICIAN: &str = concat!(
+    "SELECT ",
+    technician_columns!(),
+    " FROM technicians t JOIN companies c ON c.id = t.company_id"
+);
 
 impl Store {
     /// Adds a technician, creating the company by name if it is new.

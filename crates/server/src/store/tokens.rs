@@ -2,7 +2,8 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use super::on_pool;
-use super::{Store, StoreResult};
+use super::technicians::technician_columns;
+use super::{Store, StoreResult, TechnicianRecord};
 use crate::auth::tokens::TokenHash;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +28,15 @@ pub enum SignInStanding {
     /// Signed out, revoked or run out: no token of the sign-in works any more.
     Ended,
     Disabled,
+}
+
+/// A token's row joined with its technician's.
+#[derive(FromRow)]
+struct SignInRow {
+    #[sqlx(flatten)]
+    technician: TechnicianRecord,
+    #[sqlx(flatten)]
+    token: TokenRecord,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -86,6 +96,28 @@ impl Store {
         .fetch_optional(pool)
         .await?)
         })
+    }
+
+    /// The token and its technician in one query: every authenticated request asks.
+    pub async fn token_with_technician(
+        &self,
+        token_hash: &TokenHash,
+        kind: TokenKind,
+    ) -> StoreResult<Option<(TechnicianRecord, TokenRecord)>> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            technician_columns!(),
+            ", k.technician_id, k.family_id, k.expires_at, k.revoked, k.signed_in_at \
+             FROM auth_tokens k JOIN technicians t ON t.id = k.technician_id \
+             JOIN companies c ON c.id = t.company_id \
+             WHERE k.token_hash = $1 AND k.kind = $2"
+        );
+        let row: Option<SignInRow> = on_pool!(self, |pool| sqlx::query_as(SQL)
+            .bind(token_hash)
+            .bind(kind.as_str())
+            .fetch_optional(pool)
+            .await?);
+        Ok(row.map(|row| (row.technician, row.token)))
     }
 
     /// Marks one refresh token used. False when it was already revoked: a replay.

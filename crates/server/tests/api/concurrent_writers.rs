@@ -94,6 +94,54 @@ async fn concurrent_writers_on_several_pools_get_every_number_once() {
     assert_eq!(texts.len(), sent, "every message is there once");
 }
 
+/// Appends that wait together are stored in one transaction (a group commit). One that
+/// can't be stored, for a session that does not exist, fails alone: the others in its
+/// batch are stored, numbered without a gap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failing_append_fails_alone_in_its_group_commit() {
+    let app = spawn_app().await;
+    let session = app.new_session().await;
+    let _ = app.end_user(&session).await;
+    let store = &app.state().store;
+    let before = store
+        .events_since(session.id, 0, 10_000)
+        .await
+        .expect("events")
+        .len();
+    let message = |n: usize| EventData::Message {
+        from: Party::Technician,
+        client_id: Uuid::new_v4(),
+        text: format!("message {n}"),
+    };
+    let appends = (0..64).map(|n| {
+        // Every eighth goes to a session nobody created.
+        let target = if n % 8 == 0 {
+            Uuid::new_v4()
+        } else {
+            session.id
+        };
+        let data = message(n);
+        async move {
+            store
+                .append_event(target, Some(Party::Technician), None, &data, 1)
+                .await
+                .map(|outcome| outcome.event.seq)
+        }
+    });
+    let outcomes = futures_util::future::join_all(appends).await;
+    for (n, outcome) in outcomes.iter().enumerate() {
+        assert_eq!(outcome.is_err(), n % 8 == 0, "append {n}: {outcome:?}");
+    }
+    let events = store
+        .events_since(session.id, 0, 10_000)
+        .await
+        .expect("events");
+    assert_eq!(events.len(), before + 56, "every good append is stored");
+    for (index, event) in events.iter().enumerate() {
+        assert_eq!(event.seq, index as u64 + 1, "numbers run without a gap");
+    }
+}
+
 /// Jobs that run once per cluster follow a lease: one holder at a time, renewed by
 /// its holder, taken over when it runs out.
 #[tokio::test]

@@ -1,0 +1,270 @@
+//! Group commits for events appended on their own (chat messages, mostly): callers
+//! queue their event, and a writer task stores whatever is queued in one transaction,
+//! so a busy node pays one commit, one connection and one write lock for many
+//! messages. Every event is still committed before its caller hears its `seq`, so
+//! nothing is delivered before it is stored.
+//!
+//! A writer never waits for more events to arrive: it takes what is queued when the
+//! last batch is done, so at a low rate each batch is one event and the latency is
+//! that of a lone insert.
+
+use std::collections::{HashMap, HashSet};
+
+use lifeline_protocol::{EventData, Party, SessionEvent};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use super::events::{append_event, EventRow};
+use super::{on_pool, to_u64, AppendOutcome, Pool, StoreError, StoreResult};
+
+/// At most this many events share one transaction, so one batch holds the write lock
+/// for a bounded time and a failing batch is retried in bounded time.
+const MAX_BATCH: usize = 256;
+/// Queued appends per writer before callers wait to queue theirs.
+const QUEUE: usize = 4096;
+
+/// One event to append, and where its outcome goes.
+struct Append {
+    session_id: Uuid,
+    author: Option<Party>,
+    client_id: Option<Uuid>,
+    data: EventData,
+    now: i64,
+    reply: oneshot::Sender<StoreResult<AppendOutcome>>,
+}
+
+/// The queues of the writer tasks. SQLite has one writer at a time, so it gets one
+/// writer. PostgreSQL gets several, each owning a share of the sessions: one session's
+/// events always go through the same writer, and two writers never lock the same
+/// session row, so they can't deadlock each other.
+#[derive(Clone)]
+pub(super) struct EventWriter {
+    lanes: Vec<mpsc::Sender<Append>>,
+}
+
+impl EventWriter {
+    /// Starts the writer tasks; they end when the last clone of this handle is dropped.
+    pub(super) fn start(pool: &Pool) -> Self {
+        let writers = match pool {
+            Pool::Sqlite(_) => 1,
+            Pool::Postgres(_) => 4,
+        };
+        let lanes = (0..writers)
+            .map(|_| {
+                let (queue, queued) = mpsc::channel(QUEUE);
+                tokio::spawn(write_batches(pool.clone(), queued));
+                queue
+            })
+            .collect();
+        Self { lanes }
+    }
+
+    pub(super) async fn append(
+        &self,
+        session_id: Uuid,
+        author: Option<Party>,
+        client_id: Option<Uuid>,
+        data: &EventData,
+        now: i64,
+    ) -> StoreResult<AppendOutcome> {
+        // Session ids are random, so their low bits spread sessions over the lanes.
+        let lanes = self.lanes.len() as u128;
+        let lane = &self.lanes[usize::try_from(session_id.as_u128() % lanes).unwrap_or(0)];
+        let (reply, outcome) = oneshot::channel();
+        lane.send(Append {
+            session_id,
+            author,
+            client_id,
+            data: data.clone(),
+            now,
+            reply,
+        })
+        .await
+        .map_err(|_| StoreError::WriterStopped)?;
+        outcome.await.map_err(|_| StoreError::WriterStopped)?
+    }
+}
+
+async fn write_batches(pool: Pool, mut queued: mpsc::Receiver<Append>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queued.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        write_batch(&pool, std::mem::take(&mut batch)).await;
+    }
+}
+
+/// Stores a batch in one transaction. If anything in it fails, nothing of it is kept
+/// and each event is tried again in a transaction of its own, so one bad event (its
+/// session deleted meanwhile, say) fails only its own caller.
+async fn write_batch(pool: &Pool, batch: Vec<Append>) {
+    if batch.len() > 1 {
+        let stored = match pool {
+            Pool::Sqlite(pool) => sqlite_rows_at_once(pool, &batch).await,
+            Pool::Postgres(_) => in_one_transaction(pool, &batch).await,
+        };
+        if let Ok(outcomes) = stored {
+            for (append, outcome) in batch.into_iter().zip(outcomes) {
+                // A caller that stopped waiting still has its event stored.
+                let _ = append.reply.send(Ok(outcome));
+            }
+            return;
+        }
+    }
+    for append in batch {
+        let outcome = in_one_transaction(pool, std::slice::from_ref(&append))
+            .await
+            .map(|mut outcomes| outcomes.remove(0));
+        let _ = append.reply.send(outcome);
+    }
+}
+
+/// Each event appended on its own, in one transaction.
+async fn in_one_transaction(pool: &Pool, batch: &[Append]) -> StoreResult<Vec<AppendOutcome>> {
+    on_pool!(pool: pool, |pool| {
+        let mut tx = pool.begin().await?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for append in batch {
+            outcomes.push(
+                append_event(
+                    (&mut *tx).into(),
+                    append.session_id,
+                    append.author,
+                    append.client_id,
+                    &append.data,
+                    append.now,
+                )
+                .await?,
+            );
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    })
+}
+
+/// A SQLite batch in a handful of statements instead of one per event: every statement
+/// is a hand-off to sqlx's worker thread, and on a busy machine each hand-off waits for
+/// its turn on a core. `BEGIN IMMEDIATE` takes the write lock first, so nothing else
+/// writes events while this batch reads which ones exist and which numbers are next.
+async fn sqlite_rows_at_once(
+    pool: &sqlx::SqlitePool,
+    batch: &[Append],
+) -> StoreResult<Vec<AppendOutcome>> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut stored = stored_resends(&mut tx, batch).await?;
+    let mut next_seq = last_seqs(&mut tx, batch).await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut rows = Vec::with_capacity(batch.len());
+    for append in batch {
+        let key = resend_key(append);
+        if let Some(original) = key.and_then(|key| stored.get(&key)) {
+            outcomes.push(AppendOutcome {
+                event: original.clone(),
+                created: false,
+            });
+            continue;
+        }
+        let seq = next_seq.entry(append.session_id).or_insert(0);
+        *seq += 1;
+        let event = SessionEvent {
+            session_id: append.session_id,
+            seq: to_u64(*seq),
+            at: append.now,
+            data: append.data.clone(),
+        };
+        let json = serde_json::to_string(&append.data)
+            .map_err(|e| StoreError::Corrupt(format!("serializing event: {e}")))?;
+        rows.push((append, *seq, json));
+        if let Some(key) = key {
+            // A resend within the same batch gets this one.
+            stored.insert(key, event.clone());
+        }
+        outcomes.push(AppendOutcome {
+            event,
+            created: true,
+        });
+    }
+    if !rows.is_empty() {
+        let mut insert = sqlx::QueryBuilder::new(
+            "INSERT INTO events (session_id, seq, at, author, client_id, data) ",
+        );
+        insert.push_values(&rows, |mut row, (append, seq, json)| {
+            row.push_bind(append.session_id)
+                .push_bind(*seq)
+                .push_bind(append.now)
+                .push_bind(append.author.map(Party::as_str))
+                .push_bind(append.client_id)
+                .push_bind(json.as_str());
+        });
+        insert.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+/// What makes an append a resend of a stored event: its session, author and client id.
+fn resend_key(append: &Append) -> Option<(Uuid, &'static str, Uuid)> {
+    Some((
+        append.session_id,
+        append.author?.as_str(),
+        append.client_id?,
+    ))
+}
+
+/// The stored events that appends of the batch resend, by their resend key.
+async fn stored_resends(
+    tx: &mut sqlx::SqliteConnection,
+    batch: &[Append],
+) -> StoreResult<HashMap<(Uuid, &'static str, Uuid), SessionEvent>> {
+    let keys: Vec<_> = batch.iter().filter_map(resend_key).collect();
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut query = sqlx::QueryBuilder::new(
+        "SELECT session_id, seq, at, data, author, client_id FROM events \
+         WHERE (session_id, author, client_id) IN (",
+    );
+    query.push_values(&keys, |mut key, (session_id, author, client_id)| {
+        key.push_bind(*session_id)
+            .push_bind(*author)
+            .push_bind(*client_id);
+    });
+    query.push(")");
+    let rows: Vec<(Uuid, i64, i64, String, String, Uuid)> =
+        query.build_query_as().fetch_all(&mut *tx).await?;
+    let mut stored = HashMap::with_capacity(rows.len());
+    for (session_id, seq, at, data, author, client_id) in rows {
+        let Some(author) = [Party::Technician, Party::EndUser]
+            .into_iter()
+            .map(Party::as_str)
+            .find(|known| *known == author)
+        else {
+            continue;
+        };
+        let event = EventRow {
+            session_id,
+            seq,
+            at,
+            data,
+        }
+        .into_event()?;
+        stored.insert((session_id, author, client_id), event);
+    }
+    Ok(stored)
+}
+
+/// The highest `seq` stored for each session of the batch (sessions without events
+/// are left out: they start at 1).
+async fn last_seqs(
+    tx: &mut sqlx::SqliteConnection,
+    batch: &[Append],
+) -> StoreResult<HashMap<Uuid, i64>> {
+    let sessions: HashSet<Uuid> = batch.iter().map(|append| append.session_id).collect();
+    let mut query =
+        sqlx::QueryBuilder::new("SELECT session_id, MAX(seq) FROM events WHERE session_id IN (");
+    let mut ids = query.separated(", ");
+    for session_id in &sessions {
+        ids.push_bind(*session_id);
+    }
+    query.push(") GROUP BY session_id");
+    let rows: Vec<(Uuid, i64)> = query.build_query_as().fetch_all(&mut *tx).await?;
+    Ok(rows.into_iter().collect())
+}
