@@ -370,8 +370,32 @@ pub async fn build_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Resul
     })
 }
 
-/// Every minute, expire ad-hoc sessions whose time is up, so their agents hear it at
-/// once; every hour, drop expired tokens and rate-limit windows. In a cluster only the
+/// An ad-hoc session reads as expired the moment its time is up (the store decides that
+/// on every read). What follows from it (its computer leaves its groups, its chats end,
+/// the technician and the agent are told) is done by this sweep, within a second, and
+/// also after a jump of the clock. Every node sweeps: the store marks each session
+/// expired once, and only the node whose update marked it does the rest.
+async fn sweep_expired_adhoc(state: AppState) {
+    let mut every_second = tokio::time::interval(std::time::Duration::from_secs(1));
+    every_second.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every_second.tick() => {}
+            () = state.shutdown.cancelled() => return,
+        }
+        match state.store.adhoc_due(state.now()).await {
+            Ok(false) => {}
+            Ok(true) => {
+                if let Err(err) = crate::adhoc::expire_due(&state).await {
+                    tracing::warn!(error = %err, "expiring ad-hoc sessions failed");
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "looking for expired ad-hoc sessions failed"),
+        }
+    }
+}
+
+/// Every hour, drop expired tokens and rate-limit windows. In a cluster only the
 /// node holding the `housekeeping` lease does this; it renews the lease each minute,
 /// and when it dies another node takes the lease within a minute and a half.
 async fn housekeeping(state: AppState) {
@@ -397,9 +421,6 @@ async fn housekeeping(state: AppState) {
                 tracing::warn!(error = %err, "taking the housekeeping lease failed");
                 continue;
             }
-        }
-        if let Err(err) = crate::adhoc::expire_due(&state).await {
-            tracing::warn!(error = %err, "expiring ad-hoc sessions failed");
         }
         minutes += 1;
         if minutes % 60 != 1 {
@@ -544,6 +565,7 @@ pub async fn start(
         tasks.push(serve_beside(listener, metrics, state.shutdown.clone()));
     }
     tokio::spawn(housekeeping(state.clone()));
+    tokio::spawn(sweep_expired_adhoc(state.clone()));
     Ok(RunningServer {
         addr,
         redirect_addr,

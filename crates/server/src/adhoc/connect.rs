@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{expire_due, key_params_of};
+use super::key_params_of;
 use crate::auth::tokens::{self, END_USER_PREFIX};
 use crate::auth::{AuthAgent, AuthEndUser, AuthTechnician};
 use crate::cluster::{ClusterLink, Shared};
@@ -124,8 +124,7 @@ async fn owned_active(
     technician: &TechnicianRecord,
     id: Uuid,
 ) -> AppResult<AdhocRecord> {
-    expire_due(state).await?;
-    let record = match state.store.adhoc(id).await? {
+    let record = match state.store.adhoc(id, state.now()).await? {
         Some(r) if r.technician_id == technician.id => r,
         _ => return Err(AppError::NotFound("ad hoc session")),
     };

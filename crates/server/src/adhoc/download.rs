@@ -34,8 +34,7 @@ pub fn page_router() -> Router<AppState> {
 }
 
 async fn prepared_session(state: &AppState, id: Uuid) -> AppResult<crate::store::AdhocRecord> {
-    super::expire_due(state).await?;
-    match state.store.adhoc(id).await? {
+    match state.store.adhoc(id, state.now()).await? {
         Some(record) if record.status == AdhocState::Prepared => Ok(record),
         Some(_) => Err(AppError::SessionEnded),
         None => Err(AppError::NotFound("ad hoc session")),

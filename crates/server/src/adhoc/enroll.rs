@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::routes::clean;
-use super::{expire_due, summary, ADHOC_LIFETIME_MS};
+use super::{summary, ADHOC_LIFETIME_MS};
 use crate::auth::tokens::{self, AGENT_PREFIX};
 use crate::auth::{AuthTechnician, ClientIp};
 use crate::error::{AppError, AppResult, Json, Path};
@@ -98,8 +98,7 @@ async fn agent_limit(state: &AppState, ip: std::net::IpAddr) -> AppResult<()> {
 
 /// A prepared session, or why an agent cannot enroll in it.
 async fn prepared(state: &AppState, id: Uuid) -> AppResult<AdhocRecord> {
-    expire_due(state).await?;
-    match state.store.adhoc(id).await? {
+    match state.store.adhoc(id, state.now()).await? {
         Some(record) if record.status == AdhocState::Prepared => Ok(record),
         Some(_) => Err(AppError::SessionEnded),
         None => Err(AppError::NotFound("ad hoc session")),
@@ -232,7 +231,7 @@ async fn answer(
         ));
     }
     tracing::info!(adhoc = %id, "enrollment answered");
-    if let Some(record) = state.store.adhoc(id).await? {
+    if let Some(record) = state.store.adhoc(id, state.now()).await? {
         state
             .hub
             .publish_adhoc(record.technician_id, summary(&record));
@@ -270,7 +269,7 @@ async fn grant(
     let (true, Some(computer)) = (matches, computer) else {
         state.store.drop_enrollment(id, enrollment_id).await?;
         tracing::warn!(adhoc = %id, "enrollment grant refused");
-        if let Some(record) = state.store.adhoc(id).await? {
+        if let Some(record) = state.store.adhoc(id, state.now()).await? {
             state
                 .hub
                 .publish_adhoc(record.technician_id, summary(&record));

@@ -30,7 +30,7 @@ pub async fn managed_by(
     id: uuid::Uuid,
 ) -> crate::error::AppResult<AdhocRecord> {
     use crate::error::AppError;
-    match state.store.adhoc(id).await? {
+    match state.store.adhoc(id, state.now()).await? {
         Some(record) if record.company_id != technician.company_id => {
             Err(AppError::NotFound("ad hoc session"))
         }
@@ -121,7 +121,8 @@ async fn end_connections(state: &AppState, record: &AdhocRecord) -> crate::error
     Ok(())
 }
 
-/// Expires what is due; cheap, and called before anything that counts or lists.
+/// Stores the expiry of the sessions whose time is up and does what follows from it
+/// (see `app::sweep_expired_adhoc`).
 pub async fn expire_due(state: &AppState) -> crate::error::AppResult<()> {
     let expired = state.store.expire_due_adhoc(state.now()).await?;
     for id in expired {
@@ -138,7 +139,7 @@ pub async fn end(state: &AppState, id: uuid::Uuid) -> crate::error::AppResult<Ad
     }
     let record = state
         .store
-        .adhoc(id)
+        .adhoc(id, state.now())
         .await?
         .ok_or(crate::error::AppError::NotFound("ad hoc session"))?;
     end_connections(state, &record).await?;
@@ -149,7 +150,7 @@ pub async fn end(state: &AppState, id: uuid::Uuid) -> crate::error::AppResult<Ad
 
 /// Tells the owning technician's connection the session's new state.
 pub async fn announce(state: &AppState, id: uuid::Uuid) -> crate::error::AppResult<()> {
-    if let Some(record) = state.store.adhoc(id).await? {
+    if let Some(record) = state.store.adhoc(id, state.now()).await? {
         if !record.status.is_live() {
             end_connections(state, &record).await?;
         }

@@ -117,19 +117,14 @@ async fn any_technician_sign_in(
     if !token.starts_with(tokens::ACCESS_PREFIX) {
         return Err(AppError::Unauthorized);
     }
-    let record = state
+    let (technician, record) = state
         .store
-        .token(&tokens::hash(token), TokenKind::Access)
+        .token_with_technician(&tokens::hash(token), TokenKind::Access)
         .await?
         .ok_or(AppError::Unauthorized)?;
     if record.revoked || record.expires_at <= state.now() {
         return Err(AppError::Unauthorized);
     }
-    let technician = state
-        .store
-        .technician(record.technician_id)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
     if technician.disabled {
         return Err(AppError::Forbidden(
             "this technician account is disabled".into(),
@@ -267,10 +262,9 @@ pub async fn adhoc_for_agent_token(
     if !token.starts_with(tokens::AGENT_PREFIX) {
         return Err(AppError::Unauthorized);
     }
-    crate::adhoc::expire_due(state).await?;
     let record = state
         .store
-        .adhoc_by_agent_token(&tokens::hash(token))
+        .adhoc_by_agent_token(&tokens::hash(token), state.now())
         .await?
         .ok_or(AppError::Unauthorized)?;
     if record.status != AdhocState::Active {

@@ -88,7 +88,7 @@ impl Connection {
                 let record = self
                     .state
                     .store
-                    .adhoc(adhoc_session_id)
+                    .adhoc(adhoc_session_id, self.state.now())
                     .await
                     .map_err(AppError::from)?
                     .ok_or(AppError::NotFound("ad hoc session"))?;

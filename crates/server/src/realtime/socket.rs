@@ -494,7 +494,7 @@ impl Connection {
                     if let Some(record) = self
                         .state
                         .store
-                        .adhoc(adhoc_session_id)
+                        .adhoc(adhoc_session_id, self.state.now())
                         .await
                         .map_err(AppError::from)?
                     {

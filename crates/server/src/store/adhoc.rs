@@ -100,7 +100,48 @@ const SELECT_ADHOC: &str = "SELECT a.id, a.technician_id, t.display_name AS tech
      a.enrollment_grant_hash \
      FROM adhoc_sessions a JOIN technicians t ON t.id = a.technician_id";
 
-const LIVE: &str = "('prepared', 'active')";
+/// SQL that holds while the session `a` is live at the instant in parameter `now`
+/// (such as `$2`): prepared with its code still good, or active within its 24 hours.
+/// Whether a stored status has run out is decided here and in [`AdhocRecord`]'s reads,
+/// not by when the sweep got to it.
+pub(super) fn live_at(now: &str) -> String {
+    format!(
+        "((a.status = 'prepared' AND a.code_expires_at > {now}) \
+          OR (a.status = 'active' AND a.expires_at > {now}))"
+    )
+}
+
+/// Whether a session with this stored status has run out at `now`.
+fn ran_out(status: AdhocState, code_expires_at: i64, expires_at: Option<i64>, now: i64) -> bool {
+    match status {
+        AdhocState::Prepared => code_expires_at <= now,
+        AdhocState::Active => expires_at.is_some_and(|at| at <= now),
+        AdhocState::Ended | AdhocState::Expired => false,
+    }
+}
+
+impl AdhocRecord {
+    /// The record as it stands at `now`: a live session whose code or 24 hours ran out
+    /// reads as expired, whether or not the sweep has stored that yet.
+    fn standing_at(mut self, now: i64) -> Self {
+        if ran_out(self.status, self.code_expires_at, self.expires_at, now) {
+            self.status = AdhocState::Expired;
+        }
+        self
+    }
+}
+
+impl ComputerRecord {
+    /// As [`AdhocRecord::standing_at`], for the computer's session.
+    fn standing_at(mut self, now: i64) -> Self {
+        if let Some(status) = self.adhoc_status {
+            if ran_out(status, i64::MAX, self.expires_at, now) {
+                self.adhoc_status = Some(AdhocState::Expired);
+            }
+        }
+        self
+    }
+}
 
 impl Store {
     /// Marks sessions whose time is up as expired and takes their computers out of every
@@ -108,12 +149,12 @@ impl Store {
     pub async fn expire_due_adhoc(&self, now: i64) -> StoreResult<Vec<Uuid>> {
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let expired: Vec<(Uuid, Option<Uuid>)> = sqlx::query_as(&format!(
+            let expired: Vec<(Uuid, Option<Uuid>)> = sqlx::query_as(
                 "UPDATE adhoc_sessions SET status = 'expired', ended_at = $1, code_hash = NULL \
-             WHERE status IN {LIVE} AND ((status = 'prepared' AND code_expires_at <= $1) \
-                OR (status = 'active' AND expires_at <= $1)) \
-             RETURNING id, computer_id"
-            ))
+             WHERE (status = 'prepared' AND code_expires_at <= $1) \
+                OR (status = 'active' AND expires_at <= $1) \
+             RETURNING id, computer_id",
+            )
             .bind(now)
             .fetch_all(&mut *tx)
             .await?;
@@ -138,17 +179,21 @@ impl Store {
                 .await?;
             let (total, used): (i64, i64) = sqlx::query_as(&format!(
                 "SELECT c.adhoc_slots, (SELECT COUNT(*) FROM adhoc_sessions a \
-               WHERE a.company_id = c.id AND a.status IN {LIVE}) FROM companies c WHERE c.id = $1"
+               WHERE a.company_id = c.id AND {}) FROM companies c WHERE c.id = $1",
+                live_at("$2")
             ))
             .bind(new.company_id)
+            .bind(new.now)
             .fetch_one(&mut *tx)
             .await?;
             let has_one: bool = sqlx::query_scalar(&format!(
-            "SELECT EXISTS (SELECT 1 FROM adhoc_sessions WHERE technician_id = $1 AND status IN {LIVE})"
-        ))
-        .bind(new.technician_id)
-        .fetch_one(&mut *tx)
-        .await?;
+                "SELECT EXISTS (SELECT 1 FROM adhoc_sessions a WHERE a.technician_id = $1 AND {})",
+                live_at("$2")
+            ))
+            .bind(new.technician_id)
+            .bind(new.now)
+            .fetch_one(&mut *tx)
+            .await?;
             if has_one {
                 return Ok(PrepareOutcome::TechnicianHasOne);
             }
@@ -170,7 +215,7 @@ impl Store {
         .await?;
             tx.commit().await?;
             let record = self
-                .adhoc(new.id)
+                .adhoc(new.id, new.now)
                 .await?
                 .ok_or_else(|| StoreError::Corrupt("ad-hoc session vanished".into()))?;
             Ok(PrepareOutcome::Prepared(Box::new(record)))
@@ -188,43 +233,50 @@ impl Store {
         })
     }
 
-    pub async fn adhoc(&self, id: Uuid) -> StoreResult<Option<AdhocRecord>> {
-        on_pool!(self, |pool| {
-            Ok(sqlx::query_as(&format!("{SELECT_ADHOC} WHERE a.id = $1"))
+    /// The session as it stands at `now` (see [`AdhocRecord`]'s `standing_at`).
+    pub async fn adhoc(&self, id: Uuid, now: i64) -> StoreResult<Option<AdhocRecord>> {
+        let record: Option<AdhocRecord> = on_pool!(self, |pool| {
+            sqlx::query_as(&format!("{SELECT_ADHOC} WHERE a.id = $1"))
                 .bind(id)
                 .fetch_optional(pool)
-                .await?)
-        })
+                .await?
+        });
+        Ok(record.map(|record| record.standing_at(now)))
     }
 
     pub async fn adhoc_of_technician(
         &self,
         technician_id: Uuid,
         limit: i64,
+        now: i64,
     ) -> StoreResult<Vec<AdhocRecord>> {
-        on_pool!(self, |pool| {
-            Ok(sqlx::query_as(&format!(
+        let records: Vec<AdhocRecord> = on_pool!(self, |pool| {
+            sqlx::query_as(&format!(
                 "{SELECT_ADHOC} WHERE a.technician_id = $1 ORDER BY a.created_at DESC LIMIT $2"
             ))
             .bind(technician_id)
             .bind(limit)
             .fetch_all(pool)
-            .await?)
-        })
+            .await?
+        });
+        Ok(records
+            .into_iter()
+            .map(|record| record.standing_at(now))
+            .collect())
     }
 
     pub async fn adhoc_by_agent_token(
         &self,
         token_hash: &TokenHash,
+        now: i64,
     ) -> StoreResult<Option<AdhocRecord>> {
-        on_pool!(self, |pool| {
-            Ok(
-                sqlx::query_as(&format!("{SELECT_ADHOC} WHERE a.agent_token_hash = $1"))
-                    .bind(token_hash)
-                    .fetch_optional(pool)
-                    .await?,
-            )
-        })
+        let record: Option<AdhocRecord> = on_pool!(self, |pool| {
+            sqlx::query_as(&format!("{SELECT_ADHOC} WHERE a.agent_token_hash = $1"))
+                .bind(token_hash)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(record.map(|record| record.standing_at(now)))
     }
 
     /// Starts an enrollment run on a prepared session whose code is still good and has
@@ -252,7 +304,7 @@ impl Store {
             .fetch_optional(pool)
             .await?;
             match started {
-                Some(_) => self.adhoc(id).await,
+                Some(_) => self.adhoc(id, run.now).await,
                 None => Ok(None),
             }
         })
@@ -354,7 +406,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
-            self.adhoc(id).await
+            self.adhoc(id, activation.now).await
         })
     }
 
@@ -376,7 +428,9 @@ impl Store {
             let mut tx = pool.begin().await?;
             let ended: Option<Option<Uuid>> = sqlx::query_scalar(&format!(
                 "UPDATE adhoc_sessions SET status = 'ended', ended_at = $1, code_hash = NULL \
-             WHERE id = $2 AND status IN {LIVE} RETURNING computer_id"
+             WHERE id = $2 AND id IN (SELECT a.id FROM adhoc_sessions a WHERE {}) \
+             RETURNING computer_id",
+                live_at("$1")
             ))
             .bind(now)
             .bind(id)
@@ -393,13 +447,30 @@ impl Store {
         })
     }
 
-    pub async fn licence_slots(&self, company_id: Uuid) -> StoreResult<(i64, i64)> {
+    /// The company's slots, and how many live sessions hold one at `now`.
+    pub async fn licence_slots(&self, company_id: Uuid, now: i64) -> StoreResult<(i64, i64)> {
         on_pool!(self, |pool| {
             Ok(sqlx::query_as(&format!(
                 "SELECT c.adhoc_slots, (SELECT COUNT(*) FROM adhoc_sessions a \
-               WHERE a.company_id = c.id AND a.status IN {LIVE}) FROM companies c WHERE c.id = $1"
+               WHERE a.company_id = c.id AND {}) FROM companies c WHERE c.id = $1",
+                live_at("$2")
             ))
             .bind(company_id)
+            .bind(now)
+            .fetch_one(pool)
+            .await?)
+        })
+    }
+
+    /// Whether a live session's time is up at `now` and the sweep has yet to store it.
+    pub async fn adhoc_due(&self, now: i64) -> StoreResult<bool> {
+        on_pool!(self, |pool| {
+            Ok(sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM adhoc_sessions \
+                 WHERE (status = 'prepared' AND code_expires_at <= $1) \
+                    OR (status = 'active' AND expires_at <= $1))",
+            )
+            .bind(now)
             .fetch_one(pool)
             .await?)
         })
@@ -502,6 +573,13 @@ impl Store {
             .bind(group.id)
             .fetch_all(pool)
             .await?;
+                // A computer is in groups while its session is live; one whose time ran
+                // out leaves them at the next sweep, and is not listed meanwhile.
+                let computers = computers
+                    .into_iter()
+                    .map(|computer| computer.standing_at(now))
+                    .filter(|computer| computer.adhoc_status.is_none_or(AdhocState::is_live))
+                    .collect();
                 out.push((group, computers));
             }
             Ok(out)

@@ -100,10 +100,10 @@ impl Store {
             .bind(now)
             .fetch_one(pool)
             .await?;
-            let adhoc: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM adhoc_sessions WHERE status IN ('prepared', 'active') \
-             AND (expires_at IS NULL OR expires_at > $1)",
-            )
+            let adhoc: i64 = sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM adhoc_sessions a WHERE {}",
+                super::adhoc::live_at("$1")
+            ))
             .bind(now)
             .fetch_one(pool)
             .await?;

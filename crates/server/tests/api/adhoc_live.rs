@@ -1,5 +1,5 @@
 //! Ad-hoc sessions once live: the technician's and the agent's connections hear of the
-//! activation and the end at once, the person at the computer ends it, invite emails
+//! activation and the end at once, the agent hears its day end, the person at the computer ends it, invite emails
 //! count against the technician's limit, only the owner and admins manage a session, and
 //! forwarded addresses are believed only from trusted proxies.
 
@@ -68,20 +68,18 @@ async fn next_frame(
     serde_json::from_str(message.to_text().expect("text")).expect("frame")
 }
 
-/// The agent's side: its connection shows it online, it hears the technician end the
-/// session, and the person at the computer can end it too.
-#[tokio::test]
-async fn the_agent_is_online_hears_the_end_and_can_end_the_session_itself() {
+/// The agent's realtime connection, past its welcome and its session's active state.
+async fn agent_connected(
+    app: &TestApp,
+    agent_token: &str,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
     use futures_util::SinkExt;
     use tokio_tungstenite::tungstenite::Message;
-    let app = spawn_app().await;
-    let (prepared, activated) = enrolled(&app).await;
-
     let url = format!("{}/api/v1/realtime", app.url.replace("http://", "ws://"));
     let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
         .await
         .expect("agent connects");
-    let hello = serde_json::json!({"type": "hello", "token": activated.agent_token, "cursors": []});
+    let hello = serde_json::json!({"type": "hello", "token": agent_token, "cursors": []});
     socket
         .send(Message::Text(hello.to_string().into()))
         .await
@@ -93,6 +91,17 @@ async fn the_agent_is_online_hears_the_end_and_can_end_the_session_itself() {
     assert!(
         matches!(next_frame(&mut socket).await, lifeline_protocol::ServerFrame::Adhoc { session } if session.status == AdhocStatus::Active)
     );
+    socket
+}
+
+/// The agent's side: its connection shows it online, it hears the technician end the
+/// session, and the person at the computer can end it too.
+#[tokio::test]
+async fn the_agent_is_online_hears_the_end_and_can_end_the_session_itself() {
+    let app = spawn_app().await;
+    let (prepared, activated) = enrolled(&app).await;
+
+    let mut socket = agent_connected(&app, &activated.agent_token).await;
     let listed = adhoc_group(&app)
         .await
         .computers
@@ -118,6 +127,37 @@ async fn the_agent_is_online_hears_the_end_and_can_end_the_session_itself() {
         matches!(frame, lifeline_protocol::ServerFrame::Adhoc { ref session } if session.status == AdhocStatus::Ended),
         "the agent hears the end: {frame:?}"
     );
+}
+
+/// Nobody asks anything when the 24 hours run out: the service's sweep tells the agent
+/// on its own, and the technician's list shows the session expired.
+#[tokio::test]
+async fn when_the_day_is_over_the_agent_hears_it_without_anyone_asking() {
+    let app = spawn_app().await;
+    let (prepared, activated) = enrolled(&app).await;
+    let mut socket = agent_connected(&app, &activated.agent_token).await;
+
+    app.clock.advance(Duration::from_secs(24 * 3600 + 1));
+    let frame = next_frame(&mut socket).await;
+    assert!(
+        matches!(frame, lifeline_protocol::ServerFrame::Adhoc { ref session } if session.status == AdhocStatus::Expired),
+        "the agent hears the session expire: {frame:?}"
+    );
+    app.advance_clock(Duration::ZERO).await;
+    let listed: Vec<lifeline_protocol::AdhocSessionSummary> = call(
+        &app,
+        Some(&app.technician),
+        reqwest::Method::GET,
+        "/api/v1/adhoc",
+        None,
+    )
+    .await
+    .expect("listed");
+    let session = listed
+        .iter()
+        .find(|s| s.id == prepared.session.id)
+        .expect("the session is listed");
+    assert_eq!(session.status, AdhocStatus::Expired);
 }
 
 #[tokio::test]
