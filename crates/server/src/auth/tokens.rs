@@ -32,7 +32,7 @@ pub fn fill_random(bytes: &mut [u8]) {
 /// What the database keeps of a token: its SHA-256, in hex. Made only from a token
 /// (or read back from the database), so a token can never be handed to a store
 /// look-up, or stored, in place of its hash.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, sqlx::Type)]
 #[sqlx(transparent)]
 pub struct TokenHash(String);
 

@@ -80,8 +80,8 @@ impl EventWriter {
             reply,
         })
         .await
-        .map_err(|_| StoreError::WriterStopped)?;
-        outcome.await.map_err(|_| StoreError::WriterStopped)?
+        .map_err(|_| StoreError::TaskStopped)?;
+        outcome.await.map_err(|_| StoreError::TaskStopped)?
     }
 }
 

@@ -18,6 +18,7 @@ mod event_writer;
 mod events;
 mod failed_attempts;
 mod files;
+mod hot_reads;
 mod leases;
 mod outbox;
 mod rate_limits;
@@ -64,9 +65,10 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("{0} works only on SQLite")]
     SqliteOnly(&'static str),
-    /// The task that stores events in batches is gone: the service is shutting down.
-    #[error("the event writer has stopped")]
-    WriterStopped,
+    /// A task that stores events or answers look-ups in groups is gone: the service is
+    /// shutting down.
+    #[error("the store's background task has stopped")]
+    TaskStopped,
 }
 
 impl StoreError {
@@ -176,18 +178,31 @@ pub struct Store {
     pool: Pool,
     /// Where events appended outside a transaction queue for a group commit.
     events: event_writer::EventWriter,
+    /// On SQLite, where the look-ups every request makes queue to be answered in groups.
+    hot_reads: Option<hot_reads::HotReads>,
 }
 
 impl Store {
     /// Opens the database the URL names and runs its backend's pending migrations. A
     /// SQLite file is created if needed; a PostgreSQL database must exist.
     pub async fn connect(database_url: &str) -> StoreResult<Self> {
-        let pool = match Backend::of_url(database_url)? {
-            Backend::Sqlite => Pool::Sqlite(connect_sqlite(database_url).await?),
-            Backend::Postgres => Pool::Postgres(connect_postgres(database_url).await?),
+        let (pool, hot_reads) = match Backend::of_url(database_url)? {
+            Backend::Sqlite => {
+                let options = sqlite_options(database_url)?;
+                let pool = connect_sqlite(options.clone()).await?;
+                (
+                    Pool::Sqlite(pool),
+                    Some(hot_reads::HotReads::start(&options).await?),
+                )
+            }
+            Backend::Postgres => (Pool::Postgres(connect_postgres(database_url).await?), None),
         };
         let events = event_writer::EventWriter::start(&pool);
-        Ok(Self { pool, events })
+        Ok(Self {
+            pool,
+            events,
+            hot_reads,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -246,8 +261,8 @@ impl Store {
     }
 }
 
-async fn connect_sqlite(database_url: &str) -> StoreResult<SqlitePool> {
-    let options = SqliteConnectOptions::from_str(database_url)?
+fn sqlite_options(database_url: &str) -> StoreResult<SqliteConnectOptions> {
+    Ok(SqliteConnectOptions::from_str(database_url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         // WAL + NORMAL survives a killed process; only an OS crash may lose the
@@ -257,7 +272,10 @@ async fn connect_sqlite(database_url: &str) -> StoreResult<SqlitePool> {
         // What is deleted or overwritten is zeroed, so a copy of the file does not
         // keep it in free pages (a spent token's hash, a verifier's public key).
         .pragma("secure_delete", "on")
-        .busy_timeout(Duration::from_secs(10));
+        .busy_timeout(Duration::from_secs(10)))
+}
+
+async fn connect_sqlite(options: SqliteConnectOptions) -> StoreResult<SqlitePool> {
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         // A file's connection does not break while it idles, and a ping per acquire

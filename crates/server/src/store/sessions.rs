@@ -111,7 +111,11 @@ impl Store {
         })
     }
 
+    /// A session; on SQLite the question is grouped with others (see `hot_reads`).
     pub async fn session(&self, id: Uuid) -> StoreResult<Option<SessionRecord>> {
+        if let Some(hot_reads) = &self.hot_reads {
+            return hot_reads.session(id).await;
+        }
         on_pool!(self, |pool| {
             Ok(sqlx::query_as(&format!("{SELECT_SESSION} WHERE s.id = $1"))
                 .bind(id)

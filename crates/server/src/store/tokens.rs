@@ -13,7 +13,7 @@ pub enum TokenKind {
 }
 
 impl TokenKind {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             TokenKind::Access => "access",
             TokenKind::Refresh => "refresh",
@@ -32,12 +32,24 @@ pub enum SignInStanding {
 
 /// A token's row joined with its technician's.
 #[derive(FromRow)]
-struct SignInRow {
+pub(super) struct SignInRow {
     #[sqlx(flatten)]
-    technician: TechnicianRecord,
+    pub(super) technician: TechnicianRecord,
     #[sqlx(flatten)]
-    token: TokenRecord,
+    pub(super) token: TokenRecord,
+    pub(super) token_hash: TokenHash,
+    pub(super) kind: String,
 }
+
+/// Selects [`SignInRow`]s; a `WHERE` on `k.token_hash` follows.
+pub(super) const SELECT_SIGN_IN: &str = concat!(
+    "SELECT ",
+    technician_columns!(),
+    ", k.technician_id, k.family_id, k.expires_at, k.revoked, k.signed_in_at, \
+     k.token_hash, k.kind \
+     FROM auth_tokens k JOIN technicians t ON t.id = k.technician_id \
+     JOIN companies c ON c.id = t.company_id"
+);
 
 #[derive(Debug, Clone, FromRow)]
 pub struct TokenRecord {
@@ -98,25 +110,23 @@ impl Store {
         })
     }
 
-    /// The token and its technician in one query: every authenticated request asks.
+    /// The token and its technician in one query: every authenticated request asks, so
+    /// on SQLite the question is grouped with others (see `hot_reads`).
     pub async fn token_with_technician(
         &self,
         token_hash: &TokenHash,
         kind: TokenKind,
     ) -> StoreResult<Option<(TechnicianRecord, TokenRecord)>> {
-        const SQL: &str = concat!(
-            "SELECT ",
-            technician_columns!(),
-            ", k.technician_id, k.family_id, k.expires_at, k.revoked, k.signed_in_at \
-             FROM auth_tokens k JOIN technicians t ON t.id = k.technician_id \
-             JOIN companies c ON c.id = t.company_id \
-             WHERE k.token_hash = $1 AND k.kind = $2"
-        );
-        let row: Option<SignInRow> = on_pool!(self, |pool| sqlx::query_as(SQL)
-            .bind(token_hash)
-            .bind(kind.as_str())
-            .fetch_optional(pool)
-            .await?);
+        if let Some(hot_reads) = &self.hot_reads {
+            return hot_reads.sign_in(token_hash, kind).await;
+        }
+        let row: Option<SignInRow> = on_pool!(self, |pool| sqlx::query_as(&format!(
+            "{SELECT_SIGN_IN} WHERE k.token_hash = $1 AND k.kind = $2"
+        ))
+        .bind(token_hash)
+        .bind(kind.as_str())
+        .fetch_optional(pool)
+        .await?);
         Ok(row.map(|row| (row.technician, row.token)))
     }
 

@@ -183,3 +183,67 @@ async fn a_lease_has_one_holder_until_it_runs_out() {
         "the old holder lost it"
     );
 }
+
+/// Look-ups that every request makes (the technician behind a token, a session) are
+/// answered in groups on SQLite. Many requests at once, from several technicians and
+/// one signed out, each get their own answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn grouped_look_ups_answer_each_request_with_its_own_record() {
+    let app = spawn_app().await;
+    let mut technicians = vec![app.technician.clone()];
+    for n in 0..3 {
+        technicians.push(
+            app.add_technician(&format!("grouped-{n}@acme.test"), false)
+                .await,
+        );
+    }
+    let mut sessions = Vec::new();
+    for technician in &technicians {
+        sessions.push(technician.create_session(false).await.expect("session").id);
+    }
+    let signed_out = app.add_technician("signed-out@acme.test", false).await;
+    let emails: Vec<String> = futures_util::future::join_all(
+        technicians
+            .iter()
+            .map(|technician| async move { technician.me().await.expect("profile").email }),
+    )
+    .await;
+    let spent = signed_out
+        .access_token()
+        .await
+        .expect("token")
+        .expose()
+        .to_owned();
+    signed_out.logout().await.expect("signs out");
+    let me = app.api("/api/v1/me");
+
+    let (technicians, sessions, emails, spent) = (&technicians, &sessions, &emails, &spent);
+    let asks = (0..200).map(|n| {
+        let which = n % technicians.len();
+        let (technician, session_id, email) =
+            (&technicians[which], sessions[which], &emails[which]);
+        let (app, me) = (&app, &me);
+        async move {
+            if n % 10 == 0 {
+                let refused = app
+                    .http
+                    .get(me.as_str())
+                    .bearer_auth(spent)
+                    .send()
+                    .await
+                    .expect("answered");
+                assert_eq!(refused.status(), 401, "a spent token is refused");
+            }
+            assert_eq!(&technician.me().await.expect("profile").email, email);
+            let session = technician.session(session_id).await.expect("own session");
+            assert_eq!(session.id, session_id);
+            let other = sessions[(which + 1) % sessions.len()];
+            let refused = technician.session(other).await.expect_err("not theirs");
+            assert_eq!(
+                crate::helpers::code(refused),
+                lifeline_protocol::ErrorCode::NotFound
+            );
+        }
+    });
+    futures_util::future::join_all(asks).await;
+}
