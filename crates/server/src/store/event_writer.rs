@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::events::{append_event, EventRow};
-use super::{on_pool, to_u64, AppendOutcome, Pool, StoreError, StoreResult};
+use super::{on_pool, to_u64, AppendOutcome, Pool, StoreError, StoreResult, StoredParty};
 
 /// At most this many events share one transaction, so one batch holds the write lock
 /// for a bounded time and a failing batch is retried in bounded time.
@@ -228,17 +228,11 @@ async fn stored_resends(
             .push_bind(*client_id);
     });
     query.push(")");
-    let rows: Vec<(Uuid, i64, i64, String, String, Uuid)> =
+    let rows: Vec<(Uuid, i64, i64, String, StoredParty, Uuid)> =
         query.build_query_as().fetch_all(&mut *tx).await?;
     let mut stored = HashMap::with_capacity(rows.len());
     for (session_id, seq, at, data, author, client_id) in rows {
-        let Some(author) = [Party::Technician, Party::EndUser]
-            .into_iter()
-            .map(Party::as_str)
-            .find(|known| *known == author)
-        else {
-            continue;
-        };
+        let author = Party::from(author).as_str();
         let event = EventRow {
             session_id,
             seq,

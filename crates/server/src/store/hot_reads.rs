@@ -117,14 +117,14 @@ async fn answer(conn: &mut SqliteConnection, batch: Vec<Lookup>) {
         match sign_ins_of(conn, &hashes).await {
             Ok(found) => {
                 for (hash, kind, reply) in sign_ins {
-                    let sign_in = found.get(&(hash, kind.as_str())).cloned();
+                    let sign_in = found.get(&(hash, kind)).cloned();
                     let _ = reply.send(Ok(sign_in));
                 }
             }
             Err(_) => {
                 for (hash, kind, reply) in sign_ins {
                     let alone = sign_ins_of(conn, &HashSet::from([&hash])).await;
-                    let _ = reply.send(alone.map(|mut found| found.remove(&(hash, kind.as_str()))));
+                    let _ = reply.send(alone.map(|mut found| found.remove(&(hash, kind))));
                 }
             }
         }
@@ -150,7 +150,7 @@ async fn answer(conn: &mut SqliteConnection, batch: Vec<Lookup>) {
 async fn sign_ins_of(
     conn: &mut SqliteConnection,
     hashes: &HashSet<&TokenHash>,
-) -> StoreResult<HashMap<(TokenHash, &'static str), SignIn>> {
+) -> StoreResult<HashMap<(TokenHash, TokenKind), SignIn>> {
     let mut query = QueryBuilder::<Sqlite>::new(SELECT_SIGN_IN);
     query.push(" WHERE k.token_hash IN (");
     let mut list = query.separated(", ");
@@ -161,13 +161,7 @@ async fn sign_ins_of(
     let rows: Vec<SignInRow> = query.build_query_as().fetch_all(&mut *conn).await?;
     Ok(rows
         .into_iter()
-        .filter_map(|row| {
-            let kind = [TokenKind::Access, TokenKind::Refresh]
-                .into_iter()
-                .map(TokenKind::as_str)
-                .find(|kind| *kind == row.kind)?;
-            Some(((row.token_hash, kind), (row.technician, row.token)))
-        })
+        .map(|row| ((row.token_hash, row.kind), (row.technician, row.token)))
         .collect())
 }
 

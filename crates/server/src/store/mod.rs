@@ -13,6 +13,7 @@
 
 mod adhoc;
 mod attended;
+mod computers;
 mod connections;
 mod event_writer;
 mod events;
@@ -36,10 +37,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, PgPool, SqliteConnection, SqlitePool};
 
-pub use adhoc::{
-    Activation, AdhocRecord, ComputerRecord, Enrollment, GroupRecord, NewAdhoc, PrepareOutcome,
-};
+pub use adhoc::{Activation, AdhocRecord, Enrollment, NewAdhoc, PrepareOutcome};
 pub use attended::AttendedRecord;
+pub use computers::{ComputerRecord, GroupRecord};
 pub use connections::{ConnectionRecord, NewConnectionSession};
 pub use events::{AppendOutcome, ConsentState};
 pub use failed_attempts::Failures;

@@ -6,14 +6,15 @@ use super::technicians::technician_columns;
 use super::{Store, StoreResult, TechnicianRecord};
 use crate::auth::tokens::TokenHash;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(type_name = "TEXT", rename_all = "lowercase")]
 pub enum TokenKind {
     Access,
     Refresh,
 }
 
 impl TokenKind {
-    pub(super) fn as_str(self) -> &'static str {
+    fn as_str(self) -> &'static str {
         match self {
             TokenKind::Access => "access",
             TokenKind::Refresh => "refresh",
@@ -38,7 +39,7 @@ pub(super) struct SignInRow {
     #[sqlx(flatten)]
     pub(super) token: TokenRecord,
     pub(super) token_hash: TokenHash,
-    pub(super) kind: String,
+    pub(super) kind: TokenKind,
 }
 
 /// Selects [`SignInRow`]s; a `WHERE` on `k.token_hash` follows.

@@ -148,6 +148,19 @@ pub async fn activate(app: &TestApp, id: Uuid, code: &str) -> Result<Activated, 
     })
 }
 
+/// The technician's ad-hoc sessions, newest first.
+pub async fn listed(app: &TestApp) -> Vec<AdhocSessionSummary> {
+    call(
+        app,
+        Some(&app.technician),
+        reqwest::Method::GET,
+        "/api/v1/adhoc",
+        None,
+    )
+    .await
+    .expect("listed")
+}
+
 pub async fn slots(app: &TestApp) -> LicenceSlots {
     call(
         app,
@@ -215,15 +228,7 @@ async fn preparing_emails_the_user_and_shows_the_code_once() {
         !mail.body.contains(&code.replace(' ', "")) && !mail.body.contains(code.as_str()),
         "the code is never emailed"
     );
-    let listed: Vec<lifeline_protocol::AdhocSessionSummary> = call(
-        &app,
-        Some(&app.technician),
-        reqwest::Method::GET,
-        "/api/v1/adhoc",
-        None,
-    )
-    .await
-    .expect("list");
+    let listed = listed(&app).await;
     let json = serde_json::to_string(&listed).expect("json");
     assert!(
         !json.contains(&code.replace(' ', "")),

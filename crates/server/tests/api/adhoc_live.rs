@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use lifeline_protocol::{AdhocStatus, ErrorCode};
 
-use crate::adhoc::{activate, adhoc_group, call, computer, enrolled, prepare, slots};
+use crate::adhoc::{activate, adhoc_group, call, computer, enrolled, listed, prepare, slots};
 use crate::helpers::{spawn_app, TestApp};
 
 #[tokio::test]
@@ -144,15 +144,7 @@ async fn when_the_day_is_over_the_agent_hears_it_without_anyone_asking() {
         "the agent hears the session expire: {frame:?}"
     );
     app.advance_clock(Duration::ZERO).await;
-    let listed: Vec<lifeline_protocol::AdhocSessionSummary> = call(
-        &app,
-        Some(&app.technician),
-        reqwest::Method::GET,
-        "/api/v1/adhoc",
-        None,
-    )
-    .await
-    .expect("listed");
+    let listed = listed(&app).await;
     let session = listed
         .iter()
         .find(|s| s.id == prepared.session.id)

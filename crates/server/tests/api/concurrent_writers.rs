@@ -3,6 +3,10 @@
 //! its own `seq`, none is lost as a false duplicate, the numbers have no gap, and a
 //! resend racing its original is stored once. Run with `LIFELINE_TEST_DATABASE_URL` it
 //! proves this on PostgreSQL, where a `MAX(seq) + 1` insert would drop messages.
+//!
+//! Also what else many requests at once share: group commits, where a failing append
+//! fails alone; grouped look-ups, where each request gets its own answer; and the
+//! lease that runs a job once per cluster.
 
 use std::collections::HashSet;
 
