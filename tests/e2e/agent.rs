@@ -5,7 +5,7 @@ use lifeline_e2e::agent::{
     after_24_hours, chat_both_ways, event_in, exits, files_both_ways, listed_online, tina,
     wait_until, Computer, Screen,
 };
-use lifeline_e2e::service::InProcessService;
+use lifeline_e2e::harness::InProcessService;
 use lifeline_protocol::{ErrorCode, EventData};
 
 const PASSWORD: &str = "Sunny-Day-42";

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
-use crate::service::{server_binary, ServiceProcess};
+use lifeline_e2e::harness::{server_binary, ServiceProcess};
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -62,7 +62,7 @@ async fn traffic(
 }
 
 async fn cli(args: &[&std::ffi::OsStr]) -> anyhow::Result<String> {
-    let output = tokio::process::Command::new(server_binary())
+    let output = tokio::process::Command::new(server_binary()?)
         .args(args)
         .env("RUST_LOG", "warn")
         .output()
@@ -149,7 +149,7 @@ async fn a_backup_under_live_traffic_restores_into_a_working_service() -> anyhow
         );
     }
 
-    let refused = tokio::process::Command::new(server_binary())
+    let refused = tokio::process::Command::new(server_binary()?)
         .args(["restore", "--from"])
         .arg(&backup_file)
         .arg("--data-dir")

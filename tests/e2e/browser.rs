@@ -6,7 +6,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::service::ServiceProcess;
+use lifeline_e2e::harness::ServiceProcess;
 use lifeline_e2e::puppet::{artifacts_dir, Puppet};
 
 async fn next_event(

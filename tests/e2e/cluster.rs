@@ -6,7 +6,6 @@
 //! both sides reconnect through the balancer and go on, and every acknowledged message
 //! is shown once, in order.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,8 +13,6 @@ use std::time::Duration;
 use anyhow::Context;
 use lifeline_client::{ApiClient, RealtimeClient, RealtimeEvent, RealtimeOptions, Trust};
 use lifeline_e2e::agent::{chat_both_ways, listed_online, wait_until, Computer, Screen};
-use lifeline_e2e::database::TestDatabase;
-use lifeline_e2e::nats::NatsServer;
 use lifeline_e2e::ports::free_port;
 use lifeline_e2e::tls::TestCa;
 use lifeline_protocol::{EventData, Party};
@@ -24,34 +21,18 @@ use uuid::Uuid;
 use crate::https::HOST;
 use crate::nginx::{shipped_site, Nginx};
 use crate::restart::send_acknowledged;
-use crate::service::{ServiceProcess, ADMIN_EMAIL, ADMIN_PASSWORD};
+use lifeline_e2e::harness::{NodeOptions, ProcessCluster, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 const METRICS_TOKEN: &str = "cluster-test-metrics";
 
-async fn start_node(
-    dir: &Path,
-    port: u16,
-    environment: &[(&'static str, String)],
-) -> anyhow::Result<ServiceProcess> {
-    ServiceProcess::start_with(dir, port, |command| {
-        command.envs(environment.iter().map(|(name, value)| (name, value)));
-    })
-    .await
-}
-
 /// The nodes, the balancer and what they share.
 pub(crate) struct TestCluster {
-    nodes: Vec<Option<ServiceProcess>>,
-    /// Each node's data directory and port, to start it again after a kill.
-    places: Vec<(std::path::PathBuf, u16)>,
-    environment: Vec<(&'static str, String)>,
+    nodes: ProcessCluster,
     _balancer: Nginx,
     url: String,
     /// What the apps trust: the test CA that signed the balancer's certificate.
     trust: Trust,
     ca_file: std::path::PathBuf,
-    nats: NatsServer,
-    _database: TestDatabase,
     _work: tempfile::TempDir,
 }
 
@@ -61,44 +42,23 @@ impl TestCluster {
         let work = tempfile::tempdir()?;
         let ca = TestCa::new(work.path())?;
         let leaf = ca.issue("balancer", &[HOST, "127.0.0.1"])?;
-        let database = TestDatabase::create_postgres().await?;
-        let nats = NatsServer::start().await?;
         let (https_port, http_port) = (free_port()?, free_port()?);
         let url = format!("https://127.0.0.1:{https_port}");
-        let environment = vec![
-            ("LIFELINE_DATABASE_URL", database.url().to_owned()),
-            ("LIFELINE_CLUSTER__NATS_URL", nats.url.clone()),
-            (
-                "LIFELINE_CLUSTER__SUBJECT_PREFIX",
-                format!("test{}", Uuid::new_v4().simple()),
-            ),
-            ("LIFELINE_PUBLIC_URL", url.clone()),
-            ("LIFELINE_TRUSTED_PROXIES", "127.0.0.1".to_owned()),
-            ("LIFELINE_METRICS__TOKEN", METRICS_TOKEN.to_owned()),
-        ];
-        let mut places: Vec<(std::path::PathBuf, u16)> = Vec::new();
-        let mut nodes = Vec::new();
-        for index in 0..3 {
-            let dir = work.path().join(format!("node{index}"));
-            std::fs::create_dir_all(&dir)?;
-            if let Some((first, _)) = places.first() {
-                // Every node signs and checks links and codes with the same key.
-                std::fs::copy(
-                    lifeline_server::secrets::key_file(first),
-                    lifeline_server::secrets::key_file(&dir),
-                )?;
-            }
-            let node = start_node(&dir, 0, &environment).await?;
-            places.push((dir, node.port));
-            nodes.push(Some(node));
-        }
-        let upstream: Vec<(String, String)> = places
+        let mut options = NodeOptions::default();
+        options.envs([
+            ("LIFELINE_PUBLIC_URL", url.as_str()),
+            ("LIFELINE_TRUSTED_PROXIES", "127.0.0.1"),
+            ("LIFELINE_METRICS__TOKEN", METRICS_TOKEN),
+        ]);
+        let nodes = ProcessCluster::start(3, options).await?;
+        let upstream: Vec<(String, String)> = nodes
+            .nodes
             .iter()
             .enumerate()
-            .map(|(index, (_, port))| {
+            .map(|(index, node)| {
                 (
                     format!("server 10.0.0.1{}:8080", index + 1),
-                    format!("server 127.0.0.1:{port}"),
+                    format!("server 127.0.0.1:{}", node.port),
                 )
             })
             .collect();
@@ -111,14 +71,10 @@ impl TestCluster {
         let balancer = Nginx::start(&work.path().join("nginx"), &site, https_port).await?;
         Ok(Self {
             nodes,
-            places,
-            environment,
             _balancer: balancer,
             url,
             trust: Trust::with_pem(ca.pem.as_bytes())?,
             ca_file: ca.file.clone(),
-            nats,
-            _database: database,
             _work: work,
         })
     }
@@ -145,9 +101,7 @@ impl TestCluster {
 
     /// Starts a killed node again, on its port, with its data directory.
     async fn restart(&mut self, index: usize) -> anyhow::Result<()> {
-        let (dir, port) = &self.places[index];
-        self.nodes[index] = Some(start_node(dir, *port, &self.environment).await?);
-        Ok(())
+        self.nodes.start_again(index).await
     }
 
     /// The running node holding a socket of `party` (by the node's own metrics).
@@ -159,8 +113,10 @@ impl TestCluster {
     /// The running node whose `/metrics` have this line.
     pub(crate) async fn node_whose_metrics_show(&self, needle: &str) -> anyhow::Result<usize> {
         let http = reqwest::Client::new();
-        for (index, node) in self.nodes.iter().enumerate() {
-            let Some(node) = node else { continue };
+        for (index, node) in self.nodes.nodes.iter().enumerate() {
+            if !node.is_running() {
+                continue;
+            }
             let text = http
                 .get(format!("{}/metrics", node.url))
                 .bearer_auth(METRICS_TOKEN)
@@ -176,16 +132,16 @@ impl TestCluster {
     }
 
     pub(crate) fn node_count(&self) -> usize {
-        self.places.len()
+        self.nodes.nodes.len()
     }
 
     /// A node's own address, bypassing the balancer.
     pub(crate) fn node_url(&self, index: usize) -> String {
-        format!("http://127.0.0.1:{}", self.places[index].1)
+        self.nodes.nodes[index].url.clone()
     }
 
     pub(crate) async fn kill(&mut self, index: usize) -> anyhow::Result<()> {
-        self.nodes[index].take().context("running")?.kill().await
+        self.nodes.kill(index).await
     }
 }
 
@@ -474,13 +430,13 @@ async fn what_was_stored_while_the_bus_was_down_shows_when_it_is_back() -> anyho
     // The technician writes straight to a node that does not hold the end user's
     // socket, so only the bus (or the re-read after it) can bring the messages there.
     let holder = cluster.node_holding("end_user").await?;
-    let other = (0..cluster.nodes.len())
+    let other = (0..cluster.node_count())
         .find(|&index| index != holder)
         .context("another node")?;
-    let direct = ApiClient::new(&cluster.nodes[other].as_ref().context("running")?.url)?;
+    let direct = ApiClient::new(&cluster.node_url(other))?;
     direct.login(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
 
-    let mut down = Box::pin(cluster.nats.outage(Duration::from_secs(2)));
+    let mut down = Box::pin(cluster.nodes.shared.nats.outage(Duration::from_secs(2)));
     tokio::select! {
         restarted = &mut down => restarted?,
         () = async {
@@ -516,7 +472,7 @@ async fn check_config_shows_the_cluster_without_passwords() -> anyhow::Result<()
             work.path().join("data")
         ),
     )?;
-    let checked = crate::service::check_config(&config).await?;
+    let checked = lifeline_e2e::harness::check_config(&config).await?;
     let out = String::from_utf8_lossy(&checked.stdout);
     assert!(checked.status.success(), "{out}");
     assert!(
@@ -526,7 +482,7 @@ async fn check_config_shows_the_cluster_without_passwords() -> anyhow::Result<()
     assert!(!out.contains("s3cret"), "no password shown: {out}");
 
     std::fs::write(&config, "[cluster]\nnats_url = \"nats://10.0.0.5:4222\"\n")?;
-    let refused = crate::service::check_config(&config).await?;
+    let refused = lifeline_e2e::harness::check_config(&config).await?;
     assert!(!refused.status.success());
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("PostgreSQL"),

@@ -15,7 +15,7 @@ use lifeline_protocol::{ConsentKind, EventData, MediaRole, Party, VideoCodec};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::service::{server_binary, ServiceProcess};
+use lifeline_e2e::harness::{server_binary, ServiceProcess};
 
 /// The name end users reach the service by: not localhost, so only HTTPS makes the page
 /// a secure context.
@@ -293,7 +293,7 @@ async fn a_key_that_does_not_match_its_certificate_stops_the_start_and_check_con
             other.key
         ),
     )?;
-    let start = tokio::process::Command::new(server_binary())
+    let start = tokio::process::Command::new(server_binary()?)
         .arg("--config")
         .arg(&config)
         .output()
@@ -305,7 +305,7 @@ async fn a_key_that_does_not_match_its_certificate_stops_the_start_and_check_con
         "the error names the key: {said}"
     );
 
-    let checked = crate::service::check_config(&config).await?;
+    let checked = lifeline_e2e::harness::check_config(&config).await?;
     assert!(!checked.status.success());
     assert!(
         String::from_utf8_lossy(&checked.stderr).contains("other.key"),
@@ -319,7 +319,7 @@ async fn a_key_that_does_not_match_its_certificate_stops_the_start_and_check_con
             one.cert, one.key
         ),
     )?;
-    let checked = crate::service::check_config(&config).await?;
+    let checked = lifeline_e2e::harness::check_config(&config).await?;
     let out = String::from_utf8_lossy(&checked.stdout);
     assert!(checked.status.success(), "{out}");
     assert!(out.contains("The configuration is valid."), "{out}");

@@ -11,6 +11,5 @@ mod https;
 mod nginx;
 mod restart;
 mod screen;
-mod service;
 mod upgrade;
 mod windows;

@@ -14,7 +14,7 @@ use lifeline_e2e::tls::{Leaf, TestCa};
 use tokio::process::{Child, Command};
 
 use crate::https::{healthy_with_hsts, join_chat_and_share, trusting_client, HOST};
-use crate::service::ServiceProcess;
+use lifeline_e2e::harness::ServiceProcess;
 
 // nginx needs a number in its file.
 use lifeline_e2e::ports::free_port;
@@ -155,7 +155,10 @@ async fn behind_nginx_the_whole_session_works_over_https() -> anyhow::Result<()>
             &Trust::with_pem(ca.pem.as_bytes())?,
         )?;
         client
-            .login(crate::service::ADMIN_EMAIL, crate::service::ADMIN_PASSWORD)
+            .login(
+                lifeline_e2e::harness::ADMIN_EMAIL,
+                lifeline_e2e::harness::ADMIN_PASSWORD,
+            )
             .await?;
         client
     };

@@ -4,7 +4,7 @@ use lifeline_client::{ApiClient, RealtimeClient, RealtimeEvent, RealtimeOptions}
 use lifeline_protocol::{EventData, Party};
 use uuid::Uuid;
 
-use crate::service::ServiceProcess;
+use lifeline_e2e::harness::ServiceProcess;
 
 /// Collects the other party's chat texts until `count` arrived; fails on a duplicate seq.
 async fn collect_texts(rt: &mut RealtimeClient, from: Party, count: usize) -> Vec<String> {

@@ -14,7 +14,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::https::event_of;
-use crate::service::ServiceProcess;
+use lifeline_e2e::harness::ServiceProcess;
 
 async fn next_media(socket: &mut MediaSocket, what: &str) -> anyhow::Result<MediaEvent> {
     tokio::time::timeout(Duration::from_secs(20), socket.next())

@@ -14,7 +14,7 @@ use lifeline_client::ApiClient;
 use lifeline_protocol::NewTechnician;
 use uuid::Uuid;
 
-use crate::service::ServiceProcess;
+use lifeline_e2e::harness::ServiceProcess;
 
 /// What the fixture holds, which the upgrade test checks.
 pub const SECOND_TECHNICIAN: &str = "tina@example.org";

@@ -18,7 +18,7 @@ use anyhow::Context;
 use lifeline_e2e::agent::{
     after_24_hours, chat_both_ways, exits, files_both_ways, listed_online, tina, wait_until, Screen,
 };
-use lifeline_e2e::service::InProcessService;
+use lifeline_e2e::harness::InProcessService;
 use lifeline_e2e::wine::{windows_path, WinePrefix};
 use tokio::io::AsyncWriteExt;
 

@@ -11,18 +11,7 @@ use tokio::process::{Child, Command};
 
 /// `lifeline-agent` beside the running test binary (in `target/<profile>/`).
 pub fn agent_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary");
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target dir")
-        .join("lifeline-agent");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build --bins` first",
-        bin.display()
-    );
-    bin
+    crate::harness::binary("lifeline-agent").expect("run `cargo build --bins` first")
 }
 
 /// One end user's computer: a folder holding everything the agent may create.
@@ -170,7 +159,7 @@ pub fn sha256(path: &Path) -> String {
 
 /// Tina, an admin of Acme IT, signed in to `service`.
 pub async fn tina(
-    service: &crate::service::InProcessService,
+    service: &crate::harness::InProcessService,
 ) -> anyhow::Result<lifeline_client::ApiClient> {
     let new = lifeline_protocol::NewTechnician {
         email: "tina@acme.test".into(),

@@ -22,11 +22,14 @@ struct Postgres {
     schema: String,
 }
 
+/// Clones are the same database (the nodes of one cluster); a PostgreSQL schema is
+/// dropped with the last of them.
+#[derive(Clone)]
 pub struct TestDatabase {
     url: String,
     /// The PostgreSQL server (its options and URL) and the schema to drop, when the
     /// test runs there.
-    postgres: Option<Postgres>,
+    postgres: Option<std::sync::Arc<Postgres>>,
 }
 
 impl TestDatabase {
@@ -66,11 +69,11 @@ impl TestDatabase {
         let separator = if server_url.contains('?') { '&' } else { '?' };
         Ok(Self {
             url: format!("{server_url}{separator}options=-c%20search_path%3D{schema}"),
-            postgres: Some(Postgres {
+            postgres: Some(std::sync::Arc::new(Postgres {
                 server: options,
                 server_url: server_url.to_owned(),
                 schema,
-            }),
+            })),
         })
     }
 
@@ -114,11 +117,9 @@ impl TestDatabase {
     }
 }
 
-impl Drop for TestDatabase {
+impl Drop for Postgres {
     fn drop(&mut self) {
-        let Some(Postgres { server, schema, .. }) = self.postgres.take() else {
-            return;
-        };
+        let (server, schema) = (self.server.clone(), std::mem::take(&mut self.schema));
         // Drop runs inside the test's runtime, which can't be blocked on; a thread with
         // its own runtime drops the schema and is waited for, so no schema outlives its
         // test.

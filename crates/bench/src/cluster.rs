@@ -6,16 +6,14 @@
 use std::path::Path;
 
 use anyhow::Context;
-use lifeline_e2e::database::TestDatabase;
-use lifeline_e2e::nats::NatsServer;
+use lifeline_e2e::harness::{ProcessCluster, SharedParts};
 
-use crate::server::{NodeSetup, Server};
+use crate::server::{node_options, Server};
 
 /// The nodes under measurement, and what they share.
 pub struct Nodes {
     pub servers: Vec<Server>,
-    _nats: Option<NatsServer>,
-    _database: Option<TestDatabase>,
+    _shared: Option<SharedParts>,
 }
 
 impl Nodes {
@@ -23,36 +21,20 @@ impl Nodes {
     pub fn single(server: Server) -> Self {
         Self {
             servers: vec![server],
-            _nats: None,
-            _database: None,
+            _shared: None,
         }
     }
 
-    /// `count` nodes of `bin` on a fresh PostgreSQL schema and a NATS of their own.
+    /// `count` nodes of `bin` from the test harness: a fresh PostgreSQL schema and a
+    /// NATS of their own.
     pub async fn start(bin: &Path, max_upload_bytes: u64, count: usize) -> anyhow::Result<Self> {
-        let database = TestDatabase::create_postgres()
-            .await
-            .context("a PostgreSQL schema for the nodes (run scripts/setup)")?;
-        let nats = NatsServer::start().await?;
-        let mut node = NodeSetup {
-            environment: vec![
-                ("LIFELINE_DATABASE_URL".into(), database.url().to_owned()),
-                ("LIFELINE_CLUSTER__NATS_URL".into(), nats.url.clone()),
-            ],
-            key_file: None,
-        };
-        let mut servers: Vec<Server> = Vec::with_capacity(count);
-        for _ in 0..count.max(1) {
-            let server = Server::start_node(bin, max_upload_bytes, &node).await?;
-            // The others sign and check with the first node's key.
-            node.key_file
-                .get_or_insert_with(|| lifeline_server::secrets::key_file(&server.data_dir));
-            servers.push(server);
-        }
+        let ProcessCluster { nodes, shared } =
+            ProcessCluster::start(count, node_options(bin, max_upload_bytes)?)
+                .await
+                .context("the nodes on PostgreSQL and NATS (run scripts/setup)")?;
         Ok(Self {
-            servers,
-            _nats: Some(nats),
-            _database: Some(database),
+            servers: nodes.into_iter().map(Server::of).collect(),
+            _shared: Some(shared),
         })
     }
 }

@@ -2,29 +2,23 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{bail, Context};
-use tempfile::TempDir;
+use lifeline_e2e::harness::{NodeOptions, ServiceProcess};
 
-/// The bootstrap admin every fresh data directory gets (set through the environment).
-pub const ADMIN_EMAIL: &str = "admin@lifeline.local";
-pub const ADMIN_PASSWORD: &str = "bench-admin-password-0";
+pub use lifeline_e2e::harness::{ADMIN_EMAIL, ADMIN_PASSWORD};
 
 /// Kernel clock ticks per second for `/proc/<pid>/stat` times (USER_HZ, 100 on Linux).
 const TICKS_PER_SEC: f64 = 100.0;
 
-/// A running `lifeline-server`, killed when dropped. Field order matters: the process
-/// goes before its data directory is removed.
+/// A running `lifeline-server` from the test harness, and where to find it.
 pub struct Server {
-    child: tokio::process::Child,
+    pub node: ServiceProcess,
     pub pid: u32,
     pub addr: SocketAddr,
     pub base: String,
-    log_path: PathBuf,
     pub data_dir: PathBuf,
-    _dir: TempDir,
 }
 
 /// Memory of a process from `/proc/<pid>/smaps_rollup`, in KiB.
@@ -37,143 +31,59 @@ pub struct Mem {
     pub anonymous_kib: u64,
 }
 
-use lifeline_e2e::ports::free_port;
-
-/// What a node of a cluster gets besides the defaults: its settings as `LIFELINE_*`
-/// variables, and the first node's key file.
-#[derive(Default)]
-pub struct NodeSetup {
-    pub environment: Vec<(String, String)>,
-    pub key_file: Option<PathBuf>,
+/// How the bench starts a node: `bin`, with limits raised for load. Joins are limited
+/// per IP and overall through the durable limiter, and the bench joins thousands of
+/// sessions from one address within a minute; ten logins from one IP would also hit
+/// the per-IP sign-in limit. Only these settings reach the node, and its log goes to a
+/// file, so the figures don't measure a terminal.
+pub fn node_options(bin: &Path, max_upload_bytes: u64) -> anyhow::Result<NodeOptions> {
+    if !bin.is_file() {
+        bail!(
+            "{} not found: build it with `cargo build --release -p lifeline-server` or pass --server-bin",
+            bin.display()
+        );
+    }
+    let mut options = NodeOptions::default();
+    options.binary = Some(bin.to_owned());
+    options.clean_environment = true;
+    options.log_to_file = true;
+    options
+        .args(["--max-upload-bytes", &max_upload_bytes.to_string()])
+        .envs([
+            ("LIFELINE_LIMITS__KEY_LOOKUPS_PER_IP_PER_MINUTE", "1000000"),
+            ("LIFELINE_LIMITS__KEY_FAILURES_PER_MINUTE", "1000000"),
+            ("LIFELINE_LIMITS__LOGIN_PER_IP_PER_MINUTE", "1000"),
+            ("LIFELINE_LIMITS__LOGIN_FAILURES_PER_MINUTE", "1000"),
+        ]);
+    Ok(options)
 }
 
 impl Server {
-    /// Starts the binary on a fresh data directory with limits raised for load, and
-    /// waits until `/healthz` answers.
+    /// Starts `bin` on a fresh data directory and waits until it listens.
     pub async fn start(bin: &Path, max_upload_bytes: u64) -> anyhow::Result<Self> {
-        Self::start_node(bin, max_upload_bytes, &NodeSetup::default()).await
+        let node = ServiceProcess::start_fresh(node_options(bin, max_upload_bytes)?).await?;
+        Ok(Self::of(node))
     }
 
-    /// [`Server::start`] with what `node` adds.
-    pub async fn start_node(
-        bin: &Path,
-        max_upload_bytes: u64,
-        node: &NodeSetup,
-    ) -> anyhow::Result<Self> {
-        if !bin.is_file() {
-            bail!(
-                "{} not found: build it with `cargo build --release -p lifeline-server` or pass --server-bin",
-                bin.display()
-            );
-        }
-        let dir = tempfile::Builder::new()
-            .prefix("lifeline-bench-")
-            .tempdir()?;
-        let data_dir = dir.path().join("data");
-        let config_path = dir.path().join("bench.toml");
-        // Joins are limited per IP and overall through the durable limiter; the bench
-        // joins thousands of sessions from one address within a minute. Ten logins
-        // from one IP would also hit the per-IP sign-in limit.
-        std::fs::write(
-            &config_path,
-            "[limits]\n\
-             key_lookups_per_ip_per_minute = 1000000\n\
-             key_failures_per_minute = 1000000\n\
-             login_per_ip_per_minute = 1000\n\
-             login_failures_per_minute = 1000\n",
-        )?;
-        let port = free_port()?;
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let log_path = dir.path().join("server.log");
-        let log = std::fs::File::create(&log_path)?;
-        let mut command = tokio::process::Command::new(bin);
-        command
-            .arg("--config")
-            .arg(&config_path)
-            .arg("--listen")
-            .arg(addr.to_string())
-            .arg("--data-dir")
-            .arg(&data_dir)
-            .arg("--max-upload-bytes")
-            .arg(max_upload_bytes.to_string())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .kill_on_drop(true);
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("LIFELINE_") {
-                command.env_remove(name);
-            }
-        }
-        command.env("LIFELINE_FIRST_PASSWORD", ADMIN_PASSWORD);
-        command.envs(node.environment.iter().map(|(k, v)| (k, v)));
-        if let Some(key_file) = &node.key_file {
-            std::fs::create_dir_all(&data_dir)?;
-            let name = key_file.file_name().context("the key file's name")?;
-            std::fs::copy(key_file, data_dir.join(name))?;
-        }
-        if std::env::var_os("RUST_LOG").is_none() {
-            // Per-request info lines for 10,000 sessions would measure the logger.
-            command.env("RUST_LOG", "warn");
-        }
-        let child = command
-            .spawn()
-            .with_context(|| format!("starting {}", bin.display()))?;
-        let pid = child.id().context("the server exited at once")?;
-        let mut server = Self {
-            child,
-            pid,
-            addr,
-            base: format!("http://{addr}"),
-            log_path,
-            data_dir,
-            _dir: dir,
-        };
-        server.wait_healthy().await?;
-        Ok(server)
-    }
-
-    async fn wait_healthy(&mut self) -> anyhow::Result<()> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(2))
-            .build()?;
-        let url = format!("{}/healthz", self.base);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                bail!(
-                    "the server exited with {status} before it was healthy:\n{}",
-                    self.log_tail()
-                );
-            }
-            if let Ok(response) = http.get(&url).send().await {
-                if response.status().is_success() {
-                    return Ok(());
-                }
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "the server did not answer /healthz within 30 s:\n{}",
-                    self.log_tail()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+    /// A node the harness started, for measuring.
+    pub fn of(node: ServiceProcess) -> Self {
+        Self {
+            pid: node.pid(),
+            addr: node.addr(),
+            base: node.url.trim_end_matches('/').to_owned(),
+            data_dir: node.data_dir().to_owned(),
+            node,
         }
     }
 
     /// Fails with the log's end when the server has died.
     pub fn ensure_running(&mut self) -> anyhow::Result<()> {
-        if let Some(status) = self.child.try_wait()? {
-            bail!("the server exited with {status}:\n{}", self.log_tail());
-        }
-        Ok(())
+        self.node.ensure_running()
     }
 
     /// The last lines the server printed.
     pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log_path).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
+        self.node.log_tail()
     }
 
     fn proc_path(&self, name: &str) -> PathBuf {

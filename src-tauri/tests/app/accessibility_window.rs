@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::in_window::{accessibility_problems, joined_session, shot, signed_in_window};
 use crate::support::{first_admin, ADMIN_EMAIL, ADMIN_PASSWORD};
-use lifeline_e2e::service::InProcessService;
+use lifeline_e2e::harness::InProcessService;
 use lifeline_e2e::webdriver::{Driver, Window};
 
 /// Chooses `value` in the Settings page's select `id`, as a person would.

@@ -16,7 +16,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::in_window::{save_file, send_file, sha256, shot};
 use crate::support::{binary, first_admin, ADMIN_EMAIL, ADMIN_PASSWORD};
-use lifeline_e2e::service::InProcessService;
+use lifeline_e2e::harness::InProcessService;
 use lifeline_e2e::webdriver::{Driver, ENTER};
 use lifeline_server::config::{SmtpConfig, SmtpTls};
 

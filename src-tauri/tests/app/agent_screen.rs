@@ -21,7 +21,7 @@ use crate::support::{prepared_adhoc, ADHOC_PASSWORD};
 
 /// An enrolled agent in the terminal with a technician connected to its computer.
 struct Connected {
-    _service: lifeline_e2e::service::InProcessService,
+    _service: lifeline_e2e::harness::InProcessService,
     technician: lifeline_client::ApiClient,
     connection: lifeline_client::protocol::SessionSummary,
     agent: tokio::process::Child,

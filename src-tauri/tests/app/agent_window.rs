@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::in_window::{invoke, sha256, shot};
 use crate::support::{binary, first_admin, ADMIN_EMAIL, ADMIN_PASSWORD};
-use lifeline_e2e::service::InProcessService;
+use lifeline_e2e::harness::InProcessService;
 
 const PASSWORD: &str = "Sunny-Day-42";
 

@@ -19,7 +19,7 @@ use serde_json::json;
 
 use crate::agent_screen::{logged, pointer_at, xev_window};
 use crate::in_window::shot;
-use crate::support::{binary, Service, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::support::{binary, service, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 /// Runs a downloaded app in the terminal, with a home of its own in `home`.
 fn run_download(
@@ -70,7 +70,7 @@ async fn app_stream(
 #[ignore = "needs Xvfb, Chromium, xev and xdotool: run src-tauri/e2e/run"]
 async fn request_control_hands_the_session_to_the_downloaded_app_which_removes_itself(
 ) -> anyhow::Result<()> {
-    let service = Service::start()?;
+    let service = service()?;
     let technician = ApiClient::new(&service.url)?;
     technician.login(ADMIN_EMAIL, ADMIN_PASSWORD).await?;
     let session = technician.create_session(false).await?;
@@ -211,7 +211,7 @@ async fn request_control_hands_the_session_to_the_downloaded_app_which_removes_i
 #[ignore = "needs Xvfb, a session bus, gnome-keyring, Chromium, xev and tauri-driver: run src-tauri/e2e/run"]
 async fn the_session_tab_waits_for_the_app_then_controls_the_computer_through_it(
 ) -> anyhow::Result<()> {
-    let service = Service::start()?;
+    let service = service()?;
     let shots = std::env::var_os("LIFELINE_SCREENSHOTS")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join("lifeline-window-shots"));

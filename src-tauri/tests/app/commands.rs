@@ -7,12 +7,12 @@ use lifeline_client::protocol::{InviteChannel, InviteSent, SessionEvent, Session
 use lifeline_client::ApiClient;
 use serde_json::json;
 
-use crate::support::{sign_in_args, Fakes, MockApp, Service, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::support::{service, sign_in_args, Fakes, MockApp, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 #[test]
 fn remember_me_keeps_the_token_so_the_next_start_signs_in_silently_until_sign_out(
 ) -> anyhow::Result<()> {
-    let service = Service::start()?;
+    let service = service()?;
     let fakes = Fakes::default();
     let first = MockApp::new(&fakes)?;
     let signed_in: SignedIn = first.ok("sign_in", sign_in_args(&service, true))?;
@@ -42,7 +42,7 @@ fn remember_me_keeps_the_token_so_the_next_start_signs_in_silently_until_sign_ou
 
 #[test]
 fn sign_in_goes_on_without_remember_me_when_the_keychain_is_unavailable() -> anyhow::Result<()> {
-    let service = Service::start()?;
+    let service = service()?;
     let fakes = Fakes::default();
     fakes.keychain.set_unavailable(true);
     let app = MockApp::new(&fakes)?;
@@ -57,7 +57,7 @@ fn sign_in_goes_on_without_remember_me_when_the_keychain_is_unavailable() -> any
 
 #[test]
 fn a_wrong_password_is_refused_with_the_code_unauthorized() -> anyhow::Result<()> {
-    let service = Service::start()?;
+    let service = service()?;
     let app = MockApp::new(&Fakes::default())?;
     let mut args = sign_in_args(&service, false);
     args["password"] = json!("not the password");
@@ -77,7 +77,7 @@ fn a_wrong_password_is_refused_with_the_code_unauthorized() -> anyhow::Result<()
 
 #[test]
 fn a_session_is_started_invited_chatted_in_and_ended_with_a_transcript() -> anyhow::Result<()> {
-    let service = Service::start()?;
+    let service = service()?;
     let fakes = Fakes::default();
     let app = MockApp::new(&fakes)?;
     app.ok::<SignedIn>("sign_in", sign_in_args(&service, false))?;
@@ -124,7 +124,7 @@ fn the_adhoc_wizard_and_computers_commands_prepare_list_refuse_and_end() -> anyh
     use lifeline_client::protocol::{
         AdhocPrepared, AdhocSessionSummary, AdhocStatus, ComputerGroup,
     };
-    let service = Service::start()?;
+    let service = service()?;
     let app = MockApp::new(&Fakes::default())?;
     let _: SignedIn = app.ok("sign_in", sign_in_args(&service, false))?;
 
@@ -192,7 +192,7 @@ fn the_adhoc_wizard_and_computers_commands_prepare_list_refuse_and_end() -> anyh
 #[test]
 fn the_transcript_is_exported_to_the_chosen_file_and_a_bad_place_is_a_file_error(
 ) -> anyhow::Result<()> {
-    let service = Service::start()?;
+    let service = service()?;
     let app = MockApp::signed_in(&service, &Fakes::default())?;
     let session = app.joined_session(&service)?;
     app.ok::<SessionEvent>(
@@ -235,7 +235,7 @@ fn the_transcript_is_exported_to_the_chosen_file_and_a_bad_place_is_a_file_error
 
 #[test]
 fn send_by_server_puts_the_invite_with_its_link_in_the_services_outbox() -> anyhow::Result<()> {
-    let service = Service::start()?;
+    let service = service()?;
     let app = MockApp::signed_in(&service, &Fakes::default())?;
     let session: SessionSummary =
         app.ok("start_session", json!({ "requestControlOnArrival": false }))?;

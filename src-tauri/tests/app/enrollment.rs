@@ -10,7 +10,7 @@ use lifeline_client::protocol::{AdhocPrepared, AdhocStatus, ComputerInfo};
 use lifeline_client::ApiClient;
 use serde_json::json;
 
-use crate::support::{sign_in_args, Fakes, MockApp, Service, ADHOC_PASSWORD, ADMIN_EMAIL};
+use crate::support::{service, sign_in_args, Fakes, MockApp, ADHOC_PASSWORD, ADMIN_EMAIL};
 
 fn computer() -> ComputerInfo {
     ComputerInfo {
@@ -24,7 +24,7 @@ fn computer() -> ComputerInfo {
 
 #[test]
 fn a_closed_app_answers_the_waiting_agent_when_it_starts_again() -> anyhow::Result<()> {
-    let service = Service::start()?;
+    let service = service()?;
     let fakes = Fakes::default();
     let first = MockApp::new(&fakes)?;
     let _: SignedIn = first.ok("sign_in", sign_in_args(&service, true))?;

@@ -7,17 +7,17 @@ use lifeline_client::protocol::{SessionSummary, SignInHandover};
 use lifeline_client::{ApiClient, ClientError};
 use serde_json::json;
 
-use crate::support::{sign_in_args, Fakes, MockApp, Service, ADMIN_EMAIL};
+use crate::support::{service, sign_in_args, Fakes, MockApp, ServiceProcess, ADMIN_EMAIL};
 
 /// What `lifeline-server technician sign-in-token` prints, and its parsed form.
-fn mint(service: &Service) -> anyhow::Result<(String, SignInHandover)> {
+fn mint(service: &ServiceProcess) -> anyhow::Result<(String, SignInHandover)> {
     let line = service.cli(&["technician", "sign-in-token"])?;
     let parsed = serde_json::from_str(line.trim()).context("the CLI prints one JSON object")?;
     Ok((line, parsed))
 }
 
 /// Presents a refresh token to the service directly, as a thief would.
-fn replay(service: &Service, token: &str) -> anyhow::Result<Result<(), ClientError>> {
+fn replay(service: &ServiceProcess, token: &str) -> anyhow::Result<Result<(), ClientError>> {
     let runtime = tokio::runtime::Runtime::new()?;
     Ok(runtime
         .block_on(ApiClient::new(&service.url)?.resume(token))
@@ -26,7 +26,7 @@ fn replay(service: &Service, token: &str) -> anyhow::Result<Result<(), ClientErr
 
 #[test]
 fn a_handed_over_sign_in_signs_the_app_in_once_and_is_kept_in_the_keychain() -> anyhow::Result<()> {
-    let service = Service::start()?;
+    let service = service()?;
     let (line, printed) = mint(&service)?;
     assert_eq!(line.lines().count(), 1, "one line, for a pipe");
     assert_eq!(printed.email, ADMIN_EMAIL, "the first admin by default");
@@ -70,7 +70,7 @@ fn a_handed_over_sign_in_signs_the_app_in_once_and_is_kept_in_the_keychain() -> 
 
 #[test]
 fn with_a_remembered_sign_in_the_handover_is_revoked_instead_of_used() -> anyhow::Result<()> {
-    let service = Service::start()?;
+    let service = service()?;
     let fakes = Fakes::default();
     MockApp::new(&fakes)?.ok::<SignedIn>("sign_in", sign_in_args(&service, true))?;
     let (line, printed) = mint(&service)?;
@@ -94,7 +94,7 @@ fn with_a_remembered_sign_in_the_handover_is_revoked_instead_of_used() -> anyhow
 #[test]
 fn a_spent_or_garbled_handover_is_refused_with_a_readable_message_and_the_password_still_works(
 ) -> anyhow::Result<()> {
-    let service = Service::start()?;
+    let service = service()?;
     let (line, printed) = mint(&service)?;
     replay(&service, &printed.refresh_token)?.context("someone else used it first")?;
 

@@ -5,7 +5,7 @@ use lifeline_client::ApiClient;
 
 use crate::in_window::signed_in_window;
 use crate::support::{first_admin, ADMIN_EMAIL, ADMIN_PASSWORD};
-use lifeline_e2e::service::InProcessService;
+use lifeline_e2e::harness::InProcessService;
 use lifeline_e2e::webdriver::Driver;
 
 /// Every QR code readable in the PNG at `path`.

@@ -3,12 +3,12 @@
 
 use lifeline_client::desk::DeskEvent;
 
-use crate::support::{Fakes, MockApp, Service};
+use crate::support::{service, Fakes, MockApp};
 
 #[test]
 fn the_arrival_notification_names_the_person_and_the_session_and_a_click_shows_it(
 ) -> anyhow::Result<()> {
-    let service = Service::start()?;
+    let service = service()?;
     let fakes = Fakes::default();
     let app = MockApp::signed_in(&service, &fakes)?;
     app.to_background();

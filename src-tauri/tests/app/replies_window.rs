@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::in_window::{joined_session, shot, signed_in_window};
 use crate::support::{first_admin, ADMIN_EMAIL, ADMIN_PASSWORD};
-use lifeline_e2e::service::InProcessService;
+use lifeline_e2e::harness::InProcessService;
 use lifeline_e2e::webdriver::{Driver, ENTER};
 
 #[tokio::test(flavor = "multi_thread")]

@@ -10,7 +10,7 @@ use lifeline_e2e::webdriver::{Driver, Window};
 use serde_json::{json, Value};
 
 use crate::in_window::shot;
-use crate::support::{binary, Service, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::support::{binary, service, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 /// The pattern's colours as the canvas shows them at each quarter's middle, away from
 /// the marker's row: `[r, g, b]` for top-left, top-right, bottom-left, bottom-right.
@@ -49,7 +49,7 @@ async fn the_technician_watches_the_end_users_screen_live_in_the_real_window() -
 {
     use lifeline_e2e::pattern::Colour;
 
-    let service = Service::start()?;
+    let service = service()?;
     let shots = std::env::var_os("LIFELINE_SCREENSHOTS")
         .map(PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join("lifeline-window-shots"));

@@ -1,13 +1,9 @@
-//! A real `lifeline-server` process and the app on Tauri's mock runtime, with the fake
+//! The service from the one test harness and the app on Tauri's mock runtime, with the fake
 //! keychain, clipboard and notifier.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use lifeline_client::clipboard::{Clipboard, MemoryClipboard};
 use lifeline_client::desk::{DeskEvent, DeskOs, Handover, HandoverError, SignedIn};
 use lifeline_client::keychain::{Keychain, MemoryKeychain};
@@ -20,21 +16,18 @@ use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_K
 use tauri::webview::InvokeRequest;
 use tauri::{App, Listener, WebviewWindow, WebviewWindowBuilder};
 
-pub const ADMIN_EMAIL: &str = "admin@lifeline.local";
-pub const ADMIN_PASSWORD: &str = "first admin password";
+pub use lifeline_e2e::harness::ServiceProcess;
+pub use lifeline_e2e::harness::{binary, first_admin, ADMIN_EMAIL, ADMIN_PASSWORD};
+use lifeline_e2e::harness::{InProcessService, NodeOptions};
 
-/// The bootstrap admin's account, for a service the test starts in-process.
-pub fn first_admin() -> lifeline_client::protocol::NewTechnician {
-    lifeline_client::protocol::NewTechnician {
-        email: ADMIN_EMAIL.into(),
-        display_name: "Tina Tech".into(),
-        password: ADMIN_PASSWORD.into(),
-        is_admin: true,
-    }
+/// `lifeline-server` as a process on a free loopback port with a data directory of its
+/// own; killed on drop.
+pub fn service() -> anyhow::Result<ServiceProcess> {
+    ServiceProcess::start_fresh_blocking(NodeOptions::default())
 }
 
 /// The `sign_in` command's arguments for the bootstrap admin.
-pub fn sign_in_args(service: &Service, remember: bool) -> serde_json::Value {
+pub fn sign_in_args(service: &ServiceProcess, remember: bool) -> serde_json::Value {
     serde_json::json!({
         "serverUrl": service.url,
         "email": ADMIN_EMAIL,
@@ -42,125 +35,6 @@ pub fn sign_in_args(service: &Service, remember: bool) -> serde_json::Value {
         "secondFactor": null,
         "remember": remember,
     })
-}
-
-/// `lifeline-server` on a free loopback port with its own data directory; killed on drop.
-pub struct Service {
-    child: Child,
-    pub url: String,
-    _dir: tempfile::TempDir,
-    /// Flags beyond the listen address and data directory, kept for restarts.
-    extra: Vec<String>,
-}
-
-/// A workspace binary beside this test: target/<profile>/deps/<test> → target/<profile>/<name>.
-pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .context("target dir")?
-        .join(name);
-    anyhow::ensure!(
-        bin.exists(),
-        "{} is missing: run `cargo build -p {name}` first",
-        bin.display()
-    );
-    Ok(bin)
-}
-
-impl Service {
-    pub fn start() -> anyhow::Result<Self> {
-        Self::start_with(&[])
-    }
-
-    /// With more command-line flags, e.g. an SMTP server to send email through.
-    pub fn start_with(extra: &[String]) -> anyhow::Result<Self> {
-        let dir = tempfile::tempdir()?;
-        let (child, url) = spawn(dir.path(), "127.0.0.1:0", extra)?;
-        Ok(Self {
-            child,
-            url,
-            _dir: dir,
-            extra: extra.to_vec(),
-        })
-    }
-
-    /// The service's data directory (database and uploaded files).
-    pub fn data_dir(&self) -> &Path {
-        self._dir.path()
-    }
-
-    /// Runs `lifeline-server <args>` against this service's data directory and returns
-    /// what it printed; fails with its error output when it fails.
-    pub fn cli(&self, args: &[&str]) -> anyhow::Result<String> {
-        let out = Command::new(binary("lifeline-server")?)
-            .arg("--data-dir")
-            .arg(self.data_dir())
-            .arg("--public-url")
-            .arg(&self.url)
-            .args(args)
-            .env("RUST_LOG", "warn")
-            .output()
-            .context("running lifeline-server")?;
-        anyhow::ensure!(
-            out.status.success(),
-            "lifeline-server {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Ok(String::from_utf8(out.stdout)?)
-    }
-
-    /// Kills the service (SIGKILL) and starts it again on the same port and data.
-    pub fn restart(&mut self) -> anyhow::Result<()> {
-        self.child.kill()?;
-        self.child.wait()?;
-        let listen = self
-            .url
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .to_owned();
-        let (child, _) = spawn(self._dir.path(), &listen, &self.extra)?;
-        self.child = child;
-        Ok(())
-    }
-}
-
-/// Starts `lifeline-server` and waits until it says where it listens.
-fn spawn(data_dir: &Path, listen: &str, extra: &[String]) -> anyhow::Result<(Child, String)> {
-    let mut child = Command::new(binary("lifeline-server")?)
-        .args(["--listen", listen, "--data-dir"])
-        .arg(data_dir)
-        .args(extra)
-        .env("LIFELINE_FIRST_PASSWORD", ADMIN_PASSWORD)
-        // LIFELINE_SERVICE_LOG=debug shows the service's side of a failing test.
-        .env(
-            "RUST_LOG",
-            std::env::var("LIFELINE_SERVICE_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("starting lifeline-server")?;
-    let stdout = child.stdout.take().context("stdout")?;
-    let mut lines = BufReader::new(stdout).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .context("lifeline-server exited before listening")??;
-        if let Some(url) = line.strip_prefix("Lifeline service listening on ") {
-            break url.trim().to_owned();
-        }
-    };
-    // Keep draining stdout so the service never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    Ok((child, url))
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The fakes behind one app, so a test can look at what the app did to the "OS".
@@ -240,7 +114,7 @@ impl MockApp {
     }
 
     /// Signed in as the bootstrap admin, without Remember me.
-    pub fn signed_in(service: &Service, fakes: &Fakes) -> anyhow::Result<Self> {
+    pub fn signed_in(service: &ServiceProcess, fakes: &Fakes) -> anyhow::Result<Self> {
         let app = Self::new(fakes)?;
         app.ok::<SignedIn>("sign_in", sign_in_args(service, false))?;
         Ok(app)
@@ -255,7 +129,7 @@ impl MockApp {
     }
 
     /// Starts a session that an end user (Erika, through the API) has joined.
-    pub fn joined_session(&self, service: &Service) -> anyhow::Result<SessionSummary> {
+    pub fn joined_session(&self, service: &ServiceProcess) -> anyhow::Result<SessionSummary> {
         let session: SessionSummary = self.ok(
             "start_session",
             serde_json::json!({ "requestControlOnArrival": false }),
@@ -343,12 +217,9 @@ pub const ADHOC_PASSWORD: &str = "Sunny-Day-42";
 
 /// An in-process service with the bootstrap admin signed in, who prepared an ad-hoc
 /// session (password [`ADHOC_PASSWORD`]) for an agent to enroll in.
-pub async fn prepared_adhoc() -> anyhow::Result<(
-    lifeline_e2e::service::InProcessService,
-    ApiClient,
-    lifeline_client::PreparedAdhoc,
-)> {
-    let service = lifeline_e2e::service::InProcessService::start(|_| {}).await?;
+pub async fn prepared_adhoc(
+) -> anyhow::Result<(InProcessService, ApiClient, lifeline_client::PreparedAdhoc)> {
+    let service = InProcessService::start(|_| {}).await?;
     service.add_technician("Acme IT", first_admin()).await?;
     let technician = ApiClient::new(&service.url)?;
     technician.login(ADMIN_EMAIL, ADMIN_PASSWORD).await?;

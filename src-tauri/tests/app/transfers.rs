@@ -6,7 +6,7 @@ use lifeline_client::protocol::{EventData, SessionEvent};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::support::{Fakes, MockApp, Service};
+use crate::support::{service, Fakes, MockApp};
 
 fn update_of(event: &DeskEvent, id: Uuid) -> Option<&TransferUpdate> {
     match event {
@@ -18,7 +18,7 @@ fn update_of(event: &DeskEvent, id: Uuid) -> Option<&TransferUpdate> {
 #[test]
 fn cancelling_an_upload_in_progress_stops_it_and_leaves_nothing_on_the_service(
 ) -> anyhow::Result<()> {
-    let service = Service::start()?;
+    let service = service()?;
     let app = MockApp::signed_in(&service, &Fakes::default())?;
     let session = app.joined_session(&service)?;
     let dir = tempfile::tempdir()?;

@@ -16,7 +16,7 @@ use lifeline_e2e::webdriver::{Driver, ENTER};
 use serde_json::json;
 
 use crate::in_window::{save_file, send_file, sha256, shot};
-use crate::support::{binary, Service, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::support::{binary, service, ServiceProcess, ADMIN_EMAIL, ADMIN_PASSWORD};
 
 fn output(program: &str, args: &[&str]) -> anyhow::Result<String> {
     let out = Command::new(program)
@@ -85,7 +85,7 @@ async fn wait_for_line(path: &Path) -> anyhow::Result<String> {
 /// user's message read once, and then, while nobody does anything, neither it nor the
 /// page sends anything that the service stores (counts, not timings).
 async fn idle_front_tab_stores_nothing(
-    service: &Service,
+    service: &ServiceProcess,
     session_id: uuid::Uuid,
     end_user: &mut Puppet,
 ) -> anyhow::Result<()> {
@@ -132,7 +132,7 @@ async fn idle_front_tab_stores_nothing(
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs Xvfb, a session bus, gnome-keyring, dunst and tauri-driver: run src-tauri/e2e/run"]
 async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyhow::Result<()> {
-    let mut service = Service::start()?;
+    let mut service = service()?;
     let app = binary("lifeline-desktop")?;
     let shots = std::env::var_os("LIFELINE_SCREENSHOTS")
         .map(PathBuf::from)
@@ -348,7 +348,7 @@ async fn a_technician_runs_a_whole_support_session_in_the_real_window() -> anyho
     idle_front_tab_stores_nothing(&service, session_id, &mut end_user).await?;
 
     // The service goes away: the banner shows, the app reconnects and resumes by itself.
-    service.restart()?;
+    service.restart_blocking()?;
     window
         .wait_for(
             "document.querySelector('#connection-lost')",

@@ -1,28 +1,29 @@
-use std::sync::Arc;
 use std::time::Duration;
 
 use lifeline_client::{ApiClient, ClientError, RealtimeClient, RealtimeEvent, RealtimeOptions};
-use lifeline_e2e::database::TestDatabase;
-use lifeline_e2e::nats::NatsServer;
+use lifeline_e2e::harness::{InProcessService, SharedParts};
 use lifeline_protocol::{ErrorCode, JoinResponse, NewTechnician, SessionEvent, SessionSummary};
-use lifeline_server::clock::ShiftedClock;
 use lifeline_server::{Config, RunningServer};
 use tempfile::TempDir;
 
 pub const PASSWORD: &str = "correct horse battery";
 
-/// A real service on a loopback port with a fresh SQLite file, and a signed-in technician.
+/// A real service on a loopback port (from the one test harness) with a fresh database,
+/// and a signed-in technician. It reads as its [`InProcessService`]: `app.clock`,
+/// `app.config`, `app.database`.
 pub struct TestApp {
-    pub server: Option<RunningServer>,
-    pub config: Config,
-    pub clock: ShiftedClock,
-    /// The test's own database (SQLite here, or a PostgreSQL schema).
-    pub database: TestDatabase,
-    /// Kept so the database and files outlive the test body.
-    pub _dir: TempDir,
+    pub service: InProcessService,
     pub url: String,
     pub technician: ApiClient,
     pub http: reqwest::Client,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = InProcessService;
+
+    fn deref(&self) -> &InProcessService {
+        &self.service
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -30,61 +31,41 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database = TestDatabase::create(dir.path()).await.expect("database");
-    let mut config = Config::for_data_dir(dir.path());
-    config.database_url = database.url().into();
-    config.listen = "127.0.0.1:0".parse().expect("address");
-    config.public_url = "http://127.0.0.1:0".parse().expect("url");
-    configure(&mut config);
-    let clock = ShiftedClock::default();
-    let server = start(&mut config, &clock).await;
-    let url = server.url();
-    lifeline_server::admin::add_technician(
-        &server.state.store,
-        "Acme IT",
-        NewTechnician {
-            email: "tech@acme.test".into(),
-            display_name: "Tina Tech".into(),
-            password: PASSWORD.into(),
-            is_admin: true,
-        },
-        server.state.now(),
-    )
-    .await
-    .expect("technician added");
+    let service = InProcessService::start(configure)
+        .await
+        .expect("the service starts");
+    with_technician(service).await
+}
+
+/// The service with Tina, an admin of Acme IT, signed in.
+async fn with_technician(service: InProcessService) -> TestApp {
+    service
+        .add_technician(
+            "Acme IT",
+            NewTechnician {
+                email: "tech@acme.test".into(),
+                display_name: "Tina Tech".into(),
+                password: PASSWORD.into(),
+                is_admin: true,
+            },
+        )
+        .await
+        .expect("technician added");
+    let url = service.url.clone();
     let technician = ApiClient::new(&url).expect("client");
     technician
         .login("tech@acme.test", PASSWORD)
         .await
         .expect("technician signs in");
     TestApp {
-        server: Some(server),
-        config,
-        clock,
-        database,
-        _dir: dir,
+        service,
         url,
         technician,
         http: reqwest::Client::new(),
     }
 }
 
-async fn start(config: &mut Config, clock: &ShiftedClock) -> RunningServer {
-    let listener = lifeline_server::bind(config).await.expect("bind");
-    let state = lifeline_server::build_state(config.clone(), Arc::new(clock.clone()))
-        .await
-        .expect("state");
-    lifeline_server::start(listener, state)
-        .await
-        .expect("start")
-}
-
 impl TestApp {
-    pub fn state(&self) -> &lifeline_server::state::AppState {
-        &self.server.as_ref().expect("running").state
-    }
-
     pub async fn new_session(&self) -> SessionSummary {
         self.technician
             .create_session(false)
@@ -109,14 +90,10 @@ impl TestApp {
             password: PASSWORD.into(),
             is_admin,
         };
-        lifeline_server::admin::add_technician(
-            &self.state().store,
-            "Acme IT",
-            new,
-            self.state().now(),
-        )
-        .await
-        .expect("technician added");
+        self.service
+            .add_technician("Acme IT", new)
+            .await
+            .expect("technician added");
         let client = ApiClient::new(&self.url).expect("client");
         client.login(email, PASSWORD).await.expect("signs in");
         client
@@ -134,40 +111,25 @@ impl TestApp {
 
     /// Stops the service and starts it again on the same port and database.
     pub async fn restart(&mut self) {
-        let server = self.server.take().expect("running");
-        server.shutdown().await.expect("clean shutdown");
-        let server = start(&mut self.config, &self.clock).await;
-        assert_eq!(
-            server.url(),
-            self.url,
-            "the service comes back on the same port"
-        );
-        self.server = Some(server);
+        self.service
+            .restart()
+            .await
+            .expect("the service comes back on the same port");
     }
 
     pub fn api(&self, path: &str) -> String {
         format!("{}{path}", self.url)
     }
 
-    /// A second node of the same service: its own port and data folder (holding a copy
-    /// of this node's key file), the same database, cluster and clock. Meaningful with
-    /// `[cluster]` set on PostgreSQL.
-    /// Its configuration is this node's, changed by `configure`.
+    /// A second node of the same service (see [`InProcessService::another_node`]).
     pub async fn another_node_with(
         &self,
         configure: impl FnOnce(&mut Config),
     ) -> (RunningServer, TempDir) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::copy(
-            lifeline_server::secrets::key_file(&self.config.data_dir),
-            lifeline_server::secrets::key_file(dir.path()),
-        )
-        .expect("key file copied");
-        let mut config = self.config.clone();
-        config.data_dir = dir.path().to_owned();
-        config.listen = "127.0.0.1:0".parse().expect("address");
-        configure(&mut config);
-        (start(&mut config, &self.clock).await, dir)
+        self.service
+            .another_node(configure)
+            .await
+            .expect("another node starts")
     }
 }
 
@@ -245,10 +207,9 @@ pub async fn next_text(socket: &mut TestSocket, within_secs: u64) -> Result<Stri
 pub struct TwoNodes {
     pub first: TestApp,
     pub second: RunningServer,
-    pub nats: NatsServer,
+    pub shared: SharedParts,
     pub files_bucket: String,
     _second_dir: TempDir,
-    _database: TestDatabase,
 }
 
 pub async fn two_nodes() -> TwoNodes {
@@ -266,21 +227,12 @@ pub enum Bus {
 
 /// [`two_nodes`], both configured by `configure`.
 pub async fn two_nodes_with(configure: impl FnOnce(&mut Config), bus: Bus) -> TwoNodes {
-    let nats = NatsServer::start().await.expect("nats");
-    let database = TestDatabase::create_postgres().await.expect("postgres");
-    let settings = lifeline_server::config::ClusterSettings {
-        nats_url: nats.url.as_str().into(),
-        subject_prefix: format!("test{}", uuid::Uuid::new_v4().simple()),
-        files_replicas: 1,
-    };
-    let files_bucket = settings.files_bucket();
-    let url = database.url().to_owned();
-    let first = spawn_app_with(move |config| {
-        config.database_url = url.as_str().into();
-        config.cluster = Some(settings);
-        configure(config);
-    })
-    .await;
+    let shared = SharedParts::start().await.expect("postgres and nats");
+    let files_bucket = shared.settings().files_bucket();
+    let first = InProcessService::start_in(&shared, configure)
+        .await
+        .expect("the first node starts");
+    let first = with_technician(first).await;
     let (second, second_dir) = first
         .another_node_with(|config| {
             if let (Bus::Deaf, Some(cluster)) = (bus, config.cluster.as_mut()) {
@@ -291,10 +243,9 @@ pub async fn two_nodes_with(configure: impl FnOnce(&mut Config), bus: Bus) -> Tw
     TwoNodes {
         first,
         second,
-        nats,
+        shared,
         files_bucket,
         _second_dir: second_dir,
-        _database: database,
     }
 }
 

@@ -105,11 +105,7 @@ async fn metrics_need_the_token_and_count_what_happened() {
     );
 
     // The separate listener asks for nothing.
-    let separate = app
-        .server
-        .as_ref()
-        .and_then(|s| s.metrics_addr)
-        .expect("a metrics listener");
+    let separate = app.running().metrics_addr.expect("a metrics listener");
     let open = app
         .http
         .get(format!("http://{separate}/metrics"))

@@ -18,7 +18,7 @@ const MIB: usize = 1024 * 1024;
 
 /// The bucket the nodes keep files in.
 async fn bucket(nodes: &TwoNodes) -> ObjectStore {
-    let client = async_nats::connect(&nodes.nats.url)
+    let client = async_nats::connect(&nodes.shared.nats.url)
         .await
         .expect("nats client");
     async_nats::jetstream::new(client)
