@@ -15,7 +15,7 @@ use anyhow::Context;
 
 pub use cluster::{ProcessCluster, SharedParts};
 pub use in_process::InProcessService;
-pub use process::{NodeOptions, ServiceProcess};
+pub use process::{log_path, NodeOptions, ServiceProcess};
 
 pub const ADMIN_EMAIL: &str = "admin@lifeline.local";
 pub const ADMIN_PASSWORD: &str = "first admin password";
