@@ -4,6 +4,11 @@
 //! messages. Every event is still committed before its caller hears its `seq`, so
 //! nothing is delivered before it is stored.
 //!
+//! On SQLite the writer has a connection of its own with a page cache that holds the
+//! pages being appended to (one per busy session, in the table and in its index). A
+//! connection taken from the pool would find its cache emptied by the other
+//! connections' commits and read those pages again from the file on every batch.
+//!
 //! A writer never waits for more events to arrive: it takes what is queued when the
 //! last batch is done, so at a low rate each batch is one event and the latency is
 //! that of a lone insert.
@@ -11,6 +16,8 @@
 use std::collections::{HashMap, HashSet};
 
 use lifeline_protocol::{EventData, Party, SessionEvent};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -22,6 +29,10 @@ use super::{on_pool, to_u64, AppendOutcome, Pool, StoreError, StoreResult, Store
 const MAX_BATCH: usize = 256;
 /// Queued appends per writer before callers wait to queue theirs.
 const QUEUE: usize = 4096;
+/// The SQLite writer's page cache, in KiB (SQLite's `cache_size` takes negative
+/// numbers as KiB): room for the pages 10,000 busy sessions append to. Only pages in
+/// use take memory.
+const SQLITE_WRITER_CACHE_KIB: u32 = 64 * 1024;
 
 /// One event to append, and where its outcome goes.
 struct Append {
@@ -42,17 +53,35 @@ pub(super) struct EventWriter {
     lanes: Vec<mpsc::Sender<Append>>,
 }
 
+/// Where a writer task stores its batches.
+enum Writer {
+    Sqlite(SqliteConnection),
+    Postgres(Pool),
+}
+
 impl EventWriter {
-    /// Starts the writer tasks; they end when the last clone of this handle is dropped.
-    pub(super) fn start(pool: &Pool) -> Self {
-        let writers = match pool {
-            Pool::Sqlite(_) => 1,
-            Pool::Postgres(_) => 4,
-        };
-        let lanes = (0..writers)
-            .map(|_| {
+    /// Starts SQLite's writer on a connection of its own, opened with `options`; it
+    /// ends when the last clone of this handle is dropped.
+    pub(super) async fn start_sqlite(options: &SqliteConnectOptions) -> StoreResult<Self> {
+        let conn = options
+            .clone()
+            .pragma("cache_size", format!("-{SQLITE_WRITER_CACHE_KIB}"))
+            .connect()
+            .await?;
+        Ok(Self::start(vec![Writer::Sqlite(conn)]))
+    }
+
+    /// Starts PostgreSQL's writers, on `pool`.
+    pub(super) fn start_postgres(pool: &Pool) -> Self {
+        Self::start((0..4).map(|_| Writer::Postgres(pool.clone())).collect())
+    }
+
+    fn start(writers: Vec<Writer>) -> Self {
+        let lanes = writers
+            .into_iter()
+            .map(|writer| {
                 let (queue, queued) = mpsc::channel(QUEUE);
-                tokio::spawn(write_batches(pool.clone(), queued));
+                tokio::spawn(write_batches(writer, queued));
                 queue
             })
             .collect();
@@ -85,23 +114,22 @@ impl EventWriter {
     }
 }
 
-async fn write_batches(pool: Pool, mut queued: mpsc::Receiver<Append>) {
+async fn write_batches(mut writer: Writer, mut queued: mpsc::Receiver<Append>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queued.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        write_batch(&pool, std::mem::take(&mut batch)).await;
+        write_batch(&mut writer, std::mem::take(&mut batch)).await;
+    }
+    if let Writer::Sqlite(conn) = writer {
+        let _ = conn.close().await;
     }
 }
 
 /// Stores a batch in one transaction. If anything in it fails, nothing of it is kept
 /// and each event is tried again in a transaction of its own, so one bad event (its
 /// session deleted meanwhile, say) fails only its own caller.
-async fn write_batch(pool: &Pool, batch: Vec<Append>) {
+async fn write_batch(writer: &mut Writer, batch: Vec<Append>) {
     if batch.len() > 1 {
-        let stored = match pool {
-            Pool::Sqlite(pool) => sqlite_rows_at_once(pool, &batch).await,
-            Pool::Postgres(_) => in_one_transaction(pool, &batch).await,
-        };
-        if let Ok(outcomes) = stored {
+        if let Ok(outcomes) = store(writer, &batch).await {
             for (append, outcome) in batch.into_iter().zip(outcomes) {
                 // A caller that stopped waiting still has its event stored.
                 let _ = append.reply.send(Ok(outcome));
@@ -110,11 +138,38 @@ async fn write_batch(pool: &Pool, batch: Vec<Append>) {
         }
     }
     for append in batch {
-        let outcome = in_one_transaction(pool, std::slice::from_ref(&append))
+        let outcome = store(writer, std::slice::from_ref(&append))
             .await
             .map(|mut outcomes| outcomes.remove(0));
         let _ = append.reply.send(outcome);
     }
+}
+
+async fn store(writer: &mut Writer, batch: &[Append]) -> StoreResult<Vec<AppendOutcome>> {
+    match writer {
+        Writer::Sqlite(conn) if batch.len() == 1 => sqlite_alone(conn, &batch[0]).await,
+        Writer::Sqlite(conn) => sqlite_rows_at_once(conn, batch).await,
+        Writer::Postgres(pool) => in_one_transaction(pool, batch).await,
+    }
+}
+
+/// One event in one statement: at a low rate that is every batch.
+async fn sqlite_alone(
+    conn: &mut SqliteConnection,
+    append: &Append,
+) -> StoreResult<Vec<AppendOutcome>> {
+    let mut tx = conn.begin().await?;
+    let outcome = append_event(
+        (&mut *tx).into(),
+        append.session_id,
+        append.author,
+        append.client_id,
+        &append.data,
+        append.now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(vec![outcome])
 }
 
 /// Each event appended on its own, in one transaction.
@@ -145,10 +200,10 @@ async fn in_one_transaction(pool: &Pool, batch: &[Append]) -> StoreResult<Vec<Ap
 /// its turn on a core. `BEGIN IMMEDIATE` takes the write lock first, so nothing else
 /// writes events while this batch reads which ones exist and which numbers are next.
 async fn sqlite_rows_at_once(
-    pool: &sqlx::SqlitePool,
+    conn: &mut SqliteConnection,
     batch: &[Append],
 ) -> StoreResult<Vec<AppendOutcome>> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let mut stored = stored_resends(&mut tx, batch).await?;
     let mut next_seq = last_seqs(&mut tx, batch).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
@@ -218,16 +273,7 @@ async fn stored_resends(
     if keys.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut query = sqlx::QueryBuilder::new(
-        "SELECT session_id, seq, at, data, author, client_id FROM events \
-         WHERE (session_id, author, client_id) IN (",
-    );
-    query.push_values(&keys, |mut key, (session_id, author, client_id)| {
-        key.push_bind(*session_id)
-            .push_bind(*author)
-            .push_bind(*client_id);
-    });
-    query.push(")");
+    let mut query = resends_query("", &keys);
     let rows: Vec<(Uuid, i64, i64, String, StoredParty, Uuid)> =
         query.build_query_as().fetch_all(&mut *tx).await?;
     let mut stored = HashMap::with_capacity(rows.len());
@@ -243,6 +289,28 @@ async fn stored_resends(
         stored.insert((session_id, author, client_id), event);
     }
     Ok(stored)
+}
+
+/// The stored events with these resend keys. The keys are a table joined to `events`,
+/// so each is one search of the `events_client_id` index: `(…) IN (VALUES …)` would
+/// scan every stored event, a cost that grows with the database.
+fn resends_query<'a>(
+    prefix: &str,
+    keys: &'a [(Uuid, &'static str, Uuid)],
+) -> sqlx::QueryBuilder<'a, sqlx::Sqlite> {
+    let mut query = sqlx::QueryBuilder::new(prefix);
+    query.push("SELECT e.session_id, e.seq, e.at, e.data, e.author, e.client_id FROM (");
+    query.push_values(keys, |mut key, (session_id, author, client_id)| {
+        key.push_bind(*session_id)
+            .push_bind(*author)
+            .push_bind(*client_id);
+    });
+    // CROSS JOIN keeps the keys as the outer loop.
+    query.push(
+        ") AS wanted CROSS JOIN events e ON e.session_id = wanted.column1 \
+         AND e.author = wanted.column2 AND e.client_id = wanted.column3",
+    );
+    query
 }
 
 /// The highest `seq` stored for each session of the batch (sessions without events
@@ -261,4 +329,41 @@ async fn last_seqs(
     query.push(") GROUP BY session_id");
     let rows: Vec<(Uuid, i64)> = query.build_query_as().fetch_all(&mut *tx).await?;
     Ok(rows.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each grouped read of a batch searches an index; none reads every stored event.
+    #[tokio::test]
+    async fn a_batch_looks_up_resends_and_numbers_through_indexes() {
+        let pool = sqlx::SqlitePool::connect("sqlite::memory:")
+            .await
+            .expect("in-memory database");
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .expect("migrated");
+        let keys = [
+            (Uuid::new_v4(), "technician", Uuid::new_v4()),
+            (Uuid::new_v4(), "end_user", Uuid::new_v4()),
+        ];
+        let plan: Vec<(i64, i64, i64, String)> = resends_query("EXPLAIN QUERY PLAN ", &keys)
+            .build_query_as()
+            .fetch_all(&pool)
+            .await
+            .expect("a plan");
+        let steps: Vec<&str> = plan.iter().map(|(.., detail)| detail.as_str()).collect();
+        assert!(
+            steps
+                .iter()
+                .any(|step| step.starts_with("SEARCH e USING") && step.contains("events_client_id")),
+            "{steps:?}"
+        );
+        assert!(
+            !steps.iter().any(|step| step.starts_with("SCAN e")),
+            "{steps:?}"
+        );
+    }
 }

@@ -186,18 +186,20 @@ impl Store {
     /// Opens the database the URL names and runs its backend's pending migrations. A
     /// SQLite file is created if needed; a PostgreSQL database must exist.
     pub async fn connect(database_url: &str) -> StoreResult<Self> {
-        let (pool, hot_reads) = match Backend::of_url(database_url)? {
+        let (pool, events, hot_reads) = match Backend::of_url(database_url)? {
             Backend::Sqlite => {
                 let options = sqlite_options(database_url)?;
-                let pool = connect_sqlite(options.clone()).await?;
-                (
-                    Pool::Sqlite(pool),
-                    Some(hot_reads::HotReads::start(&options).await?),
-                )
+                let pool = Pool::Sqlite(connect_sqlite(options.clone()).await?);
+                let events = event_writer::EventWriter::start_sqlite(&options).await?;
+                let hot_reads = hot_reads::HotReads::start(&options).await?;
+                (pool, events, Some(hot_reads))
             }
-            Backend::Postgres => (Pool::Postgres(connect_postgres(database_url).await?), None),
+            Backend::Postgres => {
+                let pool = Pool::Postgres(connect_postgres(database_url).await?);
+                let events = event_writer::EventWriter::start_postgres(&pool);
+                (pool, events, None)
+            }
         };
-        let events = event_writer::EventWriter::start(&pool);
         Ok(Self {
             pool,
             events,
