@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::events::{append_event, EventRow};
-use super::{on_pool, to_u64, AppendOutcome, Pool, StoreError, StoreResult, StoredParty};
+use super::{on_pool, to_i64, to_u64, AppendOutcome, Pool, StoreError, StoreResult, StoredParty};
 
 /// At most this many events share one transaction, so one batch holds the write lock
 /// for a bounded time and a failing batch is retried in bounded time.
@@ -195,64 +195,148 @@ async fn in_one_transaction(pool: &Pool, batch: &[Append]) -> StoreResult<Vec<Ap
     })
 }
 
-/// A SQLite batch in a handful of statements instead of one per event: every statement
-/// is a hand-off to sqlx's worker thread, and on a busy machine each hand-off waits for
-/// its turn on a core. `BEGIN IMMEDIATE` takes the write lock first, so nothing else
-/// writes events while this batch reads which ones exist and which numbers are next.
+/// A resend key: an append's session, author and client id.
+type ResendKey = (Uuid, &'static str, Uuid);
+
+/// A SQLite batch in one statement: every statement is a hand-off to sqlx's worker
+/// thread, and on a busy machine each hand-off waits for its turn on a core. The
+/// statement leaves out what was stored before (resends), numbers the rest of each
+/// session after its highest `seq`, in batch order, and inserts them; being one
+/// statement, it holds the write lock from the first read to the last row. Only when
+/// something was a resend does a second query fetch the originals.
 async fn sqlite_rows_at_once(
     conn: &mut SqliteConnection,
     batch: &[Append],
 ) -> StoreResult<Vec<AppendOutcome>> {
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    let mut stored = stored_resends(&mut tx, batch).await?;
-    let mut next_seq = last_seqs(&mut tx, batch).await?;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    let mut rows = Vec::with_capacity(batch.len());
-    for append in batch {
-        let key = resend_key(append);
-        if let Some(original) = key.and_then(|key| stored.get(&key)) {
-            outcomes.push(AppendOutcome {
-                event: original.clone(),
-                created: false,
-            });
+    // The first append of each resend key stands for any copies later in the batch.
+    let mut first_with: HashMap<ResendKey, usize> = HashMap::new();
+    let mut unique = Vec::with_capacity(batch.len());
+    for (index, append) in batch.iter().enumerate() {
+        let first = match resend_key(append) {
+            Some(key) => *first_with.entry(key).or_insert(index) == index,
+            None => true,
+        };
+        if first {
+            unique.push(index);
+        }
+    }
+    let rows: Vec<(&Append, i64, String)> = unique
+        .iter()
+        .map(|&index| {
+            let append = &batch[index];
+            let json = serde_json::to_string(&append.data)
+                .map_err(|e| StoreError::Corrupt(format!("serializing event: {e}")))?;
+            Ok((append, to_i64(index as u64), json))
+        })
+        .collect::<StoreResult<_>>()?;
+    let mut inserted: Vec<(Uuid, i64, Option<StoredParty>, Option<Uuid>)> = insert_query("", &rows)
+        .build_query_as()
+        .fetch_all(&mut *conn)
+        .await?;
+    inserted.sort_unstable_by_key(|(session_id, seq, ..)| (*session_id, *seq));
+    let inserted_keys: HashSet<ResendKey> = inserted
+        .iter()
+        .filter_map(|(session_id, _, author, client_id)| {
+            Some((*session_id, Party::from((*author)?).as_str(), (*client_id)?))
+        })
+        .collect();
+    // A session's new numbers, lowest first, went to its new appends in batch order.
+    let mut numbers: HashMap<Uuid, std::collections::VecDeque<i64>> = HashMap::new();
+    for (session_id, seq, ..) in &inserted {
+        numbers.entry(*session_id).or_default().push_back(*seq);
+    }
+    let mut outcomes: Vec<Option<AppendOutcome>> = vec![None; batch.len()];
+    let mut resent = Vec::new();
+    for &index in &unique {
+        let append = &batch[index];
+        if let Some(key) = resend_key(append).filter(|key| !inserted_keys.contains(key)) {
+            resent.push(key);
             continue;
         }
-        let seq = next_seq.entry(append.session_id).or_insert(0);
-        *seq += 1;
-        let event = SessionEvent {
-            session_id: append.session_id,
-            seq: to_u64(*seq),
-            at: append.now,
-            data: append.data.clone(),
-        };
-        let json = serde_json::to_string(&append.data)
-            .map_err(|e| StoreError::Corrupt(format!("serializing event: {e}")))?;
-        rows.push((append, *seq, json));
-        if let Some(key) = key {
-            // A resend within the same batch gets this one.
-            stored.insert(key, event.clone());
-        }
-        outcomes.push(AppendOutcome {
-            event,
+        let seq = numbers
+            .get_mut(&append.session_id)
+            .and_then(std::collections::VecDeque::pop_front)
+            .ok_or_else(|| StoreError::Corrupt("a batch got fewer numbers than events".into()))?;
+        outcomes[index] = Some(AppendOutcome {
+            event: SessionEvent {
+                session_id: append.session_id,
+                seq: to_u64(seq),
+                at: append.now,
+                data: append.data.clone(),
+            },
             created: true,
         });
     }
-    if !rows.is_empty() {
-        let mut insert = sqlx::QueryBuilder::new(
-            "INSERT INTO events (session_id, seq, at, author, client_id, data) ",
-        );
-        insert.push_values(&rows, |mut row, (append, seq, json)| {
-            row.push_bind(append.session_id)
-                .push_bind(*seq)
-                .push_bind(append.now)
-                .push_bind(append.author.map(Party::as_str))
-                .push_bind(append.client_id)
-                .push_bind(json.as_str());
-        });
-        insert.build().execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    Ok(outcomes)
+    let originals = if resent.is_empty() {
+        HashMap::new()
+    } else {
+        stored_resends(conn, &resent).await?
+    };
+    batch
+        .iter()
+        .enumerate()
+        .map(|(index, append)| {
+            if let Some(outcome) = &outcomes[index] {
+                return Ok(outcome.clone());
+            }
+            // A resend of something stored before, or of an append earlier in the batch.
+            let key = resend_key(append)
+                .ok_or_else(|| StoreError::Corrupt("an event without a number".into()))?;
+            let event = match originals.get(&key) {
+                Some(original) => original.clone(),
+                None => outcomes_event(&outcomes, &first_with, &key)?,
+            };
+            Ok(AppendOutcome {
+                event,
+                created: false,
+            })
+        })
+        .collect()
+}
+
+/// The event the first append with `key` in a batch stored.
+fn outcomes_event(
+    outcomes: &[Option<AppendOutcome>],
+    first_with: &HashMap<ResendKey, usize>,
+    key: &ResendKey,
+) -> StoreResult<SessionEvent> {
+    first_with
+        .get(key)
+        .and_then(|&first| outcomes[first].as_ref())
+        .map(|outcome| outcome.event.clone())
+        .ok_or_else(|| StoreError::Corrupt("a resend without its original".into()))
+}
+
+/// The batch's insert: `rows` are the appends with their place in the batch and their
+/// data as JSON. A row whose resend key is stored already is left out before numbers
+/// are given, so a resend never leaves a gap.
+fn insert_query<'a>(
+    prefix: &str,
+    rows: &'a [(&'a Append, i64, String)],
+) -> sqlx::QueryBuilder<'a, sqlx::Sqlite> {
+    let mut query = sqlx::QueryBuilder::new(prefix);
+    query.push(
+        "INSERT INTO events (session_id, seq, at, author, client_id, data) \
+         SELECT v.column1, \
+         COALESCE((SELECT MAX(e.seq) FROM events e WHERE e.session_id = v.column1), 0) \
+         + ROW_NUMBER() OVER (PARTITION BY v.column1 ORDER BY v.column6), \
+         v.column2, v.column3, v.column4, v.column5 FROM (",
+    );
+    query.push_values(rows, |mut row, (append, place, json)| {
+        row.push_bind(append.session_id)
+            .push_bind(append.now)
+            .push_bind(append.author.map(Party::as_str))
+            .push_bind(append.client_id)
+            .push_bind(json.as_str())
+            .push_bind(*place);
+    });
+    query.push(
+        ") AS v WHERE v.column3 IS NULL OR v.column4 IS NULL OR NOT EXISTS \
+         (SELECT 1 FROM events e WHERE e.session_id = v.column1 \
+         AND e.author = v.column3 AND e.client_id = v.column4) \
+         RETURNING session_id, seq, author, client_id",
+    );
+    query
 }
 
 /// What makes an append a resend of a stored event: its session, author and client id.
@@ -264,18 +348,14 @@ fn resend_key(append: &Append) -> Option<(Uuid, &'static str, Uuid)> {
     ))
 }
 
-/// The stored events that appends of the batch resend, by their resend key.
+/// The stored events with these resend keys, by key.
 async fn stored_resends(
-    tx: &mut sqlx::SqliteConnection,
-    batch: &[Append],
-) -> StoreResult<HashMap<(Uuid, &'static str, Uuid), SessionEvent>> {
-    let keys: Vec<_> = batch.iter().filter_map(resend_key).collect();
-    if keys.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let mut query = resends_query("", &keys);
+    conn: &mut SqliteConnection,
+    keys: &[ResendKey],
+) -> StoreResult<HashMap<ResendKey, SessionEvent>> {
+    let mut query = resends_query("", keys);
     let rows: Vec<(Uuid, i64, i64, String, StoredParty, Uuid)> =
-        query.build_query_as().fetch_all(&mut *tx).await?;
+        query.build_query_as().fetch_all(&mut *conn).await?;
     let mut stored = HashMap::with_capacity(rows.len());
     for (session_id, seq, at, data, author, client_id) in rows {
         let author = Party::from(author).as_str();
@@ -294,10 +374,7 @@ async fn stored_resends(
 /// The stored events with these resend keys. The keys are a table joined to `events`,
 /// so each is one search of the `events_client_id` index: `(…) IN (VALUES …)` would
 /// scan every stored event, a cost that grows with the database.
-fn resends_query<'a>(
-    prefix: &str,
-    keys: &'a [(Uuid, &'static str, Uuid)],
-) -> sqlx::QueryBuilder<'a, sqlx::Sqlite> {
+fn resends_query<'a>(prefix: &str, keys: &'a [ResendKey]) -> sqlx::QueryBuilder<'a, sqlx::Sqlite> {
     let mut query = sqlx::QueryBuilder::new(prefix);
     query.push("SELECT e.session_id, e.seq, e.at, e.data, e.author, e.client_id FROM (");
     query.push_values(keys, |mut key, (session_id, author, client_id)| {
@@ -313,31 +390,27 @@ fn resends_query<'a>(
     query
 }
 
-/// The highest `seq` stored for each session of the batch (sessions without events
-/// are left out: they start at 1).
-async fn last_seqs(
-    tx: &mut sqlx::SqliteConnection,
-    batch: &[Append],
-) -> StoreResult<HashMap<Uuid, i64>> {
-    let sessions: HashSet<Uuid> = batch.iter().map(|append| append.session_id).collect();
-    let mut query =
-        sqlx::QueryBuilder::new("SELECT session_id, MAX(seq) FROM events WHERE session_id IN (");
-    let mut ids = query.separated(", ");
-    for session_id in &sessions {
-        ids.push_bind(*session_id);
-    }
-    query.push(") GROUP BY session_id");
-    let rows: Vec<(Uuid, i64)> = query.build_query_as().fetch_all(&mut *tx).await?;
-    Ok(rows.into_iter().collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Each grouped read of a batch searches an index; none reads every stored event.
+    async fn plan(
+        query: sqlx::QueryBuilder<'_, sqlx::Sqlite>,
+        pool: &sqlx::SqlitePool,
+    ) -> Vec<String> {
+        let mut query = query;
+        let rows: Vec<(i64, i64, i64, String)> = query
+            .build_query_as()
+            .fetch_all(pool)
+            .await
+            .expect("a plan");
+        rows.into_iter().map(|(.., detail)| detail).collect()
+    }
+
+    /// Each read a batch makes of the stored events searches an index; none reads every
+    /// stored event, so a batch costs the same on a file of any size.
     #[tokio::test]
-    async fn a_batch_looks_up_resends_and_numbers_through_indexes() {
+    async fn a_batch_finds_resends_and_numbers_through_indexes() {
         let pool = sqlx::SqlitePool::connect("sqlite::memory:")
             .await
             .expect("in-memory database");
@@ -349,21 +422,42 @@ mod tests {
             (Uuid::new_v4(), "technician", Uuid::new_v4()),
             (Uuid::new_v4(), "end_user", Uuid::new_v4()),
         ];
-        let plan: Vec<(i64, i64, i64, String)> = resends_query("EXPLAIN QUERY PLAN ", &keys)
-            .build_query_as()
-            .fetch_all(&pool)
-            .await
-            .expect("a plan");
-        let steps: Vec<&str> = plan.iter().map(|(.., detail)| detail.as_str()).collect();
+        let resends = plan(resends_query("EXPLAIN QUERY PLAN ", &keys), &pool).await;
         assert!(
-            steps
+            resends
                 .iter()
                 .any(|step| step.starts_with("SEARCH e USING") && step.contains("events_client_id")),
-            "{steps:?}"
+            "{resends:?}"
+        );
+        let (reply, _) = oneshot::channel();
+        let append = Append {
+            session_id: keys[0].0,
+            author: Some(Party::Technician),
+            client_id: Some(keys[0].2),
+            data: EventData::Message {
+                from: Party::Technician,
+                client_id: keys[0].2,
+                text: "hello".into(),
+            },
+            now: 0,
+            reply,
+        };
+        let rows = [(&append, 0, "{}".to_owned())];
+        let insert = plan(insert_query("EXPLAIN QUERY PLAN ", &rows), &pool).await;
+        assert!(
+            insert
+                .iter()
+                .any(|step| step.starts_with("SEARCH e USING") && step.contains("events_client_id")),
+            "{insert:?}"
         );
         assert!(
-            !steps.iter().any(|step| step.starts_with("SCAN e")),
-            "{steps:?}"
+            insert
+                .iter()
+                .any(|step| step.starts_with("SEARCH e USING PRIMARY KEY")),
+            "{insert:?}"
         );
+        for step in resends.iter().chain(&insert) {
+            assert!(!step.starts_with("SCAN e"), "{resends:?} {insert:?}");
+        }
     }
 }
