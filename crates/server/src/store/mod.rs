@@ -13,6 +13,7 @@
 
 mod adhoc;
 mod attended;
+mod checkpoints;
 mod computers;
 mod connections;
 mod event_writer;
@@ -180,30 +181,34 @@ pub struct Store {
     events: event_writer::EventWriter,
     /// On SQLite, where the look-ups every request makes queue to be answered in groups.
     hot_reads: Option<hot_reads::HotReads>,
+    /// On SQLite, the task that checkpoints the WAL.
+    _checkpoints: Option<checkpoints::Checkpoints>,
 }
 
 impl Store {
     /// Opens the database the URL names and runs its backend's pending migrations. A
     /// SQLite file is created if needed; a PostgreSQL database must exist.
     pub async fn connect(database_url: &str) -> StoreResult<Self> {
-        let (pool, events, hot_reads) = match Backend::of_url(database_url)? {
+        let (pool, events, hot_reads, checkpoints) = match Backend::of_url(database_url)? {
             Backend::Sqlite => {
                 let options = sqlite_options(database_url)?;
                 let pool = Pool::Sqlite(connect_sqlite(options.clone()).await?);
                 let events = event_writer::EventWriter::start_sqlite(&options).await?;
                 let hot_reads = hot_reads::HotReads::start(&options).await?;
-                (pool, events, Some(hot_reads))
+                let checkpoints = checkpoints::Checkpoints::start(&options).await?;
+                (pool, events, Some(hot_reads), Some(checkpoints))
             }
             Backend::Postgres => {
                 let pool = Pool::Postgres(connect_postgres(database_url).await?);
                 let events = event_writer::EventWriter::start_postgres(&pool);
-                (pool, events, None)
+                (pool, events, None, None)
             }
         };
         Ok(Self {
             pool,
             events,
             hot_reads,
+            _checkpoints: checkpoints,
         })
     }
 
@@ -274,6 +279,8 @@ fn sqlite_options(database_url: &str) -> StoreResult<SqliteConnectOptions> {
         // What is deleted or overwritten is zeroed, so a copy of the file does not
         // keep it in free pages (a spent token's hash, a verifier's public key).
         .pragma("secure_delete", "on")
+        // No commit checkpoints; `checkpoints` does, off the write path.
+        .pragma("wal_autocheckpoint", "0")
         .busy_timeout(Duration::from_secs(10)))
 }
 
