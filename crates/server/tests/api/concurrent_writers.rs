@@ -251,3 +251,46 @@ async fn grouped_look_ups_answer_each_request_with_its_own_record() {
     });
     futures_util::future::join_all(asks).await;
 }
+
+/// On SQLite no commit checkpoints the WAL (an append would wait behind it); a task of
+/// the store's own copies it into the database file within about a second. A copy of
+/// the file alone, without its WAL, shows the messages.
+#[tokio::test]
+async fn stored_messages_reach_the_sqlite_file_itself_without_a_commit_checkpointing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("own.db");
+    let url = format!("sqlite://{}", file.display());
+    let app =
+        crate::helpers::spawn_app_with(|config| config.database_url = url.as_str().into()).await;
+    let session = app.new_session().await;
+    let _ = app.end_user(&session).await;
+    for n in 0..20 {
+        app.technician
+            .send_message(session.id, Uuid::new_v4(), &format!("checkpointed {n}"))
+            .await
+            .expect("sent");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let copy = dir.path().join("copy.db");
+        std::fs::copy(&file, &copy).expect("file copied without its WAL");
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", copy.display()))
+            .await
+            .expect("the copy opens");
+        let in_file: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE data LIKE '%checkpointed%'")
+                .fetch_one(&pool)
+                .await
+                // Before the first checkpoint the file has no tables yet.
+                .unwrap_or(0);
+        pool.close().await;
+        if in_file == 20 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{in_file} of 20 messages in the file itself"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
