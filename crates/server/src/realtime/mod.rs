@@ -3,6 +3,7 @@
 //! fills any gap from there too, so nothing is lost or sent twice.
 
 pub(crate) mod closing;
+mod cursors;
 mod frames;
 mod hub;
 mod marks;

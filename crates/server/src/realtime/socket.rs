@@ -13,6 +13,7 @@ use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
 use super::closing::{self, CloseReason};
+use super::cursors::SentCursors;
 use super::frames::owns;
 use super::hub::{Live, SignInEnded};
 use super::marks::MarkCoalescer;
@@ -109,7 +110,7 @@ pub(super) struct Connection {
     pub(super) socket: WebSocket,
     pub(super) peer: Peer,
     /// Per session, the last `seq` this client has been sent.
-    pub(super) sent: HashMap<Uuid, u64>,
+    pub(super) sent: SentCursors,
     /// The client's delivered and read marks, at most one stored a second.
     pub(super) marks: MarkCoalescer,
     /// Set when the connection must close after what it is doing now.
@@ -219,7 +220,7 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
         state,
         socket,
         peer,
-        sent: HashMap::new(),
+        sent: SentCursors::default(),
         marks: MarkCoalescer::default(),
         closing: None,
     };
@@ -383,7 +384,7 @@ impl Connection {
     /// Sends what the database holds after the last `seq` sent for the session.
     async fn catch_up(&mut self, session_id: Uuid) -> Result<(), SocketError> {
         loop {
-            let since = self.sent.get(&session_id).copied().unwrap_or(0);
+            let since = self.sent.get(&session_id).unwrap_or(0);
             let events = self
                 .state
                 .store
@@ -426,13 +427,13 @@ impl Connection {
         let own = self.peer.party();
         match item {
             Live::Event(event) => {
-                let last = self.sent.get(&event.session_id).copied().unwrap_or(0);
+                let last = self.sent.get(&event.session_id).unwrap_or(0);
                 if event.seq == last + 1 {
                     self.send_event((*event).clone()).await?;
                 } else if event.seq > last {
                     // Events published out of order or a missed one: the database has
                     // them all, in order.
-                    self.sent.entry(event.session_id).or_insert(0);
+                    self.sent.follow(event.session_id);
                     self.catch_up(event.session_id).await?;
                 }
                 Ok(())
