@@ -22,7 +22,9 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::events::{append_event, EventRow};
-use super::{on_pool, to_i64, to_u64, AppendOutcome, Pool, StoreError, StoreResult, StoredParty};
+use super::{
+    on_pool, to_i64, to_u64, AppendOutcome, Conn, Pool, StoreError, StoreResult, StoredParty,
+};
 
 /// At most this many events share one transaction, so one batch holds the write lock
 /// for a bounded time and a failing batch is retried in bounded time.
@@ -159,17 +161,22 @@ async fn sqlite_alone(
     append: &Append,
 ) -> StoreResult<Vec<AppendOutcome>> {
     let mut tx = conn.begin().await?;
-    let outcome = append_event(
-        (&mut *tx).into(),
+    let outcome = append_queued((&mut *tx).into(), append).await?;
+    tx.commit().await?;
+    Ok(vec![outcome])
+}
+
+/// Appends a queued event within the transaction `conn` is in.
+async fn append_queued(conn: Conn<'_>, append: &Append) -> StoreResult<AppendOutcome> {
+    append_event(
+        conn,
         append.session_id,
         append.author,
         append.client_id,
         &append.data,
         append.now,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(vec![outcome])
+    .await
 }
 
 /// Each event appended on its own, in one transaction.
@@ -178,17 +185,7 @@ async fn in_one_transaction(pool: &Pool, batch: &[Append]) -> StoreResult<Vec<Ap
         let mut tx = pool.begin().await?;
         let mut outcomes = Vec::with_capacity(batch.len());
         for append in batch {
-            outcomes.push(
-                append_event(
-                    (&mut *tx).into(),
-                    append.session_id,
-                    append.author,
-                    append.client_id,
-                    &append.data,
-                    append.now,
-                )
-                .await?,
-            );
+            outcomes.push(append_queued((&mut *tx).into(), append).await?);
         }
         tx.commit().await?;
         Ok(outcomes)
