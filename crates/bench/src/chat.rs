@@ -1,8 +1,9 @@
 //! Figure 2: chat latency technician → end user, and the highest sustained rate.
 //!
-//! Each session's technician posts messages over REST; the session's end user has a
+//! Each session's technician sends messages, as `send` frames on the technician's
+//! WebSocket (or, with `--chat-over rest`, as POSTs); the session's end user has a
 //! WebSocket open and receives them as `event` frames. A message carries its send
-//! time, so latency is the receive time minus the moment the POST started.
+//! time, so latency is the receive time minus the moment it was sent.
 //!
 //! On several nodes, technician `t` posts to node `t mod n` and each end user's socket
 //! is on the next node, so every message crosses the cluster's bus; the CPU figures are
@@ -12,9 +13,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use futures_util::{stream, StreamExt, TryStreamExt};
+use futures_util::{stream, SinkExt, StreamExt, TryStreamExt};
 use lifeline_client::ApiClient;
-use lifeline_protocol::{EventData, NewTechnician, ServerFrame};
+use lifeline_protocol::{ClientFrame, EventData, NewTechnician, ServerFrame};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 use tokio_tungstenite::tungstenite::Message;
@@ -39,6 +41,9 @@ const MAX_BISECTIONS: usize = 2;
 struct Recorder {
     epoch: Instant,
     steps: Mutex<Vec<Vec<u32>>>,
+    /// `send_failed` frames the technicians' sockets got, and the first one's error.
+    refused: AtomicUsize,
+    first_refusal: Mutex<Option<String>>,
 }
 
 impl Recorder {
@@ -100,8 +105,19 @@ pub struct Step {
     pub first_error: Option<String>,
 }
 
+/// How the technicians send their messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatOver {
+    /// `send` frames on the technician's realtime WebSocket.
+    Websocket,
+    /// `POST /api/v1/sessions/{id}/messages`, a request each.
+    Rest,
+}
+
 #[derive(Debug, serde::Serialize)]
 pub struct ChatResult {
+    pub over: ChatOver,
     pub sessions: usize,
     pub technicians: usize,
     pub base: Step,
@@ -114,6 +130,8 @@ pub struct ChatResult {
 
 struct Setup {
     technicians: Vec<ApiClient>,
+    /// Per technician, frames for its WebSocket's writer.
+    outboxes: Vec<mpsc::UnboundedSender<String>>,
     /// (technician index, session id)
     sessions: Vec<(usize, Uuid)>,
     recorder: Arc<Recorder>,
@@ -153,6 +171,8 @@ async fn setup(
     let recorder = Arc::new(Recorder {
         epoch: Instant::now(),
         steps: Mutex::new(Vec::new()),
+        refused: AtomicUsize::new(0),
+        first_refusal: Mutex::new(None),
     });
     let addrs: Vec<_> = servers.iter().map(|server| server.addr).collect();
     let addrs = &addrs;
@@ -186,12 +206,39 @@ async fn setup(
             }
         }));
     }
-    // Technicians are online too, as they would be: each message also reaches them.
+    // Technicians are online too, as they would be: each message also reaches them, and
+    // they send on the same socket.
+    let mut outboxes = Vec::with_capacity(technicians.len());
     for (t, client) in technicians.iter().enumerate() {
         let addr = addrs[t % addrs.len()];
-        let mut socket = ws::connect(addr, None, client.access_token().await?.expose()).await?;
+        let socket = ws::connect(addr, None, client.access_token().await?.expose()).await?;
+        let (mut sink, mut stream) = socket.split();
+        let (outbox, mut outgoing) = mpsc::unbounded_channel::<String>();
+        outboxes.push(outbox);
         readers.push(tokio::spawn(async move {
-            while let Some(Ok(_)) = socket.next().await {}
+            while let Some(text) = outgoing.recv().await {
+                if sink.send(Message::text(text)).await.is_err() {
+                    break;
+                }
+            }
+        }));
+        let recorder = Arc::clone(&recorder);
+        readers.push(tokio::spawn(async move {
+            while let Some(Ok(message)) = stream.next().await {
+                let Message::Text(text) = message else {
+                    continue;
+                };
+                if let Ok(ServerFrame::SendFailed { error, .. }) =
+                    serde_json::from_str::<ServerFrame>(text.as_str())
+                {
+                    recorder.refused.fetch_add(1, Ordering::Relaxed);
+                    let mut first = recorder
+                        .first_refusal
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner);
+                    first.get_or_insert_with(|| error.to_string());
+                }
+            }
         }));
     }
     progress(&format!(
@@ -203,6 +250,7 @@ async fn setup(
     let sessions = joined.into_iter().map(|(t, s, _)| (t, s)).collect();
     Ok(Setup {
         technicians,
+        outboxes,
         sessions,
         recorder,
         readers,
@@ -220,6 +268,7 @@ fn percentile(sorted: &[u32], q: f64) -> f64 {
 async fn run_step(
     servers: &[Server],
     setup: &Setup,
+    over: ChatOver,
     step: usize,
     rate: f64,
     secs: f64,
@@ -233,9 +282,11 @@ async fn run_step(
     let first_error = Arc::new(Mutex::new(None::<String>));
     let meters: Vec<CpuMeter> = servers.iter().map(CpuMeter::start).collect();
     let shared_before = lifeline_bench::cluster::shared_cpu_secs();
+    let refused_before = setup.recorder.refused.load(Ordering::Relaxed);
     let mut senders = Vec::with_capacity(count);
     for (i, &(technician, session_id)) in setup.sessions.iter().enumerate() {
         let client = setup.technicians[technician].clone();
+        let outbox = setup.outboxes[technician].clone();
         let recorder = Arc::clone(&setup.recorder);
         let (sent, errors, first_error) = (
             Arc::clone(&sent),
@@ -253,10 +304,28 @@ async fn run_step(
                 }
                 let text = message_text(step, recorder.now_us());
                 sent.fetch_add(1, Ordering::Relaxed);
-                if let Err(err) = client.send_message(session_id, Uuid::new_v4(), &text).await {
+                let result = match over {
+                    ChatOver::Websocket => {
+                        let frame = ClientFrame::Send {
+                            session_id,
+                            client_id: Uuid::new_v4(),
+                            text,
+                        };
+                        let frame = serde_json::to_string(&frame).unwrap_or_default();
+                        outbox
+                            .send(frame)
+                            .map_err(|_| "the technician's socket is closed".to_string())
+                    }
+                    ChatOver::Rest => client
+                        .send_message(session_id, Uuid::new_v4(), &text)
+                        .await
+                        .map(drop)
+                        .map_err(|err| err.to_string()),
+                };
+                if let Err(err) = result {
                     errors.fetch_add(1, Ordering::Relaxed);
                     let mut first = first_error.lock().unwrap_or_else(PoisonError::into_inner);
-                    first.get_or_insert_with(|| err.to_string());
+                    first.get_or_insert(err);
                 }
             }
         }));
@@ -277,11 +346,14 @@ async fn run_step(
         / sending_secs.max(1e-9)
         * 100.0;
     let sent = sent.load(Ordering::Relaxed);
-    let errors = errors.load(Ordering::Relaxed);
+    let refused = || setup.recorder.refused.load(Ordering::Relaxed) - refused_before;
     let deadline = Instant::now() + DRAIN;
-    while setup.recorder.count(step) < sent - errors && Instant::now() < deadline {
+    while setup.recorder.count(step) + refused() < sent - errors.load(Ordering::Relaxed)
+        && Instant::now() < deadline
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let errors = errors.load(Ordering::Relaxed) + refused();
     let mut latencies = setup.recorder.take(step);
     latencies.sort_unstable();
     let received = latencies.len();
@@ -291,7 +363,15 @@ async fn run_step(
     let first_error = first_error
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .take();
+        .take()
+        .or_else(|| {
+            setup
+                .recorder
+                .first_refusal
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+        });
     Ok(Step {
         offered_per_sec: rate,
         secs,
@@ -340,6 +420,7 @@ pub fn describe(step: &Step) -> String {
 pub async fn run(
     servers: &mut [Server],
     admin: &ApiClient,
+    over: ChatOver,
     sessions: usize,
     technicians: usize,
     base_secs: f64,
@@ -347,7 +428,7 @@ pub async fn run(
 ) -> anyhow::Result<ChatResult> {
     let setup = setup(servers, admin, sessions, technicians).await?;
     let base_rate = setup.sessions.len() as f64;
-    let base = run_step(servers, &setup, 0, base_rate, base_secs).await?;
+    let base = run_step(servers, &setup, over, 0, base_rate, base_secs).await?;
     progress(&format!("base   {}", describe(&base)));
     ensure_running(servers)?;
 
@@ -374,7 +455,7 @@ pub async fn run(
         if rate < 10.0 {
             break;
         }
-        let result = run_step(servers, &setup, step, rate, ramp_secs).await?;
+        let result = run_step(servers, &setup, over, step, rate, ramp_secs).await?;
         progress(&format!("ramp   {}", describe(&result)));
         if result.held {
             held = Some(held.map_or(rate, |ok| ok.max(rate)));
@@ -391,6 +472,7 @@ pub async fn run(
         let _ = reader.await;
     }
     Ok(ChatResult {
+        over,
         sessions: setup.sessions.len(),
         technicians: setup.technicians.len(),
         base,

@@ -66,6 +66,9 @@ struct Args {
     /// Technicians the chat sessions are spread over.
     #[arg(long, default_value_t = 10)]
     technicians: usize,
+    /// How the technicians send chat messages.
+    #[arg(long, value_enum, default_value_t = chat::ChatOver::Websocket)]
+    chat_over: chat::ChatOver,
     /// Size of the relayed file in MiB (0 skips the file figure).
     #[arg(long, default_value_t = 1024)]
     file_mib: u64,
@@ -198,6 +201,7 @@ async fn main() -> anyhow::Result<()> {
         let result = chat::run(
             &mut nodes.servers,
             &admin,
+            args.chat_over,
             args.sessions,
             args.technicians,
             args.chat_secs,
@@ -281,10 +285,14 @@ async fn main() -> anyhow::Result<()> {
     if let Some(r) = &chat {
         let b = &r.base;
         println!(
-            "2. chat latency technician -> end user at {} sessions x 1 msg/s ({} technicians): \
-             p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms  target p99 < 10 ms: {}",
+            "2. chat latency technician -> end user at {} sessions x 1 msg/s ({} technicians, \
+             sent over {}): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms  target p99 < 10 ms: {}",
             r.sessions,
             r.technicians,
+            match r.over {
+                chat::ChatOver::Websocket => "their WebSockets",
+                chat::ChatOver::Rest => "REST",
+            },
             b.p50_ms,
             b.p99_ms,
             b.max_ms,

@@ -48,6 +48,14 @@ pub enum RealtimeEvent {
         /// The company's rule for asking the person at the computer.
         control_confirmation: lifeline_protocol::ControlConfirmation,
     },
+    /// A message sent with [`RealtimeClient::send_message`] was refused; nothing was
+    /// stored. The code says why (`invalid_input`, `not_found`, `session_ended`,
+    /// `rate_limited`).
+    SendFailed {
+        session_id: Uuid,
+        client_id: Uuid,
+        error: ApiError,
+    },
     /// The service refused the sign-in; no further reconnects.
     Rejected(ApiError),
 }
@@ -147,6 +155,12 @@ impl RealtimeClient {
         self.frames.read(session_id, up_to_seq);
     }
 
+    /// Sends a chat message on the connection, without a request of its own (see
+    /// [`RealtimeHandle::send_message`]).
+    pub fn send_message(&self, session_id: Uuid, client_id: Uuid, text: &str) {
+        self.frames.send_message(session_id, client_id, text);
+    }
+
     /// A sender for momentary frames that another task can keep while this client's
     /// owner waits on [`RealtimeClient::next`].
     pub fn handle(&self) -> RealtimeHandle {
@@ -189,6 +203,18 @@ impl RealtimeHandle {
         let _ = self.commands.send(ClientFrame::Read {
             session_id,
             up_to_seq,
+        });
+    }
+
+    /// Sends a chat message. Once stored it arrives as a [`RealtimeEvent::Event`] with
+    /// this `client_id`, like every message of the session; a refusal arrives as
+    /// [`RealtimeEvent::SendFailed`]. If neither comes (the connection dropped on the
+    /// way), send it again with the same `client_id`: it is stored once.
+    pub fn send_message(&self, session_id: Uuid, client_id: Uuid, text: &str) {
+        let _ = self.commands.send(ClientFrame::Send {
+            session_id,
+            client_id,
+            text: text.to_owned(),
         });
     }
 }
@@ -335,6 +361,9 @@ async fn connect_once(
                     }
                     ServerFrame::ConnectRequested { connection_id, technician_name, nonce, proof, control_confirmation } => {
                         let _ = events.send(RealtimeEvent::ConnectRequested { connection_id, technician_name, nonce, proof, control_confirmation });
+                    }
+                    ServerFrame::SendFailed { session_id, client_id, error } => {
+                        let _ = events.send(RealtimeEvent::SendFailed { session_id, client_id, error });
                     }
                     ServerFrame::Error { error } => {
                         // Only a refused sign-in is final; anything else at hello (the

@@ -47,6 +47,15 @@ pub enum ClientFrame {
         #[cfg_attr(feature = "ts", ts(type = "string"))]
         token: Secret,
     },
+    /// A chat message, as `POST /api/v1/sessions/{id}/messages` sends it, without a
+    /// request of its own. The stored message comes back on this socket as an `event`
+    /// with the same `client_id` (a resend of a stored one is stored once, and its event
+    /// was or will be sent here once); a refused one as `send_failed`.
+    Send {
+        session_id: Uuid,
+        client_id: Uuid,
+        text: String,
+    },
 }
 
 /// Frames the service sends.
@@ -88,4 +97,12 @@ pub enum ServerFrame {
     },
     /// A frame was refused. After a refused hello the service closes the socket.
     Error { error: ApiError },
+    /// A `send` was refused and nothing was stored: `error.code` says why, as the
+    /// messages route would (`invalid_input`, `not_found`, `session_ended`), or
+    /// `rate_limited` while too many of this socket's sends are still being stored.
+    SendFailed {
+        session_id: Uuid,
+        client_id: Uuid,
+        error: ApiError,
+    },
 }

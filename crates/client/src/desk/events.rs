@@ -145,7 +145,14 @@ pub(crate) async fn pump(
                         });
                     }
                 }
+                shared.outbox.stored(&event);
                 DeskEvent::Session { event }
+            }
+            RealtimeEvent::SendFailed {
+                client_id, error, ..
+            } => {
+                shared.outbox.refused(client_id, error);
+                continue;
             }
             RealtimeEvent::Typing {
                 session_id,

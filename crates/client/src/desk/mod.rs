@@ -11,6 +11,7 @@ mod events;
 mod handover;
 mod replies;
 mod screen;
+mod sending;
 mod transfers;
 
 use std::path::Path;
@@ -78,6 +79,8 @@ pub(crate) struct DeskShared {
     foreground: AtomicBool,
     notifications: AtomicBool,
     german: AtomicBool,
+    /// Messages sent on the realtime connection, waiting to come back stored.
+    outbox: sending::Outbox,
 }
 
 impl DeskShared {
@@ -178,6 +181,7 @@ impl Desk {
             foreground: AtomicBool::new(true),
             notifications: AtomicBool::new(true),
             german: AtomicBool::new(false),
+            outbox: sending::Outbox::default(),
         });
         let enrollments = adhoc::Enrollments::new(os.keychain.clone());
         Self {
@@ -427,18 +431,6 @@ impl Desk {
         since: u64,
     ) -> Result<Vec<SessionEvent>, DeskError> {
         Ok(self.api().await?.events(session_id, since).await?)
-    }
-
-    pub async fn send_message(
-        &self,
-        session_id: Uuid,
-        text: &str,
-    ) -> Result<SessionEvent, DeskError> {
-        if text.trim().is_empty() {
-            return Err(DeskError::InvalidInput("the message is empty".into()));
-        }
-        let api = self.api().await?;
-        Ok(api.send_message(session_id, Uuid::new_v4(), text).await?)
     }
 
     fn with_live(&self, f: impl FnOnce(&RealtimeHandle)) {

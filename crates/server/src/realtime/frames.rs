@@ -6,8 +6,10 @@ use std::time::Duration;
 use lifeline_protocol::{ClientFrame, ServerFrame};
 use uuid::Uuid;
 
+use super::closing::CloseReason;
 use super::hub::Live;
 use super::marks::{DueMark, MarkKind};
+use super::sends::{SendRequest, Sender, Sends};
 use super::socket::{send_frame, Connection, Peer, SocketError};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -57,6 +59,36 @@ impl Connection {
         }
     }
 
+    /// A chat message sent on the socket: handed to its sending task (see `sends`).
+    async fn send_message(&mut self, request: SendRequest) -> Result<(), SocketError> {
+        if self.token_left().is_some_and(|left| left.is_zero()) {
+            // Nothing more is taken on an expired token, timer or not.
+            self.closing = Some(CloseReason::TokenExpired);
+            return Ok(());
+        }
+        let sender = match self.peer {
+            Peer::Technician { technician_id, .. } => Sender::Technician { technician_id },
+            Peer::EndUser { session_id, .. } => Sender::EndUser { session_id },
+            // The agent's app chats in its ad-hoc session, not in support sessions.
+            Peer::Agent { .. } => {
+                let frame = ServerFrame::SendFailed {
+                    session_id: request.session_id,
+                    client_id: request.client_id,
+                    error: AppError::NotFound("session").to_api_error(),
+                };
+                return send_frame(&mut self.socket, &frame).await;
+            }
+        };
+        let state = &self.state;
+        let sends = self
+            .sends
+            .get_or_insert_with(|| Box::new(Sends::start(state.clone(), sender)));
+        match sends.offer(request) {
+            None => Ok(()),
+            Some(refused) => send_frame(&mut self.socket, &refused).await,
+        }
+    }
+
     pub(super) async fn handle_client_frame(&mut self, text: &str) -> Result<(), SocketError> {
         let frame = match serde_json::from_str::<ClientFrame>(text) {
             Ok(frame) => frame,
@@ -73,6 +105,18 @@ impl Connection {
                 return send_frame(&mut self.socket, &ServerFrame::Error { error }).await;
             }
             ClientFrame::Renew { token } => return Box::pin(self.renew(token.expose())).await,
+            ClientFrame::Send {
+                session_id,
+                client_id,
+                text,
+            } => {
+                let request = SendRequest {
+                    session_id,
+                    client_id,
+                    text,
+                };
+                return Box::pin(self.send_message(request)).await;
+            }
             ClientFrame::Typing { session_id, typing } => {
                 if owns(&self.state, &self.peer, session_id).await? {
                     self.state.hub.publish(

@@ -9,6 +9,7 @@ mod hub;
 mod marks;
 pub(crate) mod origin;
 mod presence;
+mod sends;
 mod socket;
 
 pub use hub::{Hub, Live, SignInEnded};

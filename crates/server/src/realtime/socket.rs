@@ -18,6 +18,7 @@ use super::frames::owns;
 use super::hub::{Live, SignInEnded};
 use super::marks::MarkCoalescer;
 use super::origin;
+use super::sends::Sends;
 use crate::auth::tokens::END_USER_PREFIX;
 use crate::error::AppError;
 use crate::socket_close;
@@ -115,6 +116,16 @@ pub(super) struct Connection {
     pub(super) marks: MarkCoalescer,
     /// Set when the connection must close after what it is doing now.
     pub(super) closing: Option<CloseReason>,
+    /// The task storing the chat messages sent on this socket, from its first `send`.
+    pub(super) sends: Option<Box<Sends>>,
+}
+
+/// The next refused `send` to report; never, on a socket that has not sent any.
+async fn next_refusal(sends: &mut Option<Box<Sends>>) -> Option<ServerFrame> {
+    match sends {
+        Some(sends) => Box::pin(sends.next_refusal()).await,
+        None => std::future::pending().await,
+    }
 }
 
 pub(super) async fn send_frame(
@@ -223,6 +234,7 @@ async fn serve(state: AppState, mut socket: WebSocket) -> Result<(), SocketError
         sent: SentCursors::default(),
         marks: MarkCoalescer::default(),
         closing: None,
+        sends: None,
     };
     let result = connection.run(cursors).await;
     // Marks the client made in its last second still count.
@@ -315,6 +327,9 @@ impl Connection {
                     }
                 }
                 () = token_timer => self.closing = Some(CloseReason::TokenExpired),
+                Some(refused) = next_refusal(&mut self.sends) => {
+                    Box::pin(send_frame(&mut self.socket, &refused)).await?;
+                }
                 () = shutdown.cancelled() => {
                     let close = CloseFrame { code: 1001, reason: "service restarting".into() };
                     let _ = Box::pin(self.socket.send(Message::Close(Some(close)))).await;

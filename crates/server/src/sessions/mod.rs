@@ -1,5 +1,6 @@
 //! Support sessions: keys, chat, consent requests, ending, and transcripts.
 
+pub mod chat;
 mod keys;
 mod routes;
 pub(crate) mod transcript;
@@ -15,7 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::realtime::Live;
 use crate::state::AppState;
 use crate::store::SessionState;
-use crate::store::{AppendOutcome, SessionRecord, TechnicianRecord};
+use crate::store::{AppendOutcome, QueuedAppend, SessionRecord, TechnicianRecord};
 
 pub use keys::generate_support_key;
 pub use routes::router;
@@ -39,15 +40,48 @@ pub async fn record_event(
     client_id: Option<Uuid>,
     data: EventData,
 ) -> AppResult<SessionEvent> {
-    let AppendOutcome { event, created } = state
+    queue_event(state, session, author, client_id, data)
+        .await?
+        .recorded(state)
+        .await
+}
+
+/// Queues an event for the next group commit; `recorded` waits for it and publishes
+/// it. One caller's events of a session are stored in the order it queued them.
+pub async fn queue_event(
+    state: &AppState,
+    session: &SessionRecord,
+    author: Option<Party>,
+    client_id: Option<Uuid>,
+    data: EventData,
+) -> AppResult<QueuedEvent> {
+    let queued = state
         .store
-        .append_event(session.id, author, client_id, &data, state.now())
+        .queue_event(session.id, author, client_id, &data, state.now())
         .await?;
-    if created {
-        state.metrics.event_stored(&event.data);
-        publish_event(state, session.technician_id, event.clone());
+    Ok(QueuedEvent {
+        technician_id: session.technician_id,
+        queued,
+    })
+}
+
+/// An event waiting for its commit.
+pub struct QueuedEvent {
+    technician_id: Uuid,
+    queued: QueuedAppend,
+}
+
+impl QueuedEvent {
+    /// The stored event, once committed, published to whoever is connected (unless it
+    /// was a resend of one stored before).
+    pub async fn recorded(self, state: &AppState) -> AppResult<SessionEvent> {
+        let AppendOutcome { event, created } = self.queued.stored().await?;
+        if created {
+            state.metrics.event_stored(&event.data);
+            publish_event(state, self.technician_id, event.clone());
+        }
+        Ok(event)
     }
-    Ok(event)
 }
 
 /// The session, if this technician owns it; otherwise "not found", so ids of other

@@ -4,7 +4,6 @@ use axum::response::{IntoResponse, Response};
 use lifeline_protocol::{
     ConsentAnswer, ConsentKind, ConsentRequest, CreateSessionRequest, EventData, Party,
     SendMessage, SessionEvent, SessionSummary, Transcript, UpdateSessionSettings,
-    MAX_MESSAGE_CHARS,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -174,26 +173,15 @@ async fn send_message(
     Json(request): Json<SendMessage>,
 ) -> AppResult<Json<SessionEvent>> {
     let session = auth.session(&state, id).await?;
-    ensure_open(&session, state.now())?;
-    if request.text.trim().is_empty() {
-        return Err(AppError::invalid("the message is empty"));
-    }
-    let chars = request.text.chars().count();
-    if chars > MAX_MESSAGE_CHARS {
-        return Err(AppError::invalid(format!(
-            "the message has {chars} characters; at most {MAX_MESSAGE_CHARS} are allowed"
-        )));
-    }
-    let from = auth.party();
-    let data = EventData::Message {
-        from,
-        client_id: request.client_id,
-        // One kind of line ending, so no client can forge a line of a transcript.
-        text: lifeline_protocol::text::normalize_line_endings(&request.text),
-    };
-    record_event(&state, &session, Some(from), Some(request.client_id), data)
-        .await
-        .map(Json)
+    super::chat::send_message(
+        &state,
+        &session,
+        auth.party(),
+        request.client_id,
+        &request.text,
+    )
+    .await
+    .map(Json)
 }
 
 /// Asks the end user for permission to view or control the screen.

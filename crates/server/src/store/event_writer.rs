@@ -90,14 +90,16 @@ impl EventWriter {
         Self { lanes }
     }
 
-    pub(super) async fn append(
+    /// Queues one event. Events of one session queued one after the other are stored
+    /// in that order; the returned handle tells when it is stored.
+    pub(super) async fn queue(
         &self,
         session_id: Uuid,
         author: Option<Party>,
         client_id: Option<Uuid>,
         data: &EventData,
         now: i64,
-    ) -> StoreResult<AppendOutcome> {
+    ) -> StoreResult<QueuedAppend> {
         // Session ids are random, so their low bits spread sessions over the lanes.
         let lanes = self.lanes.len() as u128;
         let lane = &self.lanes[usize::try_from(session_id.as_u128() % lanes).unwrap_or(0)];
@@ -112,7 +114,17 @@ impl EventWriter {
         })
         .await
         .map_err(|_| StoreError::TaskStopped)?;
-        outcome.await.map_err(|_| StoreError::TaskStopped)?
+        Ok(QueuedAppend(outcome))
+    }
+}
+
+/// An event in a writer's queue.
+pub struct QueuedAppend(oneshot::Receiver<StoreResult<AppendOutcome>>);
+
+impl QueuedAppend {
+    /// Waits until the event is committed (or its batch failed).
+    pub async fn stored(self) -> StoreResult<AppendOutcome> {
+        self.0.await.map_err(|_| StoreError::TaskStopped)?
     }
 }
 

@@ -2,7 +2,7 @@ use lifeline_protocol::{EventData, Party, SessionEvent};
 use uuid::Uuid;
 
 use super::{on_conn, on_pool};
-use super::{to_i64, to_u64, Conn, Store, StoreError, StoreResult};
+use super::{to_i64, to_u64, Conn, QueuedAppend, Store, StoreError, StoreResult};
 
 /// The stored event, and whether this call created it or found a resend's original.
 #[derive(Debug, Clone)]
@@ -172,8 +172,25 @@ impl Store {
         data: &EventData,
         now: i64,
     ) -> StoreResult<AppendOutcome> {
+        self.queue_event(session_id, author, client_id, data, now)
+            .await?
+            .stored()
+            .await
+    }
+
+    /// Queues one event for the next group commit, as `append_event` does, without
+    /// waiting for the commit: one caller's events of a session are stored in the order
+    /// it queued them.
+    pub async fn queue_event(
+        &self,
+        session_id: Uuid,
+        author: Option<Party>,
+        client_id: Option<Uuid>,
+        data: &EventData,
+        now: i64,
+    ) -> StoreResult<QueuedAppend> {
         self.events
-            .append(session_id, author, client_id, data, now)
+            .queue(session_id, author, client_id, data, now)
             .await
     }
 

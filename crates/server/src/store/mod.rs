@@ -42,6 +42,7 @@ pub use adhoc::{Activation, AdhocRecord, Enrollment, NewAdhoc, PrepareOutcome};
 pub use attended::AttendedRecord;
 pub use computers::{ComputerRecord, GroupRecord};
 pub use connections::{ConnectionRecord, NewConnectionSession};
+pub use event_writer::QueuedAppend;
 pub use events::{AppendOutcome, ConsentState};
 pub use failed_attempts::Failures;
 pub use files::{DueFile, FilePart, FileRecord};

@@ -9,6 +9,7 @@ mod adhoc_page;
 mod attended;
 mod auth;
 mod chat;
+mod chat_socket;
 mod concurrent_writers;
 mod control;
 mod enrollment;
