@@ -4,4 +4,4 @@ import type { Cursor } from "./Cursor";
 /**
  * Frames a client sends on its one WebSocket. The first must be `hello`.
  */
-export type ClientFrame = { "type": "hello", token: string, cursors: Array<Cursor>, } | { "type": "typing", session_id: string, typing: boolean, } | { "type": "delivered", session_id: string, up_to_seq: number, } | { "type": "read", session_id: string, up_to_seq: number, } | { "type": "renew", token: string, };
+export type ClientFrame = { "type": "hello", token: string, cursors: Array<Cursor>, } | { "type": "typing", session_id: string, typing: boolean, } | { "type": "delivered", session_id: string, up_to_seq: number, } | { "type": "read", session_id: string, up_to_seq: number, } | { "type": "renew", token: string, } | { "type": "send", session_id: string, client_id: string, text: string, };

@@ -13,4 +13,4 @@ export type ServerFrame = { "type": "welcome", party: Party, } | { "type": "even
  * The company's rule for asking the person at the computer (an older service
  * that does not say means: ask when someone uses it).
  */
-control_confirmation: ControlConfirmation, } | { "type": "error", error: ApiError, };
+control_confirmation: ControlConfirmation, } | { "type": "error", error: ApiError, } | { "type": "send_failed", session_id: string, client_id: string, error: ApiError, };

@@ -8,15 +8,16 @@ use uuid::Uuid;
 
 use crate::cluster::{ClusterLink, PresenceKind, Shared};
 
-/// Room for bursts; a connection that falls further behind re-reads from the database.
 /// Live items a connection may fall behind by before it re-reads from the database
 /// (always correct, only slower). An end user's or agent's channel carries one
-/// session, and an idle one is kept per connection, so it is small; a technician's
-/// carries all of their sessions.
+/// session, and an idle one is kept per connection, so it is small. A technician's
+/// carries all of their sessions, and there is one per technician online: a
+/// technician who falls behind re-reads every one of their sessions, which on a busy
+/// node costs more than the 256 slots (about 16 KiB) that keep it from happening.
 fn channel_capacity(kind: PresenceKind) -> usize {
     match kind {
         PresenceKind::EndUser | PresenceKind::Agent => 4,
-        PresenceKind::Technician => 32,
+        PresenceKind::Technician => 256,
     }
 }
 
