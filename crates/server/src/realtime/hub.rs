@@ -1,11 +1,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use lifeline_protocol::{Party, SessionEvent};
+use lifeline_protocol::Party;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
+use super::published::PublishedEvent;
 use crate::cluster::{ClusterLink, PresenceKind, Shared};
 
 /// Live items a connection may fall behind by before it re-reads from the database
@@ -25,7 +26,7 @@ fn channel_capacity(kind: PresenceKind) -> usize {
 /// Serializable, as other nodes' connections get it over the cluster's bus.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Live {
-    Event(Arc<SessionEvent>),
+    Event(PublishedEvent),
     Typing {
         session_id: Uuid,
         from: Party,

@@ -9,8 +9,10 @@ mod hub;
 mod marks;
 pub(crate) mod origin;
 mod presence;
+mod published;
 mod sends;
 mod socket;
 
 pub use hub::{Hub, Live, SignInEnded};
+pub use published::PublishedEvent;
 pub use socket::router;

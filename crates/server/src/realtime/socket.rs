@@ -18,6 +18,7 @@ use super::frames::owns;
 use super::hub::{Live, SignInEnded};
 use super::marks::MarkCoalescer;
 use super::origin;
+use super::published::PublishedEvent;
 use super::sends::Sends;
 use crate::auth::tokens::END_USER_PREFIX;
 use crate::error::AppError;
@@ -424,7 +425,8 @@ impl Connection {
         Ok(())
     }
 
-    async fn send_event(&mut self, event: SessionEvent) -> Result<(), SocketError> {
+    /// Counts an event as sent: the end user's last one closes the connection after it.
+    fn sending(&mut self, event: &SessionEvent) {
         if matches!(self.peer, Peer::EndUser { .. })
             && matches!(
                 event.data,
@@ -435,7 +437,18 @@ impl Connection {
             self.closing = Some(CloseReason::SessionEnded);
         }
         self.sent.insert(event.session_id, event.seq);
+    }
+
+    async fn send_event(&mut self, event: SessionEvent) -> Result<(), SocketError> {
+        self.sending(&event);
         send_frame(&mut self.socket, &ServerFrame::Event { event }).await
+    }
+
+    /// A live event, in the frame its other recipients send too.
+    async fn send_published(&mut self, event: &PublishedEvent) -> Result<(), SocketError> {
+        self.sending(event);
+        self.socket.send(Message::Text(event.frame()?)).await?;
+        Ok(())
     }
 
     async fn forward(&mut self, item: Live) -> Result<(), SocketError> {
@@ -444,7 +457,7 @@ impl Connection {
             Live::Event(event) => {
                 let last = self.sent.get(&event.session_id).unwrap_or(0);
                 if event.seq == last + 1 {
-                    self.send_event((*event).clone()).await?;
+                    self.send_published(&event).await?;
                 } else if event.seq > last {
                     // Events published out of order or a missed one: the database has
                     // them all, in order.

@@ -5,15 +5,13 @@ mod keys;
 mod routes;
 pub(crate) mod transcript;
 
-use std::sync::Arc;
-
 use lifeline_protocol::{
     EventData, Party, SessionEvent, SessionStatus, SessionSummary, SupportKey,
 };
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
-use crate::realtime::Live;
+use crate::realtime::{Live, PublishedEvent};
 use crate::state::AppState;
 use crate::store::SessionState;
 use crate::store::{AppendOutcome, QueuedAppend, SessionRecord, TechnicianRecord};
@@ -29,7 +27,7 @@ pub fn publish_event(state: &AppState, technician_id: Uuid, event: SessionEvent)
     }
     state
         .hub
-        .publish(technician_id, Live::Event(Arc::new(event)));
+        .publish(technician_id, Live::Event(PublishedEvent::new(event)));
 }
 
 /// Stores an event, then publishes it; a deduplicated resend is not published again.
