@@ -40,10 +40,11 @@ pub(super) struct SendRequest {
     pub(super) text: String,
 }
 
-/// The connection's end of its sending task.
+/// The connection's end of its sending task. Refusals come boxed: a frame held while
+/// the connection writes it would otherwise widen every idle connection's future.
 pub(super) struct Sends {
     requests: mpsc::Sender<SendRequest>,
-    refusals: mpsc::Receiver<ServerFrame>,
+    refusals: mpsc::Receiver<Box<ServerFrame>>,
 }
 
 impl Sends {
@@ -56,7 +57,7 @@ impl Sends {
 
     /// Hands a send to the task; the refusal to tell at once while too many are in
     /// flight.
-    pub(super) fn offer(&self, request: SendRequest) -> Option<ServerFrame> {
+    pub(super) fn offer(&self, request: SendRequest) -> Option<Box<ServerFrame>> {
         let full = self.requests.try_send(request).err()?;
         let busy = AppError::RateLimited {
             retry_after_secs: 1,
@@ -65,20 +66,20 @@ impl Sends {
     }
 
     /// The next refusal to tell the client.
-    pub(super) async fn next_refusal(&mut self) -> Option<ServerFrame> {
+    pub(super) async fn next_refusal(&mut self) -> Option<Box<ServerFrame>> {
         self.refusals.recv().await
     }
 }
 
-fn refusal(request: &SendRequest, error: &AppError) -> ServerFrame {
+fn refusal(request: &SendRequest, error: &AppError) -> Box<ServerFrame> {
     if let AppError::Internal(err) = error {
         tracing::warn!(error = %err, "a message sent on a realtime socket was not stored");
     }
-    ServerFrame::SendFailed {
+    Box::new(ServerFrame::SendFailed {
         session_id: request.session_id,
         client_id: request.client_id,
         error: error.to_api_error(),
-    }
+    })
 }
 
 /// The task: ends when the connection drops its `Sends` and every queued message has
@@ -87,7 +88,7 @@ async fn send_in_order(
     state: AppState,
     sender: Sender,
     mut arrived: mpsc::Receiver<SendRequest>,
-    refuse: mpsc::Sender<ServerFrame>,
+    refuse: mpsc::Sender<Box<ServerFrame>>,
 ) {
     let mut storing = FuturesUnordered::new();
     let mut taken = Vec::new();

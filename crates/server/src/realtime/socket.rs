@@ -122,7 +122,7 @@ pub(super) struct Connection {
 }
 
 /// The next refused `send` to report; never, on a socket that has not sent any.
-async fn next_refusal(sends: &mut Option<Box<Sends>>) -> Option<ServerFrame> {
+async fn next_refusal(sends: &mut Option<Box<Sends>>) -> Option<Box<ServerFrame>> {
     match sends {
         Some(sends) => Box::pin(sends.next_refusal()).await,
         None => std::future::pending().await,
