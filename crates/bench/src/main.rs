@@ -107,6 +107,13 @@ enum Database {
 
 const KIB: f64 = 1024.0;
 const IDLE_TARGET_BYTES: f64 = 10.0 * KIB;
+/// The scale-out goal (issue 15): this much per idle socket with 50,000 open...
+const IDLE_SCALE_TARGET_BYTES: f64 = 4.0 * KIB;
+const IDLE_SCALE_SOCKETS: usize = 50_000;
+/// ...and this chat rate on one node; with the figures of the day it was set.
+const CHAT_RATE_TARGET: f64 = 10_000.0;
+const IDLE_BYTES_WHEN_SET: f64 = 9.2 * KIB;
+const CHAT_RATE_WHEN_SET: f64 = 2_000.0;
 const CHAT_P99_TARGET_MS: f64 = 10.0;
 const RELAY_TARGET_RATIO: f64 = 0.70;
 const VIEW_P50_TARGET_MS: f64 = 100.0;
@@ -265,6 +272,21 @@ async fn main() -> anyhow::Result<()> {
             r.bytes_per_conn_private,
             verdict(pass)
         );
+        let scale_verdict = if r.bytes_per_conn_rss > IDLE_SCALE_TARGET_BYTES {
+            verdict(false).to_string()
+        } else if r.open >= IDLE_SCALE_SOCKETS {
+            verdict(true).to_string()
+        } else {
+            format!(
+                "met at {} sockets, not measured at {IDLE_SCALE_SOCKETS}",
+                r.open
+            )
+        };
+        println!(
+            "   target <= {:.0} KiB at {IDLE_SCALE_SOCKETS} sockets (it was {:.1} KiB when set): {scale_verdict}",
+            IDLE_SCALE_TARGET_BYTES / KIB,
+            IDLE_BYTES_WHEN_SET / KIB,
+        );
         println!(
             "   server RSS {:.1} MiB before -> {:.1} MiB after (private {:.1} -> {:.1} MiB); \
              {} open, {} failed, {} dropped while idle, {} server fds, opened in {:.1} s",
@@ -334,6 +356,12 @@ async fn main() -> anyhow::Result<()> {
             ),
             (Some(ok), None) => println!("   highest sustained rate: {ok:.0} msg/s (the highest rate tried)"),
             (None, _) => println!("   highest sustained rate: none of the rates tried held"),
+        }
+        if !clustered {
+            println!(
+                "   target {CHAT_RATE_TARGET:.0} msg/s on one node (it was {CHAT_RATE_WHEN_SET:.0} when set): {}",
+                verdict(r.highest_sustained_per_sec.is_some_and(|ok| ok >= CHAT_RATE_TARGET))
+            );
         }
         if let Some(err) = std::iter::once(b)
             .chain(&r.ramp)
