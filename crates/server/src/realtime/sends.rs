@@ -128,9 +128,9 @@ async fn send_in_order(
                     .await;
                     match queued {
                         Ok(queued) => {
-                            let state = state.clone();
+                            let state = &state;
                             storing.push(async move {
-                                let stored = queued.recorded(&state).await;
+                                let stored = queued.recorded(state).await;
                                 stored.err().map(|error| refusal(&request, &error))
                             });
                         }

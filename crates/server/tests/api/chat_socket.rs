@@ -1,16 +1,42 @@
 //! Chat messages sent as `send` frames on the realtime socket instead of a request each.
 
 use lifeline_client::{RealtimeClient, RealtimeEvent};
-use lifeline_protocol::{ApiError, ErrorCode, EventData, Party, SessionEvent, MAX_MESSAGE_CHARS};
+use lifeline_protocol::{
+    ApiError, ErrorCode, EventData, JoinResponse, Party, SessionEvent, SessionSummary,
+    MAX_MESSAGE_CHARS,
+};
 use uuid::Uuid;
 
-use crate::helpers::{realtime, spawn_app, wait_for, wait_for_event};
+use crate::helpers::{realtime, spawn_app, wait_for, wait_for_event, TestApp};
 
 async fn connected(rt: &mut RealtimeClient) {
     wait_for(rt, "connected", |e| {
         matches!(e, RealtimeEvent::Connected { .. })
     })
     .await;
+}
+
+/// A session the end user has joined, with both sides connected.
+struct Chat {
+    session: SessionSummary,
+    joined: JoinResponse,
+    technician_rt: RealtimeClient,
+    end_user_rt: RealtimeClient,
+}
+
+async fn chat(app: &TestApp) -> Chat {
+    let session = app.new_session().await;
+    let (end_user, joined) = app.end_user(&session).await;
+    let mut technician_rt = realtime(&app.technician);
+    let mut end_user_rt = realtime(&end_user);
+    connected(&mut technician_rt).await;
+    connected(&mut end_user_rt).await;
+    Chat {
+        session,
+        joined,
+        technician_rt,
+        end_user_rt,
+    }
 }
 
 /// The next `count` chat messages the connection gets, in the order it gets them.
@@ -50,12 +76,12 @@ async fn refusal(rt: &mut RealtimeClient, client_id: Uuid) -> ApiError {
 #[tokio::test]
 async fn messages_sent_on_the_socket_are_stored_in_order_and_reach_both_sides() {
     let app = spawn_app().await;
-    let session = app.new_session().await;
-    let (end_user, joined) = app.end_user(&session).await;
-    let mut technician_rt = realtime(&app.technician);
-    let mut end_user_rt = realtime(&end_user);
-    connected(&mut technician_rt).await;
-    connected(&mut end_user_rt).await;
+    let Chat {
+        session,
+        joined,
+        mut technician_rt,
+        mut end_user_rt,
+    } = chat(&app).await;
 
     // Sent at once, without waiting for each: order must hold all the same.
     let client_ids: Vec<Uuid> = (0..40).map(|_| Uuid::new_v4()).collect();
@@ -113,12 +139,12 @@ async fn messages_sent_on_the_socket_are_stored_in_order_and_reach_both_sides() 
 #[tokio::test]
 async fn a_message_sent_again_on_the_socket_or_by_request_is_stored_once() {
     let app = spawn_app().await;
-    let session = app.new_session().await;
-    let (end_user, _) = app.end_user(&session).await;
-    let mut technician_rt = realtime(&app.technician);
-    let mut end_user_rt = realtime(&end_user);
-    connected(&mut technician_rt).await;
-    connected(&mut end_user_rt).await;
+    let Chat {
+        session,
+        technician_rt,
+        mut end_user_rt,
+        ..
+    } = chat(&app).await;
 
     let client_id = Uuid::new_v4();
     technician_rt.send_message(session.id, client_id, "only once");
@@ -148,12 +174,12 @@ async fn a_message_sent_again_on_the_socket_or_by_request_is_stored_once() {
 #[tokio::test]
 async fn refused_sends_on_the_socket_say_why_and_store_nothing() {
     let app = spawn_app().await;
-    let session = app.new_session().await;
-    let (end_user, _) = app.end_user(&session).await;
-    let mut technician_rt = realtime(&app.technician);
-    let mut end_user_rt = realtime(&end_user);
-    connected(&mut technician_rt).await;
-    connected(&mut end_user_rt).await;
+    let Chat {
+        session,
+        mut technician_rt,
+        mut end_user_rt,
+        ..
+    } = chat(&app).await;
 
     let empty = Uuid::new_v4();
     technician_rt.send_message(session.id, empty, "  \n ");
