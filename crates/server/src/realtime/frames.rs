@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::closing::CloseReason;
 use super::hub::Live;
 use super::marks::{DueMark, MarkKind};
-use super::sends::{SendRequest, Sender, Sends};
+use super::sends::{refusal, SendRequest, Sender, Sends};
 use super::socket::{send_frame, Connection, Peer, SocketError};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -71,11 +71,7 @@ impl Connection {
             Peer::EndUser { session_id, .. } => Sender::EndUser { session_id },
             // The agent's app chats in its ad-hoc session, not in support sessions.
             Peer::Agent { .. } => {
-                let frame = ServerFrame::SendFailed {
-                    session_id: request.session_id,
-                    client_id: request.client_id,
-                    error: AppError::NotFound("session").to_api_error(),
-                };
+                let frame = refusal(&request, &AppError::NotFound("session"));
                 return send_frame(&mut self.socket, &frame).await;
             }
         };

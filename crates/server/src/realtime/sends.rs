@@ -71,7 +71,8 @@ impl Sends {
     }
 }
 
-fn refusal(request: &SendRequest, error: &AppError) -> Box<ServerFrame> {
+/// The `send_failed` frame for a refused send.
+pub(super) fn refusal(request: &SendRequest, error: &AppError) -> Box<ServerFrame> {
     if let AppError::Internal(err) = error {
         tracing::warn!(error = %err, "a message sent on a realtime socket was not stored");
     }
